@@ -1,0 +1,150 @@
+# Shared by scripts/run, scripts/test and scripts/bench: install, build, and start the private
+# PostgreSQL cluster and spazad on free loopback ports. Source it; every function dies on error.
+set -euo pipefail
+
+SPAZA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VAR=$SPAZA_TOP/var
+PGBIN=/usr/lib/postgresql/15/bin
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# Every Debian package the build, the demo and the tests need.
+SPAZA_PACKAGES="autoconf automake libtool pkg-config make gcc git curl ca-certificates iproute2 procps
+ libosmocore-dev libtalloc-dev libpq-dev libssl-dev libmicrohttpd-dev libcurl4-openssl-dev
+ libjansson-dev libqrencode-dev libzint-dev libyaml-dev postgresql-15 postgresql-client-15
+ kannel kannel-extras libsmpp34-dev nginx-light"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+spaza_deps() {
+	local missing=()
+	for p in $SPAZA_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	say "installing: ${missing[*]}"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+	# The postgresql package may start a system cluster; we never use it, and it only costs memory.
+	as_root systemctl disable --now postgresql >/dev/null 2>&1 || true
+	as_root systemctl disable --now nginx >/dev/null 2>&1 || true
+}
+
+# spaza_build MODE: "plain" (demo, benchmark) or "asan" (tests). Switching mode rebuilds everything.
+spaza_build() {
+	local mode=$1 flags=""
+	[ "$mode" = asan ] && flags="--enable-sanitize"
+	cd "$SPAZA_TOP"
+	mkdir -p "$VAR"
+	[ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null 2>&1 || die "autoreconf failed"
+	if [ ! -f config.status ] || [ "$(cat "$VAR/build-mode" 2>/dev/null)" != "$mode" ]; then
+		[ -f Makefile ] && make -s distclean >/dev/null 2>&1 || true
+		./configure -q $flags CFLAGS="-O2 -g" >/dev/null || die "configure failed"
+		echo "$mode" > "$VAR/build-mode"
+	fi
+	make -s -j"$(nproc)" >/dev/null || die "build failed (run make to see why)"
+	make -s -j"$(nproc)" -C tests check TESTS= >/dev/null || die "test build failed"
+}
+
+# A free TCP port on loopback: ask the kernel for one, it will not hand it out again soon.
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$(( (RANDOM % 20000) + 30000 ))
+		ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return 0; }
+	done
+	die "no free port"
+}
+
+wait_for() { # wait_for SECONDS CMD...: poll until CMD succeeds
+	local t=$1; shift
+	local end=$(( $(date +%s) + t ))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# PostgreSQL refuses to run as root: when we are root it runs as the system user "spaza".
+pg_user() { if [ "$(id -u)" = 0 ]; then echo spaza; else id -un; fi; }
+pg_run() {
+	local u; u=$(pg_user)
+	if [ "$(id -u)" = 0 ]; then runuser -u "$u" -- "$@"; else "$@"; fi
+}
+
+# pg_up NAME: a private cluster in $VAR/NAME on a free loopback port (no Unix socket, no system
+# service). Exports PGHOST, PGPORT, PGUSER, PGDATABASE and SPAZA_CONNINFO.
+pg_up() {
+	local dir=$VAR/$1 port
+	if [ "$(id -u)" = 0 ] && ! id spaza >/dev/null 2>&1; then
+		useradd -r -M -d /nonexistent -s /usr/sbin/nologin spaza
+	fi
+	mkdir -p "$dir"
+	[ "$(id -u)" = 0 ] && chown spaza "$dir" && chmod 700 "$dir"
+	if ! pg_run test -w "$dir"; then
+		die "the PostgreSQL user $(pg_user) cannot write $dir (is a parent directory closed to other users?)"
+	fi
+	if [ ! -f "$dir/data/PG_VERSION" ]; then
+		pg_run "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null ||
+			die "initdb failed"
+	fi
+	if [ -f "$dir/port" ] && pg_run "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+		port=$(cat "$dir/port")
+	else
+		port=$(free_port)
+		pg_run "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
+			-o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start >/dev/null ||
+			die "PostgreSQL did not start: see $dir/postgres.log"
+		echo "$port" > "$dir/port"
+	fi
+	export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=spaza
+	wait_for 30 "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" || die "PostgreSQL not ready"
+	psql -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname='spaza'" | grep -q 1 ||
+		psql -d postgres -qc "CREATE DATABASE spaza" >/dev/null
+	export SPAZA_CONNINFO="host=127.0.0.1 port=$port user=postgres dbname=spaza"
+}
+
+pg_down() {
+	local dir=$VAR/$1
+	[ -f "$dir/data/PG_VERSION" ] || return 0
+	pg_run "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+	rm -f "$dir/port"
+}
+
+# spazad_cfg FILE HTTP_PORT VTY_PORT: a config for the current SPAZA_CONNINFO.
+spazad_cfg() {
+	cat > "$1" <<CFG
+log stderr
+ logging filter all 1
+ logging color 0
+ logging print category 1
+ logging level set-all notice
+line vty
+ bind 127.0.0.1 $3
+spaza
+ http listen 127.0.0.1 $2
+ database $SPAZA_CONNINFO
+ menus $SPAZA_TOP/menus
+ country-code 27
+CFG
+}
+
+# spazad_up CFG LOG PIDFILE HTTP_PORT: start the daemon, wait until it answers HTTP.
+spazad_up() {
+	local cfg=$1 log=$2 pidf=$3 port=$4
+	"$SPAZA_TOP/src/spazad" -c "$cfg" >"$log" 2>&1 &
+	echo $! > "$pidf"
+	wait_for 30 curl -sf -o /dev/null "http://127.0.0.1:$port/health" ||
+		{ tail -20 "$log" >&2; die "spazad did not come up (log: $log)"; }
+}
+
+spazad_down() {
+	local pidf=$1 pid
+	[ -f "$pidf" ] || return 0
+	pid=$(cat "$pidf")
+	if kill "$pid" 2>/dev/null; then
+		wait_for 10 sh -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
+	fi
+	rm -f "$pidf"
+}

@@ -1,0 +1,167 @@
+/* Configuration: the `spaza` VTY node, its defaults, and reading a file with file:line errors. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <talloc.h>
+#include <osmocom/vty/vty.h>
+#include <osmocom/vty/command.h>
+#include "cfg.h"
+
+struct spaza_cfg *g_cfg;
+static void *cfg_ctx;
+
+void cfg_init(void *ctx)
+{
+	cfg_ctx = ctx;
+	g_cfg = talloc_zero(ctx, struct spaza_cfg);
+	g_cfg->http_addr = talloc_strdup(g_cfg, "127.0.0.1");
+	g_cfg->http_port = 8180;
+	g_cfg->db_conninfo = talloc_strdup(g_cfg, "dbname=spaza");
+	g_cfg->menus_dir = talloc_strdup(g_cfg, "menus");
+	g_cfg->idle_timeout_s = 60;
+	g_cfg->hop_deadline_ms = 4000;
+	g_cfg->max_body = 4096;
+	g_cfg->country_code = talloc_strdup(g_cfg, "27");
+	g_cfg->secrets_file = NULL;
+	g_cfg->name_max = 24;
+	g_cfg->price_max_cents = 999999;
+	g_cfg->qty_max = 20;
+}
+
+static struct cmd_node spaza_node = { .node = SPAZA_NODE, .prompt = "%s(config-spaza)# ", .vtysh = 1 };
+
+DEFUN(cfg_spaza, cfg_spaza_cmd, "spaza", "Configure the Spaza gateway\n")
+{
+	vty->node = SPAZA_NODE;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_http_listen, cfg_http_listen_cmd, "http listen A.B.C.D <1-65535>",
+      "HTTP front end\n" "Address and port to listen on\n" "IPv4 address\n" "TCP port\n")
+{
+	osmo_talloc_replace_string(g_cfg, &g_cfg->http_addr, argv[0]);
+	g_cfg->http_port = atoi(argv[1]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_http_max_body, cfg_http_max_body_cmd, "http max-body <256-1048576>",
+      "HTTP front end\n" "Largest request body accepted, larger ones get 413\n" "Bytes\n")
+{
+	g_cfg->max_body = atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_database, cfg_database_cmd, "database .CONNINFO",
+      "PostgreSQL connection\n" "libpq connection string, e.g. host=127.0.0.1 port=5432 dbname=spaza\n")
+{
+	char *s = argv_concat(argv, argc, 0);
+	osmo_talloc_replace_string(g_cfg, &g_cfg->db_conninfo, s);
+	talloc_free(s);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_menus, cfg_menus_cmd, "menus PATH",
+      "Directory holding the menu files (*.yaml)\n" "Path\n")
+{
+	osmo_talloc_replace_string(g_cfg, &g_cfg->menus_dir, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_idle_timeout, cfg_idle_timeout_cmd, "session idle-timeout <1-3600>",
+      "USSD sessions\n" "End a session idle for longer (outcome timeout)\n" "Seconds\n")
+{
+	g_cfg->idle_timeout_s = atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_hop_deadline, cfg_hop_deadline_cmd, "session hop-deadline <50-60000>",
+      "USSD sessions\n" "Answer a hop with a polite END if it is not done by then\n" "Milliseconds\n")
+{
+	g_cfg->hop_deadline_ms = atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_country_code, cfg_country_code_cmd, "country-code <1-999>",
+      "Country calling code used to turn national numbers (0821234567) into E.164\n" "Code\n")
+{
+	osmo_talloc_replace_string(g_cfg, &g_cfg->country_code, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_secrets_file, cfg_secrets_file_cmd, "secrets-file PATH",
+      "File (mode 0600, outside git) holding the HMAC keys\n" "Path\n")
+{
+	osmo_talloc_replace_string(g_cfg, &g_cfg->secrets_file, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_catalog_limits, cfg_catalog_limits_cmd,
+      "catalog limits name-max <8-80> price-max <1-1000000000> qty-max <1-999>",
+      "Catalogue\n" "Worst-case values the menu linter proves every screen against\n"
+      "Longest product name\n" "Characters\n" "Largest price\n" "Cents\n"
+      "Largest order quantity\n" "Units\n")
+{
+	g_cfg->name_max = atoi(argv[0]);
+	g_cfg->price_max_cents = atoll(argv[1]);
+	g_cfg->qty_max = atoi(argv[2]);
+	return CMD_SUCCESS;
+}
+
+static int config_write_spaza(struct vty *vty)
+{
+	vty_out(vty, "spaza%s", VTY_NEWLINE);
+	vty_out(vty, " http listen %s %u%s", g_cfg->http_addr, g_cfg->http_port, VTY_NEWLINE);
+	vty_out(vty, " http max-body %u%s", g_cfg->max_body, VTY_NEWLINE);
+	vty_out(vty, " database %s%s", g_cfg->db_conninfo, VTY_NEWLINE);
+	vty_out(vty, " menus %s%s", g_cfg->menus_dir, VTY_NEWLINE);
+	vty_out(vty, " session idle-timeout %u%s", g_cfg->idle_timeout_s, VTY_NEWLINE);
+	vty_out(vty, " session hop-deadline %u%s", g_cfg->hop_deadline_ms, VTY_NEWLINE);
+	vty_out(vty, " country-code %s%s", g_cfg->country_code, VTY_NEWLINE);
+	if (g_cfg->secrets_file)
+		vty_out(vty, " secrets-file %s%s", g_cfg->secrets_file, VTY_NEWLINE);
+	vty_out(vty, " catalog limits name-max %u price-max %lld qty-max %u%s", g_cfg->name_max,
+		(long long)g_cfg->price_max_cents, g_cfg->qty_max, VTY_NEWLINE);
+	return CMD_SUCCESS;
+}
+
+void cfg_vty_init(void)
+{
+	install_element(CONFIG_NODE, &cfg_spaza_cmd);
+	install_node(&spaza_node, config_write_spaza);
+	install_element(SPAZA_NODE, &cfg_http_listen_cmd);
+	install_element(SPAZA_NODE, &cfg_http_max_body_cmd);
+	install_element(SPAZA_NODE, &cfg_database_cmd);
+	install_element(SPAZA_NODE, &cfg_menus_cmd);
+	install_element(SPAZA_NODE, &cfg_idle_timeout_cmd);
+	install_element(SPAZA_NODE, &cfg_hop_deadline_cmd);
+	install_element(SPAZA_NODE, &cfg_country_code_cmd);
+	install_element(SPAZA_NODE, &cfg_secrets_file_cmd);
+	install_element(SPAZA_NODE, &cfg_catalog_limits_cmd);
+}
+
+/* libosmovty reads a file line by line with fgets() and stops at the first line it
+ * cannot execute, so the stream position tells which line failed: count the newlines
+ * before it. That gives operators the file:line they need without a parser of our own. */
+int cfg_read(const char *file)
+{
+	FILE *fp = fopen(file, "r");
+	if (!fp) {
+		fprintf(stderr, "%s: %s\n", file, strerror(errno));
+		return -errno;
+	}
+	int rc = vty_read_config_filep(fp, NULL);
+	if (rc < 0) {
+		long pos = ftell(fp);
+		unsigned line = 0;
+		rewind(fp);
+		for (long i = 0; i < pos; i++)
+			if (fgetc(fp) == '\n')
+				line++;
+		fprintf(stderr, "%s:%u: invalid or unknown configuration command\n", file, line ? line : 1);
+		fclose(fp);
+		return -EINVAL;
+	}
+	fclose(fp);
+	return 0;
+}

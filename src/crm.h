@@ -1,0 +1,27 @@
+#pragma once
+/* Customer records: created on first contact, keyed by E.164 MSISDN, cached in memory
+ * (a customer's id and language are read on every hop and change rarely). */
+#include <stdint.h>
+#include <osmocom/core/utils.h>
+#include <osmocom/core/hashtable.h>
+
+struct session;
+
+struct customer {
+	struct hlist_node node;
+	int64_t id;
+	char msisdn[17];
+	char lang[8];
+	struct session *live;	/* the customer's USSD session in progress, if any */
+};
+
+typedef void (*crm_cb)(void *priv, struct customer *c, int err);
+
+void crm_init(void *ctx);
+/* Calls cb at once when the customer is cached, else after the database answered.
+ * Returns NULL when cb was already called; otherwise cb is called exactly once later. */
+struct db_req *crm_get(const char *msisdn, crm_cb cb, void *priv);
+struct customer *crm_cached(const char *msisdn);
+/* Store the language; cb(priv, c, err) after commit. */
+struct db_req *crm_set_lang(struct customer *c, const char *lang, crm_cb cb, void *priv);
+unsigned crm_cache_size(void);

@@ -1,0 +1,47 @@
+#pragma once
+/* Asynchronous PostgreSQL access for spazad: one libpq connection in pipeline mode,
+ * driven by the osmo_select loop. Every statement is prepared once (db_stmts.def).
+ *
+ * Reads go out at once. Writes are batched: every write queued while the loop runs
+ * is sent in one implicit transaction (statements + one Sync) on the next loop turn,
+ * and each write's callback fires only after that transaction committed, so a caller
+ * that answers the customer from its callback never shows an uncommitted result. */
+#include <stdbool.h>
+#include <libpq-fe.h>
+
+enum db_stmt {
+#define X(name, nparams, sql) DB_##name,
+#include "db_stmts.def"
+#undef X
+	_DB_STMT_COUNT
+};
+
+struct db_req;
+
+/* res is NULL when err != 0 (-ENOTCONN: database down or connection lost,
+ * -EIO: statement failed; the batch it was in was rolled back).
+ * res belongs to db.c and is only valid during the callback. */
+typedef void (*db_cb)(void *priv, const PGresult *res, int err);
+
+int db_init(void *ctx, const char *conninfo);	/* starts connecting; reconnects by itself */
+void db_close(void);
+bool db_is_up(void);
+
+/* params are copied; the callback is called exactly once, unless cancelled first.
+ * When the database is down the callback is called with -ENOTCONN from the next loop turn. */
+struct db_req *db_read(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv);
+struct db_req *db_write(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv);
+/* The caller is gone (deadline passed, session freed): never call its callback.
+ * A write already sent still commits. */
+void db_cancel(struct db_req *req);
+
+/* For `show stats`-style inspection and the benchmark report. */
+struct db_stats {
+	unsigned long reads, writes, batches, errors, reconnects;
+	unsigned queued, in_flight;
+};
+void db_get_stats(struct db_stats *st);
+
+/* LISTEN on a channel; cb runs after every (re)connect and on every NOTIFY on it,
+ * so a cache refreshed from cb is right after an outage too. */
+int db_listen(const char *channel, void (*cb)(void *priv), void *priv);

@@ -1,0 +1,24 @@
+#pragma once
+/* libmicrohttpd in the osmo_select loop. A handler either replies at once or returns without
+ * replying: the connection is then suspended until http_reply(), so a request waiting on the
+ * database costs no thread and blocks nothing. */
+#include <stddef.h>
+#include <stdint.h>
+
+struct http_req;
+typedef void (*http_handler)(struct http_req *req);
+
+int http_init(void *ctx, const char *addr, uint16_t port, size_t max_body);
+void http_close(void);
+/* Exact path match; method "GET" or "POST". Unrouted paths get 404, other methods 405. */
+void http_route(const char *method, const char *path, http_handler h);
+
+const char *http_req_body(const struct http_req *req, size_t *len);
+const char *http_req_arg(struct http_req *req, const char *name);	/* query string */
+const char *http_req_header(struct http_req *req, const char *name);
+const char *http_req_peer(const struct http_req *req);
+
+/* Add a response header before http_reply (copied). */
+void http_reply_header(struct http_req *req, const char *name, const char *value);
+/* Reply exactly once; body is copied. Resumes the connection if it was suspended. */
+void http_reply(struct http_req *req, unsigned status, const char *ctype, const char *body, size_t len);

@@ -1,0 +1,691 @@
+/* The menu engine at run time: one input at a time moves a session between screens;
+ * rendering fills placeholders, numbers options and paginates lists to the USSD budget.
+ * The linter renders every screen through the same code with worst-case values, so what
+ * it proves is what customers get. */
+#include <errno.h>
+#include <inttypes.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "menu.h"
+#include "catalog.h"
+#include "gsm7.h"
+#include "money.h"
+
+#define LIST_MAX 97	/* item numbers stop below the "more" key 98 */
+#define WORST_LIST 20	/* worst-case lists have two-digit item numbers */
+
+struct out {
+	char *buf;
+	size_t len, cap;
+	bool overflow;
+};
+
+static void out_put(struct out *o, const char *s, size_t n)
+{
+	if (o->len + n >= o->cap) {
+		o->overflow = true;
+		n = o->cap - 1 - o->len;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
+static void out_str(struct out *o, const char *s)
+{
+	out_put(o, s, strlen(s));
+}
+
+static void out_line(struct out *o)
+{
+	if (o->len)
+		out_put(o, "\n", 1);
+}
+
+/* What a list item or a page puts in scope besides the session's own values. */
+struct scope {
+	const struct catalog_category *cat;
+	const struct catalog_product *prod;
+	const struct menu_order_row *ord;
+	int lang;
+	unsigned page, pages;
+};
+
+/* Worst-case values for the linter: names of only two-septet characters (or, on a screen
+ * that is UCS-2 anyway, one unit each), the largest price and quantity, the longest status
+ * and language name. */
+struct worst {
+	const struct menu_limits *lim;
+	char name[512];
+	char input[160 * 3 + 1];
+	size_t unit_len;
+	struct catalog_category cat;
+	struct catalog_product prod;
+	struct menu_order_row ord;
+	int status, lang_name;
+};
+
+static void text_render(struct out *o, const struct menu_run *r, const struct menu_text *t, const struct scope *sc);
+
+static const struct worst *worst_of(const struct menu_run *r);
+
+static const struct catalog_category *cur_category(const struct menu_run *r, const struct scope *sc)
+{
+	if (sc && sc->cat)
+		return sc->cat;
+	if (worst_of(r))
+		return &worst_of(r)->cat;
+	return catalog_category_by_id(g_catalog, r->v.category_id);
+}
+
+static const struct catalog_product *cur_product(const struct menu_run *r, const struct scope *sc)
+{
+	if (worst_of(r))
+		return &worst_of(r)->prod;
+	if (sc && sc->prod)
+		return sc->prod;
+	if (sc && sc->ord)
+		return catalog_product_by_id(g_catalog, sc->ord->product_id);
+	return catalog_product_by_id(g_catalog, r->v.product_id);
+}
+
+static void num_put(struct out *o, int64_t v)
+{
+	char b[24];
+	snprintf(b, sizeof(b), "%" PRId64, v);
+	out_str(o, b);
+}
+
+static void money_put(struct out *o, int64_t cents)
+{
+	char b[32];
+	money_format(b, sizeof(b), cents);
+	out_str(o, b);
+}
+
+static void var_render(struct out *o, const struct menu_run *r, int var, const struct scope *sc)
+{
+	const struct worst *w = worst_of(r);
+	const struct menu_order_row *ord = w ? &w->ord : sc ? sc->ord : NULL;
+	const struct catalog_category *cat;
+	const struct catalog_product *p;
+
+	switch ((enum menu_var)var) {
+	case MENU_VAR_CATEGORY:
+		cat = cur_category(r, sc);
+		out_str(o, cat ? cat->name : "?");
+		break;
+	case MENU_VAR_PRODUCT:
+		p = cur_product(r, sc);
+		out_str(o, p ? p->name : "?");
+		break;
+	case MENU_VAR_PRICE:
+		p = cur_product(r, sc);
+		money_put(o, p ? p->price_cents : 0);
+		break;
+	case MENU_VAR_QTY:
+		num_put(o, w ? (int64_t)w->lim->qty_max : ord ? ord->qty : r->v.qty);
+		break;
+	case MENU_VAR_TOTAL:
+		money_put(o, w ? w->lim->price_max_cents * w->lim->qty_max : ord ? ord->total_cents : r->v.total_cents);
+		break;
+	case MENU_VAR_ORDER:
+		num_put(o, w ? 999999999 : ord ? ord->id : r->v.order_id);
+		break;
+	case MENU_VAR_INPUT:
+		if (w)	/* {input} echoes up to max_length characters */
+			out_put(o, w->input, w->unit_len * (r->screen->max_length ? r->screen->max_length : 20));
+		else
+			out_str(o, r->v.input);
+		break;
+	case MENU_VAR_STATUS: {
+		int st = w ? w->status : ord ? ord->status : r->v.status;
+		if (st >= 0 && st < 8)
+			text_render(o, r, &r->menu->status_text[st][r->lang], NULL);
+		break;
+	}
+	case MENU_VAR_PAGE:
+		num_put(o, sc ? sc->page : 1);
+		break;
+	case MENU_VAR_PAGES:
+		num_put(o, sc ? sc->pages : 1);
+		break;
+	case MENU_VAR_LANGUAGE: {
+		int l = w ? w->lang_name : sc ? sc->lang : r->lang;
+		text_render(o, r, &r->menu->lang_name[l], NULL);
+		break;
+	}
+	case _MENU_VAR_COUNT:
+		break;
+	}
+}
+
+static void text_render(struct out *o, const struct menu_run *r, const struct menu_text *t, const struct scope *sc)
+{
+	for (unsigned i = 0; i < t->n; i++) {
+		if (t->segs[i].var < 0)
+			out_put(o, t->segs[i].lit, t->segs[i].len);
+		else
+			var_render(o, r, t->segs[i].var, sc);
+	}
+}
+
+/* Size of a piece of screen, additive across lines (a newline is one septet / one unit). */
+struct size {
+	unsigned septets, units;
+	bool ucs2;
+};
+
+static struct size size_of(const char *s, size_t len)
+{
+	struct gsm7_measure m;
+	if (gsm7_measure(s, len, &m) < 0)
+		return (struct size){ 9999, 9999, true };
+	return (struct size){ m.septets, m.ucs2_units, m.coding == GSM7_CODING_UCS2 };
+}
+
+static void size_add(struct size *a, struct size b)
+{
+	if (a->septets || a->units) {
+		a->septets++;
+		a->units++;
+	}
+	a->septets += b.septets;
+	a->units += b.units;
+	a->ucs2 |= b.ucs2;
+}
+
+static const struct menu_limits *budget_of(const struct menu_run *r);
+
+static bool size_fits(const struct menu_run *r, struct size s)
+{
+	const struct menu_limits *b = budget_of(r);
+	return s.ucs2 ? s.units <= b->ucs2 : s.septets <= b->septets;
+}
+
+/* The items of a list screen, from the catalogue, the session's orders or the menu. */
+static unsigned list_count(const struct menu_run *r, const struct menu_screen *s)
+{
+	const struct catalog_category *cat;
+	if (worst_of(r))
+		return s->end ? s->max_items : WORST_LIST;
+	switch (s->source) {
+	case MENU_SOURCE_CATEGORIES:
+		return g_catalog ? g_catalog->n_categories : 0;
+	case MENU_SOURCE_PRODUCTS:
+		cat = catalog_category_by_id(g_catalog, r->v.category_id);
+		return cat ? cat->n_products : 0;
+	case MENU_SOURCE_ORDERS:
+		return r->v.n_orders;
+	case MENU_SOURCE_LANGUAGES:
+		return r->menu->n_langs;
+	default:
+		return 0;
+	}
+}
+
+static struct scope list_item(const struct menu_run *r, const struct menu_screen *s, unsigned i)
+{
+	struct scope sc = { 0 };
+	const struct worst *w = worst_of(r);
+	const struct catalog_category *cat;
+	switch (s->source) {
+	case MENU_SOURCE_CATEGORIES:
+		sc.cat = w ? &w->cat : &g_catalog->categories[i];
+		break;
+	case MENU_SOURCE_PRODUCTS:
+		cat = w ? &w->cat : catalog_category_by_id(g_catalog, r->v.category_id);
+		sc.prod = w ? &w->prod : cat->products[i];
+		break;
+	case MENU_SOURCE_ORDERS:
+		sc.ord = w ? &w->ord : &r->v.orders[i];
+		break;
+	case MENU_SOURCE_LANGUAGES:
+		sc.lang = w ? w->lang_name : (int)i;
+		break;
+	default:
+		break;
+	}
+	return sc;
+}
+
+/* One list line: "n. item" on a list the customer picks from, "item" on a final list. */
+static void item_render(struct out *o, const struct menu_run *r, const struct menu_screen *s, unsigned i)
+{
+	struct scope sc = list_item(r, s, i);
+	if (!s->end) {
+		num_put(o, i + 1);
+		out_str(o, ". ");
+	}
+	text_render(o, r, &s->item[r->lang], &sc);
+}
+
+static struct size line_size(const struct menu_run *r, const struct menu_screen *s, int item,
+			     const struct menu_text *t, const struct scope *sc, const char *prefix)
+{
+	char b[MENU_SCREEN_BYTES * 2];
+	struct out o = { b, 0, sizeof(b), false };
+	b[0] = '\0';
+	if (item >= 0)
+		item_render(&o, r, s, item);
+	else {
+		out_str(&o, prefix);
+		text_render(&o, r, t, sc);
+	}
+	return size_of(b, o.len);
+}
+
+static char key_prefix_buf[2][8];
+static const char *key_prefix(const char *key, int which)
+{
+	snprintf(key_prefix_buf[which], sizeof(key_prefix_buf[which]), "%s. ", key);
+	return key_prefix_buf[which];
+}
+
+/* Greedy pagination: a page starting at item s takes the most items that fit with its header,
+ * "more" (when items remain) and "back". starts[] gets each page's first item; returns pages. */
+static unsigned paginate(const struct menu_run *r, const struct menu_screen *s, unsigned n, unsigned *starts)
+{
+	const struct menu *m = r->menu;
+	struct scope hs = { .page = 9, .pages = 9 };
+	struct size head = line_size(r, s, -1, &s->text[r->lang], &hs, "");
+	struct size more = line_size(r, s, -1, &m->more_label[r->lang], NULL, key_prefix(m->key_more, 0));
+	struct size back = line_size(r, s, -1, &m->back_label[r->lang], NULL, key_prefix(m->key_back, 1));
+	struct size items[LIST_MAX];
+	for (unsigned i = 0; i < n; i++)
+		items[i] = line_size(r, s, i, NULL, NULL, NULL);
+
+	unsigned pages = 0;
+	for (unsigned st = 0; st < n;) {
+		unsigned k = 1;
+		for (unsigned kk = 1; st + kk <= n; kk++) {
+			struct size t = head;
+			for (unsigned i = st; i < st + kk; i++)
+				size_add(&t, items[i]);
+			if (st + kk < n)
+				size_add(&t, more);
+			if (s->back)
+				size_add(&t, back);
+			if (!size_fits(r, t))
+				break;
+			k = kk;
+		}
+		starts[pages++] = st;
+		st += k;
+	}
+	return pages;
+}
+
+static void list_render(struct out *o, struct menu_run *r, const struct menu_screen *s)
+{
+	const struct menu *m = r->menu;
+	unsigned n = list_count(r, s);
+	if (n > LIST_MAX)
+		n = LIST_MAX;
+	if (!n) {
+		text_render(o, r, &s->empty[r->lang], NULL);
+		if (s->back && !s->end) {
+			out_line(o);
+			out_str(o, key_prefix(m->key_back, 0));
+			text_render(o, r, &m->back_label[r->lang], NULL);
+		}
+		return;
+	}
+	if (s->end) {
+		/* A final list cannot page: show as many of its first max_items as fit. */
+		struct size t = line_size(r, s, -1, &s->text[r->lang], NULL, "");
+		text_render(o, r, &s->text[r->lang], NULL);
+		for (unsigned i = 0; i < n && i < s->max_items; i++) {
+			struct size add = t;
+			size_add(&add, line_size(r, s, i, NULL, NULL, NULL));
+			if (i > 0 && !size_fits(r, add))
+				break;
+			t = add;
+			out_line(o);
+			item_render(o, r, s, i);
+		}
+		return;
+	}
+	unsigned starts[LIST_MAX];
+	unsigned pages = paginate(r, s, n, starts);
+	if (r->page >= pages)
+		r->page = pages - 1;
+	unsigned first = starts[r->page], last = r->page + 1 < pages ? starts[r->page + 1] : n;
+	struct scope hs = { .page = r->page + 1, .pages = pages };
+	if (worst_of(r)) {	/* the linter looks at a middle page: two-digit numbers, more and back */
+		first = 10;
+		last = first + (pages > 1 ? starts[1] - starts[0] : 1);
+		if (last > n)
+			last = n;
+		hs.page = hs.pages = 9;
+	}
+	text_render(o, r, &s->text[r->lang], &hs);
+	for (unsigned i = first; i < last; i++) {
+		out_line(o);
+		item_render(o, r, s, i);
+	}
+	if (last < n) {
+		out_line(o);
+		out_str(o, key_prefix(m->key_more, 0));
+		text_render(o, r, &m->more_label[r->lang], NULL);
+	}
+	if (s->back) {
+		out_line(o);
+		out_str(o, key_prefix(m->key_back, 0));
+		text_render(o, r, &m->back_label[r->lang], NULL);
+	}
+}
+
+int menu_render(struct menu_run *r, char *buf, size_t len)
+{
+	const struct menu_screen *s = r->screen;
+	const struct menu *m = r->menu;
+	struct out o = { buf, 0, len, false };
+	buf[0] = '\0';
+
+	switch (s->type) {
+	case MENU_SCREEN_MENU:
+	case MENU_SCREEN_CONFIRM:
+		text_render(&o, r, &s->text[r->lang], NULL);
+		for (unsigned i = 0; i < s->n_options; i++) {
+			out_line(&o);
+			num_put(&o, i + 1);
+			out_str(&o, ". ");
+			text_render(&o, r, &s->options[i].label[r->lang], NULL);
+		}
+		break;
+	case MENU_SCREEN_INPUT:
+		if (r->show_error && s->error[r->lang].n) {
+			text_render(&o, r, &s->error[r->lang], NULL);
+			out_line(&o);
+		}
+		text_render(&o, r, &s->text[r->lang], NULL);
+		break;
+	case MENU_SCREEN_LIST:
+		list_render(&o, r, s);
+		return o.overflow ? -ENOSPC : (int)o.len;
+	case MENU_SCREEN_END:
+		text_render(&o, r, &s->text[r->lang], NULL);
+		break;
+	case _MENU_SCREEN_COUNT:
+		break;
+	}
+	if (s->back && s->type != MENU_SCREEN_END) {
+		out_line(&o);
+		out_str(&o, key_prefix(m->key_back, 0));
+		text_render(&o, r, &m->back_label[r->lang], NULL);
+	}
+	return o.overflow ? -ENOSPC : (int)o.len;
+}
+
+/* The polite END shown when the database or an action fails. */
+int menu_render_error(const struct menu_run *r, char *buf, size_t len)
+{
+	struct out o = { buf, 0, len, false };
+	buf[0] = '\0';
+	text_render(&o, r, &r->menu->error_text[r->lang], NULL);
+	return (int)o.len;
+}
+
+static bool screen_ends(const struct menu_screen *s)
+{
+	return s->type == MENU_SCREEN_END || (s->type == MENU_SCREEN_LIST && s->end);
+}
+
+static enum menu_state enter(struct menu_run *r, const struct menu_screen *s)
+{
+	r->screen = s;
+	r->page = 0;
+	r->show_error = false;
+	r->screens_visited++;
+	size_t used = strlen(r->trail), need = strlen(s->name) + 1;
+	if (used + need + 1 < sizeof(r->trail)) {
+		if (used)
+			r->trail[used++] = ' ';
+		memcpy(r->trail + used, s->name, need);
+	}
+	if (s->action != MENU_ACTION_NONE) {
+		r->pending = s->action;
+		return MENU_PENDING;
+	}
+	return screen_ends(s) ? MENU_END : MENU_CON;
+}
+
+enum menu_state menu_start(struct menu_run *r, const struct menu *m, int lang)
+{
+	memset(r, 0, sizeof(*r));
+	r->menu = m;
+	r->lang = lang >= 0 && (unsigned)lang < m->n_langs ? lang : 0;
+	r->pending = MENU_ACTION_NONE;
+	r->v.status = -1;
+	return enter(r, m->start);
+}
+
+enum menu_state menu_action_done(struct menu_run *r, enum menu_outcome outcome)
+{
+	enum menu_action a = r->pending;
+	r->pending = MENU_ACTION_NONE;
+	if (outcome == MENU_OUTCOME_OK) {
+		if (a == MENU_ACTION_SET_LANGUAGE)
+			r->lang = r->v.new_lang;
+		return screen_ends(r->screen) ? MENU_END : MENU_CON;
+	}
+	const struct menu_screen *to = r->screen->on[outcome];
+	if (!to)
+		return MENU_END;	/* the caller shows the menu's error text */
+	return enter(r, to);
+}
+
+static bool key_is(const char *key, const char *in, size_t len)
+{
+	return strlen(key) == len && !memcmp(key, in, len);
+}
+
+/* "1".."n" without sign, spaces or leading zeros; 0 if it is not such a number. */
+static unsigned small_number(const char *in, size_t len, unsigned max)
+{
+	if (!len || len > 2 || in[0] < '1' || in[0] > '9')
+		return 0;
+	unsigned v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] < '0' || in[i] > '9')
+			return 0;
+		v = v * 10 + (in[i] - '0');
+	}
+	return v <= max ? v : 0;
+}
+
+static void total_update(struct menu_run *r)
+{
+	const struct catalog_product *p = catalog_product_by_id(g_catalog, r->v.product_id);
+	r->v.total_cents = p ? p->price_cents * r->v.qty : 0;
+}
+
+static enum menu_state list_select(struct menu_run *r, const struct menu_screen *s, unsigned i)
+{
+	const struct catalog_category *cat;
+	switch (s->source) {
+	case MENU_SOURCE_CATEGORIES:
+		r->v.category_id = g_catalog->categories[i].id;
+		break;
+	case MENU_SOURCE_PRODUCTS:
+		cat = catalog_category_by_id(g_catalog, r->v.category_id);
+		r->v.product_id = cat->products[i]->id;
+		total_update(r);
+		break;
+	case MENU_SOURCE_ORDERS:
+		r->v.order_id = r->v.orders[i].id;
+		r->v.total_cents = r->v.orders[i].total_cents;
+		r->v.status = r->v.orders[i].status;
+		break;
+	case MENU_SOURCE_LANGUAGES:
+		r->v.new_lang = i;
+		break;
+	default:
+		break;
+	}
+	return enter(r, s->select);
+}
+
+enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
+{
+	const struct menu_screen *s = r->screen;
+	const struct menu *m = r->menu;
+	unsigned n;
+
+	snprintf(r->v.input, sizeof(r->v.input), "%.*s", (int)len, in);
+	if (screen_ends(s))
+		return MENU_END;
+	if (s->nav) {
+		if (key_is(m->key_home, in, len))
+			return enter(r, m->start);
+		if (s->back && key_is(m->key_back, in, len))
+			return enter(r, s->back);
+	}
+
+	switch (s->type) {
+	case MENU_SCREEN_MENU:
+	case MENU_SCREEN_CONFIRM:
+		if ((n = small_number(in, len, s->n_options)))
+			return enter(r, s->options[n - 1].go);
+		break;
+	case MENU_SCREEN_LIST: {
+		unsigned count = list_count(r, s);
+		if (count > LIST_MAX)
+			count = LIST_MAX;
+		if (key_is(m->key_more, in, len)) {
+			unsigned starts[LIST_MAX];
+			unsigned pages = count ? paginate(r, s, count, starts) : 1;
+			if (r->page + 1 < pages)
+				r->page++;
+			return MENU_CON;
+		}
+		if ((n = small_number(in, len, count)))
+			return list_select(r, s, n - 1);
+		break;
+	}
+	case MENU_SCREEN_INPUT:
+		if (len <= s->max_length && memchr(in, '\0', len) == NULL &&
+		    regexec(s->pattern, r->v.input, 0, NULL, 0) == 0 && strlen(r->v.input) == len) {
+			if (s->store == MENU_VAR_QTY) {
+				r->v.qty = atoi(r->v.input);
+				total_update(r);
+			}
+			return enter(r, s->next);
+		}
+		r->show_error = true;
+		break;
+	default:
+		break;
+	}
+	return MENU_CON;	/* invalid input never ends a session: the screen shows again */
+}
+
+/* ---- the linter ---- */
+
+static const struct worst *lint_worst;
+static const struct menu_limits default_budget = { .septets = 182, .ucs2 = 80 };
+
+static const struct worst *worst_of(const struct menu_run *r)
+{
+	return r->lint ? lint_worst : NULL;
+}
+
+static const struct menu_limits *budget_of(const struct menu_run *r)
+{
+	return r->budget ? r->budget : &default_budget;
+}
+
+static unsigned text_units(const struct menu_run *r, const struct menu_text *t)
+{
+	char b[MENU_SCREEN_BYTES];
+	struct out o = { b, 0, sizeof(b), false };
+	b[0] = '\0';
+	text_render(&o, r, t, NULL);
+	struct size sz = size_of(b, o.len);
+	return sz.ucs2 ? sz.units * 2 : sz.septets;
+}
+
+/* Is the screen's own text (without values) GSM-7? Then worst-case names are two-septet
+ * characters; on a UCS-2 screen every character is one unit, so plain letters will do. */
+static bool screen_static_ucs2(const struct menu_run *r, const struct menu_screen *s)
+{
+	const struct menu_text *ts[] = { &s->text[r->lang], &s->item[r->lang], &s->error[r->lang],
+		&r->menu->back_label[r->lang], &r->menu->more_label[r->lang] };
+	for (unsigned i = 0; i < sizeof(ts) / sizeof(ts[0]); i++)
+		for (unsigned j = 0; j < ts[i]->n; j++)
+			if (ts[i]->segs[j].var < 0 && size_of(ts[i]->segs[j].lit, ts[i]->segs[j].len).ucs2)
+				return true;
+	for (unsigned i = 0; i < s->n_options; i++)
+		for (unsigned j = 0; j < s->options[i].label[r->lang].n; j++) {
+			const struct menu_seg *g = &s->options[i].label[r->lang].segs[j];
+			if (g->var < 0 && size_of(g->lit, g->len).ucs2)
+				return true;
+		}
+	return false;
+}
+
+int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *file)
+{
+	static struct worst w;
+	int rc = 0;
+	lint_worst = &w;
+	w.lim = lim;
+	for (unsigned l = 0; l < m->n_langs; l++) {
+		struct menu_run r = { .menu = m, .lang = l, .lint = true, .budget = lim };
+		/* the longest status and language name in this language */
+		unsigned best = 0;
+		w.status = 0;
+		for (unsigned st = 0; st < 5; st++)
+			if (text_units(&r, &m->status_text[st][l]) > best) {
+				best = text_units(&r, &m->status_text[st][l]);
+				w.status = st;
+			}
+		best = 0;
+		w.lang_name = 0;
+		for (unsigned ll = 0; ll < m->n_langs; ll++)
+			if (text_units(&r, &m->lang_name[ll]) > best) {
+				best = text_units(&r, &m->lang_name[ll]);
+				w.lang_name = ll;
+			}
+		for (unsigned i = 0; i < m->n_screens; i++) {
+			const struct menu_screen *s = &m->screens[i];
+			bool ucs2 = screen_static_ucs2(&r, s);
+			/* "€" is two septets but one UCS-2 unit: the worst name either way on a GSM-7 screen */
+			const char *unit = ucs2 ? "x" : "\xe2\x82\xac";
+			size_t ul = strlen(unit), n = 0;
+			for (unsigned c = 0; c < lim->name_max && n + ul < sizeof(w.name) / 2; c++, n += ul)
+				memcpy(w.name + n, unit, ul);
+			w.name[n] = '\0';
+			w.unit_len = ul;
+			for (unsigned c = 0; c < 160; c++)
+				memcpy(w.input + c * ul, unit, ul);
+			w.cat = (struct catalog_category){ .id = 1, .name = w.name };
+			w.prod = (struct catalog_product){ .id = 1, .category_id = 1, .name = w.name,
+				.price_cents = lim->price_max_cents, .stock = 1 };
+			w.ord = (struct menu_order_row){ .id = 999999999, .product_id = 1, .qty = lim->qty_max,
+				.total_cents = lim->price_max_cents * lim->qty_max, .status = w.status };
+
+			r.screen = s;
+			for (int err = 0; err <= (s->type == MENU_SCREEN_INPUT); err++) {
+				char b[MENU_SCREEN_BYTES * 4];
+				r.show_error = err;
+				int len = menu_render(&r, b, sizeof(b));
+				struct size sz = size_of(b, len < 0 ? 0 : (size_t)len);
+				if (len < 0 || !size_fits(&r, sz)) {
+					if (sz.ucs2)
+						fprintf(stderr, "%s:%u: screen \"%s\" [%s]: %u UCS-2 characters with worst-case values, over the %u budget by %u\n",
+							file, s->line, s->name, m->langs[l], sz.units, lim->ucs2, sz.units - lim->ucs2);
+					else
+						fprintf(stderr, "%s:%u: screen \"%s\" [%s]: %u GSM-7 septets with worst-case values, over the %u budget by %u\n",
+							file, s->line, s->name, m->langs[l], sz.septets, lim->septets, sz.septets - lim->septets);
+					rc = -EINVAL;
+				}
+			}
+		}
+	}
+	lint_worst = NULL;
+	return rc;
+}

@@ -1,0 +1,178 @@
+#pragma once
+/* The menu engine: menus are data (YAML files in menus/, loaded and linted by menu_load.c);
+ * menu.c walks a session through them one input at a time and renders screens. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum menu_screen_type {
+#define SCREEN(e, n) MENU_SCREEN_##e,
+#include "menu_nodes.def"
+#undef SCREEN
+	_MENU_SCREEN_COUNT
+};
+enum menu_var {
+#define VAR(e, n) MENU_VAR_##e,
+#include "menu_nodes.def"
+#undef VAR
+	_MENU_VAR_COUNT
+};
+enum menu_source {
+	MENU_SOURCE_NONE = -1,
+#define SOURCE(e, n) MENU_SOURCE_##e,
+#include "menu_nodes.def"
+#undef SOURCE
+	_MENU_SOURCE_COUNT
+};
+enum menu_action {
+	MENU_ACTION_NONE = -1,
+#define ACTION(e, n) MENU_ACTION_##e,
+#include "menu_nodes.def"
+#undef ACTION
+	_MENU_ACTION_COUNT
+};
+enum menu_outcome {
+#define OUTCOME(e, n) MENU_OUTCOME_##e,
+#include "menu_nodes.def"
+#undef OUTCOME
+	_MENU_OUTCOME_COUNT
+};
+
+#define MENU_MAX_LANGS 8
+#define MENU_MAX_ORDERS 5
+#define MENU_SCREEN_BYTES 512	/* 182 septets of UTF-8, with room */
+
+/* A text compiled once at load: literal runs and placeholders, so rendering never parses. */
+struct menu_seg {
+	int var;		/* -1: literal */
+	const char *lit;
+	unsigned len;
+};
+struct menu_text {
+	unsigned n;
+	struct menu_seg *segs;
+};
+
+struct menu_screen;
+struct menu_option {
+	struct menu_text label[MENU_MAX_LANGS];
+	const struct menu_screen *go;
+};
+
+struct menu_screen {
+	const char *name;
+	unsigned line;				/* where it is defined, for messages */
+	enum menu_screen_type type;
+	struct menu_text text[MENU_MAX_LANGS];	/* menu/confirm/end text, input prompt, list title */
+	struct menu_text item[MENU_MAX_LANGS];	/* list item */
+	struct menu_text empty[MENU_MAX_LANGS];	/* list with no items */
+	struct menu_text error[MENU_MAX_LANGS];	/* input: shown above the prompt after a bad answer */
+	unsigned n_options;
+	struct menu_option *options;
+	enum menu_source source;
+	bool end;				/* list: show once and end the session */
+	unsigned max_items;			/* end list: at most this many items */
+	const struct menu_screen *back, *next, *select;
+	const struct menu_screen *on[_MENU_OUTCOME_COUNT];
+	enum menu_action action;
+	void *pattern;				/* input: compiled regex_t */
+	unsigned max_length;			/* input: longest answer accepted */
+	enum menu_var store;			/* input: QTY or INPUT */
+	bool nav;				/* navigation keys apply (default true) */
+};
+
+struct menu {
+	const char *file;
+	const char *name;
+	unsigned n_codes;
+	const char **service_codes;
+	unsigned n_langs;
+	const char *langs[MENU_MAX_LANGS];
+	struct menu_text lang_name[MENU_MAX_LANGS];
+	struct menu_text back_label[MENU_MAX_LANGS], more_label[MENU_MAX_LANGS];
+	struct menu_text error_text[MENU_MAX_LANGS];	/* the polite END when something fails */
+	struct menu_text status_text[8][MENU_MAX_LANGS];	/* by order status (orders_status_index) */
+	const char *key_back, *key_home, *key_more;
+	const struct menu_screen *start;
+	unsigned n_screens;
+	struct menu_screen *screens;
+	unsigned version;
+};
+
+/* All menus loaded from a directory; a session holds a talloc reference to the set it started
+ * with, so a reload never changes a live session's menu. */
+struct menu_set {
+	unsigned n;
+	struct menu **menus;
+	unsigned version;
+};
+
+/* Worst-case values the linter proves every screen against (from the catalogue limits). */
+struct menu_limits {
+	unsigned name_max;
+	int64_t price_max_cents;
+	unsigned qty_max;
+	unsigned septets;	/* 182 */
+	unsigned ucs2;		/* 80 */
+};
+
+/* Loads every *.yaml in dir. Errors go to stderr as "file:line: reason"; returns -EINVAL if any. */
+int menu_set_load(void *ctx, const char *dir, const struct menu_limits *lim, struct menu_set **out);
+int menu_load_file(void *ctx, const char *path, const struct menu_limits *lim, struct menu **out);
+const struct menu *menu_set_find(const struct menu_set *set, const char *service_code);
+int menu_lang_index(const struct menu *m, const char *code);
+
+/* Order statuses as stored in the database, in display-table order. */
+#define MENU_ORDER_STATUSES "awaiting_payment", "paid", "shipped", "delivered", "cancelled"
+int menu_status_index(const char *status);
+
+struct menu_order_row {
+	int64_t id;
+	int product_id;
+	int qty;
+	int64_t total_cents;
+	int status;	/* menu_status_index */
+};
+
+/* What a session knows so far: the values placeholders render. */
+struct menu_vars {
+	int category_id;
+	int product_id;
+	int qty;
+	int64_t order_id;
+	int64_t total_cents;
+	int status;
+	char input[40];			/* the last input as typed (truncated) */
+	int new_lang;			/* set_language: the chosen language index */
+	unsigned n_orders;
+	struct menu_order_row orders[MENU_MAX_ORDERS];
+};
+
+enum menu_state { MENU_CON, MENU_END, MENU_PENDING };
+
+/* One session's walk through one menu. */
+struct menu_run {
+	const struct menu *menu;
+	int lang;
+	const struct menu_screen *screen;
+	unsigned page;
+	bool show_error;
+	enum menu_action pending;	/* valid when the last call returned MENU_PENDING */
+	unsigned screens_visited;	/* for the timeline */
+	char trail[256];		/* screen names visited, space separated, capped */
+	struct menu_vars v;
+	bool lint;			/* render worst-case values (the linter) */
+	const struct menu_limits *budget;	/* NULL: 182 septets / 80 UCS-2 */
+};
+
+enum menu_state menu_start(struct menu_run *r, const struct menu *m, int lang);
+/* Feed one input (one '*'-separated part of the text). Not while PENDING. */
+enum menu_state menu_input(struct menu_run *r, const char *in, size_t len);
+/* The pending action finished with this outcome (the caller filled r->v as the action defines). */
+enum menu_state menu_action_done(struct menu_run *r, enum menu_outcome outcome);
+/* Renders the current screen into buf (NUL-terminated, no CON/END prefix); returns its length. */
+int menu_render(struct menu_run *r, char *buf, size_t len);
+/* The menu's polite END for failures, in the session's language. */
+int menu_render_error(const struct menu_run *r, char *buf, size_t len);
+/* Proves every screen of m fits in every language with worst-case values; messages to stderr. */
+int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *file);

@@ -1,0 +1,580 @@
+/* Menu loader and linter: a YAML menu file becomes an immutable struct menu, or a list of
+ * "file:line: reason" messages. Every screen is then rendered in every language with
+ * worst-case values (longest names, largest prices, longest lists) and the file is refused
+ * if any screen could overflow the USSD budget: a shop owner learns it at load time,
+ * never from a customer's phone. */
+#include <dirent.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <talloc.h>
+#include <yaml.h>
+#include "menu.h"
+#include "gsm7.h"
+
+static const char *const screen_names[] = {
+#define SCREEN(e, n) n,
+#include "menu_nodes.def"
+#undef SCREEN
+};
+static const char *const var_names[] = {
+#define VAR(e, n) n,
+#include "menu_nodes.def"
+#undef VAR
+};
+static const char *const source_names[] = {
+#define SOURCE(e, n) n,
+#include "menu_nodes.def"
+#undef SOURCE
+};
+static const char *const action_names[] = {
+#define ACTION(e, n) n,
+#include "menu_nodes.def"
+#undef ACTION
+};
+static const char *const outcome_names[] = {
+#define OUTCOME(e, n) n,
+#include "menu_nodes.def"
+#undef OUTCOME
+};
+static const char *const status_names[] = { MENU_ORDER_STATUSES };
+#define N_STATUS (sizeof(status_names) / sizeof(status_names[0]))
+
+struct loader {
+	const char *file;
+	yaml_document_t doc;
+	struct menu *m;
+	unsigned errors;
+};
+
+static void lerr(struct loader *ld, const yaml_node_t *at, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s:%zu: ", ld->file, at ? at->start_mark.line + 1 : 1);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	ld->errors++;
+}
+
+static int name_index(const char *const *names, unsigned n, const char *s)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(names[i], s))
+			return i;
+	return -1;
+}
+
+int menu_status_index(const char *status)
+{
+	return name_index(status_names, N_STATUS, status);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* The value of key in a mapping node, or NULL. */
+static yaml_node_t *map_get(struct loader *ld, const yaml_node_t *map, const char *key)
+{
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		const char *k = scalar(yaml_document_get_node(&ld->doc, p->key));
+		if (k && !strcmp(k, key))
+			return yaml_document_get_node(&ld->doc, p->value);
+	}
+	return NULL;
+}
+
+/* Unknown keys are almost always typos ("otpions:"): name them instead of ignoring them. */
+static void check_keys(struct loader *ld, const yaml_node_t *map, const char *what, const char *const *allowed)
+{
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = yaml_document_get_node(&ld->doc, p->key);
+		const char *k = scalar(kn);
+		bool ok = false;
+		for (const char *const *a = allowed; k && *a; a++)
+			ok |= !strcmp(*a, k);
+		if (!ok)
+			lerr(ld, kn, "%s: unknown key \"%s\"", what, k ? k : "?");
+	}
+}
+
+/* "Order {qty} x {product}" -> literal and placeholder segments. */
+static int text_compile(struct loader *ld, const yaml_node_t *at, const char *src, struct menu_text *t)
+{
+	struct menu_seg segs[64];
+	unsigned n = 0;
+	const char *p = src;
+	while (*p) {
+		if (n >= 62) {
+			lerr(ld, at, "text has too many placeholders");
+			return -EINVAL;
+		}
+		const char *open = strchr(p, '{');
+		if (!open) {
+			segs[n++] = (struct menu_seg){ -1, talloc_strdup(ld->m, p), (unsigned)strlen(p) };
+			break;
+		}
+		if (open > p)
+			segs[n++] = (struct menu_seg){ -1, talloc_strndup(ld->m, p, open - p), (unsigned)(open - p) };
+		const char *close = strchr(open, '}');
+		if (!close) {
+			lerr(ld, at, "unclosed \"{\" in text \"%s\"", src);
+			return -EINVAL;
+		}
+		char name[32];
+		snprintf(name, sizeof(name), "%.*s", (int)(close - open - 1), open + 1);
+		int v = name_index(var_names, _MENU_VAR_COUNT, name);
+		if (v < 0) {
+			lerr(ld, at, "unknown placeholder {%s}", name);
+			return -EINVAL;
+		}
+		segs[n++] = (struct menu_seg){ v, NULL, 0 };
+		p = close + 1;
+	}
+	if (gsm7_measure(src, strlen(src), &(struct gsm7_measure){ 0 }) < 0) {
+		lerr(ld, at, "text is not valid UTF-8");
+		return -EINVAL;
+	}
+	t->n = n;
+	t->segs = talloc_memdup(ld->m, segs, n * sizeof(segs[0]));
+	return 0;
+}
+
+/* A text is one string for every language, or a mapping language -> string with every
+ * language of the menu present. */
+static void text_load(struct loader *ld, const yaml_node_t *n, const char *what, struct menu_text *t, bool required)
+{
+	struct menu *m = ld->m;
+	if (!n) {
+		if (required)
+			lerr(ld, NULL, "%s: text missing", what);
+		return;
+	}
+	if (n->type == YAML_SCALAR_NODE) {
+		for (unsigned l = 0; l < m->n_langs; l++)
+			text_compile(ld, n, scalar(n), &t[l]);
+		return;
+	}
+	if (n->type != YAML_MAPPING_NODE) {
+		lerr(ld, n, "%s: a text is a string or a mapping of language to string", what);
+		return;
+	}
+	for (unsigned l = 0; l < m->n_langs; l++) {
+		const yaml_node_t *v = map_get(ld, n, m->langs[l]);
+		if (!scalar(v))
+			lerr(ld, n, "%s: no text for language \"%s\"", what, m->langs[l]);
+		else
+			text_compile(ld, v, scalar(v), &t[l]);
+	}
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
+		if (menu_lang_index(m, scalar(k) ? scalar(k) : "") < 0)
+			lerr(ld, k, "%s: language \"%s\" is not in the menu's languages", what, scalar(k));
+	}
+}
+
+static struct menu_screen *screen_find(struct menu *m, const char *name)
+{
+	for (unsigned i = 0; name && i < m->n_screens; i++)
+		if (!strcmp(m->screens[i].name, name))
+			return &m->screens[i];
+	return NULL;
+}
+
+static const struct menu_screen *screen_ref(struct loader *ld, const yaml_node_t *n, const char *what)
+{
+	if (!n)
+		return NULL;
+	const struct menu_screen *s = screen_find(ld->m, scalar(n));
+	if (!s)
+		lerr(ld, n, "%s: no screen named \"%s\"", what, scalar(n) ? scalar(n) : "?");
+	return s;
+}
+
+static unsigned uint_get(struct loader *ld, const yaml_node_t *n, unsigned dflt, unsigned lo, unsigned hi)
+{
+	if (!n)
+		return dflt;
+	char *end;
+	const char *s = scalar(n);
+	unsigned long v = s ? strtoul(s, &end, 10) : 0;
+	if (!s || *end || v < lo || v > hi) {
+		lerr(ld, n, "expected a number from %u to %u", lo, hi);
+		return dflt;
+	}
+	return v;
+}
+
+static bool bool_get(struct loader *ld, const yaml_node_t *n, bool dflt)
+{
+	const char *s = scalar(n);
+	if (!n)
+		return dflt;
+	if (s && (!strcmp(s, "true") || !strcmp(s, "yes")))
+		return true;
+	if (s && (!strcmp(s, "false") || !strcmp(s, "no")))
+		return false;
+	lerr(ld, n, "expected true or false");
+	return dflt;
+}
+
+static int regex_destructor(regex_t **re)
+{
+	regfree(*re);
+	return 0;
+}
+
+static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "type", "text", "options", "back", "next", "select", "source",
+		"item", "empty", "error", "pattern", "max-length", "store", "action", "on", "nav", "end",
+		"max-items", NULL };
+	char what[96];
+	snprintf(what, sizeof(what), "screen \"%s\"", s->name);
+	check_keys(ld, n, what, keys);
+
+	const char *type = scalar(map_get(ld, n, "type"));
+	int t = type ? name_index(screen_names, _MENU_SCREEN_COUNT, type) : -1;
+	if (t < 0) {
+		lerr(ld, n, "%s: type must be menu, list, input, confirm or end", what);
+		return;
+	}
+	s->type = t;
+	s->nav = bool_get(ld, map_get(ld, n, "nav"), true);
+	s->back = screen_ref(ld, map_get(ld, n, "back"), what);
+	s->next = screen_ref(ld, map_get(ld, n, "next"), what);
+	s->select = screen_ref(ld, map_get(ld, n, "select"), what);
+	s->source = MENU_SOURCE_NONE;
+	s->action = MENU_ACTION_NONE;
+	text_load(ld, map_get(ld, n, "text"), what, s->text, true);
+
+	const yaml_node_t *a = map_get(ld, n, "action");
+	if (a) {
+		int ai = scalar(a) ? name_index(action_names, _MENU_ACTION_COUNT, scalar(a)) : -1;
+		if (ai < 0 || ai == MENU_ACTION_LOAD_ORDERS)
+			lerr(ld, a, "%s: unknown action \"%s\"", what, scalar(a) ? scalar(a) : "?");
+		else
+			s->action = ai;
+	}
+	const yaml_node_t *on = map_get(ld, n, "on");
+	if (on && on->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *p = on->data.mapping.pairs.start; p < on->data.mapping.pairs.top; p++) {
+			const yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
+			int oi = scalar(k) ? name_index(outcome_names, _MENU_OUTCOME_COUNT, scalar(k)) : -1;
+			if (oi <= MENU_OUTCOME_OK)
+				lerr(ld, k, "%s: unknown outcome \"%s\"", what, scalar(k) ? scalar(k) : "?");
+			else
+				s->on[oi] = screen_ref(ld, yaml_document_get_node(&ld->doc, p->value), what);
+		}
+	} else if (on) {
+		lerr(ld, on, "%s: on: maps outcomes to screens", what);
+	}
+
+	switch (s->type) {
+	case MENU_SCREEN_MENU:
+	case MENU_SCREEN_CONFIRM: {
+		const yaml_node_t *opts = map_get(ld, n, "options");
+		if (!opts || opts->type != YAML_SEQUENCE_NODE || opts->data.sequence.items.top == opts->data.sequence.items.start) {
+			lerr(ld, n, "%s: options: a list of {label, goto} is required", what);
+			break;
+		}
+		s->n_options = opts->data.sequence.items.top - opts->data.sequence.items.start;
+		if (s->type == MENU_SCREEN_CONFIRM && s->n_options != 2)
+			lerr(ld, opts, "%s: a confirm screen has exactly two options (yes, no)", what);
+		if (s->n_options > 9)
+			lerr(ld, opts, "%s: at most 9 options (keys 1-9); use a list for more", what);
+		s->options = talloc_zero_array(ld->m, struct menu_option, s->n_options);
+		for (unsigned i = 0; i < s->n_options; i++) {
+			const yaml_node_t *o = yaml_document_get_node(&ld->doc, opts->data.sequence.items.start[i]);
+			static const char *const okeys[] = { "label", "goto", NULL };
+			check_keys(ld, o, what, okeys);
+			text_load(ld, map_get(ld, o, "label"), what, s->options[i].label, true);
+			s->options[i].go = screen_ref(ld, map_get(ld, o, "goto"), what);
+			if (!s->options[i].go)
+				lerr(ld, o, "%s: option %u has no goto", what, i + 1);
+		}
+		break;
+	}
+	case MENU_SCREEN_LIST: {
+		const char *src = scalar(map_get(ld, n, "source"));
+		int si = src ? name_index(source_names, _MENU_SOURCE_COUNT, src) : -1;
+		if (si < 0) {
+			lerr(ld, n, "%s: source must be categories, products, orders or languages", what);
+			break;
+		}
+		s->source = si;
+		if (si == MENU_SOURCE_ORDERS)
+			s->action = MENU_ACTION_LOAD_ORDERS;
+		s->end = bool_get(ld, map_get(ld, n, "end"), false);
+		s->max_items = uint_get(ld, map_get(ld, n, "max-items"), s->end ? 3 : 99, 1, 99);
+		text_load(ld, map_get(ld, n, "item"), what, s->item, true);
+		text_load(ld, map_get(ld, n, "empty"), what, s->empty, true);
+		if (!s->end && !s->select)
+			lerr(ld, n, "%s: a list that does not end needs select: (the screen an item leads to)", what);
+		break;
+	}
+	case MENU_SCREEN_INPUT: {
+		const yaml_node_t *pn = map_get(ld, n, "pattern");
+		const char *pat = scalar(pn);
+		text_load(ld, map_get(ld, n, "error"), what, s->error, false);
+		s->max_length = uint_get(ld, map_get(ld, n, "max-length"), 20, 1, 160);
+		if (!pat) {
+			lerr(ld, n, "%s: pattern: (a regular expression) is required", what);
+		} else {
+			regex_t *re = talloc_zero(ld->m, regex_t);
+			int rc = regcomp(re, pat, REG_EXTENDED | REG_NOSUB);
+			if (rc) {
+				char msg[128];
+				regerror(rc, re, msg, sizeof(msg));
+				lerr(ld, pn, "%s: bad pattern \"%s\": %s", what, pat, msg);
+				talloc_free(re);
+			} else {
+				regex_t **holder = talloc(ld->m, regex_t *);
+				*holder = re;
+				talloc_set_destructor(holder, regex_destructor);
+				s->pattern = re;
+			}
+		}
+		const char *store = scalar(map_get(ld, n, "store"));
+		if (!store || (strcmp(store, "qty") && strcmp(store, "input")))
+			lerr(ld, n, "%s: store: must be qty or input", what);
+		else
+			s->store = strcmp(store, "qty") ? MENU_VAR_INPUT : MENU_VAR_QTY;
+		if (!s->next)
+			lerr(ld, n, "%s: next: (the screen after a valid answer) is required", what);
+		break;
+	}
+	case MENU_SCREEN_END:
+	case _MENU_SCREEN_COUNT:
+		break;
+	}
+	/* every outcome an action can have must lead somewhere (error falls back to the menu's error text) */
+	if (s->action == MENU_ACTION_CREATE_ORDER && !s->on[MENU_OUTCOME_OUT_OF_STOCK])
+		lerr(ld, n, "%s: create_order needs on: out_of_stock: <screen>", what);
+	if (s->action == MENU_ACTION_FIND_ORDER && (!s->on[MENU_OUTCOME_NOT_FOUND] || !s->on[MENU_OUTCOME_NOT_PAYABLE]))
+		lerr(ld, n, "%s: find_order needs on: not_found: and not_payable: screens", what);
+}
+
+static void langs_load(struct loader *ld, const yaml_node_t *root)
+{
+	struct menu *m = ld->m;
+	const yaml_node_t *langs = map_get(ld, root, "languages");
+	if (!langs || langs->type != YAML_MAPPING_NODE) {
+		lerr(ld, root, "languages: a mapping of language code to its name is required (en: English)");
+		return;
+	}
+	for (yaml_node_pair_t *p = langs->data.mapping.pairs.start; p < langs->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
+		if (m->n_langs == MENU_MAX_LANGS) {
+			lerr(ld, k, "at most %u languages", MENU_MAX_LANGS);
+			return;
+		}
+		m->langs[m->n_langs++] = talloc_strdup(m, scalar(k) ? scalar(k) : "?");
+	}
+	for (unsigned l = 0; l < m->n_langs; l++) {
+		const yaml_node_t *v = map_get(ld, langs, m->langs[l]);
+		if (!scalar(v))
+			lerr(ld, v ? v : langs, "languages: the name of \"%s\" must be a string", m->langs[l]);
+		else
+			text_compile(ld, v, scalar(v), &m->lang_name[l]);
+	}
+}
+
+static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
+{
+	static const char *const keys[] = { "menu", "service-codes", "languages", "start", "keys", "labels",
+		"statuses", "error", "screens", NULL };
+	struct menu *m = ld->m;
+	if (!root || root->type != YAML_MAPPING_NODE) {
+		lerr(ld, root, "a menu file is a mapping (menu:, languages:, screens: ...)");
+		return;
+	}
+	check_keys(ld, root, "menu", keys);
+	m->name = talloc_strdup(m, scalar(map_get(ld, root, "menu")) ?: "");
+	if (!*m->name)
+		lerr(ld, root, "menu: a name is required");
+
+	const yaml_node_t *codes = map_get(ld, root, "service-codes");
+	if (!codes || codes->type != YAML_SEQUENCE_NODE) {
+		lerr(ld, root, "service-codes: a list of USSD codes (\"*120*777#\") is required");
+	} else {
+		m->n_codes = codes->data.sequence.items.top - codes->data.sequence.items.start;
+		m->service_codes = talloc_zero_array(m, const char *, m->n_codes);
+		for (unsigned i = 0; i < m->n_codes; i++) {
+			const yaml_node_t *c = yaml_document_get_node(&ld->doc, codes->data.sequence.items.start[i]);
+			const char *code = scalar(c);
+			if (!code || code[0] != '*' || code[strlen(code) - 1] != '#')
+				lerr(ld, c, "service code \"%s\" must look like *120*777#", code ? code : "?");
+			m->service_codes[i] = talloc_strdup(m, code ? code : "");
+		}
+	}
+	langs_load(ld, root);
+	if (!m->n_langs)
+		return;
+
+	const yaml_node_t *keysn = map_get(ld, root, "keys");
+	static const char *const kkeys[] = { "back", "home", "more", NULL };
+	check_keys(ld, keysn, "keys", kkeys);
+	m->key_back = talloc_strdup(m, scalar(map_get(ld, keysn, "back")) ?: "0");
+	m->key_home = talloc_strdup(m, scalar(map_get(ld, keysn, "home")) ?: "00");
+	m->key_more = talloc_strdup(m, scalar(map_get(ld, keysn, "more")) ?: "98");
+
+	const yaml_node_t *labels = map_get(ld, root, "labels");
+	static const char *const lkeys[] = { "back", "more", NULL };
+	check_keys(ld, labels, "labels", lkeys);
+	text_load(ld, map_get(ld, labels, "back"), "labels: back", m->back_label, true);
+	text_load(ld, map_get(ld, labels, "more"), "labels: more", m->more_label, true);
+	text_load(ld, map_get(ld, root, "error"), "error", m->error_text, true);
+
+	const yaml_node_t *st = map_get(ld, root, "statuses");
+	for (unsigned i = 0; i < N_STATUS; i++) {
+		char what[64];
+		snprintf(what, sizeof(what), "statuses: %s", status_names[i]);
+		text_load(ld, map_get(ld, st, status_names[i]), what, m->status_text[i], true);
+	}
+	check_keys(ld, st, "statuses", (const char *const[]){ MENU_ORDER_STATUSES, NULL });
+
+	const yaml_node_t *screens = map_get(ld, root, "screens");
+	if (!screens || screens->type != YAML_MAPPING_NODE) {
+		lerr(ld, root, "screens: a mapping of screen name to screen is required");
+		return;
+	}
+	/* Two passes: create every screen first, so screens can refer to ones defined later. */
+	m->n_screens = screens->data.mapping.pairs.top - screens->data.mapping.pairs.start;
+	m->screens = talloc_zero_array(m, struct menu_screen, m->n_screens);
+	for (unsigned i = 0; i < m->n_screens; i++) {
+		yaml_node_pair_t *p = &screens->data.mapping.pairs.start[i];
+		const yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
+		m->screens[i].name = talloc_strdup(m, scalar(k) ? scalar(k) : "?");
+		m->screens[i].line = k->start_mark.line + 1;
+		if (screen_find(m, m->screens[i].name) != &m->screens[i])
+			lerr(ld, k, "screen \"%s\" is defined twice", m->screens[i].name);
+	}
+	for (unsigned i = 0; i < m->n_screens; i++)
+		screen_load(ld, &m->screens[i], yaml_document_get_node(&ld->doc, screens->data.mapping.pairs.start[i].value));
+
+	const yaml_node_t *start = map_get(ld, root, "start");
+	m->start = screen_ref(ld, start, "start");
+	if (!start)
+		lerr(ld, root, "start: the first screen is required");
+}
+
+int menu_load_file(void *ctx, const char *path, const struct menu_limits *lim, struct menu **out)
+{
+	struct loader ld = { .file = path };
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		fprintf(stderr, "%s:1: cannot open: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	yaml_parser_t parser;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, fp);
+	if (!yaml_parser_load(&parser, &ld.doc)) {
+		fprintf(stderr, "%s:%zu: YAML syntax: %s\n", path, parser.problem_mark.line + 1,
+			parser.problem ? parser.problem : "error");
+		yaml_parser_delete(&parser);
+		fclose(fp);
+		return -EINVAL;
+	}
+	yaml_parser_delete(&parser);
+	fclose(fp);
+
+	ld.m = talloc_zero(ctx, struct menu);
+	ld.m->file = talloc_strdup(ld.m, path);
+	menu_from_doc(&ld, yaml_document_get_root_node(&ld.doc));
+	yaml_document_delete(&ld.doc);
+	if (!ld.errors && menu_lint(ld.m, lim, path) < 0)
+		ld.errors++;
+	if (ld.errors) {
+		talloc_free(ld.m);
+		return -EINVAL;
+	}
+	*out = ld.m;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int menu_set_load(void *ctx, const char *dir, const struct menu_limits *lim, struct menu_set **out)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "%s: cannot open menu directory: %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	struct menu_set *set = talloc_zero(ctx, struct menu_set);
+	char **names = NULL;
+	unsigned n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len > 5 && !strcmp(e->d_name + len - 5, ".yaml") && e->d_name[0] != '.') {
+			names = talloc_realloc(set, names, char *, n + 1);
+			names[n++] = talloc_asprintf(set, "%s/%s", dir, e->d_name);
+		}
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
+	int rc = 0;
+	set->menus = talloc_zero_array(set, struct menu *, n ? n : 1);
+	for (unsigned i = 0; i < n; i++) {
+		struct menu *m;
+		if (menu_load_file(set, names[i], lim, &m) < 0) {
+			rc = -EINVAL;
+			continue;
+		}
+		set->menus[set->n++] = m;
+	}
+	/* one service code, one menu: otherwise which one answers would depend on file order */
+	for (unsigned i = 0; i < set->n; i++)
+		for (unsigned c = 0; c < set->menus[i]->n_codes; c++)
+			for (unsigned j = 0; j < i; j++)
+				if (menu_set_find(&(struct menu_set){ .n = 1, .menus = &set->menus[j] },
+						  set->menus[i]->service_codes[c])) {
+					fprintf(stderr, "%s:1: service code %s is also served by %s\n", set->menus[i]->file,
+						set->menus[i]->service_codes[c], set->menus[j]->file);
+					rc = -EINVAL;
+				}
+	if (!n) {
+		fprintf(stderr, "%s: no menu files (*.yaml)\n", dir);
+		rc = -ENOENT;
+	}
+	if (rc < 0) {
+		talloc_free(set);
+		return rc;
+	}
+	*out = set;
+	return 0;
+}
+
+const struct menu *menu_set_find(const struct menu_set *set, const char *service_code)
+{
+	for (unsigned i = 0; set && i < set->n; i++)
+		for (unsigned c = 0; c < set->menus[i]->n_codes; c++)
+			if (!strcmp(set->menus[i]->service_codes[c], service_code))
+				return set->menus[i];
+	return NULL;
+}
+
+int menu_lang_index(const struct menu *m, const char *code)
+{
+	for (unsigned l = 0; l < m->n_langs; l++)
+		if (!strcmp(m->langs[l], code))
+			return l;
+	return -1;
+}

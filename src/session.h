@@ -1,0 +1,40 @@
+#pragma once
+/* USSD sessions: every front end turns what arrives into a hop and hands it here; one
+ * osmo_fsm instance per session walks the menu, runs its actions against the database,
+ * and answers through the callback of the front end the hop came from. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+enum session_channel { SESSION_CH_AT, _SESSION_CH_COUNT };
+
+/* The reply to one hop: end says whether the session is over (END) or continues (CON). */
+typedef void (*session_reply_cb)(void *priv, bool end, const char *screen, size_t len);
+
+struct session_hop {
+	enum session_channel ch;
+	const char *ref;		/* the front end's session id */
+	const char *msisdn;		/* E.164 */
+	const char *service_code;
+	const char *text;		/* every input of the session so far, joined by '*' */
+	session_reply_cb reply;
+	void *priv;
+};
+
+void session_init(void *ctx);
+void session_hop(const struct session_hop *hop);
+/* Re-read menus: new sessions use them, live ones keep the menus they started with. */
+struct menu_set;
+void session_set_menus(struct menu_set *set);
+
+/* For `show sessions`. */
+struct session_info {
+	const char *ref, *msisdn, *screen, *state;
+	unsigned hops;
+	time_t started;
+};
+void session_foreach(void (*cb)(const struct session_info *si, void *priv), void *priv);
+unsigned session_count(void);
+struct customer;
+void session_foreach_customer(const struct customer *c, void (*cb)(const struct session_info *si, void *priv), void *priv);
+void session_shutdown(void);

@@ -1,0 +1,597 @@
+/* One osmo_fsm instance per USSD session.
+ *
+ * A hop carries the whole input history ("1*3*2"); the session remembers what it has
+ * already processed, feeds only the new inputs to the menu, and keeps the last reply, so a
+ * repeated hop is answered from memory with no second effect. A hop whose history does not
+ * extend what we saw (the aggregator lost a reply, or we restarted) is replayed from the
+ * start: every side effect carries an idempotency key made of the session id and the input
+ * position, so a replay finds the order it created the first time instead of ordering twice.
+ *
+ * Requests to the database are never cancelled: a session that gave up on one (deadline)
+ * stays allocated until every callback has come back, so callbacks never see freed memory. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <talloc.h>
+#include <osmocom/core/fsm.h>
+#include <osmocom/core/hashtable.h>
+#include <osmocom/core/timer.h>
+#include <osmocom/core/utils.h>
+#include "session.h"
+#include "cfg.h"
+#include "crm.h"
+#include "db.h"
+#include "logging.h"
+#include "menu.h"
+#include "orders.h"
+#include "stats.h"
+
+#define SESSION_HASH_BITS 16
+#define SESSION_LINGER_S 30	/* an ended session still answers repeats of its last hop */
+#define SESSION_MAX_QUEUED 4
+
+enum session_state { ST_LOOKUP, ST_BUSY, ST_WAIT, ST_DONE };
+enum session_event { EV_HOP, EV_READY, EV_DEADLINE };
+enum session_outcome { OUT_NONE, OUT_COMPLETED, OUT_ABANDONED, OUT_TIMEOUT, OUT_ERROR };
+static const char *const outcome_names[] = { "", "completed", "abandoned", "timeout", "error" };
+static const char *const channel_names[] = { "at" };
+
+struct waiter {
+	session_reply_cb cb;
+	void *priv;
+	char *text;	/* the hop's full input history */
+};
+
+struct session {
+	struct hlist_node node;
+	struct osmo_fsm_inst *fi;
+	enum session_channel ch;
+	char *ref;
+	char msisdn[17];
+	char *service_code;
+	struct customer *cust;
+	struct menu_set *menus;
+	struct menu_run run;
+	bool started;
+	char *text;		/* inputs processed so far */
+	char *hop_text;		/* the history of the hop being processed */
+	size_t hop_pos;		/* next unprocessed byte of hop_text */
+	unsigned input_index;	/* position of the next input in the whole history */
+	char *reply;		/* "CON ..." / "END ..." of the last hop */
+	bool reply_end;
+	unsigned n_waiting;
+	struct waiter waiting[SESSION_MAX_QUEUED];	/* [0] is being processed */
+	unsigned outstanding;	/* database callbacks still to come */
+	struct osmo_timer_list deadline;
+	time_t started_at;
+	unsigned hops;
+	int64_t order_id;
+	enum session_outcome outcome;
+};
+
+static struct {
+	void *ctx;
+	struct menu_set *menus;
+	DECLARE_HASHTABLE(by_ref, SESSION_HASH_BITS);
+	unsigned count;
+} g;
+
+static struct osmo_fsm session_fsm;
+
+#define LOGPS(s, lvl, fmt, args...) LOGP(DSESS, lvl, "%s/%s: " fmt, (s)->msisdn, (s)->ref, ## args)
+
+static uint32_t session_hash(enum session_channel ch, const char *ref)
+{
+	uint32_t h = 2166136261u ^ ch;
+	while (*ref)
+		h = (h ^ (uint8_t)*ref++) * 16777619u;
+	return h;
+}
+
+static struct session *session_find(enum session_channel ch, const char *ref)
+{
+	struct session *s;
+	hash_for_each_possible(g.by_ref, s, node, session_hash(ch, ref))
+		if (s->ch == ch && !strcmp(s->ref, ref))
+			return s;
+	return NULL;
+}
+
+/* ---- replies ---- */
+
+static void session_answer(struct session *s, bool end, const char *screen, size_t len)
+{
+	s->reply = talloc_realloc(s, s->reply, char, len + 5);
+	memcpy(s->reply, end ? "END " : "CON ", 4);
+	memcpy(s->reply + 4, screen, len);
+	s->reply[len + 4] = '\0';
+	s->reply_end = end;
+	struct waiter *w = &s->waiting[0];
+	w->cb(w->priv, end, screen, len);
+	/* the history we answered for is now what the session has seen */
+	talloc_free(s->text);
+	s->text = w->text;
+	w->text = NULL;
+	s->n_waiting--;
+	memmove(&s->waiting[0], &s->waiting[1], s->n_waiting * sizeof(s->waiting[0]));
+	osmo_timer_del(&s->deadline);
+}
+
+static void session_logged(void *priv, const PGresult *res, int err)
+{
+	if (err) {
+		STAT_INC(DB_ERRORS);
+		LOGP(DSESS, LOGL_ERROR, "timeline row not written (%d)\n", err);
+	}
+}
+
+static void session_log(struct session *s)
+{
+	char cust[24], start[24], end[24], hops[16], order[24];
+	snprintf(cust, sizeof(cust), "%" PRId64, s->cust->id);
+	snprintf(start, sizeof(start), "%lld", (long long)s->started_at);
+	snprintf(end, sizeof(end), "%lld", (long long)time(NULL));
+	snprintf(hops, sizeof(hops), "%u", s->hops);
+	snprintf(order, sizeof(order), "%" PRId64, s->order_id);
+	const char *params[10] = { cust, channel_names[s->ch], s->ref, s->service_code, start, end,
+		outcome_names[s->outcome], hops, s->run.trail, s->order_id ? order : NULL };
+	db_write(DB_SESSION_LOG, 10, params, session_logged, NULL);
+}
+
+/* The session is over: count it, put it on the customer's timeline, linger for repeats. */
+static void session_end(struct session *s, enum session_outcome outcome)
+{
+	if (s->outcome != OUT_NONE)
+		return;
+	s->outcome = outcome;
+	switch (outcome) {
+	case OUT_COMPLETED: STAT_INC(SESS_COMPLETED); break;
+	case OUT_ABANDONED: STAT_INC(SESS_ABANDONED); break;
+	case OUT_TIMEOUT: STAT_INC(SESS_TIMEOUT); break;
+	default: STAT_INC(SESS_ERROR); break;
+	}
+	if (s->cust) {
+		if (s->cust->live == s)
+			s->cust->live = NULL;
+		session_log(s);
+	}
+	LOGPS(s, LOGL_INFO, "ended: %s after %u hops\n", outcome_names[outcome], s->hops);
+	/* hops queued behind the last one get the final screen too */
+	while (s->n_waiting && s->reply)
+		session_answer(s, true, s->reply + 4, strlen(s->reply + 4));
+	osmo_fsm_inst_state_chg(s->fi, ST_DONE, SESSION_LINGER_S, 0);
+}
+
+static void session_fail(struct session *s)
+{
+	char buf[MENU_SCREEN_BYTES];
+	int len = s->run.menu ? menu_render_error(&s->run, buf, sizeof(buf)) : 0;
+	if (len <= 0)
+		len = snprintf(buf, sizeof(buf), "Sorry, we could not do that right now. Please try again later.");
+	while (s->n_waiting)
+		session_answer(s, true, buf, len);
+	session_end(s, OUT_ERROR);
+}
+
+/* ---- walking the menu ---- */
+
+static void session_continue(struct session *s);
+
+static void action_begin(struct session *s)
+{
+	s->outstanding++;
+	osmo_fsm_inst_state_chg(s->fi, ST_BUSY, 0, 0);
+}
+
+/* Every database answer comes back through here: false means the session gave up meanwhile. */
+static bool action_end(struct session *s)
+{
+	s->outstanding--;
+	return s->outcome == OUT_NONE && s->n_waiting;
+}
+
+static void order_created(void *priv, int64_t id, int64_t total, int err)
+{
+	struct session *s = priv;
+	if (!action_end(s))
+		return;
+	if (err)
+		return session_fail(s);
+	s->run.v.order_id = id;
+	if (id) {
+		s->order_id = id;
+		s->run.v.total_cents = total;
+	}
+	menu_action_done(&s->run, id ? MENU_OUTCOME_OK : MENU_OUTCOME_OUT_OF_STOCK);
+	session_continue(s);
+}
+
+static void orders_loaded(void *priv, const struct menu_order_row *rows, unsigned n, int err)
+{
+	struct session *s = priv;
+	if (!action_end(s))
+		return;
+	if (err)
+		return session_fail(s);
+	s->run.v.n_orders = n;
+	memcpy(s->run.v.orders, rows, n * sizeof(*rows));
+	menu_action_done(&s->run, MENU_OUTCOME_OK);
+	session_continue(s);
+}
+
+static void order_found(void *priv, const struct menu_order_row *rows, unsigned n, int err)
+{
+	struct session *s = priv;
+	if (!action_end(s))
+		return;
+	if (err)
+		return session_fail(s);
+	enum menu_outcome oc = MENU_OUTCOME_NOT_FOUND;
+	if (n == 1) {
+		s->run.v.order_id = rows[0].id;
+		s->run.v.total_cents = rows[0].total_cents;
+		s->run.v.status = rows[0].status;
+		s->run.v.product_id = rows[0].product_id;
+		s->run.v.qty = rows[0].qty;
+		oc = rows[0].status == menu_status_index("awaiting_payment") ? MENU_OUTCOME_OK : MENU_OUTCOME_NOT_PAYABLE;
+	}
+	menu_action_done(&s->run, oc);
+	session_continue(s);
+}
+
+static void lang_stored(void *priv, struct customer *c, int err)
+{
+	struct session *s = priv;
+	if (!action_end(s))
+		return;
+	if (err)
+		return session_fail(s);
+	menu_action_done(&s->run, MENU_OUTCOME_OK);
+	session_continue(s);
+}
+
+static void action_start(struct session *s)
+{
+	struct menu_vars *v = &s->run.v;
+	char key[160];
+	action_begin(s);
+	switch (s->run.pending) {
+	case MENU_ACTION_CREATE_ORDER:
+		snprintf(key, sizeof(key), "%s:%s:%u", channel_names[s->ch], s->ref, s->input_index);
+		orders_create(s->cust->id, v->product_id, v->qty, key, order_created, s);
+		break;
+	case MENU_ACTION_LOAD_ORDERS:
+		orders_latest(s->cust->id, s->run.screen->max_items, orders_loaded, s);
+		break;
+	case MENU_ACTION_FIND_ORDER: {
+		int64_t id = strtoll(v->input, NULL, 10);
+		orders_find(id, s->cust->id, order_found, s);
+		break;
+	}
+	case MENU_ACTION_SET_LANGUAGE:
+		crm_set_lang(s->cust, s->run.menu->langs[v->new_lang], lang_stored, s);
+		break;
+	default:
+		s->outstanding--;
+		session_fail(s);
+		break;
+	}
+}
+
+/* Feed the hop's remaining inputs to the menu until it waits on an action or they run out. */
+static void session_continue(struct session *s)
+{
+	enum menu_state st = s->run.pending != MENU_ACTION_NONE ? MENU_PENDING : MENU_CON;
+	const char *t = s->hop_text;
+	for (;;) {
+		if (s->run.pending != MENU_ACTION_NONE)
+			return action_start(s);
+		if (s->run.screen->type == MENU_SCREEN_END || (s->run.screen->type == MENU_SCREEN_LIST && s->run.screen->end)) {
+			st = MENU_END;
+			break;
+		}
+		if (s->hop_pos > strlen(t) || !t[0])
+			break;
+		const char *in = t + s->hop_pos, *star = strchr(in, '*');
+		size_t len = star ? (size_t)(star - in) : strlen(in);
+		s->hop_pos += len + 1;
+		s->input_index++;
+		st = menu_input(&s->run, in, len);
+	}
+	char buf[MENU_SCREEN_BYTES];
+	int len = menu_render(&s->run, buf, sizeof(buf));
+	if (len < 0)
+		return session_fail(s);
+	bool end = st == MENU_END;
+	session_answer(s, end, buf, len);
+	if (end)
+		return session_end(s, OUT_COMPLETED);
+	osmo_fsm_inst_state_chg(s->fi, ST_WAIT, g_cfg->idle_timeout_s, 0);
+	if (s->n_waiting)
+		osmo_fsm_inst_dispatch(s->fi, EV_HOP, NULL);
+}
+
+/* Start (or restart) the walk from the first screen and replay the whole history. */
+static void session_replay(struct session *s)
+{
+	const struct menu *m = menu_set_find(s->menus, s->service_code);
+	int lang = menu_lang_index(m, s->cust->lang);
+	menu_start(&s->run, m, lang);
+	s->input_index = 0;
+	s->hop_pos = 0;
+	s->started = true;
+}
+
+static void deadline_cb(void *data)
+{
+	struct session *s = data;
+	LOGPS(s, LOGL_NOTICE, "hop not answered within %u ms: polite END\n", g_cfg->hop_deadline_ms);
+	session_fail(s);
+}
+
+/* Process the oldest queued hop. */
+static void session_next_hop(struct session *s)
+{
+	struct waiter *w = &s->waiting[0];
+	if (s->reply && !strcmp(w->text, s->text)) {
+		/* a retry that arrived while its original was being answered */
+		STAT_INC(HOPS_REPEATED);
+		session_answer(s, s->reply_end, s->reply + 4, strlen(s->reply + 4));
+		if (s->n_waiting)
+			session_next_hop(s);
+		return;
+	}
+	s->hops++;
+	osmo_timer_schedule(&s->deadline, g_cfg->hop_deadline_ms / 1000, (g_cfg->hop_deadline_ms % 1000) * 1000);
+	size_t seen = strlen(s->text);
+	if (!s->started || (seen && (strncmp(w->text, s->text, seen) || w->text[seen] != '*'))) {
+		if (s->started)
+			LOGPS(s, LOGL_INFO, "history \"%s\" does not extend \"%s\": replaying\n", w->text, s->text);
+		session_replay(s);
+	} else {
+		s->hop_pos = seen ? seen + 1 : 0;
+	}
+	s->hop_text = w->text;
+	osmo_fsm_inst_state_chg(s->fi, ST_BUSY, 0, 0);
+	session_continue(s);
+}
+
+static void customer_ready(void *priv, struct customer *c, int err)
+{
+	struct session *s = priv;
+	if (s->outstanding)
+		s->outstanding--;
+	if (s->outcome != OUT_NONE)
+		return;
+	if (err || !c)
+		return session_fail(s);
+	s->cust = c;
+	/* a customer has one dialogue at a time: a new dial replaces one left hanging */
+	if (c->live && c->live != s)
+		session_end(c->live, OUT_ABANDONED);
+	c->live = s;
+	osmo_fsm_inst_dispatch(s->fi, EV_READY, NULL);
+}
+
+static struct session *session_alloc(const struct session_hop *hop)
+{
+	struct session *s = talloc_zero(g.ctx, struct session);
+	s->fi = osmo_fsm_inst_alloc(&session_fsm, g.ctx, s, LOGL_INFO, NULL);
+	s->ch = hop->ch;
+	s->ref = talloc_strdup(s, hop->ref);
+	snprintf(s->msisdn, sizeof(s->msisdn), "%s", hop->msisdn);
+	s->service_code = talloc_strdup(s, hop->service_code);
+	s->text = talloc_strdup(s, "");
+	s->menus = g.menus;
+	talloc_reference(s, g.menus);
+	s->started_at = time(NULL);
+	s->run.pending = MENU_ACTION_NONE;
+	osmo_timer_setup(&s->deadline, deadline_cb, s);
+	hash_add(g.by_ref, &s->node, session_hash(s->ch, s->ref));
+	g.count++;
+	STAT_INC(SESS_STARTED);
+	return s;
+}
+
+static int session_destructor(struct session *s)
+{
+	osmo_timer_del(&s->deadline);
+	hash_del(&s->node);
+	g.count--;
+	if (s->cust && s->cust->live == s)
+		s->cust->live = NULL;
+	for (unsigned i = 0; i < s->n_waiting; i++)
+		talloc_free(s->waiting[i].text);
+	return 0;
+}
+
+void session_hop(const struct session_hop *hop)
+{
+	static const char unknown[] = "This service code is not in use.";
+	struct session *s = session_find(hop->ch, hop->ref);
+	if (!s) {
+		if (!menu_set_find(g.menus, hop->service_code)) {
+			hop->reply(hop->priv, true, unknown, sizeof(unknown) - 1);
+			return;
+		}
+		s = session_alloc(hop);
+		talloc_set_destructor(s, session_destructor);
+		s->waiting[s->n_waiting++] = (struct waiter){ hop->reply, hop->priv, talloc_strdup(s, hop->text) };
+		/* cached customers answer at once (EV_READY), new ones after the database did */
+		s->outstanding++;
+		crm_get(s->msisdn, customer_ready, s);
+		return;
+	} else if (!strcmp(hop->text, s->text) && s->reply && !s->n_waiting) {
+		/* a repeated hop: the same answer, no second effect */
+		STAT_INC(HOPS_REPEATED);
+		hop->reply(hop->priv, s->reply_end, s->reply + 4, strlen(s->reply + 4));
+		return;
+	} else if (s->outcome != OUT_NONE) {
+		/* the dialogue is over: whatever comes later gets the final screen again */
+		hop->reply(hop->priv, true, s->reply ? s->reply + 4 : "", s->reply ? strlen(s->reply + 4) : 0);
+		return;
+	}
+	if (s->n_waiting == SESSION_MAX_QUEUED) {
+		static const char busy[] = "Please wait for the previous answer.";
+		hop->reply(hop->priv, false, busy, sizeof(busy) - 1);
+		return;
+	}
+	s->waiting[s->n_waiting++] = (struct waiter){ hop->reply, hop->priv, talloc_strdup(s, hop->text) };
+	osmo_fsm_inst_dispatch(s->fi, EV_HOP, NULL);
+}
+
+void session_init(void *ctx)
+{
+	g.ctx = talloc_named_const(ctx, 0, "sessions");
+	hash_init(g.by_ref);
+	OSMO_ASSERT(osmo_fsm_register(&session_fsm) == 0);
+}
+
+void session_set_menus(struct menu_set *set)
+{
+	struct menu_set *old = g.menus;
+	g.menus = talloc_steal(g.ctx, set);
+	/* live sessions hold references: the old set goes when the last of them ends */
+	if (old)
+		talloc_unlink(g.ctx, old);
+}
+
+unsigned session_count(void)
+{
+	return g.count;
+}
+
+static const char *const state_names[] = { "LOOKUP", "BUSY", "WAIT", "DONE" };
+
+void session_foreach(void (*cb)(const struct session_info *si, void *priv), void *priv)
+{
+	struct session *s;
+	struct hlist_node *tmp;
+	unsigned b;
+	hash_for_each_safe(g.by_ref, b, tmp, s, node) {
+		struct session_info si = { s->ref, s->msisdn, s->run.screen ? s->run.screen->name : "-",
+			s->fi ? state_names[s->fi->state] : "?", s->hops, s->started_at };
+		cb(&si, priv);
+	}
+}
+
+void session_foreach_customer(const struct customer *c, void (*cb)(const struct session_info *si, void *priv), void *priv)
+{
+	struct session *s = c->live;
+	if (!s)
+		return;
+	struct session_info si = { s->ref, s->msisdn, s->run.screen ? s->run.screen->name : "-",
+		s->fi ? state_names[s->fi->state] : "?", s->hops, s->started_at };
+	cb(&si, priv);
+}
+
+void session_shutdown(void)
+{
+	struct session *s;
+	struct hlist_node *tmp;
+	unsigned b;
+	hash_for_each_safe(g.by_ref, b, tmp, s, node)
+		if (s->fi)
+			osmo_fsm_inst_term(s->fi, OSMO_FSM_TERM_REQUEST, NULL);
+}
+
+/* ---- the state machine ---- */
+
+#define S(x) (1 << (x))
+
+static void st_lookup(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+{
+	struct session *s = fi->priv;
+	if (event == EV_READY)
+		session_next_hop(s);
+	/* EV_HOP while looking up: queued, served after the first */
+}
+
+static void st_busy(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+{
+	/* hops arriving now wait in the queue; session_continue serves them in order */
+}
+
+static void st_wait(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+{
+	struct session *s = fi->priv;
+	if (event == EV_HOP && s->n_waiting)
+		session_next_hop(s);
+}
+
+static void st_done(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+{
+}
+
+static int session_timer_cb(struct osmo_fsm_inst *fi)
+{
+	struct session *s = fi->priv;
+	switch (fi->state) {
+	case ST_WAIT:
+		session_end(s, OUT_TIMEOUT);
+		return 0;
+	case ST_DONE:
+		if (s->outstanding) {
+			osmo_fsm_inst_state_chg(fi, ST_DONE, SESSION_LINGER_S, 0);
+			return 0;
+		}
+		return 1;	/* terminate: frees the session via its talloc parent below */
+	default:
+		return 0;
+	}
+}
+
+/* The FSM instance is a sibling of its session, not a child: terminating the instance
+ * frees the session here, and osmo_fsm frees the instance itself afterwards. */
+static void session_cleanup(struct osmo_fsm_inst *fi, enum osmo_fsm_term_cause cause)
+{
+	struct session *s = fi->priv;
+	s->fi = NULL;
+	talloc_free(s);
+}
+
+static const struct value_string session_event_names[] = {
+	{ EV_HOP, "HOP" },
+	{ EV_READY, "READY" },
+	{ EV_DEADLINE, "DEADLINE" },
+	{ 0, NULL }
+};
+
+static const struct osmo_fsm_state session_states[] = {
+	[ST_LOOKUP] = {
+		.name = "LOOKUP",
+		.in_event_mask = S(EV_HOP) | S(EV_READY),
+		.out_state_mask = S(ST_BUSY) | S(ST_WAIT) | S(ST_DONE),
+		.action = st_lookup,
+	},
+	[ST_BUSY] = {
+		.name = "BUSY",
+		.in_event_mask = S(EV_HOP),
+		.out_state_mask = S(ST_BUSY) | S(ST_WAIT) | S(ST_DONE),
+		.action = st_busy,
+	},
+	[ST_WAIT] = {
+		.name = "WAIT",
+		.in_event_mask = S(EV_HOP),
+		.out_state_mask = S(ST_BUSY) | S(ST_WAIT) | S(ST_DONE),
+		.action = st_wait,
+	},
+	[ST_DONE] = {
+		.name = "DONE",
+		.in_event_mask = S(EV_HOP) | S(EV_READY),
+		.out_state_mask = S(ST_DONE),
+		.action = st_done,
+	},
+};
+
+static struct osmo_fsm session_fsm = {
+	.name = "ussd_session",
+	.states = session_states,
+	.num_states = ARRAY_SIZE(session_states),
+	.timer_cb = session_timer_cb,
+	.cleanup = session_cleanup,
+	.event_names = session_event_names,
+	.log_subsys = DSESS,
+};

@@ -1,0 +1,197 @@
+/* spazad: the gateway daemon. Options and config, the schema, then one osmo_select loop
+ * serving HTTP, the database and every session's timers in a single thread. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <talloc.h>
+#include <libpq-fe.h>
+#include <osmocom/core/application.h>
+#include <osmocom/core/logging.h>
+#include <osmocom/core/select.h>
+#include <osmocom/core/stats.h>
+#include <osmocom/vty/logging.h>
+#include <osmocom/vty/misc.h>
+#include <osmocom/vty/ports.h>
+#include <osmocom/vty/stats.h>
+#include <osmocom/vty/telnet_interface.h>
+#include <osmocom/vty/vty.h>
+#include "catalog.h"
+#include "catalog_load.h"
+#include "cfg.h"
+#include "crm.h"
+#include "db.h"
+#include "front_at.h"
+#include "http.h"
+#include "logging.h"
+#include "menu.h"
+#include "migrate.h"
+#include "orders.h"
+#include "session.h"
+#include "spazad.h"
+#include "stats.h"
+
+#define SPAZAD_VTY_PORT 4265
+
+static void *spazad_ctx;
+static volatile sig_atomic_t quit, reload;
+
+static struct vty_app_info vty_info = {
+	.name = "spazad",
+	.version = PACKAGE_VERSION,
+	.copyright = "Spaza USSD/SMS commerce gateway\r\n",
+};
+
+static void usage(void)
+{
+	printf("usage: spazad [-c FILE] [-C] [-h] [-V]\n"
+	       "  -c FILE  configuration file (default spazad.cfg)\n"
+	       "  -C       check the configuration and the menus, print \"configuration OK\" or file:line: reason\n"
+	       "  -V       print the version\n");
+}
+
+static struct menu_limits menu_limits(void)
+{
+	return (struct menu_limits){ .name_max = g_cfg->name_max, .price_max_cents = g_cfg->price_max_cents,
+		.qty_max = g_cfg->qty_max, .septets = 182, .ucs2 = 80 };
+}
+
+int spazad_reload_menus(void)
+{
+	struct menu_limits lim = menu_limits();
+	struct menu_set *set;
+	if (menu_set_load(spazad_ctx, g_cfg->menus_dir, &lim, &set) < 0) {
+		LOGP(DMENU, LOGL_ERROR, "menus in %s not reloaded: errors above\n", g_cfg->menus_dir);
+		return -EINVAL;
+	}
+	session_set_menus(set);
+	LOGP(DMENU, LOGL_NOTICE, "menus reloaded from %s: %u menus\n", g_cfg->menus_dir, set->n);
+	return 0;
+}
+
+/* Start-up is the one place that may block: the schema must be current before we serve.
+ * A database that is still starting gets 30 s. */
+static int spazad_migrate(void)
+{
+	char err[512];
+	for (int attempt = 0; attempt < 60; attempt++) {
+		PGconn *conn = PQconnectdb(g_cfg->db_conninfo);
+		if (PQstatus(conn) == CONNECTION_OK) {
+			int rc = migrate_apply(conn, err, sizeof(err));
+			PQfinish(conn);
+			if (rc < 0)
+				LOGP(DMAIN, LOGL_FATAL, "schema migration failed: %s\n", err);
+			return rc;
+		}
+		if (attempt == 0)
+			LOGP(DMAIN, LOGL_NOTICE, "waiting for the database: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		usleep(500000);
+	}
+	LOGP(DMAIN, LOGL_FATAL, "database not reachable\n");
+	return -ENOTCONN;
+}
+
+static void health(struct http_req *req)
+{
+	bool ok = db_is_up() && catalog_loaded();
+	const char *body = ok ? "ok\n" : "starting\n";
+	http_reply(req, ok ? 200 : 503, "text/plain", body, strlen(body));
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		quit = 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cfg_file = "spazad.cfg";
+	bool check = false;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:ChV")) != -1) {
+		switch (opt) {
+		case 'c': cfg_file = optarg; break;
+		case 'C': check = true; break;
+		case 'V': printf("spazad %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(); return 0;
+		default: usage(); return 2;
+		}
+	}
+
+	spazad_ctx = talloc_named_const(NULL, 0, "spazad");
+	vty_info.tall_ctx = spazad_ctx;
+	osmo_init_logging2(spazad_ctx, &spaza_log_info);
+	log_set_print_category(osmo_stderr_target, 1);
+	log_set_print_category_hex(osmo_stderr_target, 0);
+	vty_init(&vty_info);
+	logging_vty_add_cmds();
+	osmo_talloc_vty_add_cmds();
+	cfg_init(spazad_ctx);
+	cfg_vty_init();
+	spaza_vty_init();
+
+	if (cfg_read(cfg_file) < 0)
+		return 1;
+	struct menu_limits lim = menu_limits();
+	struct menu_set *menus;
+	if (menu_set_load(spazad_ctx, g_cfg->menus_dir, &lim, &menus) < 0)
+		return 1;
+	if (check) {
+		printf("configuration OK: %s, %u menus in %s\n", cfg_file, menus->n, g_cfg->menus_dir);
+		talloc_free(spazad_ctx);
+		return 0;
+	}
+	if (spazad_migrate() < 0)
+		return 1;
+
+	stats_init(spazad_ctx);
+	if (telnet_init_default(spazad_ctx, NULL, SPAZAD_VTY_PORT) < 0) {
+		LOGP(DMAIN, LOGL_FATAL, "cannot open the VTY port\n");
+		return 1;
+	}
+	db_init(spazad_ctx, g_cfg->db_conninfo);
+	crm_init(spazad_ctx);
+	orders_init(spazad_ctx);
+	session_init(spazad_ctx);
+	session_set_menus(menus);
+	catalog_load_init(spazad_ctx);
+	if (http_init(spazad_ctx, g_cfg->http_addr, g_cfg->http_port, g_cfg->max_body) < 0) {
+		LOGP(DMAIN, LOGL_FATAL, "cannot listen on %s:%u\n", g_cfg->http_addr, g_cfg->http_port);
+		return 1;
+	}
+	http_route("GET", "/health", health);
+	front_at_init();
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	LOGP(DMAIN, LOGL_NOTICE, "spazad %s listening on http://%s:%u\n", PACKAGE_VERSION, g_cfg->http_addr,
+	     g_cfg->http_port);
+
+	/* a signal interrupts the poll, so the flags are seen at once */
+	while (!quit) {
+		osmo_select_main(0);
+		if (reload) {
+			reload = 0;
+			spazad_reload_menus();
+		}
+	}
+
+	LOGP(DMAIN, LOGL_NOTICE, "shutting down\n");
+	http_close();
+	session_shutdown();
+	db_close();
+	log_fini();
+	talloc_free(spazad_ctx);
+	return 0;
+}

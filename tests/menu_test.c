@@ -1,0 +1,282 @@
+/* The menu engine and its linter: the benchmark shop's screens come out exactly as
+ * SHOP-BENCH.md prints them, lists paginate greedily to the budget, navigation keys work,
+ * every shipped menu loads in every language, and broken menu files are refused with
+ * file:line and a reason. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <talloc.h>
+#include "menu.h"
+#include "catalog.h"
+#include "testlib.h"
+
+static const struct menu_limits lim = { .name_max = 24, .price_max_cents = 999999, .qty_max = 20,
+	.septets = 182, .ucs2 = 80 };
+
+static const char *const cats[5] = { "Groceries", "Drinks", "Household", "Personal care", "Snacks" };
+static const struct { const char *name; int64_t price; } prods[40] = {
+	{ "White bread 700g", 1799 }, { "Brown bread 700g", 1649 }, { "Maize meal 5kg", 6499 }, { "Rice 2kg", 4250 },
+	{ "Sugar 2.5kg", 5499 }, { "Cooking oil 2L", 7999 }, { "Eggs 6 pack", 2199 }, { "Milk 1L", 1849 },
+	{ "Coke 2L", 2799 }, { "Fanta Orange 2L", 2599 }, { "Sprite 2L", 2599 }, { "Still water 1.5L", 1299 },
+	{ "Rooibos tea 80s", 3999 }, { "Instant coffee 200g", 8999 }, { "Orange juice 1L", 2999 }, { "Energy drink 500ml", 1999 },
+	{ "Dish liquid 750ml", 3299 }, { "Washing powder 2kg", 8999 }, { "Bleach 1.5L", 3649 }, { "Toilet paper 9s", 7499 },
+	{ "Candles 6 pack", 2499 }, { "Matches 10 box", 1299 }, { "Paraffin 1L", 2899 }, { "Refuse bags 20s", 2399 },
+	{ "Bath soap 175g", 1249 }, { "Toothpaste 100ml", 2499 }, { "Toothbrush", 1599 }, { "Body lotion 400ml", 4999 },
+	{ "Petroleum jelly 250ml", 3499 }, { "Roll-on deodorant", 2999 }, { "Shampoo 400ml", 5499 }, { "Sanitary pads 10s", 2799 },
+	{ "Chips 36g", 999 }, { "Peanuts 100g", 1699 }, { "Chocolate bar 80g", 2299 }, { "Biscuits 200g", 1999 },
+	{ "Sweets 125g", 1499 }, { "Popcorn 100g", 1299 }, { "Fruit chews", 100 }, { "Vetkoek", 500 },
+};
+
+static void catalog_make(void *ctx)
+{
+	struct catalog *c = catalog_alloc(ctx, 5, 40);
+	for (int i = 0; i < 5; i++)
+		c->categories[i] = (struct catalog_category){ .id = i + 1, .name = (char *)cats[i] };
+	for (int i = 0; i < 40; i++)
+		c->products[i] = (struct catalog_product){ .id = (i / 8 + 1) * 100 + i % 8 + 1, .category_id = i / 8 + 1,
+			.name = (char *)prods[i].name, .price_cents = prods[i].price, .stock = 10 };
+	catalog_link(c);
+	g_catalog = c;
+}
+
+static char screen[MENU_SCREEN_BYTES];
+
+static const char *show(struct menu_run *r)
+{
+	menu_render(r, screen, sizeof(screen));
+	return screen;
+}
+
+static enum menu_state feed(struct menu_run *r, const char *in)
+{
+	return menu_input(r, in, strlen(in));
+}
+
+static void bench_flows(const struct menu *m)
+{
+	struct menu_run r;
+	T_EQ_INT(menu_start(&r, m, 0), MENU_CON, "bench: dialling shows a screen that continues");
+	T_EQ_STR(show(&r), "Welcome to Spaza\n1. Browse\n2. My orders\n3. Pay\n4. Help", "bench: main menu exact");
+	feed(&r, "7");
+	T_EQ_STR(r.screen->name, "main", "bench: invalid choice re-shows main");
+	feed(&r, "1");
+	T_EQ_STR(show(&r), "Categories\n1. Groceries\n2. Drinks\n3. Household\n4. Personal care\n5. Snacks\n0. Back",
+		 "bench: categories exact");
+	feed(&r, "1");
+	T_EQ_STR(show(&r), "Groceries (1/2)\n1. White bread 700g R17.99\n2. Brown bread 700g R16.49\n3. Maize meal 5kg R64.99\n"
+		 "4. Rice 2kg R42.50\n5. Sugar 2.5kg R54.99\n6. Cooking oil 2L R79.99\n98. More\n0. Back",
+		 "bench: groceries page 1 exact (SHOP-BENCH example, 177 chars)");
+	T_EQ_INT(strlen(screen), 177, "bench: groceries page 1 is 177 characters");
+	feed(&r, "98");
+	T_EQ_STR(show(&r), "Groceries (2/2)\n7. Eggs 6 pack R21.99\n8. Milk 1L R18.49\n0. Back", "bench: 98 shows page 2");
+	feed(&r, "98");
+	T_EQ_INT(r.page, 1, "bench: 98 on the last page stays there");
+	feed(&r, "3");
+	T_EQ_STR(show(&r), "Maize meal 5kg\nPrice: R64.99\n1. Buy\n0. Back", "bench: item of page 1 selectable from page 2");
+	feed(&r, "0");
+	T_EQ_STR(r.screen->name, "products", "bench: back from detail returns to the product list");
+	T_EQ_INT(r.page, 0, "bench: back from detail shows the list from its first page");
+	feed(&r, "3");
+	feed(&r, "1");
+	T_EQ_STR(show(&r), "Enter quantity (1-20):", "bench: quantity prompt");
+	feed(&r, "01");
+	T_EQ_STR(show(&r), "Invalid quantity.\nEnter quantity (1-20):", "bench: 01 is an invalid quantity");
+	feed(&r, "21");
+	T_EQ_STR(r.screen->name, "quantity", "bench: 21 is refused");
+	feed(&r, "20");
+	T_EQ_STR(show(&r), "Order 20 x Maize meal 5kg for R1299.80?\n1. Confirm\n2. Cancel", "bench: confirm shows the total");
+	T_EQ_INT(feed(&r, "1"), MENU_PENDING, "bench: confirming waits for the order to be created");
+	T_EQ_INT(r.pending, MENU_ACTION_CREATE_ORDER, "bench: the pending action is create_order");
+	r.v.order_id = 1042;
+	T_EQ_INT(menu_action_done(&r, MENU_OUTCOME_OK), MENU_END, "bench: created order ends the session");
+	T_EQ_STR(show(&r), "Order #1042 placed. Pay via option 3.", "bench: placed screen exact");
+	T_EQ_STR(r.trail, "main categories products detail products detail quantity confirm placed",
+		 "bench: the trail records every screen visited");
+
+	menu_start(&r, m, 0);
+	feed(&r, "1");
+	feed(&r, "4");
+	T_EQ_STR(show(&r), "Personal care (1/2)\n1. Bath soap 175g R12.49\n2. Toothpaste 100ml R24.99\n3. Toothbrush R15.99\n"
+		 "4. Body lotion 400ml R49.99\n5. Petroleum jelly 250ml R34.99\n98. More\n0. Back",
+		 "bench: personal care page 1 has items 1-5 (greedy, 169 chars)");
+	T_EQ_INT(strlen(screen), 169, "bench: personal care page 1 is 169 characters");
+	feed(&r, "0");
+	T_EQ_STR(r.screen->name, "categories", "bench: back from a product page goes to categories");
+	feed(&r, "00");
+	T_EQ_STR(r.screen->name, "main", "bench: 00 goes home");
+
+	menu_start(&r, m, 0);
+	T_EQ_INT(feed(&r, "2"), MENU_PENDING, "bench: my orders loads the orders first");
+	r.v.n_orders = 0;
+	T_EQ_INT(menu_action_done(&r, MENU_OUTCOME_OK), MENU_END, "bench: orders is a final screen");
+	T_EQ_STR(show(&r), "You have no orders yet.", "bench: no orders");
+	menu_start(&r, m, 0);
+	feed(&r, "2");
+	r.v.n_orders = 4;
+	for (int i = 0; i < 4; i++)
+		r.v.orders[i] = (struct menu_order_row){ .id = 1010 - i, .product_id = 101 + i, .qty = i + 1,
+			.total_cents = 100, .status = i % 3 };
+	menu_action_done(&r, MENU_OUTCOME_OK);
+	T_EQ_STR(show(&r), "Your orders:\n#1010 1x White bread 700g: Awaiting payment\n#1009 2x Brown bread 700g: Paid\n"
+		 "#1008 3x Maize meal 5kg: Shipped", "bench: at most three orders, newest first");
+
+	menu_start(&r, m, 0);
+	feed(&r, "3");
+	feed(&r, "12a");
+	T_EQ_STR(show(&r), "Enter order number", "bench: invalid order number re-shows the prompt");
+	T_EQ_INT(feed(&r, "0001001"), MENU_PENDING, "bench: an order number is looked up");
+	T_EQ_INT(r.pending, MENU_ACTION_FIND_ORDER, "bench: with find_order");
+	T_EQ_INT(menu_action_done(&r, MENU_OUTCOME_NOT_FOUND), MENU_END, "bench: not found ends");
+	T_EQ_STR(show(&r), "Order #0001001 not found.", "bench: not-found echoes the input as typed");
+	menu_start(&r, m, 0);
+	feed(&r, "3");
+	feed(&r, "1001");
+	r.v.order_id = 1001;
+	r.v.status = 1;
+	menu_action_done(&r, MENU_OUTCOME_NOT_PAYABLE);
+	T_EQ_STR(show(&r), "Order #1001 is Paid.", "bench: an order not awaiting payment says its status");
+	menu_start(&r, m, 0);
+	feed(&r, "3");
+	feed(&r, "1003");
+	r.v.order_id = 1003;
+	r.v.total_cents = 5399;
+	T_EQ_INT(menu_action_done(&r, MENU_OUTCOME_OK), MENU_CON, "bench: a payable order continues");
+	T_EQ_STR(show(&r), "Pay with:\n1. Voucher\n2. Credit\n3. Barcode slip", "bench: pay with exact");
+	feed(&r, "2");
+	T_EQ_STR(show(&r), "Credit request for order #1003 (R53.99) sent. You will get an SMS to approve.", "bench: credit screen");
+
+	menu_start(&r, m, 0);
+	feed(&r, "4");
+	T_EQ_STR(show(&r), "Spaza help: call 0800 555 123 (free) or SMS HELP to 31555.", "bench: help");
+}
+
+static void shop_languages(const struct menu *m)
+{
+	struct menu_run r;
+	int zu = menu_lang_index(m, "zu"), af = menu_lang_index(m, "af");
+	T_CHECK(zu > 0 && af > 0, "shop: ships isiZulu and Afrikaans", "zu=%d af=%d", zu, af);
+	menu_start(&r, m, zu);
+	T_EQ_STR(show(&r), "Siyakwamukela ku-Spaza\n1. Bheka izimpahla\n2. Ama-oda ami\n3. Khokha\n4. Ulimi\n5. Usizo",
+		 "shop: main menu in isiZulu");
+	menu_start(&r, m, af);
+	feed(&r, "1");
+	show(&r);
+	T_CHECK(!strncmp(screen, "Kategorieë\n1. Groceries", strlen("Kategorieë\n1. Groceries")),
+		"shop: Afrikaans categories (a UCS-2 screen)", "got \"%s\"", screen);
+	/* the UCS-2 screen holds 80 characters: the five categories do not fit on one page */
+	T_CHECK(strstr(screen, "98. Meer") != NULL, "shop: UCS-2 list paginates at 80 characters", "got \"%s\"", screen);
+	menu_start(&r, m, 0);
+	feed(&r, "4");
+	T_EQ_STR(show(&r), "Choose your language\n1. English\n2. isiZulu\n3. Afrikaans\n0. Back", "shop: language list");
+	T_EQ_INT(feed(&r, "3"), MENU_PENDING, "shop: choosing a language stores it");
+	T_EQ_INT(r.pending, MENU_ACTION_SET_LANGUAGE, "shop: with set_language");
+	menu_action_done(&r, MENU_OUTCOME_OK);
+	T_EQ_STR(show(&r), "Taal is nou Afrikaans.", "shop: confirmation in the new language");
+	menu_start(&r, m, 0);
+	feed(&r, "1");
+	feed(&r, "1");
+	feed(&r, "1");
+	feed(&r, "1");
+	T_EQ_STR(show(&r), "Enter quantity (1-20):\n0. Back", "shop: input screens show back");
+	feed(&r, "0");
+	T_EQ_STR(r.screen->name, "detail", "shop: 0 on an input screen goes back");
+}
+
+/* Write a broken menu, load it, and check the message names the file, the line and the reason. */
+static void expect_refused(void *ctx, const char *what, const char *yaml, const char *want)
+{
+	char path[] = "/tmp/menu_test_XXXXXX.yaml", errpath[] = "/tmp/menu_test_err_XXXXXX";
+	int fd = mkstemps(path, 5);
+	(void)!write(fd, yaml, strlen(yaml));
+	close(fd);
+	int efd = mkstemp(errpath);
+	fflush(stderr);
+	int saved = dup(2);
+	dup2(efd, 2);
+	struct menu *m = NULL;
+	int rc = menu_load_file(ctx, path, &lim, &m);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	char msg[2048] = "";
+	lseek(efd, 0, SEEK_SET);
+	ssize_t n = read(efd, msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(efd);
+	char full[512];
+	snprintf(full, sizeof(full), "%s:%s", path, want);
+	T_CHECK(rc < 0 && strstr(msg, full), what, "expected refusal with \"%s\", got rc=%d \"%s\"", full, rc, msg);
+	unlink(path);
+	unlink(errpath);
+}
+
+#define HEAD "menu: t\nservice-codes: [\"*1#\"]\nlanguages: {en: English, zu: isiZulu}\nstart: a\n" \
+	"labels: {back: Back, more: More}\nerror: Sorry\n" \
+	"statuses: {awaiting_payment: A, paid: P, shipped: S, delivered: D, cancelled: C}\nscreens:\n"
+
+static void linter(void *ctx)
+{
+	expect_refused(ctx, "lint: an overflowing screen is refused with line, language and overflow", HEAD
+		"  a:\n    type: end\n    text:\n      en: short\n      zu: \"{product} {product} {product} {product} {product}\"\n",
+		"9: screen \"a\" [zu]: 244 GSM-7 septets with worst-case values, over the 182 budget by 62");
+	expect_refused(ctx, "lint: a missing translation is refused", HEAD
+		"  a:\n    type: end\n    text: {en: Hello}\n", "11: screen \"a\": no text for language \"zu\"");
+	expect_refused(ctx, "lint: an unknown placeholder is refused", HEAD
+		"  a:\n    type: end\n    text: \"Hi {name}\"\n", "11: unknown placeholder {name}");
+	expect_refused(ctx, "lint: a typo in a key is named", HEAD
+		"  a:\n    type: menu\n    text: Hi\n    otpions: []\n", "12: screen \"a\": unknown key \"otpions\"");
+	expect_refused(ctx, "lint: a goto to a missing screen is refused", HEAD
+		"  a:\n    type: menu\n    text: Hi\n    options:\n      - {label: X, goto: nowhere}\n",
+		"13: screen \"a\": no screen named \"nowhere\"");
+	expect_refused(ctx, "lint: YAML syntax errors give a line", HEAD "  a: [\n", "10: YAML syntax");
+	expect_refused(ctx, "lint: a bad pattern is refused", HEAD
+		"  a:\n    type: input\n    text: Hi\n    pattern: \"([\"\n    store: qty\n    next: a\n",
+		"12: screen \"a\": bad pattern");
+	char yaml[1024], carets[100];
+	memset(carets, '^', sizeof(carets));
+	snprintf(yaml, sizeof(yaml), HEAD "  a:\n    type: end\n    text: \"%.92s\"\n", carets);
+	expect_refused(ctx, "lint: extension characters count two septets (92 x ^ = 184)", yaml,
+		"9: screen \"a\" [en]: 184 GSM-7 septets with worst-case values, over the 182 budget by 2");
+	snprintf(yaml, sizeof(yaml), HEAD "  a:\n    type: end\n    text: \"%.91s\"\n", carets);
+	char path[] = "/tmp/menu_test_ok_XXXXXX.yaml";
+	int fd = mkstemps(path, 5);
+	(void)!write(fd, yaml, strlen(yaml));
+	close(fd);
+	struct menu *m = NULL;
+	T_EQ_INT(menu_load_file(ctx, path, &lim, &m), 0, "lint: 91 x ^ (182 septets) fits exactly");
+	unlink(path);
+}
+
+int main(void)
+{
+	void *ctx = talloc_named_const(NULL, 0, "menu_test");
+	catalog_make(ctx);
+	struct menu_set *set = NULL;
+	int rc = menu_set_load(ctx, SRCDIR "/menus", &lim, &set);
+	T_EQ_INT(rc, 0, "every shipped menu loads and passes the linter in every language");
+	if (rc < 0)
+		return 1;
+	const struct menu *bench = menu_set_find(set, "*384*123#"), *shop = menu_set_find(set, "*120*777#");
+	T_CHECK(bench && shop, "service codes select the menus", "bench=%p shop=%p", (void *)bench, (void *)shop);
+	if (bench)
+		bench_flows(bench);
+	if (shop)
+		shop_languages(shop);
+	linter(ctx);
+
+	/* a lower name limit than the shop needs makes the same file fail: the linter uses the limits */
+	struct menu_limits tight = lim;
+	tight.name_max = 80;
+	struct menu *m;
+	fflush(stderr);
+	int saved = dup(2), devnull = open("/dev/null", O_WRONLY);
+	dup2(devnull, 2);
+	rc = menu_load_file(ctx, SRCDIR "/menus/shop.yaml", &tight, &m);
+	dup2(saved, 2);
+	T_CHECK(rc < 0, "lint: 80-character product names would overflow the shop's screens", "rc=%d", rc);
+	talloc_free(ctx);
+	return T_DONE();
+}
