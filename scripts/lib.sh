@@ -73,18 +73,29 @@ pg_run() {
 	if [ "$(id -u)" = 0 ]; then runuser -u "$u" -- "$@"; else "$@"; fi
 }
 
-# pg_up NAME: a private cluster in $VAR/NAME on a free loopback port (no Unix socket, no system
-# service). Exports PGHOST, PGPORT, PGUSER, PGDATABASE and SPAZA_CONNINFO.
+# Where a cluster lives: under var/, unless the PostgreSQL user cannot reach it there (a
+# checkout under /root, say); then under /var/tmp, named after this checkout.
+pg_dir() {
+	local dir=$VAR/$1
+	mkdir -p "$dir"
+	[ "$(id -u)" = 0 ] && chown "$(pg_user)" "$dir" && chmod 700 "$dir"
+	if ! pg_run test -w "$dir" 2>/dev/null; then
+		dir=/var/tmp/spaza-$(printf '%s' "$SPAZA_TOP" | md5sum | cut -c1-8)/$1
+		mkdir -p "$dir"
+		[ "$(id -u)" = 0 ] && chown "$(pg_user)" "$dir" "$(dirname "$dir")" && chmod 700 "$dir"
+		ln -sfn "$dir" "$VAR/$1.link"
+	fi
+	echo "$dir"
+}
+
+# pg_up NAME: a private cluster on a free loopback port (no Unix socket, no system service).
+# Exports PGHOST, PGPORT, PGUSER, PGDATABASE and SPAZA_CONNINFO.
 pg_up() {
-	local dir=$VAR/$1 port
+	local dir port
 	if [ "$(id -u)" = 0 ] && ! id spaza >/dev/null 2>&1; then
 		useradd -r -M -d /nonexistent -s /usr/sbin/nologin spaza
 	fi
-	mkdir -p "$dir"
-	[ "$(id -u)" = 0 ] && chown spaza "$dir" && chmod 700 "$dir"
-	if ! pg_run test -w "$dir"; then
-		die "the PostgreSQL user $(pg_user) cannot write $dir (is a parent directory closed to other users?)"
-	fi
+	dir=$(pg_dir "$1")
 	if [ ! -f "$dir/data/PG_VERSION" ]; then
 		pg_run "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null ||
 			die "initdb failed"
@@ -96,7 +107,7 @@ pg_up() {
 		pg_run "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
 			-o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start >/dev/null ||
 			die "PostgreSQL did not start: see $dir/postgres.log"
-		echo "$port" > "$dir/port"
+		echo "$port" | pg_run tee "$dir/port" >/dev/null
 	fi
 	export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=spaza
 	wait_for 30 "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" || die "PostgreSQL not ready"
@@ -106,7 +117,8 @@ pg_up() {
 }
 
 pg_down() {
-	local dir=$VAR/$1
+	local dir
+	dir=$(pg_dir "$1")
 	[ -f "$dir/data/PG_VERSION" ] || return 0
 	pg_run "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 	rm -f "$dir/port"

@@ -1,7 +1,7 @@
 /* Asynchronous PostgreSQL access: one libpq connection in pipeline mode, driven by osmo_select.
  *
  * A request travels through these lists, in this order:
- *   read_q, write_q, retry_q  queued by the caller; sent on the next loop turn (db_kick_cb)
+ *   read_q, write_q, retry_q  queued; sent on the next loop turn (db_kick_cb)
  *   inflight                  sent; waiting for its result (results come back in send order)
  *   settled                   result in hand; waiting for the Sync that ends its group
  * A group is what lies between two Syncs, so the server runs it as one implicit transaction:

@@ -2,7 +2,7 @@
 /* Asynchronous PostgreSQL access for spazad: one libpq connection in pipeline mode,
  * driven by the osmo_select loop. Every statement is prepared once (db_stmts.def).
  *
- * Reads go out at once. Writes are batched: every write queued while the loop runs
+ * Reads go out on the next loop turn, all of one turn together. Writes are batched: every write queued while the loop runs
  * is sent in one implicit transaction (statements + one Sync) on the next loop turn,
  * and each write's callback fires only after that transaction committed, so a caller
  * that answers the customer from its callback never shows an uncommitted result. */
@@ -27,7 +27,10 @@ int db_init(void *ctx, const char *conninfo);	/* starts connecting; reconnects b
 void db_close(void);
 bool db_is_up(void);
 
-/* params are copied; the callback is called exactly once, unless cancelled first.
+/* params are copied; the callback is called exactly once, unless cancelled first; cb may be
+ * NULL for a fire-and-forget write. A handle is dead once its callback ran (handles are
+ * recycled): never cancel it after that. Reads and writes of one turn have no order between
+ * them: read your own write from the write's callback.
  * When the database is down the callback is called with -ENOTCONN from the next loop turn. */
 struct db_req *db_read(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv);
 struct db_req *db_write(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv);

@@ -53,8 +53,7 @@ static void at_bad(struct http_req *req, const char *fmt, const char *arg)
 	int n = snprintf(msg, sizeof(msg), fmt, arg);
 	STAT_INC(AT_BAD_REQUESTS);
 	LOGP(DAT, LOGL_INFO, "400 from %s: %s\n", http_req_peer(req), msg);
-	msg[n++] = '\n';
-	http_reply(req, 400, "text/plain", msg, n);
+	http_reply(req, 400, "text/plain", msg, n < (int)sizeof(msg) ? n : (int)sizeof(msg) - 1);
 }
 
 static void at_reply(void *priv, bool end, const char *screen, size_t len)
