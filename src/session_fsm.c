@@ -368,9 +368,8 @@ static void customer_ready(void *priv, struct customer *c, int err)
 	if (err || !c)
 		return session_fail(s);
 	s->cust = c;
-	/* a customer has one dialogue at a time: a new dial replaces one left hanging */
-	if (c->live && c->live != s)
-		session_end(c->live, OUT_ABANDONED);
+	/* the customer's newest dialogue; one left hanging behind it counts as abandoned when
+	 * it idles out. It is not cut short here: a phone network may still deliver its last hop. */
 	c->live = s;
 	osmo_fsm_inst_dispatch(s->fi, EV_READY, NULL);
 }
@@ -530,7 +529,7 @@ static int session_timer_cb(struct osmo_fsm_inst *fi)
 	struct session *s = fi->priv;
 	switch (fi->state) {
 	case ST_WAIT:
-		session_end(s, OUT_TIMEOUT);
+		session_end(s, s->cust && s->cust->live != s ? OUT_ABANDONED : OUT_TIMEOUT);
 		return 0;
 	case ST_DONE:
 		if (s->outstanding) {
