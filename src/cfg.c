@@ -27,6 +27,29 @@ void cfg_init(void *ctx)
 	g_cfg->name_max = 24;
 	g_cfg->price_max_cents = 999999;
 	g_cfg->qty_max = 20;
+	g_cfg->n_links = 1;
+	g_cfg->links[0] = (struct kannel_link){ talloc_strdup(g_cfg, "*"), 1, 18, 2, 17, 33, false };
+}
+
+const struct kannel_link *cfg_kannel_link(const char *smsc_id)
+{
+	for (unsigned i = 1; smsc_id && i < g_cfg->n_links; i++)
+		if (!strcmp(g_cfg->links[i].smsc_id, smsc_id))
+			return &g_cfg->links[i];
+	return &g_cfg->links[0];
+}
+
+static struct kannel_link *link_get(const char *smsc_id)
+{
+	for (unsigned i = 0; i < g_cfg->n_links; i++)
+		if (!strcmp(g_cfg->links[i].smsc_id, smsc_id))
+			return &g_cfg->links[i];
+	if (g_cfg->n_links == CFG_MAX_LINKS)
+		return NULL;
+	struct kannel_link *l = &g_cfg->links[g_cfg->n_links++];
+	*l = g_cfg->links[0];
+	l->smsc_id = talloc_strdup(g_cfg, smsc_id);
+	return l;
 }
 
 static struct cmd_node spaza_node = { .node = SPAZA_NODE, .prompt = "%s(config-spaza)# ", .vtysh = 1 };
@@ -108,6 +131,37 @@ DEFUN(cfg_catalog_limits, cfg_catalog_limits_cmd,
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_kannel_ops, cfg_kannel_ops_cmd,
+      "kannel link SMSC ussd-op begin <0-255> answer <0-255> continue <0-255> end <0-255> abort <0-255>",
+      "Kannel front ends\n" "An SMSC link\n" "Kannel smsc-id, or * for every link not named\n"
+      "ussd_service_op values of this link\n" "The customer opens a dialogue (PSSR indication)\n" "Value\n"
+      "The customer answers (USSR confirm)\n" "Value\n" "We ask and wait (USSR request)\n" "Value\n"
+      "We end the dialogue (PSSR response)\n" "Value\n" "The network aborts the dialogue\n" "Value\n")
+{
+	struct kannel_link *l = link_get(argv[0]);
+	if (!l) {
+		vty_out(vty, "%% at most %d links%s", CFG_MAX_LINKS, VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	l->op_begin = atoi(argv[1]);
+	l->op_answer = atoi(argv[2]);
+	l->op_continue = atoi(argv[3]);
+	l->op_end = atoi(argv[4]);
+	l->op_abort = atoi(argv[5]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_kannel_end_bit, cfg_kannel_end_bit_cmd, "kannel link SMSC end-bit (on|off)",
+      "Kannel front ends\n" "An SMSC link\n" "Kannel smsc-id, or *\n"
+      "The operator marks the last message in its_session_info's low bit\n" "It does\n" "It does not\n")
+{
+	struct kannel_link *l = link_get(argv[0]);
+	if (!l)
+		return CMD_WARNING;
+	l->end_bit = !strcmp(argv[1], "on");
+	return CMD_SUCCESS;
+}
+
 static int config_write_spaza(struct vty *vty)
 {
 	vty_out(vty, "spaza%s", VTY_NEWLINE);
@@ -122,6 +176,13 @@ static int config_write_spaza(struct vty *vty)
 		vty_out(vty, " secrets-file %s%s", g_cfg->secrets_file, VTY_NEWLINE);
 	vty_out(vty, " catalog limits name-max %u price-max %lld qty-max %u%s", g_cfg->name_max,
 		(long long)g_cfg->price_max_cents, g_cfg->qty_max, VTY_NEWLINE);
+	for (unsigned i = 0; i < g_cfg->n_links; i++) {
+		const struct kannel_link *l = &g_cfg->links[i];
+		vty_out(vty, " kannel link %s ussd-op begin %u answer %u continue %u end %u abort %u%s", l->smsc_id,
+			l->op_begin, l->op_answer, l->op_continue, l->op_end, l->op_abort, VTY_NEWLINE);
+		if (l->end_bit)
+			vty_out(vty, " kannel link %s end-bit on%s", l->smsc_id, VTY_NEWLINE);
+	}
 	return CMD_SUCCESS;
 }
 
@@ -138,6 +199,8 @@ void cfg_vty_init(void)
 	install_element(SPAZA_NODE, &cfg_country_code_cmd);
 	install_element(SPAZA_NODE, &cfg_secrets_file_cmd);
 	install_element(SPAZA_NODE, &cfg_catalog_limits_cmd);
+	install_element(SPAZA_NODE, &cfg_kannel_ops_cmd);
+	install_element(SPAZA_NODE, &cfg_kannel_end_bit_cmd);
 }
 
 /* libosmovty reads a file line by line with fgets() and stops at the first line it

@@ -7,6 +7,15 @@ enum spaza_vty_node {
 	SPAZA_NODE = _LAST_OSMOVTY_NODE + 1,
 };
 
+/* How one SMSC link (Kannel smsc-id) marks USSD dialogue steps in ussd_service_op;
+ * operators differ, so it is configured per link ("*" is the default). */
+struct kannel_link {
+	char *smsc_id;
+	uint8_t op_begin, op_answer, op_continue, op_end, op_abort;
+	bool end_bit;	/* the operator marks the end in its_session_info's low bit */
+};
+#define CFG_MAX_LINKS 16
+
 /* The gateway's configuration: set by the VTY commands in cfg.c, written back by them too. */
 struct spaza_cfg {
 	char *http_addr;
@@ -21,9 +30,13 @@ struct spaza_cfg {
 	unsigned name_max;		/* longest product name the catalogue accepts (the linter's worst case) */
 	int64_t price_max_cents;	/* largest price the catalogue accepts */
 	unsigned qty_max;		/* largest quantity an order can have (worst case of totals) */
+	unsigned n_links;
+	struct kannel_link links[CFG_MAX_LINKS];
 };
 
+
 extern struct spaza_cfg *g_cfg;
+const struct kannel_link *cfg_kannel_link(const char *smsc_id);
 
 void cfg_init(void *ctx);
 void cfg_vty_init(void);

@@ -86,6 +86,7 @@ struct menu {
 	const char *name;
 	unsigned n_codes;
 	const char **service_codes;
+	const char *long_code;	/* inputs a long code's extra digits follow (*120*777*1042# -> "3" then 1042) */
 	unsigned n_langs;
 	const char *langs[MENU_MAX_LANGS];
 	struct menu_text lang_name[MENU_MAX_LANGS];

@@ -392,7 +392,7 @@ static void langs_load(struct loader *ld, const yaml_node_t *root)
 
 static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 {
-	static const char *const keys[] = { "menu", "service-codes", "languages", "start", "keys", "labels",
+	static const char *const keys[] = { "menu", "service-codes", "long-code", "languages", "start", "keys", "labels",
 		"statuses", "error", "screens", NULL };
 	struct menu *m = ld->m;
 	if (!root || root->type != YAML_MAPPING_NODE) {
@@ -418,6 +418,8 @@ static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 			m->service_codes[i] = talloc_strdup(m, code ? code : "");
 		}
 	}
+	const char *lc = scalar(map_get(ld, root, "long-code"));
+	m->long_code = lc ? talloc_strdup(m, lc) : NULL;
 	langs_load(ld, root);
 	if (!m->n_langs)
 		return;

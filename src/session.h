@@ -6,7 +6,10 @@
 #include <stddef.h>
 #include <time.h>
 
-enum session_channel { SESSION_CH_AT, _SESSION_CH_COUNT };
+enum session_channel { SESSION_CH_AT, SESSION_CH_KANNEL, SESSION_CH_BOX, _SESSION_CH_COUNT };
+
+/* What a hop says: AT hops carry the whole history in text; SMPP hops carry one input. */
+enum session_op { SESSION_OP_HISTORY, SESSION_OP_BEGIN, SESSION_OP_CONTINUE, SESSION_OP_ABORT };
 
 /* The reply to one hop: end says whether the session is over (END) or continues (CON). */
 typedef void (*session_reply_cb)(void *priv, bool end, const char *screen, size_t len);
@@ -16,7 +19,10 @@ struct session_hop {
 	const char *ref;		/* the front end's session id */
 	const char *msisdn;		/* E.164 */
 	const char *service_code;
-	const char *text;		/* every input of the session so far, joined by '*' */
+	enum session_op op;
+	const char *text;		/* HISTORY: every input of the session so far, joined by '*' */
+	const char *input;		/* CONTINUE: the one new input */
+	const char *mo_id;		/* the front end's message id, if any: a duplicate delivery is answered once */
 	session_reply_cb reply;
 	void *priv;
 };

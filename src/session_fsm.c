@@ -36,7 +36,7 @@ enum session_state { ST_LOOKUP, ST_BUSY, ST_WAIT, ST_DONE };
 enum session_event { EV_HOP, EV_READY, EV_DEADLINE };
 enum session_outcome { OUT_NONE, OUT_COMPLETED, OUT_ABANDONED, OUT_TIMEOUT, OUT_ERROR };
 static const char *const outcome_names[] = { "", "completed", "abandoned", "timeout", "error" };
-static const char *const channel_names[] = { "at" };
+static const char *const channel_names[] = { "at", "kannel", "box" };
 
 struct waiter {
 	session_reply_cb cb;
@@ -60,6 +60,9 @@ struct session {
 	size_t hop_pos;		/* next unprocessed byte of hop_text */
 	unsigned input_index;	/* position of the next input in the whole history */
 	char *reply;		/* "CON ..." / "END ..." of the last hop */
+	char *last_mo_id;	/* the front end's id of the last hop, to spot duplicate deliveries */
+	bool retired;		/* its id was reused for a newer dialogue */
+	char *prefix;		/* inputs implied by a long code, before what the customer typed */
 	bool reply_end;
 	unsigned n_waiting;
 	struct waiter waiting[SESSION_MAX_QUEUED];	/* [0] is being processed */
@@ -94,7 +97,7 @@ static struct session *session_find(enum session_channel ch, const char *ref)
 {
 	struct session *s;
 	hash_for_each_possible(g.by_ref, s, node, session_hash(ch, ref))
-		if (s->ch == ch && !strcmp(s->ref, ref))
+		if (s->ch == ch && !s->retired && !strcmp(s->ref, ref))
 			return s;
 	return NULL;
 }
@@ -178,6 +181,7 @@ static void session_fail(struct session *s)
 /* ---- walking the menu ---- */
 
 static void session_continue(struct session *s);
+static const struct menu *session_resolve_code(const struct menu_set *set, const char *code, char **history, void *ctx);
 
 static void action_begin(struct session *s)
 {
@@ -317,6 +321,11 @@ static void session_continue(struct session *s)
 static void session_replay(struct session *s)
 {
 	const struct menu *m = menu_set_find(s->menus, s->service_code);
+	if (!m) {	/* a long code: its menu is the one whose code it extends */
+		char *history;
+		m = session_resolve_code(s->menus, s->service_code, &history, s);
+		talloc_free(history);
+	}
 	int lang = menu_lang_index(m, s->cust->lang);
 	menu_start(&s->run, m, lang);
 	s->input_index = 0;
@@ -406,39 +415,111 @@ static int session_destructor(struct session *s)
 	return 0;
 }
 
+/* The dialled code picks the menu. A long code (*120*777*1042#) is the menu's code with
+ * extra inputs: they follow the menu's long-code prefix, so *120*777*1042# on a menu with
+ * `long-code: "3"` starts as if the customer had typed 3 then 1042. */
+static const struct menu *session_resolve_code(const struct menu_set *set, const char *code, char **history, void *ctx)
+{
+	const struct menu *m = menu_set_find(set, code);
+	*history = NULL;
+	if (m)
+		return m;
+	size_t len = strlen(code);
+	if (len < 3 || code[len - 1] != '#')
+		return NULL;
+	for (unsigned i = 0; i < set->n; i++) {
+		const struct menu *cand = set->menus[i];
+		for (unsigned c = 0; c < cand->n_codes; c++) {
+			size_t blen = strlen(cand->service_codes[c]) - 1;	/* without '#' */
+			if (blen < len && !strncmp(code, cand->service_codes[c], blen) && code[blen] == '*' && cand->long_code) {
+				*history = talloc_asprintf(ctx, "%s*%.*s", cand->long_code, (int)(len - blen - 2), code + blen + 1);
+				return cand;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* An aggregator's text holds only what the customer typed: put the long code's inputs first. */
+static char *session_with_prefix(struct session *s, const char *text)
+{
+	if (!s->prefix)
+		return talloc_strdup(s, text);
+	return text[0] ? talloc_asprintf(s, "%s*%s", s->prefix, text) : talloc_strdup(s, s->prefix);
+}
+
+static void session_queue(struct session *s, const struct session_hop *hop, const char *text)
+{
+	s->waiting[s->n_waiting++] = (struct waiter){ hop->reply, hop->priv, talloc_strdup(s, text) };
+	if (hop->mo_id)
+		osmo_talloc_replace_string(s, &s->last_mo_id, hop->mo_id);
+}
+
 void session_hop(const struct session_hop *hop)
 {
 	static const char unknown[] = "This service code is not in use.";
+	static const char expired[] = "Your session has ended. Please dial again.";
 	struct session *s = session_find(hop->ch, hop->ref);
-	if (!s) {
-		if (!menu_set_find(g.menus, hop->service_code)) {
+
+	if (hop->op == SESSION_OP_ABORT) {
+		/* the network gave up on the dialogue (the customer hung up) */
+		if (s && s->outcome == OUT_NONE && !s->n_waiting)
+			session_end(s, OUT_ABANDONED);
+		return;
+	}
+	if (s && hop->mo_id && s->last_mo_id && !strcmp(hop->mo_id, s->last_mo_id) && s->reply && !s->n_waiting) {
+		STAT_INC(HOPS_REPEATED);	/* the same message delivered twice */
+		hop->reply(hop->priv, s->reply_end, s->reply + 4, strlen(s->reply + 4));
+		return;
+	}
+	if (!s || (hop->op == SESSION_OP_BEGIN && s->outcome != OUT_NONE)) {
+		if (s)	/* a network reusing a session id for a new dialogue: the old one lingers unseen */
+			s->retired = true;
+		if (hop->op == SESSION_OP_CONTINUE) {
+			hop->reply(hop->priv, true, expired, sizeof(expired) - 1);
+			return;
+		}
+		char *history;
+		if (!session_resolve_code(g.menus, hop->service_code, &history, g.ctx)) {
 			hop->reply(hop->priv, true, unknown, sizeof(unknown) - 1);
 			return;
 		}
 		s = session_alloc(hop);
 		talloc_set_destructor(s, session_destructor);
-		s->waiting[s->n_waiting++] = (struct waiter){ hop->reply, hop->priv, talloc_strdup(s, hop->text) };
+		s->prefix = history ? talloc_steal(s, history) : NULL;
+		char *first = session_with_prefix(s, hop->op == SESSION_OP_HISTORY ? hop->text : "");
+		session_queue(s, hop, first);
+		talloc_free(first);
 		/* cached customers answer at once (EV_READY), new ones after the database did */
 		s->outstanding++;
 		crm_get(s->msisdn, customer_ready, s);
 		return;
-	} else if (!strcmp(hop->text, s->text) && s->reply && !s->n_waiting) {
+	}
+	/* an SMPP hop carries one input: the history is what came before plus it */
+	char *text = NULL;
+	if (hop->op == SESSION_OP_CONTINUE) {
+		const char *before = s->n_waiting ? s->waiting[s->n_waiting - 1].text : s->text;
+		text = before[0] ? talloc_asprintf(s, "%s*%s", before, hop->input) : talloc_strdup(s, hop->input);
+	} else if (hop->op == SESSION_OP_BEGIN) {
+		text = talloc_strdup(s, s->text);	/* a repeated begin */
+	} else {
+		text = session_with_prefix(s, hop->text);
+	}
+	if (!strcmp(text, s->text) && s->reply && !s->n_waiting) {
 		/* a repeated hop: the same answer, no second effect */
 		STAT_INC(HOPS_REPEATED);
 		hop->reply(hop->priv, s->reply_end, s->reply + 4, strlen(s->reply + 4));
-		return;
 	} else if (s->outcome != OUT_NONE) {
 		/* the dialogue is over: whatever comes later gets the final screen again */
 		hop->reply(hop->priv, true, s->reply ? s->reply + 4 : "", s->reply ? strlen(s->reply + 4) : 0);
-		return;
-	}
-	if (s->n_waiting == SESSION_MAX_QUEUED) {
+	} else if (s->n_waiting == SESSION_MAX_QUEUED) {
 		static const char busy[] = "Please wait for the previous answer.";
 		hop->reply(hop->priv, false, busy, sizeof(busy) - 1);
-		return;
+	} else {
+		session_queue(s, hop, text);
+		osmo_fsm_inst_dispatch(s->fi, EV_HOP, NULL);
 	}
-	s->waiting[s->n_waiting++] = (struct waiter){ hop->reply, hop->priv, talloc_strdup(s, hop->text) };
-	osmo_fsm_inst_dispatch(s->fi, EV_HOP, NULL);
+	talloc_free(text);
 }
 
 void session_init(void *ctx)
