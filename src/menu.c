@@ -478,9 +478,10 @@ enum menu_state menu_action_done(struct menu_run *r, enum menu_outcome outcome)
 	return enter(r, to);
 }
 
+/* An empty key in the menu file switches that navigation key off. */
 static bool key_is(const char *key, const char *in, size_t len)
 {
-	return strlen(key) == len && !memcmp(key, in, len);
+	return key[0] && strlen(key) == len && !memcmp(key, in, len);
 }
 
 /* "1".."n" without sign, spaces or leading zeros; 0 if it is not such a number. */
@@ -506,6 +507,8 @@ static void total_update(struct menu_run *r)
 static enum menu_state list_select(struct menu_run *r, const struct menu_screen *s, unsigned i)
 {
 	const struct catalog_category *cat;
+	r->picked_from = s;
+	r->picked_page = r->page;
 	switch (s->source) {
 	case MENU_SOURCE_CATEGORIES:
 		r->v.category_id = g_catalog->categories[i].id;
@@ -541,8 +544,12 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 	if (s->nav) {
 		if (key_is(m->key_home, in, len))
 			return enter(r, m->start);
-		if (s->back && key_is(m->key_back, in, len))
-			return enter(r, s->back);
+		if (s->back && key_is(m->key_back, in, len)) {
+			enum menu_state st = enter(r, s->back);
+			if (s->back == r->picked_from)	/* back to the list page the item came from */
+				r->page = r->picked_page;
+			return st;
+		}
 	}
 
 	switch (s->type) {

@@ -157,6 +157,8 @@ struct menu_run {
 	int lang;
 	const struct menu_screen *screen;
 	unsigned page;
+	const struct menu_screen *picked_from;	/* the list the last item was chosen on ... */
+	unsigned picked_page;			/* ... and its page: "back" returns there */
 	bool show_error;
 	enum menu_action pending;	/* valid when the last call returned MENU_PENDING */
 	unsigned screens_visited;	/* for the timeline */

@@ -27,9 +27,10 @@
 #include "menu.h"
 #include "orders.h"
 #include "stats.h"
+#include "timeline.h"
 
 #define SESSION_HASH_BITS 16
-#define SESSION_LINGER_S 30	/* an ended session still answers repeats of its last hop */
+#define SESSION_LINGER_S 10	/* an ended session still answers repeats of its last hop */
 #define SESSION_MAX_QUEUED 4
 
 enum session_state { ST_LOOKUP, ST_BUSY, ST_WAIT, ST_DONE };
@@ -53,7 +54,7 @@ struct session {
 	char *service_code;
 	struct customer *cust;
 	struct menu_set *menus;
-	struct menu_run run;
+	struct menu_run *run;	/* freed when the session ends: a lingering session keeps only its reply */
 	bool started;
 	char *text;		/* inputs processed so far */
 	char *hop_text;		/* the history of the hop being processed */
@@ -122,25 +123,14 @@ static void session_answer(struct session *s, bool end, const char *screen, size
 	osmo_timer_del(&s->deadline);
 }
 
-static void session_logged(void *priv, const PGresult *res, int err)
-{
-	if (err) {
-		STAT_INC(DB_ERRORS);
-		LOGP(DSESS, LOGL_ERROR, "timeline row not written (%d)\n", err);
-	}
-}
-
 static void session_log(struct session *s)
 {
-	char cust[24], start[24], end[24], hops[16], order[24];
-	snprintf(cust, sizeof(cust), "%" PRId64, s->cust->id);
-	snprintf(start, sizeof(start), "%lld", (long long)s->started_at);
-	snprintf(end, sizeof(end), "%lld", (long long)time(NULL));
-	snprintf(hops, sizeof(hops), "%u", s->hops);
-	snprintf(order, sizeof(order), "%" PRId64, s->order_id);
-	const char *params[10] = { cust, channel_names[s->ch], s->ref, s->service_code, start, end,
-		outcome_names[s->outcome], hops, s->run.trail, s->order_id ? order : NULL };
-	db_write(DB_SESSION_LOG, 10, params, session_logged, NULL);
+	struct timeline_session row = {
+		.customer_id = s->cust->id, .channel = channel_names[s->ch], .ref = s->ref,
+		.service_code = s->service_code, .outcome = outcome_names[s->outcome], .screens = s->run->trail,
+		.started = s->started_at, .ended = time(NULL), .hops = s->hops, .order_id = s->order_id,
+	};
+	timeline_session_add(&row);
 }
 
 /* The session is over: count it, put it on the customer's timeline, linger for repeats. */
@@ -160,6 +150,7 @@ static void session_end(struct session *s, enum session_outcome outcome)
 			s->cust->live = NULL;
 		session_log(s);
 	}
+	TALLOC_FREE(s->run);
 	LOGPS(s, LOGL_INFO, "ended: %s after %u hops\n", outcome_names[outcome], s->hops);
 	/* hops queued behind the last one get the final screen too */
 	while (s->n_waiting && s->reply)
@@ -170,7 +161,7 @@ static void session_end(struct session *s, enum session_outcome outcome)
 static void session_fail(struct session *s)
 {
 	char buf[MENU_SCREEN_BYTES];
-	int len = s->run.menu ? menu_render_error(&s->run, buf, sizeof(buf)) : 0;
+	int len = s->run && s->run->menu ? menu_render_error(s->run, buf, sizeof(buf)) : 0;
 	if (len <= 0)
 		len = snprintf(buf, sizeof(buf), "Sorry, we could not do that right now. Please try again later.");
 	while (s->n_waiting)
@@ -203,12 +194,12 @@ static void order_created(void *priv, int64_t id, int64_t total, int err)
 		return;
 	if (err)
 		return session_fail(s);
-	s->run.v.order_id = id;
+	s->run->v.order_id = id;
 	if (id) {
 		s->order_id = id;
-		s->run.v.total_cents = total;
+		s->run->v.total_cents = total;
 	}
-	menu_action_done(&s->run, id ? MENU_OUTCOME_OK : MENU_OUTCOME_OUT_OF_STOCK);
+	menu_action_done(s->run, id ? MENU_OUTCOME_OK : MENU_OUTCOME_OUT_OF_STOCK);
 	session_continue(s);
 }
 
@@ -219,9 +210,9 @@ static void orders_loaded(void *priv, const struct menu_order_row *rows, unsigne
 		return;
 	if (err)
 		return session_fail(s);
-	s->run.v.n_orders = n;
-	memcpy(s->run.v.orders, rows, n * sizeof(*rows));
-	menu_action_done(&s->run, MENU_OUTCOME_OK);
+	s->run->v.n_orders = n;
+	memcpy(s->run->v.orders, rows, n * sizeof(*rows));
+	menu_action_done(s->run, MENU_OUTCOME_OK);
 	session_continue(s);
 }
 
@@ -234,14 +225,14 @@ static void order_found(void *priv, const struct menu_order_row *rows, unsigned 
 		return session_fail(s);
 	enum menu_outcome oc = MENU_OUTCOME_NOT_FOUND;
 	if (n == 1) {
-		s->run.v.order_id = rows[0].id;
-		s->run.v.total_cents = rows[0].total_cents;
-		s->run.v.status = rows[0].status;
-		s->run.v.product_id = rows[0].product_id;
-		s->run.v.qty = rows[0].qty;
+		s->run->v.order_id = rows[0].id;
+		s->run->v.total_cents = rows[0].total_cents;
+		s->run->v.status = rows[0].status;
+		s->run->v.product_id = rows[0].product_id;
+		s->run->v.qty = rows[0].qty;
 		oc = rows[0].status == menu_status_index("awaiting_payment") ? MENU_OUTCOME_OK : MENU_OUTCOME_NOT_PAYABLE;
 	}
-	menu_action_done(&s->run, oc);
+	menu_action_done(s->run, oc);
 	session_continue(s);
 }
 
@@ -252,22 +243,22 @@ static void lang_stored(void *priv, struct customer *c, int err)
 		return;
 	if (err)
 		return session_fail(s);
-	menu_action_done(&s->run, MENU_OUTCOME_OK);
+	menu_action_done(s->run, MENU_OUTCOME_OK);
 	session_continue(s);
 }
 
 static void action_start(struct session *s)
 {
-	struct menu_vars *v = &s->run.v;
+	struct menu_vars *v = &s->run->v;
 	char key[160];
 	action_begin(s);
-	switch (s->run.pending) {
+	switch (s->run->pending) {
 	case MENU_ACTION_CREATE_ORDER:
 		snprintf(key, sizeof(key), "%s:%s:%u", channel_names[s->ch], s->ref, s->input_index);
 		orders_create(s->cust->id, v->product_id, v->qty, key, order_created, s);
 		break;
 	case MENU_ACTION_LOAD_ORDERS:
-		orders_latest(s->cust->id, s->run.screen->max_items, orders_loaded, s);
+		orders_latest(s->cust->id, s->run->screen->max_items, orders_loaded, s);
 		break;
 	case MENU_ACTION_FIND_ORDER: {
 		int64_t id = strtoll(v->input, NULL, 10);
@@ -275,7 +266,7 @@ static void action_start(struct session *s)
 		break;
 	}
 	case MENU_ACTION_SET_LANGUAGE:
-		crm_set_lang(s->cust, s->run.menu->langs[v->new_lang], lang_stored, s);
+		crm_set_lang(s->cust, s->run->menu->langs[v->new_lang], lang_stored, s);
 		break;
 	default:
 		s->outstanding--;
@@ -287,12 +278,12 @@ static void action_start(struct session *s)
 /* Feed the hop's remaining inputs to the menu until it waits on an action or they run out. */
 static void session_continue(struct session *s)
 {
-	enum menu_state st = s->run.pending != MENU_ACTION_NONE ? MENU_PENDING : MENU_CON;
+	enum menu_state st = s->run->pending != MENU_ACTION_NONE ? MENU_PENDING : MENU_CON;
 	const char *t = s->hop_text;
 	for (;;) {
-		if (s->run.pending != MENU_ACTION_NONE)
+		if (s->run->pending != MENU_ACTION_NONE)
 			return action_start(s);
-		if (s->run.screen->type == MENU_SCREEN_END || (s->run.screen->type == MENU_SCREEN_LIST && s->run.screen->end)) {
+		if (s->run->screen->type == MENU_SCREEN_END || (s->run->screen->type == MENU_SCREEN_LIST && s->run->screen->end)) {
 			st = MENU_END;
 			break;
 		}
@@ -302,10 +293,10 @@ static void session_continue(struct session *s)
 		size_t len = star ? (size_t)(star - in) : strlen(in);
 		s->hop_pos += len + 1;
 		s->input_index++;
-		st = menu_input(&s->run, in, len);
+		st = menu_input(s->run, in, len);
 	}
 	char buf[MENU_SCREEN_BYTES];
-	int len = menu_render(&s->run, buf, sizeof(buf));
+	int len = menu_render(s->run, buf, sizeof(buf));
 	if (len < 0)
 		return session_fail(s);
 	bool end = st == MENU_END;
@@ -327,7 +318,7 @@ static void session_replay(struct session *s)
 		talloc_free(history);
 	}
 	int lang = menu_lang_index(m, s->cust->lang);
-	menu_start(&s->run, m, lang);
+	menu_start(s->run, m, lang);
 	s->input_index = 0;
 	s->hop_pos = 0;
 	s->started = true;
@@ -395,7 +386,8 @@ static struct session *session_alloc(const struct session_hop *hop)
 	s->menus = g.menus;
 	talloc_reference(s, g.menus);
 	s->started_at = time(NULL);
-	s->run.pending = MENU_ACTION_NONE;
+	s->run = talloc_zero(s, struct menu_run);
+	s->run->pending = MENU_ACTION_NONE;
 	osmo_timer_setup(&s->deadline, deadline_cb, s);
 	hash_add(g.by_ref, &s->node, session_hash(s->ch, s->ref));
 	g.count++;
@@ -551,7 +543,7 @@ void session_foreach(void (*cb)(const struct session_info *si, void *priv), void
 	struct hlist_node *tmp;
 	unsigned b;
 	hash_for_each_safe(g.by_ref, b, tmp, s, node) {
-		struct session_info si = { s->ref, s->msisdn, s->run.screen ? s->run.screen->name : "-",
+		struct session_info si = { s->ref, s->msisdn, s->run && s->run->screen ? s->run->screen->name : "-",
 			s->fi ? state_names[s->fi->state] : "?", s->hops, s->started_at };
 		cb(&si, priv);
 	}
@@ -562,7 +554,7 @@ void session_foreach_customer(const struct customer *c, void (*cb)(const struct 
 	struct session *s = c->live;
 	if (!s)
 		return;
-	struct session_info si = { s->ref, s->msisdn, s->run.screen ? s->run.screen->name : "-",
+	struct session_info si = { s->ref, s->msisdn, s->run && s->run->screen ? s->run->screen->name : "-",
 		s->fi ? state_names[s->fi->state] : "?", s->hops, s->started_at };
 	cb(&si, priv);
 }

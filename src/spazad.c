@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <talloc.h>
 #include <libpq-fe.h>
@@ -33,6 +34,7 @@
 #include "session.h"
 #include "spazad.h"
 #include "stats.h"
+#include "timeline.h"
 
 #define SPAZAD_VTY_PORT 4265
 
@@ -102,6 +104,21 @@ static void health(struct http_req *req)
 	http_reply(req, ok ? 200 : 503, "text/plain", body, strlen(body));
 }
 
+/* Give queued writes (the last timeline rows) up to two seconds to commit before we go. */
+static void spazad_drain_db(void)
+{
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct db_stats st;
+		db_get_stats(&st);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!db_is_up() || (!st.queued && !st.in_flight) || now.tv_sec - start.tv_sec >= 2)
+			return;
+		osmo_select_main(0);
+	}
+}
+
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
@@ -160,6 +177,7 @@ int main(int argc, char **argv)
 	db_init(spazad_ctx, g_cfg->db_conninfo);
 	crm_init(spazad_ctx);
 	orders_init(spazad_ctx);
+	timeline_init(spazad_ctx);
 	session_init(spazad_ctx);
 	session_set_menus(menus);
 	catalog_load_init(spazad_ctx);
@@ -190,6 +208,8 @@ int main(int argc, char **argv)
 	LOGP(DMAIN, LOGL_NOTICE, "shutting down\n");
 	http_close();
 	session_shutdown();
+	timeline_flush();
+	spazad_drain_db();
 	db_close();
 	log_fini();
 	talloc_free(spazad_ctx);

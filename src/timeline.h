@@ -1,0 +1,18 @@
+#pragma once
+/* The customer timeline's USSD rows, written in bulk: at thousands of sessions a second one
+ * INSERT per session would cost the database more than everything else together. */
+#include <stdint.h>
+#include <time.h>
+
+struct timeline_session {
+	int64_t customer_id;
+	const char *channel, *ref, *service_code, *outcome, *screens;
+	time_t started, ended;
+	unsigned hops;
+	int64_t order_id;	/* 0: none */
+};
+
+void timeline_init(void *ctx);
+/* Copies the row; it reaches the database within TIMELINE_FLUSH_MS. */
+void timeline_session_add(const struct timeline_session *row);
+void timeline_flush(void);

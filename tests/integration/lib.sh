@@ -1,0 +1,149 @@
+# Helpers shared by the integration tests: source it. The suite runs every *.sh here, this
+# one too: run rather than sourced, it does nothing.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] || exit 0
+#
+# Every assertion prints one line: "PASS: what" or "FAIL: what: expected X, got Y".
+# A test exits 0 when it ran (whatever it found), non-zero only when it could not run.
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+set +e
+set -uo pipefail
+
+SPAZAD=$SPAZA_TOP/src/spazad
+SPAZACTL=$SPAZA_TOP/src/spazactl
+# The shared daemon's database, for own daemons that talk to the same one.
+: "${SPAZA_CONNINFO:=host=${PGHOST:-127.0.0.1} port=${PGPORT:-5432} user=${PGUSER:-postgres} dbname=${PGDATABASE:-spaza}}"
+export SPAZA_CONNINFO
+
+# A scratch directory for this test, removed at exit (with whatever cleanup the test adds).
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/spaza-it.XXXXXX")
+T_CLEANUP=()
+t_cleanup() {
+	local i
+	for ((i = ${#T_CLEANUP[@]} - 1; i >= 0; i--)); do eval "${T_CLEANUP[i]}" || true; done
+	rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+at_exit() { T_CLEANUP+=("$*"); }
+
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; }
+# oneline TEXT: a reply or output on one line (newline as \n), short enough to read.
+oneline() { local s=${1//$'\n'/\\n}; [ ${#s} -gt 400 ] && s="${s:0:400}..."; printf '%s' "$s"; }
+check_eq() { # check_eq WHAT EXPECTED GOT
+	if [ "$2" == "$3" ]; then pass "$1"; else fail "$1: expected <$(oneline "$2")>, got <$(oneline "$3")>"; fi
+}
+check_match() { # check_match WHAT ERE GOT: GOT (as a whole, may span lines) matches the extended regex
+	if [[ "$3" =~ $2 ]]; then pass "$1"; else fail "$1: expected to match /$(oneline "$2")/, got <$(oneline "$3")>"; fi
+}
+check_has() { # check_has WHAT NEEDLE GOT: GOT contains the fixed string NEEDLE
+	if [[ "$3" == *"$2"* ]]; then pass "$1"; else fail "$1: expected <$(oneline "$3")> to contain <$(oneline "$2")>"; fi
+}
+check_lacks() { # check_lacks WHAT NEEDLE GOT
+	if [[ "$3" != *"$2"* ]]; then pass "$1"; else fail "$1: expected no <$(oneline "$2")>, got <$(oneline "$3")>"; fi
+}
+check_true() { # check_true WHAT DESCRIPTION-OF-FAILURE CMD...
+	local what=$1 why=$2; shift 2
+	if "$@"; then pass "$what"; else fail "$what: $why"; fi
+}
+
+# A phone number of this test's range (08299NNxxx) that this run has not used yet, so a
+# rerun against the same database starts from a customer with no history.
+t_phone() { # t_phone RANGE(2 digits)
+	printf '08299%s%03d' "$1" $(( (RANDOM * 32768 + RANDOM + $$) % 1000 ))
+}
+t_sid() { echo "it-$(basename "$0" .sh)-$$-$RANDOM$RANDOM"; }
+e164() { echo "+27${1#0}"; }
+
+# ussd SESSION PHONE TEXT [SERVICE-CODE] [BASE-URL]: one hop; prints the body.
+ussd() {
+	curl -sS --max-time 20 --noproxy '*' --data-urlencode "sessionId=$1" \
+		--data-urlencode "serviceCode=${4:-*120*777#}" --data-urlencode "phoneNumber=$2" \
+		--data-urlencode "text=$3" "${5:-$SPAZA_URL}/ussd/at"
+}
+
+# psql_val SQL: the result unaligned, no decoration.
+psql_val() { psql -X -qtAc "$1"; }
+
+# The next wall-clock second, so that what follows starts in a second of its own.
+next_second() {
+	local s; s=$(date +%s)
+	wait_for 3 sh -c "[ \$(date +%s) -gt $s ]"
+}
+
+# ---- the VTY over bash's /dev/tcp: one command at a time, each answer read up to the prompt.
+
+# vty_open PORT: fd 7 connected, the banner read.
+vty_open() {
+	exec 7<>"/dev/tcp/127.0.0.1/$1" || return 1
+	VTY_OUT=$(vty_read_prompt)
+}
+vty_close() { printf 'exit\n' >&7 2>/dev/null; exec 7>&- 7<&-; }
+# Read until "NAME> " or "NAME# " ends the output (5 s at most); telnet negotiation and
+# CRs are dropped.
+vty_read_prompt() {
+	local buf="" c end=$(( $(date +%s) + 5 ))
+	while :; do
+		IFS= LC_ALL=C read -r -N 1 -t 5 -u 7 c || break
+		buf+=$c
+		case $buf in *'> ' | *'# ') [[ ${buf##*$'\n'} =~ [A-Za-z0-9_.-]+(\(config[a-z-]*\))?[\>#]\ $ ]] && break ;; esac
+		[ "$(date +%s)" -le "$end" ] || break
+	done
+	printf '%s' "$buf" | LC_ALL=C tr -d '\r\000' | LC_ALL=C sed 's/\xff[\xfb-\xfe].//g; s/\xff.//g'
+}
+# vty CMD: send it, print its output (without the echoed command line and the next prompt).
+vty() {
+	local out
+	printf '%s\n' "$1" >&7 || return 1
+	out=$(vty_read_prompt)
+	out=${out%$'\n'*}			# the next prompt
+	[ "${out%%$'\n'*}" != "$1" ] || out=${out#*$'\n'}	# the echo of the command
+	[ "$out" != "$1" ] || out=""
+	printf '%s\n' "$out"
+}
+
+# ---- own daemons
+
+# own_cfg FILE HTTP_PORT VTY_PORT [EXTRA spaza-node lines...]: scripts/lib.sh's config for
+# SPAZA_CONNINFO, plus lines for the spaza node (e.g. " session idle-timeout 2").
+own_cfg() {
+	local f=$1 h=$2 v=$3; shift 3
+	spazad_cfg "$f" "$h" "$v"
+	local l
+	for l in "$@"; do printf '%s\n' "$l" >> "$f"; done
+}
+# own_up NAME [EXTRA lines...]: start an own spazad; sets OWN_URL, OWN_VTY, OWN_CFG, OWN_PID,
+# OWN_LOG. It is stopped at exit.
+own_up() {
+	local name=$1; shift
+	local http vty
+	http=$(free_port); vty=$(free_port)
+	local logdir=$T_TMP
+	[ -d "$VAR/test" ] && logdir=$VAR/test	# kept for a look after the suite
+	OWN_CFG=$T_TMP/$name.cfg OWN_LOG=$logdir/it-$name.log OWN_PIDF=$T_TMP/$name.pid
+	own_cfg "$OWN_CFG" "$http" "$vty" "$@"
+	"$SPAZAD" -c "$OWN_CFG" >"$OWN_LOG" 2>&1 &
+	OWN_PID=$!
+	echo "$OWN_PID" > "$OWN_PIDF"
+	at_exit "spazad_down '$OWN_PIDF'"
+	OWN_URL=http://127.0.0.1:$http OWN_VTY=$vty
+	wait_for 30 curl -sf --noproxy '*' -o /dev/null "$OWN_URL/health"
+}
+# own_down WHAT: stop the own daemon; it must exit by itself on SIGTERM, with nothing from the
+# sanitizers in its log.
+own_down() {
+	local pid=$OWN_PID
+	kill "$pid" 2>/dev/null
+	if wait_for 15 sh -c "! kill -0 $pid 2>/dev/null"; then
+		pass "$1: own spazad stopped on SIGTERM"
+	else
+		fail "$1: own spazad stopped on SIGTERM: expected exit within 15 s, got still running"
+		kill -9 "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	rm -f "$OWN_PIDF"
+	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$OWN_LOG"; then
+		fail "$1: own spazad log free of sanitizer reports: expected none, got some (see $OWN_LOG)"
+	else
+		pass "$1: own spazad log free of sanitizer reports"
+	fi
+}
