@@ -429,6 +429,17 @@ int menu_render_error(const struct menu_run *r, char *buf, size_t len)
 	return (int)o.len;
 }
 
+void menu_trail(const struct menu_run *r, char *buf, size_t len)
+{
+	struct out o = { buf, 0, len, false };
+	buf[0] = '\0';
+	for (unsigned i = 0; i < r->n_trail; i++) {
+		if (i)
+			out_put(&o, " ", 1);
+		out_str(&o, r->menu->screens[r->trail[i]].name);
+	}
+}
+
 static bool screen_ends(const struct menu_screen *s)
 {
 	return s->type == MENU_SCREEN_END || (s->type == MENU_SCREEN_LIST && s->end);
@@ -440,12 +451,8 @@ static enum menu_state enter(struct menu_run *r, const struct menu_screen *s)
 	r->page = 0;
 	r->show_error = false;
 	r->screens_visited++;
-	size_t used = strlen(r->trail), need = strlen(s->name) + 1;
-	if (used + need + 1 < sizeof(r->trail)) {
-		if (used)
-			r->trail[used++] = ' ';
-		memcpy(r->trail + used, s->name, need);
-	}
+	if (r->n_trail < sizeof(r->trail))
+		r->trail[r->n_trail++] = s - r->menu->screens;
 	if (s->action != MENU_ACTION_NONE) {
 		r->pending = s->action;
 		return MENU_PENDING;

@@ -97,15 +97,15 @@ struct menu {
 	const struct menu_screen *start;
 	unsigned n_screens;
 	struct menu_screen *screens;
-	unsigned version;
 };
 
-/* All menus loaded from a directory; a session holds a talloc reference to the set it started
+/* All menus loaded from a directory; a session counts itself as a user of the set it started
  * with, so a reload never changes a live session's menu. */
 struct menu_set {
 	unsigned n;
 	struct menu **menus;
-	unsigned version;
+	unsigned users;		/* sessions walking it */
+	bool current;		/* new sessions get it */
 };
 
 /* Worst-case values the linter proves every screen against (from the catalogue limits). */
@@ -162,7 +162,8 @@ struct menu_run {
 	bool show_error;
 	enum menu_action pending;	/* valid when the last call returned MENU_PENDING */
 	unsigned screens_visited;	/* for the timeline */
-	char trail[256];		/* screen names visited, space separated, capped */
+	uint8_t n_trail;		/* screens visited (capped), as indexes into menu->screens: */
+	uint8_t trail[48];		/* a session's memory is what bounds how many can be live */
 	struct menu_vars v;
 	bool lint;			/* render worst-case values (the linter) */
 	const struct menu_limits *budget;	/* NULL: 182 septets / 80 UCS-2 */
@@ -175,6 +176,8 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len);
 enum menu_state menu_action_done(struct menu_run *r, enum menu_outcome outcome);
 /* Renders the current screen into buf (NUL-terminated, no CON/END prefix); returns its length. */
 int menu_render(struct menu_run *r, char *buf, size_t len);
+/* The screens visited, space separated, for the timeline. */
+void menu_trail(const struct menu_run *r, char *buf, size_t len);
 /* The menu's polite END for failures, in the session's language. */
 int menu_render_error(const struct menu_run *r, char *buf, size_t len);
 /* Proves every screen of m fits in every language with worst-case values; messages to stderr. */

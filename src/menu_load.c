@@ -453,6 +453,10 @@ static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 	}
 	/* Two passes: create every screen first, so screens can refer to ones defined later. */
 	m->n_screens = screens->data.mapping.pairs.top - screens->data.mapping.pairs.start;
+	if (m->n_screens > 255) {
+		lerr(ld, screens, "at most 255 screens in one menu");
+		return;
+	}
 	m->screens = talloc_zero_array(m, struct menu_screen, m->n_screens);
 	for (unsigned i = 0; i < m->n_screens; i++) {
 		yaml_node_pair_t *p = &screens->data.mapping.pairs.start[i];

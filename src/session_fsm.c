@@ -125,9 +125,11 @@ static void session_answer(struct session *s, bool end, const char *screen, size
 
 static void session_log(struct session *s)
 {
+	char trail[1024];
+	menu_trail(s->run, trail, sizeof(trail));
 	struct timeline_session row = {
 		.customer_id = s->cust->id, .channel = channel_names[s->ch], .ref = s->ref,
-		.service_code = s->service_code, .outcome = outcome_names[s->outcome], .screens = s->run->trail,
+		.service_code = s->service_code, .outcome = outcome_names[s->outcome], .screens = trail,
 		.started = s->started_at, .ended = time(NULL), .hops = s->hops, .order_id = s->order_id,
 	};
 	timeline_session_add(&row);
@@ -379,12 +381,16 @@ static struct session *session_alloc(const struct session_hop *hop)
 	struct session *s = talloc_zero(g.ctx, struct session);
 	s->fi = osmo_fsm_inst_alloc(&session_fsm, g.ctx, s, LOGL_INFO, NULL);
 	s->ch = hop->ch;
-	s->ref = talloc_strdup(s, hop->ref);
+	/* the id and the code share one allocation: every block costs a live session ~100 bytes */
+	size_t lr = strlen(hop->ref), lc = strlen(hop->service_code);
+	s->ref = talloc_size(s, lr + lc + 2);
+	memcpy(s->ref, hop->ref, lr + 1);
+	s->service_code = s->ref + lr + 1;
+	memcpy(s->service_code, hop->service_code, lc + 1);
 	snprintf(s->msisdn, sizeof(s->msisdn), "%s", hop->msisdn);
-	s->service_code = talloc_strdup(s, hop->service_code);
 	s->text = talloc_strdup(s, "");
 	s->menus = g.menus;
-	talloc_reference(s, g.menus);
+	g.menus->users++;
 	s->started_at = time(NULL);
 	s->run = talloc_zero(s, struct menu_run);
 	s->run->pending = MENU_ACTION_NONE;
@@ -397,6 +403,8 @@ static struct session *session_alloc(const struct session_hop *hop)
 
 static int session_destructor(struct session *s)
 {
+	if (!--s->menus->users && !s->menus->current)
+		talloc_free(s->menus);
 	osmo_timer_del(&s->deadline);
 	hash_del(&s->node);
 	g.count--;
@@ -525,9 +533,13 @@ void session_set_menus(struct menu_set *set)
 {
 	struct menu_set *old = g.menus;
 	g.menus = talloc_steal(g.ctx, set);
-	/* live sessions hold references: the old set goes when the last of them ends */
-	if (old)
-		talloc_unlink(g.ctx, old);
+	set->current = true;
+	/* live sessions still walk the old set: it goes when the last of them ends */
+	if (old) {
+		old->current = false;
+		if (!old->users)
+			talloc_free(old);
+	}
 }
 
 unsigned session_count(void)

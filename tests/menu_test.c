@@ -93,7 +93,9 @@ static void bench_flows(const struct menu *m)
 	r.v.order_id = 1042;
 	T_EQ_INT(menu_action_done(&r, MENU_OUTCOME_OK), MENU_END, "bench: created order ends the session");
 	T_EQ_STR(show(&r), "Order #1042 placed. Pay via option 3.", "bench: placed screen exact");
-	T_EQ_STR(r.trail, "main categories products detail products detail quantity confirm placed",
+	char trail[512];
+	menu_trail(&r, trail, sizeof(trail));
+	T_EQ_STR(trail, "main categories products detail products detail quantity confirm placed",
 		 "bench: the trail records every screen visited");
 
 	menu_start(&r, m, 0);
