@@ -69,7 +69,7 @@ struct session {
 	struct waiter waiting[SESSION_MAX_QUEUED];	/* [0] is being processed */
 	unsigned outstanding;	/* database callbacks still to come */
 	struct osmo_timer_list deadline;
-	time_t started_at;
+	double started_at;	/* epoch seconds: a timeline orders sessions started within a second */
 	unsigned hops;
 	int64_t order_id;
 	enum session_outcome outcome;
@@ -85,6 +85,13 @@ static struct {
 static struct osmo_fsm session_fsm;
 
 #define LOGPS(s, lvl, fmt, args...) LOGP(DSESS, lvl, "%s/%s: " fmt, (s)->msisdn, (s)->ref, ## args)
+
+static double session_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static uint32_t session_hash(enum session_channel ch, const char *ref)
 {
@@ -130,7 +137,7 @@ static void session_log(struct session *s)
 	struct timeline_session row = {
 		.customer_id = s->cust->id, .channel = channel_names[s->ch], .ref = s->ref,
 		.service_code = s->service_code, .outcome = outcome_names[s->outcome], .screens = trail,
-		.started = s->started_at, .ended = time(NULL), .hops = s->hops, .order_id = s->order_id,
+		.started = s->started_at, .ended = session_now(), .hops = s->hops, .order_id = s->order_id,
 	};
 	timeline_session_add(&row);
 }
@@ -391,7 +398,7 @@ static struct session *session_alloc(const struct session_hop *hop)
 	s->text = talloc_strdup(s, "");
 	s->menus = g.menus;
 	g.menus->users++;
-	s->started_at = time(NULL);
+	s->started_at = session_now();
 	s->run = talloc_zero(s, struct menu_run);
 	s->run->pending = MENU_ACTION_NONE;
 	osmo_timer_setup(&s->deadline, deadline_cb, s);
@@ -556,7 +563,7 @@ void session_foreach(void (*cb)(const struct session_info *si, void *priv), void
 	unsigned b;
 	hash_for_each_safe(g.by_ref, b, tmp, s, node) {
 		struct session_info si = { s->ref, s->msisdn, s->run && s->run->screen ? s->run->screen->name : "-",
-			s->fi ? state_names[s->fi->state] : "?", s->hops, s->started_at };
+			s->fi ? state_names[s->fi->state] : "?", s->hops, (time_t)s->started_at };
 		cb(&si, priv);
 	}
 }
@@ -567,7 +574,7 @@ void session_foreach_customer(const struct customer *c, void (*cb)(const struct 
 	if (!s)
 		return;
 	struct session_info si = { s->ref, s->msisdn, s->run && s->run->screen ? s->run->screen->name : "-",
-		s->fi ? state_names[s->fi->state] : "?", s->hops, s->started_at };
+		s->fi ? state_names[s->fi->state] : "?", s->hops, (time_t)s->started_at };
 	cb(&si, priv);
 }
 

@@ -88,8 +88,8 @@ void timeline_session_add(const struct timeline_session *r)
 {
 	char cust[24], start[24], end[24], hops[16], order[24];
 	snprintf(cust, sizeof(cust), "%" PRId64, r->customer_id);
-	snprintf(start, sizeof(start), "%lld", (long long)r->started);
-	snprintf(end, sizeof(end), "%lld", (long long)r->ended);
+	snprintf(start, sizeof(start), "%.6f", r->started);
+	snprintf(end, sizeof(end), "%.6f", r->ended);
 	snprintf(hops, sizeof(hops), "%u", r->hops);
 	snprintf(order, sizeof(order), "%" PRId64, r->order_id);
 	const char *v[TIMELINE_COLS] = { cust, r->channel, r->ref, r->service_code, start, end, r->outcome, hops,

@@ -7,7 +7,7 @@
 struct timeline_session {
 	int64_t customer_id;
 	const char *channel, *ref, *service_code, *outcome, *screens;
-	time_t started, ended;
+	double started, ended;	/* epoch seconds */
 	unsigned hops;
 	int64_t order_id;	/* 0: none */
 };
