@@ -277,7 +277,7 @@ static struct {
 	size_t fixed_len;
 	uint64_t seed;
 	bool seed_set;
-	long open_sessions;
+	long open_sessions, phone_base;
 	bool json;
 } opt = { .conc = 16, .seconds = 10, .warmup = 1, .timeout = 10 };
 
@@ -346,6 +346,13 @@ struct onode {
 static struct onode *opool;
 static int opool_len, opool_cap, ofree = -1;
 static int ohead[NPHONES];
+
+/*
+ * A handset runs one USSD session at a time, and spazad ends a customer's live session when a new
+ * one starts: two connections must never dial from the same phone at once. A session's phone is
+ * drawn uniformly from the phones that have no session in progress.
+ */
+static bool phone_busy[NPHONES];
 static long orders_loaded, orders_placed;
 
 static void order_push(int phone, long id)
@@ -551,7 +558,8 @@ struct conn {
 
 	/* the session this connection is walking */
 	enum kind kind;
-	int hop, phone, cat, item, qty;
+	int hop, phone, cat, item, qty;	/* phone: +27820000000 + phone */
+	bool has_phone;			/* holds phone_busy[phone] */
 	long order;
 	char inputs[MAX_INPUTS][20];
 	size_t prefix_len, text_len;
@@ -595,10 +603,19 @@ static void session_start(struct conn *c)
 	enum kind k;
 	char *p = c->prefix;
 
-	c->phone = (int)rnd_below(NPHONES);
+	if (c->has_phone)
+		phone_busy[c->phone] = false;
+	c->has_phone = false;
 	if (opt.open_sessions) {
+		/* every held session from its own phone, or the server would end the older one */
+		c->phone = (int)(opt.phone_base + open_started - 1);
 		k = K_OPEN;
 	} else {
+		int tries = 0;
+		do
+			c->phone = (int)rnd_below(NPHONES);
+		while (phone_busy[c->phone] && ++tries < 10000);
+		phone_busy[c->phone] = c->has_phone = true;
 		unsigned r = rnd_below(100);
 		k = r < 50 ? K_BROWSE : r < 80 ? K_STATUS : K_VOUCHER;
 	}
@@ -643,10 +660,9 @@ static void session_start(struct conn *c)
 	p += put(p, "sessionId=", 10);
 	p += put(p, run_tag, run_tag_len);
 	p += put_u64(p, ++session_counter);
-	p += put(p, "&serviceCode=%2A384%2A123%23&phoneNumber=%2B27820000", 52);
-	*p++ = (char)('0' + c->phone / 100);
-	*p++ = (char)('0' + c->phone / 10 % 10);
-	*p++ = (char)('0' + c->phone % 10);
+	p += put(p, "&serviceCode=%2A384%2A123%23&phoneNumber=%2B2782", 48);
+	for (int d = 1000000; d; d /= 10)
+		*p++ = (char)('0' + c->phone / d % 10);
 	p += put(p, "&networkCode=65501&text=", 24);
 	c->prefix_len = (size_t)(p - c->prefix);
 }
@@ -701,7 +717,7 @@ static void report_mismatch(struct conn *c, const char *what, const struct text 
 			fputc(c->text[i], stderr);
 		}
 	}
-	fprintf(stderr, "\" phone=+27820000%03d\n  expected: ", c->phone);
+	fprintf(stderr, "\" phone=+2782%07d\n  expected: ", c->phone);
 	show_text(expect->s, expect->len);
 	fputs("\n  got:      ", stderr);
 	show_text(got, got_len);
@@ -1145,7 +1161,7 @@ static void usage(FILE *f)
 	fputs("usage: spaza-load --url http://HOST:PORT/PATH [-c CONCURRENCY] [-d SECONDS]\n"
 	      "         [--warmup SECONDS] [--pins FILE] [--orders FILE] [--orders-out FILE]\n"
 	      "         [--server-pid PID] [--fixed-reply TEXT] [--seed N] [--timeout SECONDS]\n"
-	      "         [--open-sessions N] [--json]\n"
+	      "         [--open-sessions N [--phone-base N]] [--json]\n"
 	      "       spaza-load --print-screens\n"
 	      "Replays the benchmark shop sessions (SHOP-BENCH section 6) and checks every reply;\n"
 	      "see doc/benchmark.md.\n", f);
@@ -1217,7 +1233,7 @@ static void hold_open(void)
 int main(int argc, char **argv)
 {
 	enum { O_WARMUP = 256, O_PINS, O_ORDERS, O_ORDERS_OUT, O_PID, O_FIXED, O_SEED, O_OPEN,
-	       O_JSON, O_TIMEOUT, O_SCREENS };
+	       O_JSON, O_TIMEOUT, O_SCREENS, O_PHONE_BASE };
 	static const struct option lopts[] = {
 		{ "url", required_argument, NULL, 'u' },
 		{ "concurrency", required_argument, NULL, 'c' },
@@ -1230,6 +1246,7 @@ int main(int argc, char **argv)
 		{ "fixed-reply", required_argument, NULL, O_FIXED },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "open-sessions", required_argument, NULL, O_OPEN },
+		{ "phone-base", required_argument, NULL, O_PHONE_BASE },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "print-screens", no_argument, NULL, O_SCREENS },
@@ -1252,6 +1269,7 @@ int main(int argc, char **argv)
 		case O_FIXED: opt.fixed = optarg; opt.fixed_len = strlen(optarg); break;
 		case O_SEED: opt.seed = strtoull(optarg, NULL, 0); opt.seed_set = true; break;
 		case O_OPEN: opt.open_sessions = atol(optarg); break;
+		case O_PHONE_BASE: opt.phone_base = atol(optarg); break;
 		case O_TIMEOUT: opt.timeout = atof(optarg); break;
 		case O_JSON: opt.json = true; break;
 		case O_SCREENS: screens = true; break;
@@ -1267,8 +1285,12 @@ int main(int argc, char **argv)
 	if (!opt.url || optind != argc)
 		usage(stderr), exit(2);
 	if (opt.conc < 1 || opt.conc > 100000 || opt.seconds <= 0 || opt.warmup < 0 ||
-	    opt.timeout <= 0 || opt.open_sessions < 0)
-		die("bad -c, -d, --warmup, --timeout or --open-sessions");
+	    opt.timeout <= 0 || opt.open_sessions < 0 || opt.phone_base < 0 ||
+	    opt.phone_base + opt.open_sessions > 10000000)
+		die("bad -c, -d, --warmup, --timeout, --open-sessions or --phone-base");
+	if (!opt.open_sessions && opt.conc > NPHONES / 2)
+		die("-c %d: at most %d, so that every session finds a phone without one in progress",
+		    opt.conc, NPHONES / 2);
 	if (opt.server_pid && proc_cpu(opt.server_pid) < 0)
 		die("--server-pid %d: no such process", (int)opt.server_pid);
 	parse_url(opt.url);
@@ -1360,13 +1382,15 @@ int main(int argc, char **argv)
 		       ",\"server_cpu_pct\":%.1f,\"load_cpu_pct\":%.1f,\"vouchers\":\"%s\""
 		       ",\"sessions_browse\":%" PRIu64 ",\"sessions_status\":%" PRIu64
 		       ",\"sessions_voucher\":%" PRIu64 ",\"voucher_fallbacks\":%" PRIu64
-		       ",\"pins_used\":%zu,\"orders_placed\":%ld,\"seed\":%" PRIu64 "}\n",
+		       ",\"pins_used\":%zu,\"orders_placed\":%ld,\"seed\":%" PRIu64
+		       ",\"run_wall_s\":%.3f,\"run_cpu_s\":%.3f}\n",
 		       opt.fixed ? "fixed" : "shop", opt.conc, secs, opt.warmup, win.hops,
 		       (double)win.hops / secs, win.sessions, (double)win.sessions / secs, pct_ms(0.50),
 		       pct_ms(0.90), pct_ms(0.99), (double)win.lat_max / 1e6, errors_total(),
 		       tot.mismatch, tot.http, tot.conn, tot.timeout, srv_pct, self_pct, vouchers,
 		       win.kind_done[K_BROWSE], win.kind_done[K_STATUS], win.kind_done[K_VOUCHER],
-		       tot.voucher_fallback, pins_used, orders_placed, opt.seed);
+		       tot.voucher_fallback, pins_used, orders_placed, opt.seed,
+		       (double)(w1 - t0) / 1e9, self1);
 	}
 	fflush(stdout);
 	if (opt.orders_out)
