@@ -57,6 +57,7 @@ CREATE TABLE ussd_sessions (
 	hops         integer NOT NULL,
 	screens      text NOT NULL,
 	order_id     bigint REFERENCES orders(id),
-	UNIQUE (channel, session_ref)
+	-- networks recycle session ids (its_session_info is two octets): unique with the start time
+	UNIQUE (channel, session_ref, started_at)
 );
 CREATE INDEX ussd_sessions_by_customer ON ussd_sessions (customer_id, started_at DESC);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <talloc.h>
 #include "catalog_import.h"
+#include "gsm7.h"
 #include "money.h"
 
 #define CATALOG_HEADER "sku,category,name,price,stock"
@@ -176,6 +177,14 @@ static bool catalog_text_ok(struct catalog_parser *p, const char *what, const ch
 	 * in the operator's eyes but not in ours, and the operator should see the file as we do. */
 	if (s[0] == ' ' || s[len - 1] == ' ') {
 		catalog_err(p, "%s \"%s\" has leading or trailing spaces", what, s);
+		return false;
+	}
+	/* Names go on screens next to GSM-7 text: one character outside GSM-7 would turn the whole
+	 * screen into UCS-2 (80 characters, not 182), which the menu linter does not allow for. */
+	struct gsm7_measure m;
+	if (gsm7_measure(s, len, &m) == 0 && m.coding != GSM7_CODING_GSM7) {
+		catalog_err(p, "%s \"%s\" has characters outside the GSM-7 alphabet (phones would get an 80-character screen)",
+			    what, s);
 		return false;
 	}
 	unsigned chars = catalog_utf8_chars(s);

@@ -213,6 +213,7 @@ int cfg_read(const char *file)
 		fprintf(stderr, "%s: %s\n", file, strerror(errno));
 		return -errno;
 	}
+	host_config_set(file);	/* so that `write file` writes back where it was read */
 	int rc = vty_read_config_filep(fp, NULL);
 	if (rc < 0) {
 		long pos = ftell(fp);

@@ -3,6 +3,7 @@
  * Anything malformed is answered 400 with the reason, before it reaches a session. */
 #include <stdio.h>
 #include <string.h>
+#include <talloc.h>
 #include "front_at.h"
 #include "cfg.h"
 #include "gsm7.h"
@@ -70,13 +71,11 @@ static void at_handle(struct http_req *req)
 {
 	size_t blen;
 	const char *body = http_req_body(req, &blen);
-	char buf[2048];
 	char *val[F_COUNT] = { 0 };
 
 	STAT_INC(AT_HOPS);
-	if (blen >= sizeof(buf))
-		return at_bad(req, "request body too large%s", "");
-	memcpy(buf, body, blen);
+	/* decoded in place in a copy owned by the request (http max-body bounds its size) */
+	char *buf = talloc_memdup(req, body, blen + 1);
 	buf[blen] = '\0';
 
 	/* split name=value pairs; unknown fields are ignored, as aggregators add their own */

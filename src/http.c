@@ -226,9 +226,9 @@ int http_init(void *ctx, const char *addr, uint16_t port, size_t max_body)
 		return -EINVAL;
 	g.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
 				 port, NULL, NULL, http_access, NULL,
+				 MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 				 MHD_OPTION_SOCK_ADDR, &sin,
 				 MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
-				 MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
 				 MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
 				 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,

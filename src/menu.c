@@ -65,6 +65,7 @@ struct worst {
 	struct catalog_product prod;
 	struct menu_order_row ord;
 	int status, lang_name;
+	bool empty_list;	/* render lists with no items (their empty: text) */
 };
 
 static void text_render(struct out *o, const struct menu_run *r, const struct menu_text *t, const struct scope *sc);
@@ -136,7 +137,7 @@ static void var_render(struct out *o, const struct menu_run *r, int var, const s
 		break;
 	case MENU_VAR_INPUT:
 		if (w)	/* {input} echoes up to max_length characters */
-			out_put(o, w->input, w->unit_len * (r->screen->max_length ? r->screen->max_length : 20));
+			out_put(o, w->input, w->unit_len * (r->screen->max_length ? r->screen->max_length : sizeof(r->v.input) - 1));
 		else
 			out_str(o, r->v.input);
 		break;
@@ -210,7 +211,7 @@ static unsigned list_count(const struct menu_run *r, const struct menu_screen *s
 {
 	const struct catalog_category *cat;
 	if (worst_of(r))
-		return s->end ? s->max_items : WORST_LIST;
+		return worst_of(r)->empty_list ? 0 : s->end ? s->max_items : WORST_LIST;
 	switch (s->source) {
 	case MENU_SOURCE_CATEGORIES:
 		return g_catalog ? g_catalog->n_categories : 0;
@@ -326,7 +327,7 @@ static void list_render(struct out *o, struct menu_run *r, const struct menu_scr
 		n = LIST_MAX;
 	if (!n) {
 		text_render(o, r, &s->empty[r->lang], NULL);
-		if (s->back && !s->end) {
+		if (s->back && s->nav && !s->end) {
 			out_line(o);
 			out_str(o, key_prefix(m->key_back, 0));
 			text_render(o, r, &m->back_label[r->lang], NULL);
@@ -371,7 +372,7 @@ static void list_render(struct out *o, struct menu_run *r, const struct menu_scr
 		out_str(o, key_prefix(m->key_more, 0));
 		text_render(o, r, &m->more_label[r->lang], NULL);
 	}
-	if (s->back) {
+	if (s->back && s->nav) {
 		out_line(o);
 		out_str(o, key_prefix(m->key_back, 0));
 		text_render(o, r, &m->back_label[r->lang], NULL);
@@ -412,7 +413,7 @@ int menu_render(struct menu_run *r, char *buf, size_t len)
 	case _MENU_SCREEN_COUNT:
 		break;
 	}
-	if (s->back && s->type != MENU_SCREEN_END) {
+	if (s->back && s->nav && s->type != MENU_SCREEN_END) {
 		out_line(&o);
 		out_str(&o, key_prefix(m->key_back, 0));
 		text_render(&o, r, &m->back_label[r->lang], NULL);
@@ -683,9 +684,11 @@ int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *f
 				.total_cents = lim->price_max_cents * lim->qty_max, .status = w.status };
 
 			r.screen = s;
-			for (int err = 0; err <= (s->type == MENU_SCREEN_INPUT); err++) {
+			/* inputs with and without their error line; lists full and empty */
+			for (int err = 0; err <= (s->type == MENU_SCREEN_INPUT || s->type == MENU_SCREEN_LIST); err++) {
 				char b[MENU_SCREEN_BYTES * 4];
 				r.show_error = err;
+				w.empty_list = err;
 				int len = menu_render(&r, b, sizeof(b));
 				struct size sz = size_of(b, len < 0 ? 0 : (size_t)len);
 				if (len < 0 || !size_fits(&r, sz)) {
@@ -701,5 +704,6 @@ int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *f
 		}
 	}
 	lint_worst = NULL;
+	w.empty_list = false;
 	return rc;
 }

@@ -143,7 +143,7 @@ struct menu_vars {
 	int64_t order_id;
 	int64_t total_cents;
 	int status;
-	char input[40];			/* the last input as typed (truncated) */
+	char input[33];			/* the last input as typed (max-length is at most 32) */
 	int new_lang;			/* set_language: the chosen language index */
 	unsigned n_orders;
 	struct menu_order_row orders[MENU_MAX_ORDERS];

@@ -327,7 +327,7 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 		const yaml_node_t *pn = map_get(ld, n, "pattern");
 		const char *pat = scalar(pn);
 		text_load(ld, map_get(ld, n, "error"), what, s->error, false);
-		s->max_length = uint_get(ld, map_get(ld, n, "max-length"), 20, 1, 160);
+		s->max_length = uint_get(ld, map_get(ld, n, "max-length"), 20, 1, sizeof(((struct menu_vars *)0)->input) - 1);
 		if (!pat) {
 			lerr(ld, n, "%s: pattern: (a regular expression) is required", what);
 		} else {

@@ -196,13 +196,22 @@ static bool action_end(struct session *s)
 	return s->outcome == OUT_NONE && s->n_waiting;
 }
 
+/* A failed action goes to the screen's on: error: if it has one, else to the polite END. */
+static void action_failed(struct session *s)
+{
+	if (!s->run->screen->on[MENU_OUTCOME_ERROR])
+		return session_fail(s);
+	menu_action_done(s->run, MENU_OUTCOME_ERROR);
+	session_continue(s);
+}
+
 static void order_created(void *priv, int64_t id, int64_t total, int err)
 {
 	struct session *s = priv;
 	if (!action_end(s))
 		return;
 	if (err)
-		return session_fail(s);
+		return action_failed(s);
 	s->run->v.order_id = id;
 	if (id) {
 		s->order_id = id;
@@ -218,7 +227,7 @@ static void orders_loaded(void *priv, const struct menu_order_row *rows, unsigne
 	if (!action_end(s))
 		return;
 	if (err)
-		return session_fail(s);
+		return action_failed(s);
 	s->run->v.n_orders = n;
 	memcpy(s->run->v.orders, rows, n * sizeof(*rows));
 	menu_action_done(s->run, MENU_OUTCOME_OK);
@@ -231,7 +240,7 @@ static void order_found(void *priv, const struct menu_order_row *rows, unsigned 
 	if (!action_end(s))
 		return;
 	if (err)
-		return session_fail(s);
+		return action_failed(s);
 	enum menu_outcome oc = MENU_OUTCOME_NOT_FOUND;
 	if (n == 1) {
 		s->run->v.order_id = rows[0].id;
@@ -251,7 +260,7 @@ static void lang_stored(void *priv, struct customer *c, int err)
 	if (!action_end(s))
 		return;
 	if (err)
-		return session_fail(s);
+		return action_failed(s);
 	menu_action_done(s->run, MENU_OUTCOME_OK);
 	session_continue(s);
 }
@@ -353,7 +362,8 @@ static void session_next_hop(struct session *s)
 		return;
 	}
 	s->hops++;
-	osmo_timer_schedule(&s->deadline, g_cfg->hop_deadline_ms / 1000, (g_cfg->hop_deadline_ms % 1000) * 1000);
+	if (!osmo_timer_pending(&s->deadline))
+		osmo_timer_schedule(&s->deadline, g_cfg->hop_deadline_ms / 1000, (g_cfg->hop_deadline_ms % 1000) * 1000);
 	size_t seen = strlen(s->text);
 	if (!s->started || (seen && (strncmp(w->text, s->text, seen) || w->text[seen] != '*'))) {
 		if (s->started)
@@ -457,6 +467,9 @@ static char *session_with_prefix(struct session *s, const char *text)
 
 static void session_queue(struct session *s, const struct session_hop *hop, const char *text)
 {
+	/* the deadline runs from the hop's arrival, the customer lookup included */
+	if (!s->n_waiting)
+		osmo_timer_schedule(&s->deadline, g_cfg->hop_deadline_ms / 1000, (g_cfg->hop_deadline_ms % 1000) * 1000);
 	s->waiting[s->n_waiting++] = (struct waiter){ hop->reply, hop->priv, talloc_strdup(s, text) };
 	if (hop->mo_id)
 		osmo_talloc_replace_string(s, &s->last_mo_id, hop->mo_id);
@@ -512,13 +525,17 @@ void session_hop(const struct session_hop *hop)
 	} else {
 		text = session_with_prefix(s, hop->text);
 	}
-	if (!strcmp(text, s->text) && s->reply && !s->n_waiting) {
+	if (s->outcome != OUT_NONE) {
+		/* the dialogue is over: a repeat or anything later gets its final screen again, or,
+		 * when it idled out on a question, word that it ended */
+		if (s->reply && s->reply_end)
+			hop->reply(hop->priv, true, s->reply + 4, strlen(s->reply + 4));
+		else
+			hop->reply(hop->priv, true, expired, sizeof(expired) - 1);
+	} else if (!strcmp(text, s->text) && s->reply && !s->n_waiting) {
 		/* a repeated hop: the same answer, no second effect */
 		STAT_INC(HOPS_REPEATED);
 		hop->reply(hop->priv, s->reply_end, s->reply + 4, strlen(s->reply + 4));
-	} else if (s->outcome != OUT_NONE) {
-		/* the dialogue is over: whatever comes later gets the final screen again */
-		hop->reply(hop->priv, true, s->reply ? s->reply + 4 : "", s->reply ? strlen(s->reply + 4) : 0);
 	} else if (s->n_waiting == SESSION_MAX_QUEUED) {
 		static const char busy[] = "Please wait for the previous answer.";
 		hop->reply(hop->priv, false, busy, sizeof(busy) - 1);
@@ -583,6 +600,10 @@ void session_shutdown(void)
 	struct session *s;
 	struct hlist_node *tmp;
 	unsigned b;
+	/* dialogues cut by a shutdown are on the timeline as errors */
+	hash_for_each_safe(g.by_ref, b, tmp, s, node)
+		if (s->outcome == OUT_NONE && s->cust)
+			session_fail(s);
 	hash_for_each_safe(g.by_ref, b, tmp, s, node)
 		if (s->fi)
 			osmo_fsm_inst_term(s->fi, OSMO_FSM_TERM_REQUEST, NULL);

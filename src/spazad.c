@@ -161,6 +161,14 @@ int main(int argc, char **argv)
 	struct menu_set *menus;
 	if (menu_set_load(spazad_ctx, g_cfg->menus_dir, &lim, &menus) < 0)
 		return 1;
+	char *cerr = NULL;
+	PQconninfoOption *co = PQconninfoParse(g_cfg->db_conninfo, &cerr);
+	if (!co) {
+		fprintf(stderr, "%s: database: %s", cfg_file, cerr ? cerr : "bad connection string\n");
+		PQfreemem(cerr);
+		return 1;
+	}
+	PQconninfoFree(co);
 	if (check) {
 		printf("configuration OK: %s, %u menus in %s\n", cfg_file, menus->n, g_cfg->menus_dir);
 		talloc_free(spazad_ctx);

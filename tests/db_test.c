@@ -19,6 +19,7 @@
 
 #include "db.h"
 #include "logging.h"
+#include "migrate.h"
 #include "testlib.h"
 
 #define SCHEMA		"spaza_db_test"
@@ -75,41 +76,17 @@ static long side_long(const char *sql)
 	return v;
 }
 
-static char *slurp(void *ctx, const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = talloc_size(ctx, n + 1);
-	if (fread(buf, 1, n, f) != (size_t)n) {
-		fclose(f);
-		return NULL;
-	}
-	buf[n] = 0;
-	fclose(f);
-	return buf;
-}
-
-/* The test schema from scratch: sql/001_init.sql applied by a blocking PQexec. */
+/* The test schema from scratch: every migration the binaries carry, as spazad applies them. */
 static bool schema_create(void *ctx)
 {
-	const char *srcdir = getenv("srcdir");
-	char *path = talloc_asprintf(ctx, "%s/../sql/001_init.sql", srcdir ? srcdir : "tests");
-	char *sql = slurp(ctx, path);
-
-	if (!sql) {
-		printf("# cannot read %s\n", path);
+	char err[512];
+	if (!side_ok(side, "DROP SCHEMA IF EXISTS " SCHEMA " CASCADE") || !side_ok(side, "CREATE SCHEMA " SCHEMA))
+		return false;
+	if (migrate_apply(side, err, sizeof(err)) < 0) {
+		printf("# migrations failed: %s\n", err);
 		return false;
 	}
-	return side_ok(side, "DROP SCHEMA IF EXISTS " SCHEMA " CASCADE") &&
-	       side_ok(side, "CREATE SCHEMA " SCHEMA) && side_ok(side, sql) &&
-	       side_ok(side, "INSERT INTO categories (id, name, position) VALUES (2, 'Drinks', 2), (1, 'Bread', 1)");
+	return side_ok(side, "INSERT INTO categories (id, name, position) VALUES (2, 'Drinks', 2), (1, 'Bread', 1)");
 }
 
 struct done {
@@ -393,7 +370,7 @@ int main(void)
 		printf("FAIL: connect to SPAZA_TEST_CONNINFO: %s", PQerrorMessage(side));
 		return 1;
 	}
-	T_CHECK(schema_create(ctx), "schema from sql/001_init.sql", "see above");
+	T_CHECK(schema_create(ctx), "schema from the embedded migrations", "see above");
 
 	T_EQ_INT(db_init(db_ctx, "no_such_option=1"), -EINVAL, "db_init refuses a bad conninfo");
 	T_EQ_INT(db_init(db_ctx, conninfo), 0, "db_init");
