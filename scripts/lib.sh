@@ -124,8 +124,21 @@ pg_down() {
 	rm -f "$dir/port"
 }
 
-# spazad_cfg FILE HTTP_PORT VTY_PORT: a config for the current SPAZA_CONNINFO.
+# spaza_secrets FILE: the HMAC keys (PIN hashes, retailer signing secrets), made once, mode
+# 0600, outside git. Losing this file makes every issued voucher PIN unusable.
+spaza_secrets() {
+	[ -s "$1" ] && return 0
+	( umask 077
+	  printf '# Spaza secrets: keep out of git and backups you do not trust\n' > "$1"
+	  for k in voucher-pin retailer-master slip-qr sendsms; do
+		printf '%s = %s\n' "$k" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >> "$1"
+	  done )
+}
+
+# spazad_cfg FILE HTTP_PORT VTY_PORT: a config for the current SPAZA_CONNINFO, with a secrets
+# file beside it.
 spazad_cfg() {
+	spaza_secrets "$(dirname "$1")/secrets"
 	cat > "$1" <<CFG
 log stderr
  logging filter all 1
@@ -139,6 +152,7 @@ spaza
  database $SPAZA_CONNINFO
  menus $SPAZA_TOP/menus
  country-code 27
+ secrets-file $(cd "$(dirname "$1")" && pwd)/secrets
 CFG
 }
 

@@ -10,6 +10,7 @@
 
 struct spaza_cfg *g_cfg;
 static void *cfg_ctx;
+static void cfg_sms_defaults(void);
 
 void cfg_init(void *ctx)
 {
@@ -27,8 +28,10 @@ void cfg_init(void *ctx)
 	g_cfg->name_max = 24;
 	g_cfg->price_max_cents = 999999;
 	g_cfg->qty_max = 20;
+	g_cfg->slip_receiver = 1234;
 	g_cfg->n_links = 1;
 	g_cfg->links[0] = (struct kannel_link){ talloc_strdup(g_cfg, "*"), 1, 18, 2, 17, 33, false };
+	cfg_sms_defaults();
 }
 
 const struct kannel_link *cfg_kannel_link(const char *smsc_id)
@@ -50,6 +53,142 @@ static struct kannel_link *link_get(const char *smsc_id)
 	*l = g_cfg->links[0];
 	l->smsc_id = talloc_strdup(g_cfg, smsc_id);
 	return l;
+}
+
+/* ---- SMS: the outbox, Kannel's sendsms, the texts ---- */
+
+static void cfg_sms_defaults(void)
+{
+	g_cfg->sendsms_timeout_ms = 10000;
+	g_cfg->sms_retry_min_s = 5;
+	g_cfg->sms_retry_max_s = 600;
+	g_cfg->sms_poll_s = 5;
+	g_cfg->sms_in_flight = 16;
+}
+
+DEFUN(cfg_sendsms_url, cfg_sendsms_url_cmd, "kannel sendsms url URL username USER",
+      "Kannel front ends\n" "SMS out through smsbox's sendsms\n"
+      "sendsms URL\n" "e.g. http://127.0.0.1:13013/cgi-bin/sendsms\n"
+      "sendsms-user\n" "Its username\n")
+{
+	osmo_talloc_replace_string(g_cfg, &g_cfg->sendsms_url, argv[0]);
+	osmo_talloc_replace_string(g_cfg, &g_cfg->sendsms_user, argv[1]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_sendsms_password, cfg_sendsms_password_cmd, "kannel sendsms password PASSWORD",
+      "Kannel front ends\n" "SMS out through smsbox's sendsms\n"
+      "The sendsms-user's password (better: kannel-sendsms-password in the secrets file)\n" "Password\n")
+{
+	osmo_talloc_replace_string(g_cfg, &g_cfg->sendsms_password, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_sendsms_from, cfg_sendsms_from_cmd, "kannel sendsms from SENDER",
+      "Kannel front ends\n" "SMS out through smsbox's sendsms\n" "Sender of our SMS\n" "The short code, e.g. 31555\n")
+{
+	osmo_talloc_replace_string(g_cfg, &g_cfg->sendsms_from, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_sendsms_smsc, cfg_sendsms_smsc_cmd, "kannel sendsms smsc SMSC",
+      "Kannel front ends\n" "SMS out through smsbox's sendsms\n" "Route our SMS over one link\n" "Kannel smsc-id\n")
+{
+	osmo_talloc_replace_string(g_cfg, &g_cfg->sendsms_smsc, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_sendsms_timeout, cfg_sendsms_timeout_cmd, "kannel sendsms timeout <100-120000>",
+      "Kannel front ends\n" "SMS out through smsbox's sendsms\n"
+      "Give up on a sendsms request after (it is retried later)\n" "Milliseconds\n")
+{
+	g_cfg->sendsms_timeout_ms = atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_dlr_url, cfg_dlr_url_cmd, "kannel dlr-url URL",
+      "Kannel front ends\n" "Where Kannel reports deliveries: spazad's /kannel/dlr as Kannel reaches it\n"
+      "e.g. http://10.0.0.5:8180/kannel/dlr\n")
+{
+	osmo_talloc_replace_string(g_cfg, &g_cfg->dlr_url, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_sms_texts, cfg_sms_texts_cmd, "sms texts FILE",
+      "SMS\n" "The texts of SMS replies and notifications (default: <menus>/sms/texts.yaml)\n" "Path\n")
+{
+	osmo_talloc_replace_string(g_cfg, &g_cfg->sms_texts, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_sms_retry, cfg_sms_retry_cmd, "sms retry min <1-3600> max <1-86400>",
+      "SMS\n" "Back-off of the outbox after a failed send, doubling per attempt\n"
+      "First wait\n" "Seconds\n" "Longest wait\n" "Seconds\n")
+{
+	g_cfg->sms_retry_min_s = atoi(argv[0]);
+	g_cfg->sms_retry_max_s = atoi(argv[1]);
+	if (g_cfg->sms_retry_max_s < g_cfg->sms_retry_min_s)
+		g_cfg->sms_retry_max_s = g_cfg->sms_retry_min_s;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_sms_outbox, cfg_sms_outbox_cmd, "sms outbox poll <1-3600> in-flight <1-256>",
+      "SMS\n" "The persistent outbox\n" "Look for due messages at least this often\n" "Seconds\n"
+      "Send at most this many at a time\n" "Requests\n")
+{
+	g_cfg->sms_poll_s = atoi(argv[0]);
+	g_cfg->sms_in_flight = atoi(argv[1]);
+	return CMD_SUCCESS;
+}
+
+static void config_write_sms(struct vty *vty)
+{
+	if (g_cfg->sendsms_url)
+		vty_out(vty, " kannel sendsms url %s username %s%s", g_cfg->sendsms_url, g_cfg->sendsms_user, VTY_NEWLINE);
+	if (g_cfg->sendsms_password)
+		vty_out(vty, " kannel sendsms password %s%s", g_cfg->sendsms_password, VTY_NEWLINE);
+	if (g_cfg->sendsms_from)
+		vty_out(vty, " kannel sendsms from %s%s", g_cfg->sendsms_from, VTY_NEWLINE);
+	if (g_cfg->sendsms_smsc)
+		vty_out(vty, " kannel sendsms smsc %s%s", g_cfg->sendsms_smsc, VTY_NEWLINE);
+	vty_out(vty, " kannel sendsms timeout %u%s", g_cfg->sendsms_timeout_ms, VTY_NEWLINE);
+	if (g_cfg->dlr_url)
+		vty_out(vty, " kannel dlr-url %s%s", g_cfg->dlr_url, VTY_NEWLINE);
+	if (g_cfg->sms_texts)
+		vty_out(vty, " sms texts %s%s", g_cfg->sms_texts, VTY_NEWLINE);
+	vty_out(vty, " sms retry min %u max %u%s", g_cfg->sms_retry_min_s, g_cfg->sms_retry_max_s, VTY_NEWLINE);
+	vty_out(vty, " sms outbox poll %u in-flight %u%s", g_cfg->sms_poll_s, g_cfg->sms_in_flight, VTY_NEWLINE);
+}
+
+static void cfg_sms_vty_init(void)
+{
+	install_element(SPAZA_NODE, &cfg_sendsms_url_cmd);
+	install_element(SPAZA_NODE, &cfg_sendsms_password_cmd);
+	install_element(SPAZA_NODE, &cfg_sendsms_from_cmd);
+	install_element(SPAZA_NODE, &cfg_sendsms_smsc_cmd);
+	install_element(SPAZA_NODE, &cfg_sendsms_timeout_cmd);
+	install_element(SPAZA_NODE, &cfg_dlr_url_cmd);
+	install_element(SPAZA_NODE, &cfg_sms_texts_cmd);
+	install_element(SPAZA_NODE, &cfg_sms_retry_cmd);
+	install_element(SPAZA_NODE, &cfg_sms_outbox_cmd);
+}
+
+/* ---- the native box front end ---- */
+
+DEFUN(cfg_kannel_box, cfg_kannel_box_cmd, "kannel box connect A.B.C.D <1-65535>",
+      "Kannel front ends\n" "The native box front end: spazad as a box on bearerbox, no smsbox\n"
+      "Connect to bearerbox's smsbox-port (retrying while it is away)\n" "IPv4 address\n" "TCP port\n")
+{
+	osmo_talloc_replace_string(g_cfg, &g_cfg->box_addr, argv[0]);
+	g_cfg->box_port = atoi(argv[1]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_no_kannel_box, cfg_no_kannel_box_cmd, "no kannel box",
+      NO_STR "Kannel front ends\n" "No native box front end\n")
+{
+	g_cfg->box_port = 0;
+	return CMD_SUCCESS;
 }
 
 static struct cmd_node spaza_node = { .node = SPAZA_NODE, .prompt = "%s(config-spaza)# ", .vtysh = 1 };
@@ -162,6 +301,13 @@ DEFUN(cfg_kannel_end_bit, cfg_kannel_end_bit_cmd, "kannel link SMSC end-bit (on|
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_slip_receiver, cfg_slip_receiver_cmd, "payments slip-receiver <0-9999>",
+      "Payments\n" "Receiver id in payment slip numbers (9 + receiver + account + check digit)\n" "Id\n")
+{
+	g_cfg->slip_receiver = atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
 static int config_write_spaza(struct vty *vty)
 {
 	vty_out(vty, "spaza%s", VTY_NEWLINE);
@@ -176,6 +322,7 @@ static int config_write_spaza(struct vty *vty)
 		vty_out(vty, " secrets-file %s%s", g_cfg->secrets_file, VTY_NEWLINE);
 	vty_out(vty, " catalog limits name-max %u price-max %lld qty-max %u%s", g_cfg->name_max,
 		(long long)g_cfg->price_max_cents, g_cfg->qty_max, VTY_NEWLINE);
+	vty_out(vty, " payments slip-receiver %u%s", g_cfg->slip_receiver, VTY_NEWLINE);
 	for (unsigned i = 0; i < g_cfg->n_links; i++) {
 		const struct kannel_link *l = &g_cfg->links[i];
 		vty_out(vty, " kannel link %s ussd-op begin %u answer %u continue %u end %u abort %u%s", l->smsc_id,
@@ -183,6 +330,9 @@ static int config_write_spaza(struct vty *vty)
 		if (l->end_bit)
 			vty_out(vty, " kannel link %s end-bit on%s", l->smsc_id, VTY_NEWLINE);
 	}
+	config_write_sms(vty);
+	if (g_cfg->box_port)
+		vty_out(vty, " kannel box connect %s %u%s", g_cfg->box_addr, g_cfg->box_port, VTY_NEWLINE);
 	return CMD_SUCCESS;
 }
 
@@ -199,8 +349,12 @@ void cfg_vty_init(void)
 	install_element(SPAZA_NODE, &cfg_country_code_cmd);
 	install_element(SPAZA_NODE, &cfg_secrets_file_cmd);
 	install_element(SPAZA_NODE, &cfg_catalog_limits_cmd);
+	install_element(SPAZA_NODE, &cfg_slip_receiver_cmd);
 	install_element(SPAZA_NODE, &cfg_kannel_ops_cmd);
 	install_element(SPAZA_NODE, &cfg_kannel_end_bit_cmd);
+	cfg_sms_vty_init();
+	install_element(SPAZA_NODE, &cfg_kannel_box_cmd);
+	install_element(SPAZA_NODE, &cfg_no_kannel_box_cmd);
 }
 
 /* libosmovty reads a file line by line with fgets() and stops at the first line it
@@ -218,10 +372,13 @@ int cfg_read(const char *file)
 	if (rc < 0) {
 		long pos = ftell(fp);
 		unsigned line = 0;
+		int c = '\n';
 		rewind(fp);
 		for (long i = 0; i < pos; i++)
-			if (fgetc(fp) == '\n')
+			if ((c = fgetc(fp)) == '\n')
 				line++;
+		if (c != '\n')	/* the failing line is the last one, without a newline */
+			line++;
 		fprintf(stderr, "%s:%u: invalid or unknown configuration command\n", file, line ? line : 1);
 		fclose(fp);
 		return -EINVAL;

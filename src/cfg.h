@@ -30,8 +30,20 @@ struct spaza_cfg {
 	unsigned name_max;		/* longest product name the catalogue accepts (the linter's worst case) */
 	int64_t price_max_cents;	/* largest price the catalogue accepts */
 	unsigned qty_max;		/* largest quantity an order can have (worst case of totals) */
+	unsigned slip_receiver;		/* EasyPay-style receiver id printed in slip numbers */
 	unsigned n_links;
 	struct kannel_link links[CFG_MAX_LINKS];
+	/* SMS out through Kannel's sendsms (kannel_send.c); no url: no sendsms, the outbox waits */
+	char *sendsms_url, *sendsms_user, *sendsms_password, *sendsms_from, *sendsms_smsc;
+	unsigned sendsms_timeout_ms;
+	char *dlr_url;			/* where Kannel reports deliveries; default http://<http listen>/kannel/dlr */
+	char *sms_texts;		/* SMS texts file; default <menus>/sms/texts.yaml */
+	unsigned sms_retry_min_s, sms_retry_max_s;	/* outbox back-off after a failed send */
+	unsigned sms_poll_s;		/* the outbox looks for due rows at least this often */
+	unsigned sms_in_flight;		/* sendsms requests at a time */
+	/* The native box front end (front_box.c): bearerbox's smsbox-port; port 0: none */
+	char *box_addr;
+	uint16_t box_port;
 };
 
 

@@ -158,6 +158,18 @@ static void var_render(struct out *o, const struct menu_run *r, int var, const s
 		text_render(o, r, &r->menu->lang_name[l], NULL);
 		break;
 	}
+	case MENU_VAR_REMAINDER:
+		money_put(o, w ? w->lim->price_max_cents * w->lim->qty_max * 10 : r->v.remainder_cents);
+		break;
+	case MENU_VAR_AVAILABLE:
+		money_put(o, w ? (int64_t)99999999999 : r->v.available_cents);
+		break;
+	case MENU_VAR_SLIP:
+		out_str(o, w ? "9999 9999 9999 9999 99" : r->v.slip);
+		break;
+	case MENU_VAR_EXPIRY:
+		out_str(o, w ? "9999-99-99" : r->v.expiry);
+		break;
 	case _MENU_VAR_COUNT:
 		break;
 	}
@@ -441,6 +453,14 @@ void menu_trail(const struct menu_run *r, char *buf, size_t len)
 	}
 }
 
+int menu_render_slow(const struct menu_run *r, char *buf, size_t len)
+{
+	struct out o = { buf, 0, len, false };
+	buf[0] = '\0';
+	text_render(&o, r, &r->menu->slow_text[r->lang], NULL);
+	return (int)o.len;
+}
+
 static bool screen_ends(const struct menu_screen *s)
 {
 	return s->type == MENU_SCREEN_END || (s->type == MENU_SCREEN_LIST && s->end);
@@ -546,7 +566,6 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 	const struct menu *m = r->menu;
 	unsigned n;
 
-	snprintf(r->v.input, sizeof(r->v.input), "%.*s", (int)len, in);
 	if (screen_ends(s))
 		return MENU_END;
 	if (s->nav) {
@@ -581,17 +600,29 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 			return list_select(r, s, n - 1);
 		break;
 	}
-	case MENU_SCREEN_INPUT:
-		if (len <= s->max_length && memchr(in, '\0', len) == NULL &&
-		    regexec(s->pattern, r->v.input, 0, NULL, 0) == 0 && strlen(r->v.input) == len) {
-			if (s->store == MENU_VAR_QTY) {
-				r->v.qty = atoi(r->v.input);
-				total_update(r);
+	case MENU_SCREEN_INPUT: {
+		/* a PIN goes to its own field, wiped after use; it is never echoed */
+		bool pin = (int)s->store == -1;
+		char *to = pin ? r->v.pin : s->store == MENU_VAR_INPUT ? r->v.input : NULL;
+		char buf[sizeof(r->v.input)];
+		size_t room = pin ? sizeof(r->v.pin) : sizeof(buf);
+		if (len <= s->max_length && len < room && !memchr(in, '\0', len)) {
+			snprintf(buf, sizeof(buf), "%.*s", (int)len, in);
+			if (regexec(s->pattern, buf, 0, NULL, 0) == 0) {
+				if (to)
+					memcpy(to, buf, len + 1);
+				if (s->store == MENU_VAR_QTY) {
+					r->v.qty = atoi(buf);
+					total_update(r);
+				}
+				explicit_bzero(buf, sizeof(buf));
+				return enter(r, s->next);
 			}
-			return enter(r, s->next);
+			explicit_bzero(buf, sizeof(buf));
 		}
 		r->show_error = true;
 		break;
+	}
 	default:
 		break;
 	}
@@ -702,6 +733,20 @@ int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *f
 				}
 			}
 		}
+	}
+	/* the menu-wide texts: plain, but they must fit too */
+	for (unsigned l = 0; l < m->n_langs; l++) {
+		struct menu_run r = { .menu = m, .lang = l, .budget = lim };
+		char b[MENU_SCREEN_BYTES * 4];
+		int lens[2] = { menu_render_error(&r, b, sizeof(b)), 0 };
+		struct size sz[2] = { size_of(b, lens[0]) };
+		lens[1] = menu_render_slow(&r, b, sizeof(b));
+		sz[1] = size_of(b, lens[1]);
+		for (int i = 0; i < 2; i++)
+			if (!size_fits(&r, sz[i])) {
+				fprintf(stderr, "%s:1: %s text [%s] does not fit one screen\n", file, i ? "slow" : "error", m->langs[l]);
+				rc = -EINVAL;
+			}
 	}
 	lint_worst = NULL;
 	w.empty_list = false;

@@ -92,6 +92,7 @@ struct menu {
 	struct menu_text lang_name[MENU_MAX_LANGS];
 	struct menu_text back_label[MENU_MAX_LANGS], more_label[MENU_MAX_LANGS];
 	struct menu_text error_text[MENU_MAX_LANGS];	/* the polite END when something fails */
+	struct menu_text slow_text[MENU_MAX_LANGS];	/* the END when an order or payment is still in progress */
 	struct menu_text status_text[8][MENU_MAX_LANGS];	/* by order status (orders_status_index) */
 	const char *key_back, *key_home, *key_more;
 	const struct menu_screen *start;
@@ -143,7 +144,11 @@ struct menu_vars {
 	int64_t order_id;
 	int64_t total_cents;
 	int status;
-	char input[33];			/* the last input as typed (max-length is at most 32) */
+	char input[33];			/* what the last `store: input` screen took, as typed (at most 32) */
+	char pin[17];			/* a voucher PIN, kept out of input and wiped after use */
+	int64_t remainder_cents, available_cents;
+	char slip[24];			/* grouped in fours */
+	char expiry[12];
 	int new_lang;			/* set_language: the chosen language index */
 	unsigned n_orders;
 	struct menu_order_row orders[MENU_MAX_ORDERS];
@@ -180,5 +185,6 @@ int menu_render(struct menu_run *r, char *buf, size_t len);
 void menu_trail(const struct menu_run *r, char *buf, size_t len);
 /* The menu's polite END for failures, in the session's language. */
 int menu_render_error(const struct menu_run *r, char *buf, size_t len);
+int menu_render_slow(const struct menu_run *r, char *buf, size_t len);
 /* Proves every screen of m fits in every language with worst-case values; messages to stderr. */
 int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *file);

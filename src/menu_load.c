@@ -346,10 +346,10 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 			}
 		}
 		const char *store = scalar(map_get(ld, n, "store"));
-		if (!store || (strcmp(store, "qty") && strcmp(store, "input")))
-			lerr(ld, n, "%s: store: must be qty or input", what);
+		if (!store || (strcmp(store, "qty") && strcmp(store, "input") && strcmp(store, "pin")))
+			lerr(ld, n, "%s: store: must be qty, input or pin", what);
 		else
-			s->store = strcmp(store, "qty") ? MENU_VAR_INPUT : MENU_VAR_QTY;
+			s->store = !strcmp(store, "qty") ? MENU_VAR_QTY : !strcmp(store, "pin") ? -1 : MENU_VAR_INPUT;
 		if (!s->next)
 			lerr(ld, n, "%s: next: (the screen after a valid answer) is required", what);
 		break;
@@ -363,6 +363,14 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 		lerr(ld, n, "%s: create_order needs on: out_of_stock: <screen>", what);
 	if (s->action == MENU_ACTION_FIND_ORDER && (!s->on[MENU_OUTCOME_NOT_FOUND] || !s->on[MENU_OUTCOME_NOT_PAYABLE]))
 		lerr(ld, n, "%s: find_order needs on: not_found: and not_payable: screens", what);
+	if (s->action == MENU_ACTION_PAY_VOUCHER &&
+	    (!s->on[MENU_OUTCOME_INVALID] || !s->on[MENU_OUTCOME_EXPIRED] || !s->on[MENU_OUTCOME_INSUFFICIENT] ||
+	     !s->on[MENU_OUTCOME_LOCKED] || !s->on[MENU_OUTCOME_NOT_PAYABLE]))
+		lerr(ld, n, "%s: pay_voucher needs on: invalid:, expired:, insufficient:, locked: and not_payable: screens", what);
+	if (s->action == MENU_ACTION_PAY_CREDIT && (!s->on[MENU_OUTCOME_OVER_LIMIT] || !s->on[MENU_OUTCOME_NOT_PAYABLE]))
+		lerr(ld, n, "%s: pay_credit needs on: over_limit: and not_payable: screens", what);
+	if (s->action == MENU_ACTION_CREATE_SLIP && !s->on[MENU_OUTCOME_NOT_PAYABLE])
+		lerr(ld, n, "%s: create_slip needs on: not_payable: <screen>", what);
 }
 
 static void langs_load(struct loader *ld, const yaml_node_t *root)
@@ -393,7 +401,7 @@ static void langs_load(struct loader *ld, const yaml_node_t *root)
 static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 {
 	static const char *const keys[] = { "menu", "service-codes", "long-code", "languages", "start", "keys", "labels",
-		"statuses", "error", "screens", NULL };
+		"statuses", "error", "slow", "screens", NULL };
 	struct menu *m = ld->m;
 	if (!root || root->type != YAML_MAPPING_NODE) {
 		lerr(ld, root, "a menu file is a mapping (menu:, languages:, screens: ...)");
@@ -437,6 +445,7 @@ static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 	text_load(ld, map_get(ld, labels, "back"), "labels: back", m->back_label, true);
 	text_load(ld, map_get(ld, labels, "more"), "labels: more", m->more_label, true);
 	text_load(ld, map_get(ld, root, "error"), "error", m->error_text, true);
+	text_load(ld, map_get(ld, root, "slow"), "slow", m->slow_text, true);
 
 	const yaml_node_t *st = map_get(ld, root, "statuses");
 	for (unsigned i = 0; i < N_STATUS; i++) {

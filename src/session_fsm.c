@@ -26,6 +26,10 @@
 #include "logging.h"
 #include "menu.h"
 #include "orders.h"
+#include "payments.h"
+#include "easypay.h"
+#include "luhn.h"
+#include "secrets.h"
 #include "stats.h"
 #include "timeline.h"
 
@@ -73,6 +77,7 @@ struct session {
 	unsigned hops;
 	int64_t order_id;
 	enum session_outcome outcome;
+	bool slow;		/* told "we'll SMS you": the action in flight still decides the outcome */
 };
 
 static struct {
@@ -189,10 +194,16 @@ static void action_begin(struct session *s)
 	osmo_fsm_inst_state_chg(s->fi, ST_BUSY, 0, 0);
 }
 
-/* Every database answer comes back through here: false means the session gave up meanwhile. */
-static bool action_end(struct session *s)
+/* Every database answer comes back through here: false means the session gave up meanwhile.
+ * A session that answered "we'll SMS you" ends now, as the work turned out (the SMS comes
+ * from the order's own notifications). */
+static bool action_end(struct session *s, int err)
 {
 	s->outstanding--;
+	if (s->slow && s->outcome == OUT_NONE) {
+		session_end(s, err ? OUT_ERROR : OUT_COMPLETED);
+		return false;
+	}
 	return s->outcome == OUT_NONE && s->n_waiting;
 }
 
@@ -208,7 +219,9 @@ static void action_failed(struct session *s)
 static void order_created(void *priv, int64_t id, int64_t total, int err)
 {
 	struct session *s = priv;
-	if (!action_end(s))
+	if (!err && id)
+		s->order_id = id;	/* on the timeline even when the customer was already told "we'll SMS you" */
+	if (!action_end(s, err))
 		return;
 	if (err)
 		return action_failed(s);
@@ -224,7 +237,7 @@ static void order_created(void *priv, int64_t id, int64_t total, int err)
 static void orders_loaded(void *priv, const struct menu_order_row *rows, unsigned n, int err)
 {
 	struct session *s = priv;
-	if (!action_end(s))
+	if (!action_end(s, err))
 		return;
 	if (err)
 		return action_failed(s);
@@ -237,7 +250,7 @@ static void orders_loaded(void *priv, const struct menu_order_row *rows, unsigne
 static void order_found(void *priv, const struct menu_order_row *rows, unsigned n, int err)
 {
 	struct session *s = priv;
-	if (!action_end(s))
+	if (!action_end(s, err))
 		return;
 	if (err)
 		return action_failed(s);
@@ -257,12 +270,83 @@ static void order_found(void *priv, const struct menu_order_row *rows, unsigned 
 static void lang_stored(void *priv, struct customer *c, int err)
 {
 	struct session *s = priv;
-	if (!action_end(s))
+	if (!action_end(s, err))
 		return;
 	if (err)
 		return action_failed(s);
 	menu_action_done(s->run, MENU_OUTCOME_OK);
 	session_continue(s);
+}
+
+static enum menu_outcome payment_outcome(const char *o)
+{
+	static const struct { const char *word; enum menu_outcome oc; } map[] = {
+		{ "paid", MENU_OUTCOME_OK }, { "ok", MENU_OUTCOME_OK }, { "created", MENU_OUTCOME_OK },
+		{ "invalid", MENU_OUTCOME_INVALID }, { "expired", MENU_OUTCOME_EXPIRED },
+		{ "insufficient", MENU_OUTCOME_INSUFFICIENT }, { "locked", MENU_OUTCOME_LOCKED },
+		{ "over_limit", MENU_OUTCOME_OVER_LIMIT }, { "not_payable", MENU_OUTCOME_NOT_PAYABLE },
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(map); i++)
+		if (!strcmp(map[i].word, o))
+			return map[i].oc;
+	return MENU_OUTCOME_ERROR;
+}
+
+static void payment_done(void *priv, const struct payments_result *r, int err)
+{
+	struct session *s = priv;
+	if (!action_end(s, err))
+		return;
+	if (err)
+		return action_failed(s);
+	struct menu_vars *v = &s->run->v;
+	enum menu_outcome oc = payment_outcome(r->outcome);
+	if (oc == MENU_OUTCOME_ERROR)
+		LOGPS(s, LOGL_ERROR, "payment for order %" PRId64 ": %s\n", v->order_id, r->outcome);
+	switch (s->run->pending) {
+	case MENU_ACTION_PAY_VOUCHER:
+		v->remainder_cents = r->remainder_cents;
+		break;
+	case MENU_ACTION_PAY_CREDIT:
+		v->available_cents = r->remainder_cents;
+		break;
+	case MENU_ACTION_CREATE_SLIP:
+		if (oc == MENU_OUTCOME_OK) {
+			easypay_ref_group(v->slip, sizeof(v->slip), r->slip);
+			snprintf(v->expiry, sizeof(v->expiry), "%s", r->expiry);
+			v->total_cents = r->amount_cents;
+		}
+		break;
+	default:
+		break;
+	}
+	if (oc == MENU_OUTCOME_ERROR && !s->run->screen->on[MENU_OUTCOME_ERROR])
+		return session_fail(s);
+	menu_action_done(s->run, oc);
+	session_continue(s);
+}
+
+/* The PIN's check digit is checked before any database work; the database only ever sees
+ * its HMAC, and the PIN is wiped from memory once that is computed. */
+static void pay_voucher(struct session *s, const char *key)
+{
+	struct menu_vars *v = &s->run->v;
+	uint8_t mac[SECRETS_HMAC_LEN];
+	bool ok = luhn_valid(v->pin);
+	int rc = ok ? secrets_hmac("voucher-pin", v->pin, strlen(v->pin), mac) : 0;
+	explicit_bzero(v->pin, sizeof(v->pin));
+	if (!ok) {
+		s->outstanding--;
+		menu_action_done(s->run, MENU_OUTCOME_INVALID);
+		return session_continue(s);
+	}
+	if (rc < 0) {
+		LOGPS(s, LOGL_ERROR, "cannot check voucher PINs: no voucher-pin key in the secrets file\n");
+		s->outstanding--;
+		return session_fail(s);
+	}
+	payments_voucher(key, mac, s->cust->id, v->order_id, payment_done, s);
+	explicit_bzero(mac, sizeof(mac));
 }
 
 static void action_start(struct session *s)
@@ -285,6 +369,18 @@ static void action_start(struct session *s)
 	}
 	case MENU_ACTION_SET_LANGUAGE:
 		crm_set_lang(s->cust, s->run->menu->langs[v->new_lang], lang_stored, s);
+		break;
+	case MENU_ACTION_PAY_VOUCHER:
+		snprintf(key, sizeof(key), "%s:%s:%u:voucher", channel_names[s->ch], s->ref, s->input_index);
+		pay_voucher(s, key);
+		break;
+	case MENU_ACTION_PAY_CREDIT:
+		snprintf(key, sizeof(key), "%s:%s:%u:credit", channel_names[s->ch], s->ref, s->input_index);
+		payments_credit(key, s->cust->id, v->order_id, payment_done, s);
+		break;
+	case MENU_ACTION_CREATE_SLIP:
+		snprintf(key, sizeof(key), "%s:%s:%u:slip", channel_names[s->ch], s->ref, s->input_index);
+		payments_slip(key, v->order_id, g_cfg->slip_receiver, payment_done, s);
 		break;
 	default:
 		s->outstanding--;
@@ -342,9 +438,26 @@ static void session_replay(struct session *s)
 	s->started = true;
 }
 
+/* Writes that change what the customer has (an order, a payment) may still commit after the
+ * deadline: the customer is told the result comes by SMS instead of being told it failed. */
+static bool action_may_commit(enum menu_action a)
+{
+	return a == MENU_ACTION_CREATE_ORDER || a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT ||
+	       a == MENU_ACTION_CREATE_SLIP;
+}
+
 static void deadline_cb(void *data)
 {
 	struct session *s = data;
+	char buf[MENU_SCREEN_BYTES];
+	if (s->outstanding && s->run && s->run->menu && action_may_commit(s->run->pending)) {
+		LOGPS(s, LOGL_NOTICE, "hop not answered within %u ms: result will follow by SMS\n", g_cfg->hop_deadline_ms);
+		int len = menu_render_slow(s->run, buf, sizeof(buf));
+		s->slow = true;
+		while (s->n_waiting)
+			session_answer(s, true, buf, len);
+		return;
+	}
 	LOGPS(s, LOGL_NOTICE, "hop not answered within %u ms: polite END\n", g_cfg->hop_deadline_ms);
 	session_fail(s);
 }
@@ -367,7 +480,7 @@ static void session_next_hop(struct session *s)
 	size_t seen = strlen(s->text);
 	if (!s->started || (seen && (strncmp(w->text, s->text, seen) || w->text[seen] != '*'))) {
 		if (s->started)
-			LOGPS(s, LOGL_INFO, "history \"%s\" does not extend \"%s\": replaying\n", w->text, s->text);
+			LOGPS(s, LOGL_INFO, "history does not extend what we answered: replaying\n");
 		session_replay(s);
 	} else {
 		s->hop_pos = seen ? seen + 1 : 0;

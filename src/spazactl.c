@@ -3,13 +3,16 @@
  * synchronous libpq connection. The running daemon learns about catalogue changes through
  * NOTIFY; everything else it reads from the database when it needs it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <talloc.h>
+#include <openssl/crypto.h>
 #include <libpq-fe.h>
 #include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
@@ -18,10 +21,13 @@
 #include <osmocom/vty/logging.h>
 #include "catalog_import.h"
 #include "cfg.h"
+#include "luhn.h"
 #include "logging.h"
 #include "migrate.h"
 #include "money.h"
 #include "msisdn.h"
+#include "gsm7.h"
+#include "secrets.h"
 
 /* Exit codes: scripts tell "you typed it wrong" from "it did not work". */
 enum spazactl_exit {
@@ -34,6 +40,13 @@ enum spazactl_exit {
 #define SPAZACTL_DEFAULT_CFG "var/spazad.cfg"
 #define SPAZACTL_ORDER_LIST_MAX 50
 #define SPAZACTL_TIME_FMT "'YYYY-MM-DD HH24:MI:SS'"
+/* Vouchers: PIN length (with the Luhn check digit), most per run, largest value in cents. */
+#define VOUCHER_PIN_LEN 16
+#define SPAZACTL_VOUCHERS_MAX 100000
+#define SPAZACTL_VOUCHER_VALUE_MAX 10000000
+#define SPAZACTL_CREDIT_LIMIT_MAX 100000000
+/* Random bytes in a retailer's key id ("rk_" + hex). */
+#define SPAZACTL_KEY_ID_BYTES 8
 
 /* The statuses orders.status allows (sql/001_init.sql), in the order an order moves. */
 static const char *const spazactl_statuses[] = {
@@ -55,6 +68,7 @@ struct spazactl_cmd {
 };
 
 static const struct spazactl_cmd spazactl_cmds[];
+static int spazactl_sms_timeline(struct spazactl *ctl, const char *msisdn);
 
 /* "catalog import FILE.csv", "migrate" */
 static const char *spazactl_synopsis(char *buf, size_t len, const struct spazactl_cmd *c)
@@ -73,8 +87,11 @@ static void spazactl_usage(FILE *out)
 		"  -h, --help         show this help\n\n"
 		"commands (each applies pending schema migrations first):\n");
 	for (const struct spazactl_cmd *c = spazactl_cmds; c->group; c++) {
-		char synopsis[64];
-		fprintf(out, "  %-28s %s\n", spazactl_synopsis(synopsis, sizeof(synopsis), c), c->help);
+		char synopsis[96];
+		spazactl_synopsis(synopsis, sizeof(synopsis), c);
+		/* A synopsis too long for the column gets the help on a line of its own. */
+		fprintf(out, "  %-28s%s%s\n", synopsis, strlen(synopsis) > 28 ? "\n                               " : " ",
+			c->help);
 	}
 	fprintf(out, "\nSTATUS is one of:");
 	for (size_t i = 0; i < ARRAY_SIZE(spazactl_statuses); i++)
@@ -278,6 +295,8 @@ static int spazactl_customer_show(struct spazactl *ctl, int argc, char **argv)
 		return SPAZACTL_ERR;
 	spazactl_timeline_print(res);
 	PQclear(res);
+	if (spazactl_sms_timeline(ctl, msisdn) < 0)
+		return SPAZACTL_ERR;
 	return SPAZACTL_OK;
 }
 
@@ -354,6 +373,691 @@ static int spazactl_order_status(struct spazactl *ctl, int argc, char **argv)
 	return SPAZACTL_OK;
 }
 
+/* ---- money: vouchers, credit, retailers, the ledger (sql/002_ledger.sql does the work) ---- */
+
+/* A statement that returns no rows (BEGIN, UPDATE ...); on failure says what failed. */
+static int spazactl_exec(struct spazactl *ctl, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = PQexecParams(ctl->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	int rc = 0;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "spazactl: database: %s", res ? PQresultErrorMessage(res) : PQerrorMessage(ctl->conn));
+		rc = -EIO;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* The keys of the secrets file the config names, with `name` among them. */
+static int spazactl_secrets(const char *name)
+{
+	char err[512];
+
+	if (secrets_load_cfg(err, sizeof(err)) < 0) {
+		fprintf(stderr, "spazactl: %s\n", err);
+		return -ENOKEY;
+	}
+	if (!secrets_have(name)) {
+		fprintf(stderr, "spazactl: the secrets file %s has no key \"%s\"\n", g_cfg->secrets_file, name);
+		return -ENOKEY;
+	}
+	return 0;
+}
+
+/* Bytes from the kernel's CSPRNG. */
+static int spazactl_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "spazactl: getrandom: %s\n", strerror(errno));
+			return -EIO;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* A voucher PIN: VOUCHER_PIN_LEN - 1 uniformly random digits (bytes of 250 and up are
+ * thrown away, so every digit is equally likely) and the Luhn check digit. */
+static int spazactl_voucher_pin(char pin[VOUCHER_PIN_LEN + 1])
+{
+	int n = 0;
+	while (n < VOUCHER_PIN_LEN - 1) {
+		uint8_t b[32];
+		if (spazactl_random(b, sizeof(b)) < 0)
+			return -EIO;
+		for (size_t i = 0; i < sizeof(b) && n < VOUCHER_PIN_LEN - 1; i++)
+			if (b[i] < 250)
+				pin[n++] = '0' + b[i] % 10;
+		OPENSSL_cleanse(b, sizeof(b));
+	}
+	pin[n] = '\0';
+	pin[n] = '0' + luhn_check_digit(pin);
+	pin[n + 1] = '\0';
+	return 0;
+}
+
+static void spazactl_hex(char *out, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+/* --name VALUE and --name=VALUE; returns the value of the option at argv[*i] for name, moving
+ * *i past it, or NULL when argv[*i] is not that option. *missing is set when it has no value. */
+static const char *spazactl_opt(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+	size_t len = strlen(name);
+	if (strncmp(argv[*i], name, len))
+		return NULL;
+	if (argv[*i][len] == '=')
+		return argv[*i] + len + 1;
+	if (argv[*i][len])
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	*i += 1;
+	return argv[*i];
+}
+
+/* YYYY-MM-DD with a month and day in range; the database judges the rest (February 30). */
+static bool spazactl_is_date(const char *s)
+{
+	for (int i = 0; i < 10; i++)
+		if (i == 4 || i == 7 ? s[i] != '-' : s[i] < '0' || s[i] > '9')
+			return false;
+	int month = (s[5] - '0') * 10 + s[6] - '0', day = (s[8] - '0') * 10 + s[9] - '0';
+	return s[10] == '\0' && month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+/* vouchers issue: the PINs go to a new file (mode 0600, never overwritten) and nowhere else;
+ * the database gets HMAC(secret 'voucher-pin', PIN) and the last 4 digits. The file is written
+ * and synced first: if the database then refuses, the file is removed, so a PIN in a file is
+ * always a voucher in the database. */
+static int spazactl_vouchers_issue(struct spazactl *ctl, int argc, char **argv)
+{
+	const char *count_s = NULL, *value_s = NULL, *expires = NULL, *out = NULL;
+	int64_t value;
+	char value_txt[MONEY_BUF_LEN];
+	long count;
+	char *end;
+
+	for (int i = 0; i < argc; i++) {
+		bool missing = false;
+		const char *v;
+		if ((v = spazactl_opt(argc, argv, &i, "--count", &missing)))
+			count_s = v;
+		else if ((v = spazactl_opt(argc, argv, &i, "--value", &missing)))
+			value_s = v;
+		else if ((v = spazactl_opt(argc, argv, &i, "--expires", &missing)))
+			expires = v;
+		else if ((v = spazactl_opt(argc, argv, &i, "--out", &missing)))
+			out = v;
+		if (!v) {
+			fprintf(stderr, "spazactl: vouchers issue: %s \"%s\"\n", missing ? "no value for" : "unknown option",
+				argv[i]);
+			return SPAZACTL_USAGE;
+		}
+	}
+	if (!count_s || !value_s || !out) {
+		fprintf(stderr, "spazactl: vouchers issue needs --count N, --value R and --out FILE\n");
+		return SPAZACTL_USAGE;
+	}
+	errno = 0;
+	count = strtol(count_s, &end, 10);
+	if (*count_s < '0' || *count_s > '9' || *end || errno || count < 1 || count > SPAZACTL_VOUCHERS_MAX) {
+		fprintf(stderr, "spazactl: --count \"%s\": give a number from 1 to %d\n", count_s, SPAZACTL_VOUCHERS_MAX);
+		return SPAZACTL_USAGE;
+	}
+	if (money_parse(value_s, &value) < 0 || value <= 0 || value > SPAZACTL_VOUCHER_VALUE_MAX) {
+		fprintf(stderr, "spazactl: --value \"%s\": give an amount in rand like 50 or 49.99, at most %d\n",
+			value_s, SPAZACTL_VOUCHER_VALUE_MAX / 100);
+		return SPAZACTL_USAGE;
+	}
+	if (expires && !spazactl_is_date(expires)) {
+		fprintf(stderr, "spazactl: --expires \"%s\": give a date like 2029-12-31\n", expires);
+		return SPAZACTL_USAGE;
+	}
+	if (access(out, F_OK) == 0) {
+		fprintf(stderr, "spazactl: %s exists: PIN files are written once, name a new one\n", out);
+		return SPAZACTL_ERR;
+	}
+	if (spazactl_secrets("voucher-pin") < 0)
+		return SPAZACTL_ERR;
+	if (spazactl_db(ctl) < 0)
+		return SPAZACTL_ERR;
+
+	/* The expiry: the end of the given day, or the database's default (3 years). */
+	PGresult *res;
+	const char *exp_params[] = { expires };
+	res = spazactl_query(ctl, "SELECT to_char(coalesce(($1::date + 1)::timestamptz, now() + interval '3 years')"
+			     " - interval '1 second', 'YYYY-MM-DD'), coalesce(($1::date + 1)::timestamptz > now(), true)",
+			     1, exp_params);
+	if (!res)
+		return SPAZACTL_ERR;
+	char expires_txt[16];
+	snprintf(expires_txt, sizeof(expires_txt), "%s", PQgetvalue(res, 0, 0));
+	bool future = !strcmp(PQgetvalue(res, 0, 1), "t");
+	PQclear(res);
+	if (!future) {
+		fprintf(stderr, "spazactl: --expires %s is in the past\n", expires);
+		return SPAZACTL_USAGE;
+	}
+
+	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "spazactl: %s: %s\n", out, strerror(errno));
+		return SPAZACTL_ERR;
+	}
+	FILE *fp = fdopen(fd, "w");
+	if (!fp) {
+		fprintf(stderr, "spazactl: %s: %s\n", out, strerror(errno));
+		close(fd);
+		unlink(out);
+		return SPAZACTL_ERR;
+	}
+
+	/* "{hex,hex,...}" and "{1234,0456,...}": text[] literals of plain hex and digits. */
+	size_t hmacs_len = count * (2 * SECRETS_HMAC_LEN + 1) + 3, last4s_len = count * 5 + 3;
+	char *hmacs = talloc_size(ctl->ctx, hmacs_len), *last4s = talloc_size(ctl->ctx, last4s_len);
+	char *h = hmacs, *l = last4s;
+	int rc = SPAZACTL_OK;
+	money_format(value_txt, sizeof(value_txt), value);
+	fprintf(fp, "pin,value,expires\n");
+	*h++ = '{';
+	*l++ = '{';
+	for (long i = 0; i < count && rc == SPAZACTL_OK; i++) {
+		char pin[VOUCHER_PIN_LEN + 1];
+		uint8_t mac[SECRETS_HMAC_LEN];
+		if (spazactl_voucher_pin(pin) < 0 || secrets_hmac("voucher-pin", pin, VOUCHER_PIN_LEN, mac) < 0) {
+			rc = SPAZACTL_ERR;
+			break;
+		}
+		fprintf(fp, "%s,%s,%s\n", pin, value_txt + 1, expires_txt);
+		if (i)
+			*h++ = ',', *l++ = ',';
+		spazactl_hex(h, mac, sizeof(mac));
+		h += 2 * SECRETS_HMAC_LEN;
+		memcpy(l, pin + VOUCHER_PIN_LEN - 4, 4);
+		l += 4;
+		OPENSSL_cleanse(pin, sizeof(pin));
+	}
+	*h++ = '}';
+	*h = '\0';
+	*l++ = '}';
+	*l = '\0';
+	if (rc == SPAZACTL_OK && (fflush(fp) != 0 || fsync(fileno(fp)) != 0)) {
+		fprintf(stderr, "spazactl: %s: %s\n", out, strerror(errno));
+		rc = SPAZACTL_ERR;
+	}
+	if (fclose(fp) != 0 && rc == SPAZACTL_OK) {
+		fprintf(stderr, "spazactl: %s: %s\n", out, strerror(errno));
+		rc = SPAZACTL_ERR;
+	}
+
+	if (rc == SPAZACTL_OK) {
+		char value_c[24];
+		snprintf(value_c, sizeof(value_c), "%" PRId64, value);
+		const char *params[] = { hmacs, last4s, value_c, expires };
+		res = spazactl_query(ctl, "SELECT issued, first_id, last_id FROM spaza_voucher_issue($1::text[], $2::text[],"
+				     " $3::bigint, ($4::date + 1)::timestamptz)", 4, params);
+		if (!res)
+			rc = SPAZACTL_ERR;
+		else {
+			printf("issued %s vouchers of %s (ids %s-%s), valid until %s\n", PQgetvalue(res, 0, 0), value_txt,
+			       PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), expires_txt);
+			printf("the PINs are in %s (mode 0600) and nowhere else: hand the file over, then delete it\n", out);
+			PQclear(res);
+		}
+	}
+	if (rc != SPAZACTL_OK) {
+		unlink(out);
+		fprintf(stderr, "spazactl: no vouchers issued; %s removed\n", out);
+	}
+	talloc_free(hmacs);
+	talloc_free(last4s);
+	return rc;
+}
+
+static int spazactl_vouchers_show(struct spazactl *ctl, int argc, char **argv)
+{
+	char value[MONEY_BUF_LEN], remaining[MONEY_BUF_LEN], amount[MONEY_BUF_LEN];
+	const char *last4 = argv[0];
+	PGresult *res;
+
+	if (strlen(last4) != 4 || strspn(last4, "0123456789") != 4) {
+		fprintf(stderr, "spazactl: \"%s\" is not the last 4 digits of a PIN\n", last4);
+		return SPAZACTL_USAGE;
+	}
+	if (spazactl_db(ctl) < 0)
+		return SPAZACTL_ERR;
+	const char *params[] = { last4 };
+	res = spazactl_query(ctl,
+		"SELECT v.id, v.value_cents, v.remaining_cents,"
+		" CASE WHEN v.status = 'active' AND v.expires_at <= now() THEN 'expired' ELSE v.status END,"
+		" to_char(v.issued_at, " SPAZACTL_TIME_FMT "), to_char(v.expires_at, " SPAZACTL_TIME_FMT "),"
+		" to_char(t.created_at, " SPAZACTL_TIME_FMT "), t.reason, -e.amount_cents, t.order_id, c.msisdn"
+		" FROM vouchers v"
+		" LEFT JOIN ledger_accounts a ON a.kind = 'voucher_float' AND a.owner_id = v.id"
+		" LEFT JOIN ledger_entries e ON e.account_id = a.id"
+		" LEFT JOIN ledger_txns t ON t.id = e.txn_id"
+		" LEFT JOIN orders o ON o.id = t.order_id LEFT JOIN customers c ON c.id = o.customer_id"
+		" WHERE v.last4 = $1 ORDER BY v.id, t.id", 1, params);
+	if (!res)
+		return SPAZACTL_ERR;
+	if (PQntuples(res) == 0) {
+		fprintf(stderr, "spazactl: no voucher ending in %s\n", last4);
+		PQclear(res);
+		return SPAZACTL_ERR;
+	}
+	const char *shown = NULL;
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (!shown || strcmp(shown, PQgetvalue(res, i, 0))) {
+			shown = PQgetvalue(res, i, 0);
+			printf("%svoucher %s  ...%s  value %s  remaining %s  %s\n  issued %s  expires %s\n", i ? "\n" : "",
+			       shown, last4, spazactl_money(value, sizeof(value), PQgetvalue(res, i, 1)),
+			       spazactl_money(remaining, sizeof(remaining), PQgetvalue(res, i, 2)), PQgetvalue(res, i, 3),
+			       PQgetvalue(res, i, 4), PQgetvalue(res, i, 5));
+		}
+		if (PQgetisnull(res, i, 7))
+			continue;
+		printf("  %s  %-16s %10s", PQgetvalue(res, i, 6), PQgetvalue(res, i, 7),
+		       spazactl_money(amount, sizeof(amount), PQgetvalue(res, i, 8)));
+		if (!PQgetisnull(res, i, 9))
+			printf("  order #%s  %s", PQgetvalue(res, i, 9), PQgetvalue(res, i, 10));
+		printf("\n");
+	}
+	PQclear(res);
+	return SPAZACTL_OK;
+}
+
+static int spazactl_credit_set_limit(struct spazactl *ctl, int argc, char **argv)
+{
+	char msisdn[MSISDN_BUF_LEN], limit[24], used[MONEY_BUF_LEN], amount[MONEY_BUF_LEN];
+	int64_t cents;
+	PGresult *res;
+
+	if (spazactl_msisdn(argv[0], msisdn, sizeof(msisdn)) < 0)
+		return SPAZACTL_USAGE;
+	if (money_parse(argv[1], &cents) < 0 || cents > SPAZACTL_CREDIT_LIMIT_MAX) {
+		fprintf(stderr, "spazactl: \"%s\" is not an amount in rand like 500 or 499.99 (at most %d)\n", argv[1],
+			SPAZACTL_CREDIT_LIMIT_MAX / 100);
+		return SPAZACTL_USAGE;
+	}
+	if (spazactl_db(ctl) < 0)
+		return SPAZACTL_ERR;
+	snprintf(limit, sizeof(limit), "%" PRId64, cents);
+	/* Staff may open a line before the customer's first contact: the record starts here then. */
+	const char *params[] = { msisdn, limit };
+	res = spazactl_query(ctl,
+		"WITH c AS (INSERT INTO customers (msisdn) VALUES ($1) ON CONFLICT (msisdn) DO UPDATE"
+		" SET msisdn = EXCLUDED.msisdn RETURNING id)"
+		" SELECT l.outcome, l.used_cents FROM c, spaza_credit_set_limit(c.id, $2::bigint) l", 2, params);
+	if (!res)
+		return SPAZACTL_ERR;
+	money_format(amount, sizeof(amount), cents);
+	spazactl_money(used, sizeof(used), PQgetvalue(res, 0, 1));
+	int rc = SPAZACTL_OK;
+	if (!strcmp(PQgetvalue(res, 0, 0), "ok"))
+		printf("credit limit of %s: %s (%s in use)\n", msisdn, amount, used);
+	else {
+		fprintf(stderr, "spazactl: %s uses %s of their credit: the limit cannot go below that\n", msisdn, used);
+		rc = SPAZACTL_ERR;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int spazactl_credit_show(struct spazactl *ctl, int argc, char **argv)
+{
+	static const char *const labels[] = { "limit", "used", "held", "owed", "available", "store credit" };
+	char msisdn[MSISDN_BUF_LEN], amount[MONEY_BUF_LEN];
+	PGresult *cust, *res;
+
+	if (spazactl_msisdn(argv[0], msisdn, sizeof(msisdn)) < 0)
+		return SPAZACTL_USAGE;
+	if (spazactl_db(ctl) < 0)
+		return SPAZACTL_ERR;
+	cust = spazactl_customer(ctl, msisdn);
+	if (!cust)
+		return SPAZACTL_ERR;
+	const char *params[] = { PQgetvalue(cust, 0, 0) };
+	res = spazactl_query(ctl, "SELECT limit_cents, used_cents, held_cents, owed_cents, available_cents,"
+			     " store_credit_cents FROM spaza_credit_balance($1)", 1, params);
+	if (!res) {
+		PQclear(cust);
+		return SPAZACTL_ERR;
+	}
+	printf("customer      %s\n", msisdn);
+	for (size_t i = 0; i < ARRAY_SIZE(labels); i++)
+		printf("%-13s %s\n", labels[i], spazactl_money(amount, sizeof(amount), PQgetvalue(res, 0, i)));
+	PQclear(res);
+
+	/* Holds and the ledger's movements on the customer's accounts, newest first. */
+	res = spazactl_query(ctl,
+		"SELECT to_char(at, " SPAZACTL_TIME_FMT "), what, amount, order_id FROM ("
+		" SELECT h.created_at AS at, 'hold ' || h.status AS what, h.amount_cents AS amount, h.order_id, h.id AS n"
+		" FROM holds h WHERE h.customer_id = $1"
+		" UNION ALL"
+		" SELECT t.created_at, t.reason || CASE a.kind WHEN 'store_credit' THEN ' (store credit)' ELSE '' END,"
+		"  CASE a.kind WHEN 'store_credit' THEN -e.amount_cents ELSE e.amount_cents END, t.order_id, t.id"
+		" FROM ledger_accounts a JOIN ledger_entries e ON e.account_id = a.id JOIN ledger_txns t ON t.id = e.txn_id"
+		" WHERE a.kind IN ('customer_credit', 'store_credit') AND a.owner_id = $1"
+		") x ORDER BY at DESC, n DESC LIMIT 20", 1, params);
+	PQclear(cust);
+	if (!res)
+		return SPAZACTL_ERR;
+	if (PQntuples(res))
+		printf("\n");
+	for (int i = 0; i < PQntuples(res); i++) {
+		printf("%s  %-30s %10s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+		       spazactl_money(amount, sizeof(amount), PQgetvalue(res, i, 2)));
+		if (!PQgetisnull(res, i, 3))
+			printf("  order #%s", PQgetvalue(res, i, 3));
+		printf("\n");
+	}
+	PQclear(res);
+	return SPAZACTL_OK;
+}
+
+/* A new key id for a retailer and the signing secret derived from it, printed once: the
+ * database keeps the key id only. */
+static int spazactl_retailer_key(struct spazactl *ctl, const char *name, bool rotate)
+{
+	uint8_t rnd[SPAZACTL_KEY_ID_BYTES], secret[SECRETS_HMAC_LEN];
+	char key_id[4 + 2 * SPAZACTL_KEY_ID_BYTES], secret_hex[2 * SECRETS_HMAC_LEN + 1];
+	PGresult *res;
+
+	if (strlen(name) < 1 || strlen(name) > 64 || strpbrk(name, "\n\r\t")) {
+		fprintf(stderr, "spazactl: a retailer name is 1 to 64 characters on one line\n");
+		return SPAZACTL_USAGE;
+	}
+	if (spazactl_secrets("retailer-master") < 0)
+		return SPAZACTL_ERR;
+	if (spazactl_random(rnd, sizeof(rnd)) < 0)
+		return SPAZACTL_ERR;
+	memcpy(key_id, "rk_", 3);
+	spazactl_hex(key_id + 3, rnd, sizeof(rnd));
+	if (secrets_hmac("retailer-master", key_id, strlen(key_id), secret) < 0)
+		return SPAZACTL_ERR;
+	if (spazactl_db(ctl) < 0)
+		return SPAZACTL_ERR;
+
+	const char *params[] = { name, key_id };
+	if (spazactl_exec(ctl, "BEGIN", 0, NULL) < 0)
+		return SPAZACTL_ERR;
+	if (rotate) {
+		res = spazactl_query(ctl, "SELECT id FROM retailers WHERE name = $1 FOR UPDATE", 1, params);
+		if (res && PQntuples(res) == 0) {
+			fprintf(stderr, "spazactl: no retailer \"%s\"\n", name);
+			PQclear(res);
+			res = NULL;
+		}
+		if (res && spazactl_exec(ctl, "UPDATE retailer_keys SET revoked_at = now() WHERE revoked_at IS NULL"
+					 " AND retailer_id = (SELECT id FROM retailers WHERE name = $1)", 1, params) < 0) {
+			PQclear(res);
+			res = NULL;
+		}
+	} else {
+		res = spazactl_query(ctl, "INSERT INTO retailers (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"
+				     " RETURNING id", 1, params);
+		if (res && PQntuples(res) == 0) {
+			fprintf(stderr, "spazactl: retailer \"%s\" exists (a new key: spazactl retailer rotate-key)\n", name);
+			PQclear(res);
+			res = NULL;
+		}
+	}
+	if (res) {
+		const char *key_params[] = { key_id, PQgetvalue(res, 0, 0) };
+		if (spazactl_exec(ctl, "INSERT INTO retailer_keys (key_id, retailer_id) VALUES ($1, $2)", 2, key_params) < 0 ||
+		    spazactl_exec(ctl, "COMMIT", 0, NULL) < 0) {
+			PQclear(res);
+			res = NULL;
+		}
+	}
+	if (!res) {
+		PQclear(PQexec(ctl->conn, "ROLLBACK"));
+		OPENSSL_cleanse(secret, sizeof(secret));
+		return SPAZACTL_ERR;
+	}
+	spazactl_hex(secret_hex, secret, sizeof(secret));
+	printf("retailer  %s (id %s)%s\nkey id    %s\nsecret    %s\n", name, PQgetvalue(res, 0, 0),
+	       rotate ? ": new key, the old one is revoked" : "", key_id, secret_hex);
+	printf("the secret is shown once and stored nowhere: give it to the retailer now\n");
+	PQclear(res);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(secret_hex, sizeof(secret_hex));
+	return SPAZACTL_OK;
+}
+
+static int spazactl_retailer_add(struct spazactl *ctl, int argc, char **argv)
+{
+	return spazactl_retailer_key(ctl, argv[0], false);
+}
+
+static int spazactl_retailer_rotate_key(struct spazactl *ctl, int argc, char **argv)
+{
+	return spazactl_retailer_key(ctl, argv[0], true);
+}
+
+/* Every invariant of the money core, proved against the whole database by
+ * spaza_ledger_check(): one line per violation, and exit status 1 if there is any. */
+static int spazactl_ledger_check(struct spazactl *ctl, int argc, char **argv)
+{
+	PGresult *res;
+	int violations;
+
+	if (spazactl_db(ctl) < 0)
+		return SPAZACTL_ERR;
+	res = spazactl_query(ctl, "SELECT (SELECT count(*) FROM ledger_txns), (SELECT count(*) FROM ledger_entries),"
+			     " (SELECT count(*) FROM vouchers), (SELECT count(*) FROM credit_lines),"
+			     " (SELECT count(*) FROM slips), (SELECT count(*) FROM orders"
+			     "  WHERE status IN ('paid', 'shipped', 'delivered'))", 0, NULL);
+	if (!res)
+		return SPAZACTL_ERR;
+	printf("ledger check: %s transactions, %s entries, %s vouchers, %s credit lines, %s slips, %s paid orders\n",
+	       PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+	       PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
+	PQclear(res);
+	res = spazactl_query(ctl, "SELECT invariant, detail FROM spaza_ledger_check() ORDER BY 1, 2", 0, NULL);
+	if (!res)
+		return SPAZACTL_ERR;
+	violations = PQntuples(res);
+	for (int i = 0; i < violations; i++)
+		printf("VIOLATION: %s: %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+	PQclear(res);
+	if (violations) {
+		printf("ledger check: %d violation%s\n", violations, violations == 1 ? "" : "s");
+		return SPAZACTL_ERR;
+	}
+	printf("ledger check: every invariant holds (postings sum to zero per transaction and overall; credit lines"
+	       " within their limits; vouchers within their value; slips paid at most once; each paid order has"
+	       " exactly one settled payment)\n");
+	return SPAZACTL_OK;
+}
+
+static int spazactl_order_cancel(struct spazactl *ctl, int argc, char **argv)
+{
+	const char *id = argv[0];
+	char key[64], amount[MONEY_BUF_LEN];
+	char *end;
+	PGresult *res;
+	int rc = SPAZACTL_OK;
+
+	errno = 0;
+	long long n = strtoll(id, &end, 10);
+	if (id[0] < '0' || id[0] > '9' || *end || errno || n <= 0) {
+		fprintf(stderr, "spazactl: \"%s\" is not an order number\n", id);
+		return SPAZACTL_USAGE;
+	}
+	if (spazactl_db(ctl) < 0)
+		return SPAZACTL_ERR;
+	/* The same key every time: cancelling twice is asking once. */
+	snprintf(key, sizeof(key), "spazactl:order-cancel:%lld", n);
+	const char *params[] = { id, key };
+	res = spazactl_query(ctl, "SELECT outcome, refund_cents, refund_to, v.last4 FROM spaza_order_cancel($1, $2) c"
+			     " LEFT JOIN vouchers v ON v.id = c.voucher_id", 2, params);
+	if (!res)
+		return SPAZACTL_ERR;
+	const char *outcome = PQgetvalue(res, 0, 0);
+	spazactl_money(amount, sizeof(amount), PQgetvalue(res, 0, 1));
+	if (!strcmp(outcome, "cancelled"))
+		printf("order #%s cancelled (it was not paid: nothing to refund)\n", id);
+	else if (!strcmp(outcome, "refunded")) {
+		const char *to = PQgetvalue(res, 0, 2);
+		printf("order #%s cancelled, %s refunded to ", id, amount);
+		if (!strcmp(to, "voucher"))
+			printf("voucher ...%s\n", PQgetvalue(res, 0, 3));
+		else if (!strcmp(to, "credit"))
+			printf("the credit line\n");
+		else if (!strcmp(to, "credit_and_store_credit"))
+			printf("the credit line, what was already repaid to store credit\n");
+		else
+			printf("store credit\n");
+	} else if (!strcmp(outcome, "not_found")) {
+		fprintf(stderr, "spazactl: no order #%s\n", id);
+		rc = SPAZACTL_ERR;
+	} else if (!strcmp(outcome, "not_cancellable")) {
+		fprintf(stderr, "spazactl: order #%s has shipped: it cannot be cancelled\n", id);
+		rc = SPAZACTL_ERR;
+	} else {
+		fprintf(stderr, "spazactl: order #%s: %s\n", id, outcome);
+		rc = SPAZACTL_ERR;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* ---- SMS: staff messages, marketing, the SMS part of a customer's timeline (sql/003_sms.sql) ---- */
+
+/* One SMS (160 GSM-7 septets, or 70 characters when any is outside GSM-7): sendsms sends one
+ * part unless Kannel is told otherwise, so a longer text would be cut on the phone. */
+#define SPAZACTL_SMS_SEPTETS 160
+#define SPAZACTL_SMS_UCS2 70
+
+/* The words of TEXT joined by spaces, checked to be UTF-8 and to fit one SMS. NULL (with a
+ * message) when it does not. */
+static char *spazactl_sms_text(struct spazactl *ctl, int argc, char **argv)
+{
+	char *text = talloc_strdup(ctl->ctx, "");
+	for (int i = 0; i < argc; i++)
+		text = talloc_asprintf_append(text, "%s%s", i ? " " : "", argv[i]);
+	struct gsm7_measure m;
+	if (!*text || gsm7_measure(text, strlen(text), &m) < 0) {
+		fprintf(stderr, "spazactl: the text is empty or not UTF-8\n");
+		return NULL;
+	}
+	if (!gsm7_fits(text, strlen(text), SPAZACTL_SMS_SEPTETS, SPAZACTL_SMS_UCS2)) {
+		if (m.coding == GSM7_CODING_GSM7)
+			fprintf(stderr, "spazactl: the text is %u GSM-7 septets, one SMS holds %u\n", m.septets,
+				SPAZACTL_SMS_SEPTETS);
+		else
+			fprintf(stderr, "spazactl: the text is %u characters and not all GSM-7, one SMS holds %u of those\n",
+				m.ucs2_units, SPAZACTL_SMS_UCS2);
+		return NULL;
+	}
+	return text;
+}
+
+/* sms send MSISDN TEXT: queued for the daemon's outbox (a trigger wakes it); a number seen for
+ * the first time becomes a customer, like on first contact. */
+static int spazactl_sms_send(struct spazactl *ctl, int argc, char **argv)
+{
+	char msisdn[MSISDN_BUF_LEN];
+	if (spazactl_msisdn(argv[0], msisdn, sizeof(msisdn)) < 0)
+		return SPAZACTL_USAGE;
+	char *text = spazactl_sms_text(ctl, argc - 1, argv + 1);
+	if (!text)
+		return SPAZACTL_USAGE;
+	if (spazactl_db(ctl) < 0)
+		return SPAZACTL_ERR;
+	const char *params[] = { msisdn, text };
+	PGresult *res = spazactl_query(ctl,
+		"WITH c AS (INSERT INTO customers (msisdn) VALUES ($1) ON CONFLICT (msisdn)"
+		" DO UPDATE SET msisdn = EXCLUDED.msisdn RETURNING id)"
+		" INSERT INTO sms_messages (customer_id, direction, kind, text, status)"
+		" SELECT c.id, 'out', 'reply', $2, 'queued' FROM c RETURNING id", 2, params);
+	if (!res)
+		return SPAZACTL_ERR;
+	printf("SMS #%s queued for %s\n", PQgetvalue(res, 0, 0), msisdn);
+	PQclear(res);
+	return SPAZACTL_OK;
+}
+
+/* sms marketing TEXT: one row per customer; for those who sent STOP it is stored suppressed
+ * (and the outbox checks again before it sends, in case STOP comes in meanwhile). */
+static int spazactl_sms_marketing(struct spazactl *ctl, int argc, char **argv)
+{
+	char *text = spazactl_sms_text(ctl, argc, argv);
+	if (!text)
+		return SPAZACTL_USAGE;
+	if (spazactl_db(ctl) < 0)
+		return SPAZACTL_ERR;
+	const char *params[] = { text };
+	PGresult *res = spazactl_query(ctl,
+		"WITH ins AS (INSERT INTO sms_messages (customer_id, direction, kind, text, status)"
+		" SELECT id, 'out', 'marketing', $1, CASE WHEN opt_out THEN 'suppressed' ELSE 'queued' END"
+		" FROM customers ORDER BY id RETURNING status)"
+		" SELECT count(*) FILTER (WHERE status = 'queued'), count(*) FILTER (WHERE status = 'suppressed') FROM ins",
+		1, params);
+	if (!res)
+		return SPAZACTL_ERR;
+	printf("marketing SMS queued for %s customers, suppressed for %s who opted out\n", PQgetvalue(res, 0, 0),
+	       PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return SPAZACTL_OK;
+}
+
+/* The SMS part of customer show: the opt-out state, then every SMS in and out, newest first,
+ * with what it was read as (in) or its kind, state and last delivery report (out). */
+static int spazactl_sms_timeline(struct spazactl *ctl, const char *msisdn)
+{
+	const char *params[] = { msisdn };
+	PGresult *res = spazactl_query(ctl,
+		"SELECT opt_out, to_char(opt_out_at, " SPAZACTL_TIME_FMT "), opt_out_source FROM customers"
+		" WHERE msisdn = $1", 1, params);
+	if (!res)
+		return -EIO;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1))
+		printf("\nmarketing %s since %s (%s)\n", strcmp(PQgetvalue(res, 0, 0), "t") ? "opted in" : "opted out",
+		       PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	PQclear(res);
+
+	res = spazactl_query(ctl,
+		"SELECT to_char(m.created_at, " SPAZACTL_TIME_FMT "), m.id, m.direction, m.kind, m.command, m.status,"
+		" m.dlr, m.text, m.order_id, m.order_status, m.attempts, m.last_error"
+		" FROM sms_messages m JOIN customers c ON c.id = m.customer_id WHERE c.msisdn = $1"
+		" ORDER BY m.created_at DESC, m.id DESC", 1, params);
+	if (!res)
+		return -EIO;
+	printf("\n%s\n", PQntuples(res) ? "SMS, newest first:" : "no SMS yet");
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *at = PQgetvalue(res, i, 0), *id = PQgetvalue(res, i, 1);
+		if (!strcmp(PQgetvalue(res, i, 2), "in")) {
+			printf("%s  sms in   #%s  %s  \"%s\"\n", at, id, PQgetvalue(res, i, 4), PQgetvalue(res, i, 7));
+			continue;
+		}
+		printf("%s  sms out  #%s  %s  %s", at, id, PQgetvalue(res, i, 3), PQgetvalue(res, i, 5));
+		if (!PQgetisnull(res, i, 6))
+			printf(" (dlr %s)", PQgetvalue(res, i, 6));
+		if (!strcmp(PQgetvalue(res, i, 5), "queued") && strcmp(PQgetvalue(res, i, 10), "0"))
+			printf(" (%s attempts: %s)", PQgetvalue(res, i, 10), PQgetvalue(res, i, 11));
+		if (!PQgetisnull(res, i, 7))
+			printf("  \"%s\"\n", PQgetvalue(res, i, 7));
+		else
+			printf("  (order #%s %s: text rendered when sent)\n", PQgetvalue(res, i, 8), PQgetvalue(res, i, 9));
+	}
+	PQclear(res);
+	return 0;
+}
+
 static const struct spazactl_cmd spazactl_cmds[] = {
 	{ "migrate", NULL, "", 0, 0, "apply schema migrations, print the schema version", spazactl_migrate },
 	{ "catalog", "import", "FILE.csv", 1, 1, "replace the catalogue (CSV: sku,category,name,price,stock)",
@@ -364,12 +1068,29 @@ static const struct spazactl_cmd spazactl_cmds[] = {
 	  spazactl_customer_show },
 	{ "order", "list", "[MSISDN]", 0, 1, "the latest 50 orders, of one customer if given", spazactl_order_list },
 	{ "order", "status", "ORDER STATUS", 2, 2, "set an order's status", spazactl_order_status },
+	{ "order", "cancel", "ORDER", 1, 1, "cancel an order: void its holds and slips, or refund it once",
+	  spazactl_order_cancel },
+	{ "vouchers", "issue", "--count N --value R --out FILE [--expires YYYY-MM-DD]", 3, 8,
+	  "issue voucher PINs into a new file (mode 0600)", spazactl_vouchers_issue },
+	{ "vouchers", "show", "LAST4", 1, 1, "vouchers ending in LAST4, with their redemptions", spazactl_vouchers_show },
+	{ "credit", "set-limit", "MSISDN AMOUNT", 2, 2, "set a customer's credit limit in rand",
+	  spazactl_credit_set_limit },
+	{ "credit", "show", "MSISDN", 1, 1, "a customer's credit line, holds and store credit", spazactl_credit_show },
+	{ "retailer", "add", "NAME", 1, 1, "add a till retailer; prints its key id and secret once",
+	  spazactl_retailer_add },
+	{ "retailer", "rotate-key", "NAME", 1, 1, "a new key for a retailer, revoking the old one",
+	  spazactl_retailer_rotate_key },
+	{ "ledger", "check", "", 0, 0, "prove the money invariants; exit 1 naming each violation",
+	  spazactl_ledger_check },
+	{ "sms", "send", "MSISDN TEXT", 2, 64, "queue an SMS to a customer (one SMS long)", spazactl_sms_send },
+	{ "sms", "marketing", "TEXT", 1, 64, "queue a marketing SMS to every customer who has not sent STOP",
+	  spazactl_sms_marketing },
 	{ .group = NULL }
 };
 
 static void spazactl_group_usage(const char *group)
 {
-	char synopsis[64];
+	char synopsis[96];
 	for (const struct spazactl_cmd *c = spazactl_cmds; c->group; c++)
 		if (!strcmp(c->group, group))
 			fprintf(stderr, "usage: spazactl %s\n", spazactl_synopsis(synopsis, sizeof(synopsis), c));

@@ -26,12 +26,19 @@
 #include "crm.h"
 #include "db.h"
 #include "front_at.h"
+#include "front_kannel.h"
+#include "front_box.h"
 #include "http.h"
 #include "logging.h"
 #include "menu.h"
 #include "migrate.h"
 #include "orders.h"
+#include "payments.h"
+#include "secrets.h"
+#include "outbox.h"
 #include "session.h"
+#include "sms.h"
+#include "sms_texts.h"
 #include "spazad.h"
 #include "stats.h"
 #include "timeline.h"
@@ -161,6 +168,15 @@ int main(int argc, char **argv)
 	struct menu_set *menus;
 	if (menu_set_load(spazad_ctx, g_cfg->menus_dir, &lim, &menus) < 0)
 		return 1;
+	if (sms_texts_init(spazad_ctx) < 0)
+		return 1;
+	if (g_cfg->secrets_file) {
+		char err[256];
+		if (secrets_load_cfg(err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+	}
 	char *cerr = NULL;
 	PQconninfoOption *co = PQconninfoParse(g_cfg->db_conninfo, &cerr);
 	if (!co) {
@@ -185,6 +201,7 @@ int main(int argc, char **argv)
 	db_init(spazad_ctx, g_cfg->db_conninfo);
 	crm_init(spazad_ctx);
 	orders_init(spazad_ctx);
+	payments_init(spazad_ctx);
 	timeline_init(spazad_ctx);
 	session_init(spazad_ctx);
 	session_set_menus(menus);
@@ -195,6 +212,10 @@ int main(int argc, char **argv)
 	}
 	http_route("GET", "/health", health);
 	front_at_init();
+	sms_init(spazad_ctx);
+	front_kannel_init();
+	outbox_init(spazad_ctx);
+	front_box_init(spazad_ctx);
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
@@ -210,12 +231,15 @@ int main(int argc, char **argv)
 		if (reload) {
 			reload = 0;
 			spazad_reload_menus();
+			sms_texts_reload();
 		}
 	}
 
 	LOGP(DMAIN, LOGL_NOTICE, "shutting down\n");
 	http_close();
 	session_shutdown();
+	outbox_shutdown();
+	front_box_close();
 	timeline_flush();
 	spazad_drain_db();
 	db_close();

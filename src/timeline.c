@@ -1,6 +1,8 @@
 /* Timeline rows are buffered as PostgreSQL array literals, one array per column, and sent as
  * one INSERT ... SELECT FROM unnest(...) per flush: one statement for hundreds of sessions. */
+#include <errno.h>
 #include <inttypes.h>
+#include <osmocom/core/linuxlist.h>
 #include <stdio.h>
 #include <string.h>
 #include <talloc.h>
@@ -13,13 +15,25 @@
 #define TIMELINE_FLUSH_MS 20
 #define TIMELINE_MAX_ROWS 500
 #define TIMELINE_COLS 10
+#define TIMELINE_RETRY_S 1
+#define TIMELINE_MAX_PENDING 200	/* batches kept while the database is away (~100k sessions) */
+
+/* A batch the database did not take: kept and sent again, so an outage delays the timeline
+ * but does not punch holes in it. */
+struct timeline_batch {
+	struct llist_head list;
+	char *col[TIMELINE_COLS];
+	unsigned rows;
+};
 
 static struct {
 	void *ctx;
 	char *col[TIMELINE_COLS];
 	size_t len[TIMELINE_COLS];
 	unsigned rows;
-	struct osmo_timer_list timer;
+	struct osmo_timer_list timer, retry_timer;
+	struct llist_head failed;
+	unsigned n_failed;
 } g;
 
 static void col_reset(void)
@@ -56,11 +70,51 @@ static void col_add(int i, const char *v)
 	g.len[i] = p - g.col[i];
 }
 
+static void batch_send(struct timeline_batch *b);
+
 static void timeline_written(void *priv, const PGresult *res, int err)
 {
-	if (err) {
-		STAT_INC(DB_ERRORS);
-		LOGP(DCRM, LOGL_ERROR, "%u timeline rows not written (%d)\n", (unsigned)(uintptr_t)priv, err);
+	struct timeline_batch *b = priv;
+	if (!err) {
+		talloc_free(b);
+		return;
+	}
+	STAT_INC(DB_ERRORS);
+	if (err != -ENOTCONN) {
+		/* the rows themselves are refused: retrying would not help */
+		LOGP(DCRM, LOGL_ERROR, "%u timeline rows refused by the database (%d)\n", b->rows, err);
+		talloc_free(b);
+		return;
+	}
+	if (g.n_failed == TIMELINE_MAX_PENDING) {
+		struct timeline_batch *old = llist_first_entry(&g.failed, struct timeline_batch, list);
+		LOGP(DCRM, LOGL_ERROR, "database away too long: %u timeline rows dropped\n", old->rows);
+		llist_del(&old->list);
+		talloc_free(old);
+		g.n_failed--;
+	}
+	llist_add_tail(&b->list, &g.failed);
+	g.n_failed++;
+	if (!osmo_timer_pending(&g.retry_timer))
+		osmo_timer_schedule(&g.retry_timer, TIMELINE_RETRY_S, 0);
+}
+
+static void batch_send(struct timeline_batch *b)
+{
+	db_write(DB_TIMELINE_SESSIONS, TIMELINE_COLS, (const char *const *)b->col, timeline_written, b);
+}
+
+static void timeline_retry_cb(void *data)
+{
+	if (!db_is_up()) {
+		osmo_timer_schedule(&g.retry_timer, TIMELINE_RETRY_S, 0);
+		return;
+	}
+	struct timeline_batch *b, *tmp;
+	llist_for_each_entry_safe(b, tmp, &g.failed, list) {
+		llist_del(&b->list);
+		g.n_failed--;
+		batch_send(b);
 	}
 }
 
@@ -68,13 +122,15 @@ void timeline_flush(void)
 {
 	if (!g.rows)
 		return;
-	const char *params[TIMELINE_COLS];
+	struct timeline_batch *b = talloc_zero(g.ctx, struct timeline_batch);
 	for (int i = 0; i < TIMELINE_COLS; i++) {
 		g.col[i] = talloc_realloc(g.ctx, g.col[i], char, g.len[i] + 2);
 		strcpy(g.col[i] + g.len[i], "}");
-		params[i] = g.col[i];
+		b->col[i] = talloc_steal(b, g.col[i]);
+		g.col[i] = NULL;
 	}
-	db_write(DB_TIMELINE_SESSIONS, TIMELINE_COLS, params, timeline_written, (void *)(uintptr_t)g.rows);
+	b->rows = g.rows;
+	batch_send(b);
 	col_reset();
 	osmo_timer_del(&g.timer);
 }
@@ -107,5 +163,7 @@ void timeline_init(void *ctx)
 {
 	g.ctx = talloc_named_const(ctx, 0, "timeline");
 	osmo_timer_setup(&g.timer, timeline_timer_cb, NULL);
+	osmo_timer_setup(&g.retry_timer, timeline_retry_cb, NULL);
+	INIT_LLIST_HEAD(&g.failed);
 	col_reset();
 }

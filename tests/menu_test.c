@@ -218,32 +218,32 @@ static void expect_refused(void *ctx, const char *what, const char *yaml, const 
 }
 
 #define HEAD "menu: t\nservice-codes: [\"*1#\"]\nlanguages: {en: English, zu: isiZulu}\nstart: a\n" \
-	"labels: {back: Back, more: More}\nerror: Sorry\n" \
+	"labels: {back: Back, more: More}\nerror: Sorry\nslow: Wait\n" \
 	"statuses: {awaiting_payment: A, paid: P, shipped: S, delivered: D, cancelled: C}\nscreens:\n"
 
 static void linter(void *ctx)
 {
 	expect_refused(ctx, "lint: an overflowing screen is refused with line, language and overflow", HEAD
 		"  a:\n    type: end\n    text:\n      en: short\n      zu: \"{product} {product} {product} {product} {product}\"\n",
-		"9: screen \"a\" [zu]: 244 GSM-7 septets with worst-case values, over the 182 budget by 62");
+		"10: screen \"a\" [zu]: 244 GSM-7 septets with worst-case values, over the 182 budget by 62");
 	expect_refused(ctx, "lint: a missing translation is refused", HEAD
-		"  a:\n    type: end\n    text: {en: Hello}\n", "11: screen \"a\": no text for language \"zu\"");
+		"  a:\n    type: end\n    text: {en: Hello}\n", "12: screen \"a\": no text for language \"zu\"");
 	expect_refused(ctx, "lint: an unknown placeholder is refused", HEAD
-		"  a:\n    type: end\n    text: \"Hi {name}\"\n", "11: unknown placeholder {name}");
+		"  a:\n    type: end\n    text: \"Hi {name}\"\n", "12: unknown placeholder {name}");
 	expect_refused(ctx, "lint: a typo in a key is named", HEAD
-		"  a:\n    type: menu\n    text: Hi\n    otpions: []\n", "12: screen \"a\": unknown key \"otpions\"");
+		"  a:\n    type: menu\n    text: Hi\n    otpions: []\n", "13: screen \"a\": unknown key \"otpions\"");
 	expect_refused(ctx, "lint: a goto to a missing screen is refused", HEAD
 		"  a:\n    type: menu\n    text: Hi\n    options:\n      - {label: X, goto: nowhere}\n",
-		"13: screen \"a\": no screen named \"nowhere\"");
-	expect_refused(ctx, "lint: YAML syntax errors give a line", HEAD "  a: [\n", "10: YAML syntax");
+		"14: screen \"a\": no screen named \"nowhere\"");
+	expect_refused(ctx, "lint: YAML syntax errors give a line", HEAD "  a: [\n", "11: YAML syntax");
 	expect_refused(ctx, "lint: a bad pattern is refused", HEAD
 		"  a:\n    type: input\n    text: Hi\n    pattern: \"([\"\n    store: qty\n    next: a\n",
-		"12: screen \"a\": bad pattern");
+		"13: screen \"a\": bad pattern");
 	char yaml[1024], carets[100];
 	memset(carets, '^', sizeof(carets));
 	snprintf(yaml, sizeof(yaml), HEAD "  a:\n    type: end\n    text: \"%.92s\"\n", carets);
 	expect_refused(ctx, "lint: extension characters count two septets (92 x ^ = 184)", yaml,
-		"9: screen \"a\" [en]: 184 GSM-7 septets with worst-case values, over the 182 budget by 2");
+		"10: screen \"a\" [en]: 184 GSM-7 septets with worst-case values, over the 182 budget by 2");
 	snprintf(yaml, sizeof(yaml), HEAD "  a:\n    type: end\n    text: \"%.91s\"\n", carets);
 	char path[] = "/tmp/menu_test_ok_XXXXXX.yaml";
 	int fd = mkstemps(path, 5);

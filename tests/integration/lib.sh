@@ -23,12 +23,13 @@ t_cleanup() {
 	rm -rf "$T_TMP"
 }
 trap t_cleanup EXIT
+trap 'exit 143' TERM INT HUP	# so that the EXIT trap stops what the test started
 at_exit() { T_CLEANUP+=("$*"); }
 
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; }
 # oneline TEXT: a reply or output on one line (newline as \n), short enough to read.
-oneline() { local s=${1//$'\n'/\\n}; [ ${#s} -gt 400 ] && s="${s:0:400}..."; printf '%s' "$s"; }
+oneline() { local s=${1//$'\n'/\\n}; [ ${#s} -gt 1500 ] && s="${s:0:1500}..."; printf '%s' "$s"; }
 check_eq() { # check_eq WHAT EXPECTED GOT
 	if [ "$2" == "$3" ]; then pass "$1"; else fail "$1: expected <$(oneline "$2")>, got <$(oneline "$3")>"; fi
 }
@@ -78,15 +79,17 @@ vty_open() {
 	VTY_OUT=$(vty_read_prompt)
 }
 vty_close() { printf 'exit\n' >&7 2>/dev/null; exec 7>&- 7<&-; }
-# Read until "NAME> " or "NAME# " ends the output (5 s at most); telnet negotiation and
-# CRs are dropped.
+# Read until a line that is only the prompt ("NAME> ", "NAME# ", "NAME(config)# ") ends the
+# output, 20 s at most; telnet negotiation and CRs are dropped. No forks in the loop: it
+# runs once per character.
 vty_read_prompt() {
-	local buf="" c end=$(( $(date +%s) + 5 ))
-	while :; do
-		IFS= LC_ALL=C read -r -N 1 -t 5 -u 7 c || break
+	local LC_ALL=C buf="" c t0=$SECONDS	# bytes, not characters: telnet sends 0xff
+	while IFS= read -r -N 1 -t 10 -u 7 c; do
 		buf+=$c
-		case $buf in *'> ' | *'# ') [[ ${buf##*$'\n'} =~ [A-Za-z0-9_.-]+(\(config[a-z-]*\))?[\>#]\ $ ]] && break ;; esac
-		[ "$(date +%s)" -le "$end" ] || break
+		if [ "$c" = " " ] && [[ ${buf##*$'\n'} =~ ^[^A-Za-z0-9]*[A-Za-z0-9_.-]+(\(config[a-z-]*\))?[\>#]\ $ ]]; then
+			break
+		fi
+		(( SECONDS - t0 < 20 )) || break
 	done
 	printf '%s' "$buf" | LC_ALL=C tr -d '\r\000' | LC_ALL=C sed 's/\xff[\xfb-\xfe].//g; s/\xff.//g'
 }
@@ -101,6 +104,18 @@ vty() {
 	printf '%s\n' "$out"
 }
 
+# ---- own PostgreSQL clusters
+
+# pg_up_retry NAME: scripts/lib.sh's pg_up, tried again on other ports when the one free_port
+# picked turns out to be taken (free_port sees listening sockets only). Exports like pg_up.
+pg_up_retry() {
+	local i
+	for i in 1 2 3; do
+		(pg_up "$1") >/dev/null 2>&1 && break
+	done
+	pg_up "$1"
+}
+
 # ---- own daemons
 
 # own_cfg FILE HTTP_PORT VTY_PORT [EXTRA spaza-node lines...]: scripts/lib.sh's config for
@@ -112,21 +127,26 @@ own_cfg() {
 	for l in "$@"; do printf '%s\n' "$l" >> "$f"; done
 }
 # own_up NAME [EXTRA lines...]: start an own spazad; sets OWN_URL, OWN_VTY, OWN_CFG, OWN_PID,
-# OWN_LOG. It is stopped at exit.
+# OWN_LOG. It is stopped at exit. The log goes beside the shared daemon's config (var/test/
+# in the suite). free_port only knows listening sockets, so a port can still be taken by
+# some connection's local end: then try other ports.
 own_up() {
 	local name=$1; shift
-	local http vty
-	http=$(free_port); vty=$(free_port)
-	local logdir=$T_TMP
-	[ -d "$VAR/test" ] && logdir=$VAR/test	# kept for a look after the suite
-	OWN_CFG=$T_TMP/$name.cfg OWN_LOG=$logdir/it-$name.log OWN_PIDF=$T_TMP/$name.pid
-	own_cfg "$OWN_CFG" "$http" "$vty" "$@"
-	"$SPAZAD" -c "$OWN_CFG" >"$OWN_LOG" 2>&1 &
-	OWN_PID=$!
-	echo "$OWN_PID" > "$OWN_PIDF"
-	at_exit "spazad_down '$OWN_PIDF'"
-	OWN_URL=http://127.0.0.1:$http OWN_VTY=$vty
-	wait_for 30 curl -sf --noproxy '*' -o /dev/null "$OWN_URL/health"
+	local http vty attempt
+	OWN_CFG=$T_TMP/$name.cfg OWN_LOG=$(dirname "${SPAZA_CFG:-$T_TMP/x}")/it-$name.log OWN_PIDF=$T_TMP/$name.pid
+	for attempt in 1 2 3; do
+		http=$(free_port); vty=$(free_port)
+		own_cfg "$OWN_CFG" "$http" "$vty" "$@"
+		"$SPAZAD" -c "$OWN_CFG" >"$OWN_LOG" 2>&1 &
+		OWN_PID=$!
+		echo "$OWN_PID" > "$OWN_PIDF"
+		OWN_URL=http://127.0.0.1:$http OWN_VTY=$vty
+		wait_for 30 sh -c "curl -sf --noproxy '*' -o /dev/null '$OWN_URL/health' || ! kill -0 $OWN_PID" &&
+			kill -0 "$OWN_PID" 2>/dev/null && { at_exit "spazad_down '$OWN_PIDF'"; return 0; }
+		spazad_down "$OWN_PIDF"
+		grep -qE 'cannot listen|cannot open the VTY' "$OWN_LOG" || return 1
+	done
+	return 1
 }
 # own_down WHAT: stop the own daemon; it must exit by itself on SIGTERM, with nothing from the
 # sanitizers in its log.

@@ -1,0 +1,22 @@
+#pragma once
+/* Paying orders from a USSD session: each call is one SQL function (sql/002_ledger.sql) run in
+ * the database's write batch, idempotent by key, so a replayed hop or a retry pays once. */
+#include <stdint.h>
+
+struct payments_result {
+	const char *outcome;		/* the SQL function's outcome word */
+	int64_t amount_cents;		/* paid / held / due */
+	int64_t remainder_cents;	/* voucher: left on it; credit: available after */
+	const char *slip;		/* slip reference (digits) */
+	const char *expiry;		/* slip expiry, YYYY-MM-DD */
+};
+typedef void (*payments_cb)(void *priv, const struct payments_result *r, int err);
+
+void payments_init(void *ctx);
+/* pin_hmac: HMAC-SHA256 of the PIN under the secret "voucher-pin" (the PIN itself never leaves spazad) */
+void payments_voucher(const char *idem_key, const uint8_t pin_hmac[32], int64_t customer_id, int64_t order_id,
+		      payments_cb cb, void *priv);
+/* Hold the amount on the credit line, then post it (the shop accepts credit orders at once);
+ * a crash between the two leaves a hold that expiry resolves. */
+void payments_credit(const char *idem_key, int64_t customer_id, int64_t order_id, payments_cb cb, void *priv);
+void payments_slip(const char *idem_key, int64_t order_id, unsigned receiver_id, payments_cb cb, void *priv);
