@@ -354,17 +354,29 @@ static int spazactl_order_status(struct spazactl *ctl, int argc, char **argv)
 		fprintf(stderr, "spazactl: unknown status \"%s\" (see spazactl --help)\n", argv[1]);
 		return SPAZACTL_USAGE;
 	}
+	/* Money decides paid and awaiting payment: a status set by hand would be a paid order
+	 * without its payment. Cancelling goes through the ledger so that holds, slips and
+	 * refunds follow. */
+	if (!strcmp(status, "paid") || !strcmp(status, "awaiting_payment")) {
+		fprintf(stderr, "spazactl: an order becomes %s through a payment or its reversal, not by hand\n", status);
+		return SPAZACTL_USAGE;
+	}
 	if (spazactl_db(ctl) < 0)
 		return SPAZACTL_ERR;
 
-	/* Joining the row to itself hands back the status it had before this update. */
 	const char *params[] = { id, status };
-	res = spazactl_query(ctl, "UPDATE orders o SET status = $2, updated_at = now() FROM orders old"
-			     " WHERE o.id = $1 AND old.id = o.id RETURNING o.id, old.status", 2, params);
+	if (!strcmp(status, "cancelled"))
+		res = spazactl_query(ctl, "SELECT o.id, o.status FROM orders o,"
+				     " spaza_order_cancel($1::bigint, 'spazactl:cancel:' || $1) c"
+				     " WHERE o.id = $1::bigint AND c.outcome IN ('cancelled', 'refunded')", 1, params);
+	else	/* joining the row to itself hands back the status it had before this update */
+		res = spazactl_query(ctl, "UPDATE orders o SET status = $2, updated_at = now() FROM orders old"
+				     " WHERE o.id = $1 AND old.id = o.id AND old.status NOT IN ('cancelled')"
+				     " RETURNING o.id, old.status", 2, params);
 	if (!res)
 		return SPAZACTL_ERR;
 	if (PQntuples(res) == 0) {
-		fprintf(stderr, "spazactl: no order #%s\n", id);
+		fprintf(stderr, "spazactl: no order #%s that can become %s\n", id, status);
 		PQclear(res);
 		return SPAZACTL_ERR;
 	}
