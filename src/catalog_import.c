@@ -351,11 +351,18 @@ int catalog_import_read(void *ctx, const char *path, const struct catalog_limits
 	}
 	fclose(fp);
 
+	int rc = catalog_import_parse(ctx, path, buf ? buf : "", len, lim, errs, out);
+	talloc_free(buf);
+	return rc;
+}
+
+int catalog_import_parse(void *ctx, const char *path, const char *buf, size_t len, const struct catalog_limits *lim,
+			 FILE *errs, struct catalog_file **out)
+{
 	struct catalog_parser p = {
 		.path = path, .lim = lim, .errs = errs, .cf = talloc_zero(ctx, struct catalog_file),
 	};
-	int rc = catalog_parse(&p, buf ? buf : "", len);
-	talloc_free(buf);
+	int rc = catalog_parse(&p, buf, len);
 	if (rc) {
 		talloc_free(p.cf);
 		return rc;

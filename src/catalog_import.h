@@ -34,6 +34,10 @@ struct catalog_file {
  * the file had any problem, or -errno when it could not be read. */
 int catalog_import_read(void *ctx, const char *path, const struct catalog_limits *lim, FILE *errs,
 			struct catalog_file **out);
+/* The same check on bytes already in memory (path only names them in messages): no file, no
+ * database, which is how the tests and the fuzzer (fuzz/catalog_import_fuzz.c) call it. */
+int catalog_import_parse(void *ctx, const char *path, const char *buf, size_t len, const struct catalog_limits *lim,
+			 FILE *errs, struct catalog_file **out);
 
 /* Make the database's catalogue exactly cf in one transaction: categories keep their ids by
  * name (new ones get max + 1), products are upserted by sku, products missing from cf are

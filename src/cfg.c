@@ -29,6 +29,8 @@ void cfg_init(void *ctx)
 	g_cfg->price_max_cents = 999999;
 	g_cfg->qty_max = 20;
 	g_cfg->slip_receiver = 1234;
+	g_cfg->hops_per_minute = 120;
+	g_cfg->sessions_per_hour = 60;
 	g_cfg->n_links = 1;
 	g_cfg->links[0] = (struct kannel_link){ talloc_strdup(g_cfg, "*"), 1, 18, 2, 17, 33, false };
 	cfg_sms_defaults();
@@ -308,6 +310,15 @@ DEFUN(cfg_slip_receiver, cfg_slip_receiver_cmd, "payments slip-receiver <0-9999>
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_limits, cfg_limits_cmd, "limits hops-per-minute <0-100000> sessions-per-hour <0-100000>",
+      "Abuse limits per phone number (0: none)\n" "USSD hops in a minute\n" "Hops\n"
+      "USSD sessions started in an hour\n" "Sessions\n")
+{
+	g_cfg->hops_per_minute = atoi(argv[0]);
+	g_cfg->sessions_per_hour = atoi(argv[1]);
+	return CMD_SUCCESS;
+}
+
 static int config_write_spaza(struct vty *vty)
 {
 	vty_out(vty, "spaza%s", VTY_NEWLINE);
@@ -323,6 +334,8 @@ static int config_write_spaza(struct vty *vty)
 	vty_out(vty, " catalog limits name-max %u price-max %lld qty-max %u%s", g_cfg->name_max,
 		(long long)g_cfg->price_max_cents, g_cfg->qty_max, VTY_NEWLINE);
 	vty_out(vty, " payments slip-receiver %u%s", g_cfg->slip_receiver, VTY_NEWLINE);
+	vty_out(vty, " limits hops-per-minute %u sessions-per-hour %u%s", g_cfg->hops_per_minute,
+		g_cfg->sessions_per_hour, VTY_NEWLINE);
 	for (unsigned i = 0; i < g_cfg->n_links; i++) {
 		const struct kannel_link *l = &g_cfg->links[i];
 		vty_out(vty, " kannel link %s ussd-op begin %u answer %u continue %u end %u abort %u%s", l->smsc_id,
@@ -350,6 +363,7 @@ void cfg_vty_init(void)
 	install_element(SPAZA_NODE, &cfg_secrets_file_cmd);
 	install_element(SPAZA_NODE, &cfg_catalog_limits_cmd);
 	install_element(SPAZA_NODE, &cfg_slip_receiver_cmd);
+	install_element(SPAZA_NODE, &cfg_limits_cmd);
 	install_element(SPAZA_NODE, &cfg_kannel_ops_cmd);
 	install_element(SPAZA_NODE, &cfg_kannel_end_bit_cmd);
 	cfg_sms_vty_init();

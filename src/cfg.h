@@ -31,6 +31,8 @@ struct spaza_cfg {
 	int64_t price_max_cents;	/* largest price the catalogue accepts */
 	unsigned qty_max;		/* largest quantity an order can have (worst case of totals) */
 	unsigned slip_receiver;		/* EasyPay-style receiver id printed in slip numbers */
+	unsigned hops_per_minute;	/* per MSISDN; 0: no limit */
+	unsigned sessions_per_hour;	/* per MSISDN; 0: no limit */
 	unsigned n_links;
 	struct kannel_link links[CFG_MAX_LINKS];
 	/* SMS out through Kannel's sendsms (kannel_send.c); no url: no sendsms, the outbox waits */

@@ -1,5 +1,6 @@
 /* libmicrohttpd glue: the daemon's epoll fd is one osmo_fd; requests are parsed into a
- * struct http_req, routed by exact path, and suspended while their handler waits. */
+ * struct http_req, routed by exact path or by path prefix, and suspended while their handler
+ * waits. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 struct http_req {
 	struct MHD_Connection *conn;
 	http_handler handler;
+	char *path;		/* as libmicrohttpd decoded it */
+	size_t rest;		/* where what follows a prefix route's prefix starts in path */
 	char *body;
 	size_t len, cap;
 	bool too_big, dispatched, suspended, replied;
@@ -34,7 +37,7 @@ static struct {
 	struct osmo_timer_list timer;
 	size_t max_body;
 	unsigned n_routes;
-	struct { char method[8]; char *path; http_handler h; } routes[HTTP_MAX_ROUTES];
+	struct { char method[8]; char *path; size_t len; bool prefix; http_handler h; } routes[HTTP_MAX_ROUTES];
 } g;
 
 static void http_schedule(void)
@@ -63,28 +66,54 @@ static void http_timer_cb(void *data)
 	http_run();
 }
 
-void http_route(const char *method, const char *path, http_handler h)
+static void http_route_add(const char *method, const char *path, bool prefix, http_handler h)
 {
 	OSMO_ASSERT(g.n_routes < HTTP_MAX_ROUTES);
 	snprintf(g.routes[g.n_routes].method, sizeof(g.routes[0].method), "%s", method);
 	g.routes[g.n_routes].path = talloc_strdup(g.ctx, path);
+	g.routes[g.n_routes].len = strlen(path);
+	g.routes[g.n_routes].prefix = prefix;
 	g.routes[g.n_routes].h = h;
 	g.n_routes++;
 }
 
-/* 0 when routed, else the HTTP status to answer with. */
-static unsigned http_find(const char *method, const char *url, http_handler *h)
+void http_route(const char *method, const char *path, http_handler h)
+{
+	http_route_add(method, path, false, h);
+}
+
+void http_route_prefix(const char *method, const char *prefix, http_handler h)
+{
+	http_route_add(method, prefix, true, h);
+}
+
+/* 0 when routed (*rest: where the path goes on after the route's prefix), else the HTTP
+ * status to answer with. An exact route beats any prefix, a longer prefix a shorter one; a
+ * path that some route knows but not for this method is 405. */
+static unsigned http_find(const char *method, const char *url, http_handler *h, size_t *rest)
 {
 	bool path_known = false;
+	size_t best = 0;
+	size_t url_len = strlen(url);
+	*h = NULL;
 	for (unsigned i = 0; i < g.n_routes; i++) {
-		if (strcmp(g.routes[i].path, url))
+		size_t len = g.routes[i].len;
+		if (g.routes[i].prefix ? len >= url_len || strncmp(g.routes[i].path, url, len)
+				       : strcmp(g.routes[i].path, url))
 			continue;
 		path_known = true;
-		if (!strcmp(g.routes[i].method, method)) {
+		if (strcmp(g.routes[i].method, method))
+			continue;
+		/* an exact match counts as longer than every prefix of the same path */
+		size_t score = g.routes[i].prefix ? len : url_len + 1;
+		if (score > best) {
+			best = score;
 			*h = g.routes[i].h;
-			return 0;
+			*rest = g.routes[i].prefix ? len : url_len;
 		}
 	}
+	if (*h)
+		return 0;
 	return path_known ? 405 : 404;
 }
 
@@ -135,8 +164,9 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 	if (!req) {
 		req = talloc_zero(g.ctx, struct http_req);
 		req->conn = conn;
+		req->path = talloc_strdup(req, url);
 		*con_cls = req;
-		unsigned st = http_find(method, url, &req->handler);
+		unsigned st = http_find(method, url, &req->handler, &req->rest);
 		if (st) {
 			req->dispatched = true;
 			http_reply_text(req, st, st == 404 ? "not found\n" : "method not allowed\n");
@@ -208,6 +238,16 @@ const char *http_req_header(struct http_req *req, const char *name)
 const char *http_req_peer(const struct http_req *req)
 {
 	return req->peer;
+}
+
+const char *http_req_path(const struct http_req *req)
+{
+	return req->path;
+}
+
+const char *http_req_path_rest(const struct http_req *req)
+{
+	return req->path + req->rest;
 }
 
 static void http_log(void *cls, const char *fmt, va_list ap)

@@ -12,11 +12,19 @@ int http_init(void *ctx, const char *addr, uint16_t port, size_t max_body);
 void http_close(void);
 /* Exact path match; method "GET" or "POST". Unrouted paths get 404, other methods 405. */
 void http_route(const char *method, const char *path, http_handler h);
+/* Every path that starts with prefix (e.g. "/api/v1/slips/") and goes on after it; an exact
+ * route wins over a prefix route, a longer prefix over a shorter one. The handler reads
+ * what follows the prefix with http_req_path_rest(). */
+void http_route_prefix(const char *method, const char *prefix, http_handler h);
 
 const char *http_req_body(const struct http_req *req, size_t *len);
 const char *http_req_arg(struct http_req *req, const char *name);	/* query string */
 const char *http_req_header(struct http_req *req, const char *name);
 const char *http_req_peer(const struct http_req *req);
+/* The request's path (percent-decoded by libmicrohttpd, no query string), and what follows
+ * the prefix of the prefix route that matched ("" for exact routes). */
+const char *http_req_path(const struct http_req *req);
+const char *http_req_path_rest(const struct http_req *req);
 
 /* Add a response header before http_reply (copied). */
 void http_reply_header(struct http_req *req, const char *name, const char *value);

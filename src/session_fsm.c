@@ -27,6 +27,7 @@
 #include "menu.h"
 #include "orders.h"
 #include "payments.h"
+#include "ratelimit.h"
 #include "easypay.h"
 #include "luhn.h"
 #include "secrets.h"
@@ -599,6 +600,15 @@ void session_hop(const struct session_hop *hop)
 		if (s && s->outcome == OUT_NONE && !s->n_waiting)
 			session_end(s, OUT_ABANDONED);
 		return;
+	}
+	if (!s || s->outcome == OUT_NONE) {
+		enum ratelimit_verdict v = ratelimit_hop(hop->msisdn, !s);
+		if (v != RATELIMIT_OK) {
+			static const char slow_down[] = "Too many requests from your number. Please try again later.";
+			LOGP(DSESS, LOGL_NOTICE, "%s: %s limit reached\n", hop->msisdn, v == RATELIMIT_HOPS ? "hop" : "session");
+			hop->reply(hop->priv, true, slow_down, sizeof(slow_down) - 1);
+			return;
+		}
 	}
 	if (s && hop->mo_id && s->last_mo_id && !strcmp(hop->mo_id, s->last_mo_id) && s->reply && !s->n_waiting) {
 		STAT_INC(HOPS_REPEATED);	/* the same message delivered twice */

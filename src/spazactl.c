@@ -19,8 +19,10 @@
 #include <osmocom/core/utils.h>
 #include <osmocom/vty/vty.h>
 #include <osmocom/vty/logging.h>
+#include "barcode.h"
 #include "catalog_import.h"
 #include "cfg.h"
+#include "easypay.h"
 #include "luhn.h"
 #include "logging.h"
 #include "migrate.h"
@@ -1070,6 +1072,167 @@ static int spazactl_sms_timeline(struct spazactl *ctl, const char *msisdn)
 	return 0;
 }
 
+/* ---- slips: printing one, checking a scanned QR code (barcode.c) ---- */
+
+/* A slip reference as staff type it: grouped in fours or not, or the 16 digits an ITF scan
+ * gives. A malformed one is a usage error. */
+static int spazactl_slip_ref(const char *arg, char ref[EASYPAY_REF_BUF])
+{
+	char digits[32];
+	size_t n = 0;
+	for (const char *p = arg; *p && n + 1 < sizeof(digits); p++)
+		if (*p != ' ')
+			digits[n++] = *p;
+	digits[n] = '\0';
+	int rc = easypay_ref_parse(n == EASYPAY_REF_LEN + 1 && digits[0] == '0' ? digits + 1 : digits, NULL, NULL,
+				   ref, EASYPAY_REF_BUF);
+	if (rc == -EBADMSG)
+		fprintf(stderr, "spazactl: \"%s\": the check digit is wrong (a typing mistake?)\n", arg);
+	else if (rc < 0)
+		fprintf(stderr, "spazactl: \"%s\" is not a slip number (15 digits starting with 9)\n", arg);
+	return rc;
+}
+
+/* The slip as tills see it: ref, status, amount, expiry date (as slips print it), order. NULL
+ * (with a message) when there is none or the query failed. */
+static PGresult *spazactl_slip_lookup(struct spazactl *ctl, const char *ref)
+{
+	const char *params[] = { ref };
+	PGresult *res = spazactl_query(ctl, "SELECT slip_ref, status, amount_cents, to_char(expires_at, 'YYYY-MM-DD'),"
+				       " order_id, order_status FROM spaza_slip_lookup($1)", 1, params);
+	if (res && PQntuples(res) == 0) {
+		fprintf(stderr, "spazactl: no slip %s\n", ref);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* slip print REF [--format pdf|png|svg] [--out FILE]: the slip tills and customers see, to a
+ * file or to stdout (not to a terminal, for the binary formats). */
+static int spazactl_slip_print(struct spazactl *ctl, int argc, char **argv)
+{
+	const char *ref_arg = NULL, *format = "pdf", *out = NULL;
+	char ref[EASYPAY_REF_BUF], grouped[EASYPAY_GROUPED_BUF], amount[MONEY_BUF_LEN];
+	enum barcode_out fmt;
+
+	for (int i = 0; i < argc; i++) {
+		bool missing = false;
+		const char *v;
+		if ((v = spazactl_opt(argc, argv, &i, "--format", &missing)))
+			format = v;
+		else if ((v = spazactl_opt(argc, argv, &i, "--out", &missing)))
+			out = v;
+		else if (!missing && argv[i][0] != '-' && !ref_arg)
+			ref_arg = v = argv[i];
+		if (!v) {
+			fprintf(stderr, "spazactl: slip print: %s \"%s\"\n", missing ? "no value for" : "unknown option",
+				argv[i]);
+			return SPAZACTL_USAGE;
+		}
+	}
+	if (!ref_arg) {
+		fprintf(stderr, "spazactl: slip print needs the slip number\n");
+		return SPAZACTL_USAGE;
+	}
+	if (barcode_out_parse(format, &fmt) < 0) {
+		fprintf(stderr, "spazactl: --format \"%s\": give pdf, png or svg\n", format);
+		return SPAZACTL_USAGE;
+	}
+	if (spazactl_slip_ref(ref_arg, ref) < 0)
+		return SPAZACTL_USAGE;
+	if (!out && fmt != BARCODE_OUT_SVG && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "spazactl: a %s is not for a terminal: give --out FILE (or redirect)\n", format);
+		return SPAZACTL_USAGE;
+	}
+	if (spazactl_secrets("slip-qr") < 0)
+		return SPAZACTL_ERR;
+	if (spazactl_db(ctl) < 0)
+		return SPAZACTL_ERR;
+	PGresult *res = spazactl_slip_lookup(ctl, ref);
+	if (!res)
+		return SPAZACTL_ERR;
+	const char *status = PQgetvalue(res, 0, 1);
+	if (!strcmp(status, "expired") || !strcmp(status, "voided")) {
+		fprintf(stderr, "spazactl: slip %s is %s: no till will take it (paying again on USSD makes a new one)\n",
+			ref, status);
+		PQclear(res);
+		return SPAZACTL_ERR;
+	}
+	struct barcode_slip slip = {
+		.shop = BARCODE_SHOP_DEFAULT,
+		.ref = ref,
+		.order_id = strtoll(PQgetvalue(res, 0, 4), NULL, 10),
+		.amount_cents = strtoll(PQgetvalue(res, 0, 2), NULL, 10),
+		.expires = PQgetvalue(res, 0, 3),
+	};
+	uint8_t *img;
+	size_t len;
+	int rc = barcode_slip_render(ctl->ctx, &slip, fmt, &img, &len);
+	if (rc < 0) {
+		fprintf(stderr, "spazactl: slip %s could not be drawn (%s)\n", ref, strerror(-rc));
+		PQclear(res);
+		return SPAZACTL_ERR;
+	}
+	FILE *fp = out ? fopen(out, "wb") : stdout;
+	if (!fp || fwrite(img, 1, len, fp) != len || fflush(fp) != 0 || (out && fclose(fp) != 0)) {
+		fprintf(stderr, "spazactl: %s: %s\n", out ? out : "stdout", strerror(errno));
+		PQclear(res);
+		return SPAZACTL_ERR;
+	}
+	easypay_ref_group(grouped, sizeof(grouped), ref);
+	money_format(amount, sizeof(amount), slip.amount_cents);
+	fprintf(out ? stdout : stderr, "slip %s (order #%" PRId64 ", %s, pay by %s%s) as %s%s%s, %zu bytes\n",
+		grouped, slip.order_id, amount, slip.expires, strcmp(status, "paid") ? "" : "; already PAID",
+		format, out ? " in " : " on stdout", out ? out : "", len);
+	PQclear(res);
+	return SPAZACTL_OK;
+}
+
+/* slip verify PAYLOAD: whether a slip's QR code was made by us (its HMAC under 'slip-qr'), and
+ * whether it agrees with the slip in the database. Exit 1 for a forgery, a stale or an
+ * unknown slip. */
+static int spazactl_slip_verify(struct spazactl *ctl, int argc, char **argv)
+{
+	struct barcode_qr_info qr;
+	char grouped[EASYPAY_GROUPED_BUF], amount[MONEY_BUF_LEN], now[MONEY_BUF_LEN];
+
+	if (spazactl_secrets("slip-qr") < 0)
+		return SPAZACTL_ERR;
+	int rc = barcode_qr_verify(argv[0], &qr);
+	if (rc == -EINVAL) {
+		fprintf(stderr, "spazactl: not a Spaza slip QR code (they read " BARCODE_QR_PREFIX ":...)\n");
+		return SPAZACTL_ERR;
+	}
+	if (rc == -ENOKEY)
+		return SPAZACTL_ERR;
+	if (easypay_ref_group(grouped, sizeof(grouped), qr.ref) < 0 ||
+	    money_format(amount, sizeof(amount), qr.amount_cents) < 0)
+		return SPAZACTL_ERR;
+	if (rc == -EBADMSG) {
+		printf("FORGED: the QR code says slip %s for %s, pay by %s, but its signature does not match:"
+		       " do not accept this slip\n", grouped, amount, qr.expires);
+		return SPAZACTL_ERR;
+	}
+	printf("genuine: slip %s for %s, pay by %s\n", grouped, amount, qr.expires);
+	if (spazactl_db(ctl) < 0)
+		return SPAZACTL_ERR;
+	PGresult *res = spazactl_slip_lookup(ctl, qr.ref);
+	if (!res)
+		return SPAZACTL_ERR;
+	int64_t cents = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	money_format(now, sizeof(now), cents);
+	printf("in the database: %s, %s, order #%s (%s)\n", PQgetvalue(res, 0, 1), now, PQgetvalue(res, 0, 4),
+	       PQgetvalue(res, 0, 5));
+	rc = SPAZACTL_OK;
+	if (cents != qr.amount_cents) {
+		printf("the slip's amount is out of date: the order now costs %s\n", now);
+		rc = SPAZACTL_ERR;
+	}
+	PQclear(res);
+	return rc;
+}
+
 static const struct spazactl_cmd spazactl_cmds[] = {
 	{ "migrate", NULL, "", 0, 0, "apply schema migrations, print the schema version", spazactl_migrate },
 	{ "catalog", "import", "FILE.csv", 1, 1, "replace the catalogue (CSV: sku,category,name,price,stock)",
@@ -1094,6 +1257,10 @@ static const struct spazactl_cmd spazactl_cmds[] = {
 	  spazactl_retailer_rotate_key },
 	{ "ledger", "check", "", 0, 0, "prove the money invariants; exit 1 naming each violation",
 	  spazactl_ledger_check },
+	{ "slip", "print", "REF [--format pdf|png|svg] [--out FILE]", 1, 5,
+	  "a payment slip to print (80 mm): barcodes, signed QR code", spazactl_slip_print },
+	{ "slip", "verify", "PAYLOAD", 1, 1, "check a slip's scanned QR code: genuine, forged or out of date",
+	  spazactl_slip_verify },
 	{ "sms", "send", "MSISDN TEXT", 2, 64, "queue an SMS to a customer (one SMS long)", spazactl_sms_send },
 	{ "sms", "marketing", "TEXT", 1, 64, "queue a marketing SMS to every customer who has not sent STOP",
 	  spazactl_sms_marketing },

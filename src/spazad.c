@@ -27,6 +27,7 @@
 #include "db.h"
 #include "front_at.h"
 #include "front_kannel.h"
+#include "front_till.h"
 #include "front_box.h"
 #include "http.h"
 #include "logging.h"
@@ -34,6 +35,7 @@
 #include "migrate.h"
 #include "orders.h"
 #include "payments.h"
+#include "ratelimit.h"
 #include "secrets.h"
 #include "outbox.h"
 #include "session.h"
@@ -202,6 +204,7 @@ int main(int argc, char **argv)
 	crm_init(spazad_ctx);
 	orders_init(spazad_ctx);
 	payments_init(spazad_ctx);
+	ratelimit_init(spazad_ctx);
 	timeline_init(spazad_ctx);
 	session_init(spazad_ctx);
 	session_set_menus(menus);
@@ -212,6 +215,7 @@ int main(int argc, char **argv)
 	}
 	http_route("GET", "/health", health);
 	front_at_init();
+	front_till_init(spazad_ctx);
 	sms_init(spazad_ctx);
 	front_kannel_init();
 	outbox_init(spazad_ctx);
@@ -236,6 +240,7 @@ int main(int argc, char **argv)
 	}
 
 	LOGP(DMAIN, LOGL_NOTICE, "shutting down\n");
+	front_till_close();
 	http_close();
 	session_shutdown();
 	outbox_shutdown();
