@@ -8,3 +8,6 @@ enum spaza_log_cat {
 };
 
 extern const struct log_info spaza_log_info;
+
+/* osmo_init_logging2() plus care for the terminal: see logging.c. */
+void spaza_logging_init(void *ctx);

@@ -1311,7 +1311,7 @@ static int spazactl_config(void *ctx, const char *file)
 {
 	static struct vty_app_info vty_info = { .name = "spazactl" };
 
-	osmo_init_logging2(ctx, &spaza_log_info);
+	spaza_logging_init(ctx);
 	vty_info.tall_ctx = ctx;
 	vty_init(&vty_info);
 	logging_vty_add_cmds();

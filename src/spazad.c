@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 
 	spazad_ctx = talloc_named_const(NULL, 0, "spazad");
 	vty_info.tall_ctx = spazad_ctx;
-	osmo_init_logging2(spazad_ctx, &spaza_log_info);
+	spaza_logging_init(spazad_ctx);
 	log_set_print_category(osmo_stderr_target, 1);
 	log_set_print_category_hex(osmo_stderr_target, 0);
 	vty_init(&vty_info);

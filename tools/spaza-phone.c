@@ -4,6 +4,7 @@
  * answered by "CON <screen>" or "END <screen>". The transcript format is doc/transcripts.md. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -519,6 +520,12 @@ static bool phone_session(struct http *h, struct session *s, char **line, size_t
 
 static int phone_run(void)
 {
+	/* A terminal shares one open file description among every process on it: a program run
+	 * before us from the same shell may have left it non-blocking, and getline() would then
+	 * see EAGAIN as the end of input. */
+	int fl = fcntl(STDIN_FILENO, F_GETFL);
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		fcntl(STDIN_FILENO, F_SETFL, fl & ~O_NONBLOCK);
 	struct http h;
 	struct session s = { 0 };
 	struct buf prompt = { 0 };
