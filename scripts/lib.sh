@@ -47,12 +47,14 @@ spaza_build() {
 	make -s -j"$(nproc)" -C tests check TESTS= >/dev/null || die "test build failed"
 }
 
-# A free TCP port on loopback: ask the kernel for one, it will not hand it out again soon.
+# A free TCP port on loopback, below the kernel's range for outgoing connections (32768 and
+# up), so that no connection's local end can take it between our check and the bind; a port
+# is free when no socket in any state uses it.
 free_port() {
 	local p
 	for _ in $(seq 1 50); do
-		p=$(( (RANDOM % 20000) + 30000 ))
-		ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return 0; }
+		p=$(( (RANDOM % 12000) + 20000 ))
+		ss -Htan "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return 0; }
 	done
 	die "no free port"
 }

@@ -47,10 +47,15 @@ check_true() { # check_true WHAT DESCRIPTION-OF-FAILURE CMD...
 	if "$@"; then pass "$what"; else fail "$what: $why"; fi
 }
 
-# A phone number of this test's range (08299NNxxx) that this run has not used yet, so a
-# rerun against the same database starts from a customer with no history.
-t_phone() { # t_phone RANGE(2 digits)
-	printf '08299%s%03d' "$1" $(( (RANDOM * 32768 + RANDOM + $$) % 1000 ))
+# t_phone RANGE: a phone number of this test's range (08299<RANGE>xxx, RANGE two digits),
+# a different one on every call; the run starts at a random point of the range, so a rerun
+# against the same database most likely starts from customers with no history.
+T_PHONE_BASE=$(( (RANDOM * 32768 + RANDOM) % 1000 ))
+t_phone() {
+	local n
+	n=$(( $(cat "$T_TMP/phones" 2>/dev/null || echo 0) + 1 ))
+	echo "$n" > "$T_TMP/phones"	# a file: t_phone runs in $(...) subshells
+	printf '08299%s%03d' "$1" $(( (T_PHONE_BASE + n) % 1000 ))
 }
 t_sid() { echo "it-$(basename "$0" .sh)-$$-$RANDOM$RANDOM"; }
 e164() { echo "+27${1#0}"; }

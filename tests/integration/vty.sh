@@ -67,6 +67,9 @@ M=$T_TMP/menus
 cp -r "$SPAZA_TOP/menus" "$M"
 own_up hup " menus $M" || { echo "own spazad did not start (log: $OWN_LOG)" >&2; exit 1; }
 ctl_main() { ussd "$(t_sid)" "$(t_phone 13)" "" "" "$OWN_URL" | head -1; }
+r=$(ussd "$(t_sid)" "$P" "" "" "$OWN_URL")
+check_match "the language is kept on the customer's record: another daemon greets them in isiZulu" \
+	'^CON Siyakwamukela ku-Spaza'$'\n' "$r"
 OLD=$(t_sid) PO=$(t_phone 13)
 r=$(ussd "$OLD" "$PO" "" "" "$OWN_URL")
 check_match "before the change the own daemon shows the old text" '^CON Welcome to Spaza'$'\n' "$r"
