@@ -1,4 +1,5 @@
 /* Configuration: the `spaza` VTY node, its defaults, and reading a file with file:line errors. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,6 +320,41 @@ DEFUN(cfg_limits, cfg_limits_cmd, "limits hops-per-minute <0-100000> sessions-pe
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_at_allow, cfg_at_allow_cmd, "ussd-at allow A.B.C.D/M",
+      "The aggregator front end, POST /ussd/at\n" "Only these networks may call it (repeat for more)\n"
+      "IPv4 network, e.g. 196.201.214.0/24\n")
+{
+	char ip[INET_ADDRSTRLEN];
+	unsigned prefix;
+	struct in_addr a;
+	if (sscanf(argv[0], "%15[0-9.]/%u", ip, &prefix) != 2 || prefix > 32 || inet_pton(AF_INET, ip, &a) != 1) {
+		vty_out(vty, "%% not an IPv4 network: %s%s", argv[0], VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	if (g_cfg->n_at_allow == CFG_MAX_ALLOW) {
+		vty_out(vty, "%% at most %d networks%s", CFG_MAX_ALLOW, VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	struct cfg_net *n = &g_cfg->at_allow[g_cfg->n_at_allow++];
+	n->prefix = prefix;
+	n->mask = prefix ? 0xffffffffu << (32 - prefix) : 0;
+	n->addr = ntohl(a.s_addr) & n->mask;
+	return CMD_SUCCESS;
+}
+
+bool cfg_at_allowed(const char *peer)
+{
+	struct in_addr a;
+	if (!g_cfg->n_at_allow)
+		return true;
+	if (inet_pton(AF_INET, peer, &a) != 1)
+		return false;
+	for (unsigned i = 0; i < g_cfg->n_at_allow; i++)
+		if ((ntohl(a.s_addr) & g_cfg->at_allow[i].mask) == g_cfg->at_allow[i].addr)
+			return true;
+	return false;
+}
+
 static int config_write_spaza(struct vty *vty)
 {
 	vty_out(vty, "spaza%s", VTY_NEWLINE);
@@ -334,6 +370,10 @@ static int config_write_spaza(struct vty *vty)
 	vty_out(vty, " catalog limits name-max %u price-max %lld qty-max %u%s", g_cfg->name_max,
 		(long long)g_cfg->price_max_cents, g_cfg->qty_max, VTY_NEWLINE);
 	vty_out(vty, " payments slip-receiver %u%s", g_cfg->slip_receiver, VTY_NEWLINE);
+	for (unsigned i = 0; i < g_cfg->n_at_allow; i++) {
+		struct in_addr a = { .s_addr = htonl(g_cfg->at_allow[i].addr) };
+		vty_out(vty, " ussd-at allow %s/%u%s", inet_ntoa(a), g_cfg->at_allow[i].prefix, VTY_NEWLINE);
+	}
 	vty_out(vty, " limits hops-per-minute %u sessions-per-hour %u%s", g_cfg->hops_per_minute,
 		g_cfg->sessions_per_hour, VTY_NEWLINE);
 	for (unsigned i = 0; i < g_cfg->n_links; i++) {
@@ -364,6 +404,7 @@ void cfg_vty_init(void)
 	install_element(SPAZA_NODE, &cfg_catalog_limits_cmd);
 	install_element(SPAZA_NODE, &cfg_slip_receiver_cmd);
 	install_element(SPAZA_NODE, &cfg_limits_cmd);
+	install_element(SPAZA_NODE, &cfg_at_allow_cmd);
 	install_element(SPAZA_NODE, &cfg_kannel_ops_cmd);
 	install_element(SPAZA_NODE, &cfg_kannel_end_bit_cmd);
 	cfg_sms_vty_init();

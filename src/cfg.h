@@ -15,6 +15,13 @@ struct kannel_link {
 	bool end_bit;	/* the operator marks the end in its_session_info's low bit */
 };
 #define CFG_MAX_LINKS 16
+#define CFG_MAX_ALLOW 16
+
+/* An IPv4 network allowed to call /ussd/at. */
+struct cfg_net {
+	uint32_t addr, mask;	/* host order */
+	uint8_t prefix;
+};
 
 /* The gateway's configuration: set by the VTY commands in cfg.c, written back by them too. */
 struct spaza_cfg {
@@ -31,6 +38,8 @@ struct spaza_cfg {
 	int64_t price_max_cents;	/* largest price the catalogue accepts */
 	unsigned qty_max;		/* largest quantity an order can have (worst case of totals) */
 	unsigned slip_receiver;		/* EasyPay-style receiver id printed in slip numbers */
+	unsigned n_at_allow;		/* 0: any address may call /ussd/at */
+	struct cfg_net at_allow[CFG_MAX_ALLOW];
 	unsigned hops_per_minute;	/* per MSISDN; 0: no limit */
 	unsigned sessions_per_hour;	/* per MSISDN; 0: no limit */
 	unsigned n_links;
@@ -51,6 +60,8 @@ struct spaza_cfg {
 
 extern struct spaza_cfg *g_cfg;
 const struct kannel_link *cfg_kannel_link(const char *smsc_id);
+/* Whether peer (dotted IPv4) may call /ussd/at. */
+bool cfg_at_allowed(const char *peer);
 
 void cfg_init(void *ctx);
 void cfg_vty_init(void);

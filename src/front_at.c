@@ -37,6 +37,13 @@ static void at_handle(struct http_req *req)
 	char why[160];
 
 	STAT_INC(AT_HOPS);
+	if (!cfg_at_allowed(http_req_peer(req))) {
+		static const char no[] = "this address may not call /ussd/at";
+		STAT_INC(AT_REFUSED_PEERS);
+		LOGP(DAT, LOGL_NOTICE, "403 to %s: not an allowed aggregator address\n", http_req_peer(req));
+		http_reply(req, 403, "text/plain", no, sizeof(no) - 1);
+		return;
+	}
 	/* decoded in place in a copy owned by the request (http max-body bounds its size) */
 	char *buf = talloc_memdup(req, body, blen + 1);
 	buf[blen] = '\0';

@@ -13,7 +13,7 @@
  *
  * The money is moved by spaza_slip_pay() / spaza_slip_reverse() (sql/002_ledger.sql), one
  * statement each. They are idempotent by the till's payment id: a repeat gets the stored first
- * response, which is passed through here untouched, so it is the same byte for byte. Refusals
+ * response, written out the same way every time, so it is the same byte for byte. Refusals
  * are built here as {"error": CODE, "message": TEXT, ...} with the HTTP status of the table
  * below; the code is the SQL function's outcome word where there is one. */
 #include <errno.h>
@@ -448,14 +448,22 @@ static void till_money_done(void *priv, const PGresult *res, int err)
 		LOGP(DCAT, LOGL_NOTICE, "slip %s %s: key %s, payment id %s, order %s, %s\n", c->ref, outcome, c->key_id,
 		     c->payment_id, PQgetvalue(res, 0, 1), amount);
 		till_ctr(c->op == TILL_OP_PAY ? CTR_TILL_PAID : CTR_TILL_REVERSED);
-		/* the stored first response, exactly: a repeat must get the same bytes */
-		char *body = talloc_asprintf(c, "%s\n", response);
-		till_reply_json(c->req, 200, body, strlen(body));
+		/* The stored first response, in our compact form. A repeat gets the same bytes: the
+		 * same stored jsonb text, written out in the same key order. */
+		json_t *obj = json_loads(response, 0, NULL);
+		if (!json_is_object(obj)) {
+			json_decref(obj);
+			till_db_failed(c, -EIO);
+			return;
+		}
+		till_reply_obj(c->req, 200, obj);
 	} else {
 		json_t *extra = json_loads(response, 0, NULL);
-		till_refuse(c->req, outcome, json_is_object(extra) ? extra : NULL, NULL);
-		if (extra && !json_is_object(extra))
+		if (extra && !json_is_object(extra)) {
 			json_decref(extra);
+			extra = NULL;
+		}
+		till_refuse(c->req, outcome, extra, NULL);
 	}
 	talloc_free(c);
 }
