@@ -39,7 +39,7 @@ enum menu_outcome {
 };
 
 #define MENU_MAX_LANGS 8
-#define MENU_MAX_ORDERS 5
+#define MENU_MAX_ORDERS 3	/* rows an orders list can show: every byte here is per live session */
 #define MENU_SCREEN_BYTES 512	/* 182 septets of UTF-8, with room */
 
 /* A text compiled once at load: literal runs and placeholders, so rendering never parses. */
@@ -145,9 +145,11 @@ struct menu_vars {
 	int64_t total_cents;
 	int status;
 	char input[33];			/* what the last `store: input` screen took, as typed (at most 32) */
-	char pin[17];			/* a voucher PIN, kept out of input and wiped after use */
+	union {				/* never needed at once: the PIN is wiped before a slip exists */
+		char pin[17];		/* a voucher PIN, kept out of input and wiped after use */
+		char slip[24];		/* grouped in fours */
+	};
 	int64_t remainder_cents, available_cents;
-	char slip[24];			/* grouped in fours */
 	char expiry[12];
 	int new_lang;			/* set_language: the chosen language index */
 	unsigned n_orders;
@@ -168,7 +170,7 @@ struct menu_run {
 	enum menu_action pending;	/* valid when the last call returned MENU_PENDING */
 	unsigned screens_visited;	/* for the timeline */
 	uint8_t n_trail;		/* screens visited (capped), as indexes into menu->screens: */
-	uint8_t trail[48];		/* a session's memory is what bounds how many can be live */
+	uint8_t trail[32];		/* a session's memory is what bounds how many can be live */
 	struct menu_vars v;
 	bool lint;			/* render worst-case values (the linter) */
 	const struct menu_limits *budget;	/* NULL: 182 septets / 80 UCS-2 */
