@@ -9,11 +9,12 @@ PGBIN=/usr/lib/postgresql/15/bin
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-# Every Debian package the build, the demo and the tests need.
+# Every Debian package the build, the demo and the tests need (clang and libclang-rt-14-dev:
+# the fuzz targets' libFuzzer build; cppcheck and clang-tidy: scripts/lint).
 SPAZA_PACKAGES="autoconf automake libtool pkg-config make gcc git curl ca-certificates iproute2 procps
  libosmocore-dev libtalloc-dev libpq-dev libssl-dev libmicrohttpd-dev libcurl4-openssl-dev
  libjansson-dev libqrencode-dev libzint-dev libyaml-dev postgresql-15 postgresql-client-15
- kannel kannel-extras libsmpp34-dev nginx-light"
+ kannel kannel-extras libsmpp34-dev nginx-light clang libclang-rt-14-dev cppcheck clang-tidy"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -132,7 +133,7 @@ spaza_secrets() {
 	[ -s "$1" ] && return 0
 	( umask 077
 	  printf '# Spaza secrets: keep out of git and backups you do not trust\n' > "$1"
-	  for k in voucher-pin retailer-master slip-qr sendsms; do
+	  for k in voucher-pin retailer-master slip-qr; do
 		printf '%s = %s\n' "$k" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >> "$1"
 	  done )
 }

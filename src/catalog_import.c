@@ -7,6 +7,7 @@
 #include <string.h>
 #include <talloc.h>
 #include "catalog_import.h"
+#include "db_sync.h"
 #include "gsm7.h"
 #include "money.h"
 
@@ -374,27 +375,6 @@ int catalog_import_parse(void *ctx, const char *path, const char *buf, size_t le
 	return 0;
 }
 
-/* One statement of the import; any failure is reported as "what: reason". */
-static int catalog_exec(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params,
-			PGresult **res_out, char *err, size_t errlen)
-{
-	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "%s: %s", what, res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-		size_t len = strlen(err);
-		while (len && err[len - 1] == '\n')
-			err[--len] = '\0';
-		PQclear(res);
-		return -EIO;
-	}
-	if (res_out)
-		*res_out = res;
-	else
-		PQclear(res);
-	return 0;
-}
-
 /* Categories keep the id they had under their name (orders and the daemon's menu refer to
  * ids); new names get max + 1. Categories move to positions 1..n in file order; the others
  * get a negative position so they sort out of the way until they are deleted or reused. */
@@ -402,8 +382,8 @@ static int catalog_apply_categories(PGconn *conn, const struct catalog_file *cf,
 				    char *err, size_t errlen)
 {
 	PGresult *res;
-	int rc = catalog_exec(conn, "categories", "SELECT id, name FROM categories ORDER BY id", 0, NULL, &res,
-			      err, errlen);
+	int rc = db_sync_exec(conn, "categories", "SELECT id, name FROM categories ORDER BY id", 0, NULL,
+			      PGRES_TUPLES_OK, &res, err, errlen);
 	if (rc)
 		return rc;
 	int32_t max = 0;
@@ -419,7 +399,8 @@ static int catalog_apply_categories(PGconn *conn, const struct catalog_file *cf,
 	}
 	PQclear(res);
 
-	rc = catalog_exec(conn, "categories", "UPDATE categories SET position = -id", 0, NULL, NULL, err, errlen);
+	rc = db_sync_exec(conn, "categories", "UPDATE categories SET position = -id", 0, NULL, PGRES_COMMAND_OK, NULL,
+			  err, errlen);
 	for (unsigned c = 0; c < cf->n_categories && !rc; c++) {
 		char id[16], pos[16];
 		const char *params[] = { id, cf->categories[c], pos };
@@ -427,10 +408,10 @@ static int catalog_apply_categories(PGconn *conn, const struct catalog_file *cf,
 			ids[c] = ++max;
 		snprintf(id, sizeof(id), "%" PRId32, ids[c]);
 		snprintf(pos, sizeof(pos), "%u", c + 1);
-		rc = catalog_exec(conn, cf->categories[c],
+		rc = db_sync_exec(conn, cf->categories[c],
 				  "INSERT INTO categories (id, name, position) VALUES ($1, $2, $3)"
 				  " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, position = EXCLUDED.position",
-				  3, params, NULL, err, errlen);
+				  3, params, PGRES_COMMAND_OK, NULL, err, errlen);
 	}
 	return rc;
 }
@@ -442,7 +423,8 @@ static int catalog_apply_categories(PGconn *conn, const struct catalog_file *cf,
 static int catalog_apply_products(PGconn *conn, const struct catalog_file *cf, const int32_t *cat_ids,
 				  unsigned *retired, char *err, size_t errlen)
 {
-	int rc = catalog_exec(conn, "products", "UPDATE products SET position = -id", 0, NULL, NULL, err, errlen);
+	int rc = db_sync_exec(conn, "products", "UPDATE products SET position = -id", 0, NULL, PGRES_COMMAND_OK, NULL,
+			      err, errlen);
 	for (unsigned i = 0; i < cf->n_rows && !rc; i++) {
 		const struct catalog_row *r = &cf->rows[i];
 		char sku[16], cat[16], pos[16], price[24], stock[24], what[32];
@@ -453,20 +435,20 @@ static int catalog_apply_products(PGconn *conn, const struct catalog_file *cf, c
 		snprintf(price, sizeof(price), "%" PRId64, r->price_cents);
 		snprintf(stock, sizeof(stock), "%" PRId64, r->stock);
 		snprintf(what, sizeof(what), "sku %" PRId32, r->sku);
-		rc = catalog_exec(conn, what,
+		rc = db_sync_exec(conn, what,
 				  "INSERT INTO products (id, category_id, position, name, price_cents, stock, active)"
 				  " VALUES ($1, $2, $3, $4, $5, $6, true)"
 				  " ON CONFLICT (id) DO UPDATE SET category_id = EXCLUDED.category_id,"
 				  " position = EXCLUDED.position, name = EXCLUDED.name, price_cents = EXCLUDED.price_cents,"
 				  " stock = EXCLUDED.stock, active = true",
-				  6, params, NULL, err, errlen);
+				  6, params, PGRES_COMMAND_OK, NULL, err, errlen);
 	}
 	if (rc)
 		return rc;
 
 	PGresult *res;
-	rc = catalog_exec(conn, "retire products", "UPDATE products SET active = false WHERE active AND position < 0",
-			  0, NULL, &res, err, errlen);
+	rc = db_sync_exec(conn, "retire products", "UPDATE products SET active = false WHERE active AND position < 0",
+			  0, NULL, PGRES_COMMAND_OK, &res, err, errlen);
 	if (rc)
 		return rc;
 	*retired = strtoul(PQcmdTuples(res), NULL, 10);
@@ -477,26 +459,27 @@ static int catalog_apply_products(PGconn *conn, const struct catalog_file *cf, c
 int catalog_import_apply(PGconn *conn, const struct catalog_file *cf, unsigned *retired, char *err, size_t errlen)
 {
 	int32_t *cat_ids = talloc_array(NULL, int32_t, cf->n_categories);
-	int rc = catalog_exec(conn, "BEGIN", "BEGIN", 0, NULL, NULL, err, errlen);
+	int rc = db_sync_exec(conn, "BEGIN", "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
 	if (rc)
 		goto out;
 	/* Two imports at once would both hand out max + 1 as a new category id. Orders only take
 	 * row locks, so the daemon keeps selling while this waits. */
-	rc = catalog_exec(conn, "lock", "LOCK TABLE categories IN SHARE ROW EXCLUSIVE MODE", 0, NULL, NULL,
-			  err, errlen);
+	rc = db_sync_exec(conn, "lock", "LOCK TABLE categories IN SHARE ROW EXCLUSIVE MODE", 0, NULL,
+			  PGRES_COMMAND_OK, NULL, err, errlen);
 	if (!rc)
 		rc = catalog_apply_categories(conn, cf, cat_ids, err, errlen);
 	if (!rc)
 		rc = catalog_apply_products(conn, cf, cat_ids, retired, err, errlen);
 	/* A category left without any product, retired or not, is just gone. */
 	if (!rc)
-		rc = catalog_exec(conn, "categories", "DELETE FROM categories c WHERE position < 0 AND NOT EXISTS"
-				  " (SELECT 1 FROM products p WHERE p.category_id = c.id)", 0, NULL, NULL, err, errlen);
+		rc = db_sync_exec(conn, "categories", "DELETE FROM categories c WHERE position < 0 AND NOT EXISTS"
+				  " (SELECT 1 FROM products p WHERE p.category_id = c.id)", 0, NULL, PGRES_COMMAND_OK,
+				  NULL, err, errlen);
 	/* Delivered on commit: the daemon reloads its in-memory catalogue then, never before. */
 	if (!rc)
-		rc = catalog_exec(conn, "notify", "NOTIFY spaza_catalog", 0, NULL, NULL, err, errlen);
+		rc = db_sync_exec(conn, "notify", "NOTIFY spaza_catalog", 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
 	if (!rc)
-		rc = catalog_exec(conn, "COMMIT", "COMMIT", 0, NULL, NULL, err, errlen);
+		rc = db_sync_exec(conn, "COMMIT", "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
 	if (rc)
 		PQclear(PQexec(conn, "ROLLBACK"));
 out:

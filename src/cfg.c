@@ -320,39 +320,59 @@ DEFUN(cfg_limits, cfg_limits_cmd, "limits hops-per-minute <0-100000> sessions-pe
 	return CMD_SUCCESS;
 }
 
-DEFUN(cfg_at_allow, cfg_at_allow_cmd, "ussd-at allow A.B.C.D/M",
-      "The aggregator front end, POST /ussd/at\n" "Only these networks may call it (repeat for more)\n"
-      "IPv4 network, e.g. 196.201.214.0/24\n")
+static int netlist_add(struct vty *vty, struct cfg_netlist *l, const char *arg)
 {
 	char ip[INET_ADDRSTRLEN];
 	unsigned prefix;
 	struct in_addr a;
-	if (sscanf(argv[0], "%15[0-9.]/%u", ip, &prefix) != 2 || prefix > 32 || inet_pton(AF_INET, ip, &a) != 1) {
-		vty_out(vty, "%% not an IPv4 network: %s%s", argv[0], VTY_NEWLINE);
+	if (sscanf(arg, "%15[0-9.]/%u", ip, &prefix) != 2 || prefix > 32 || inet_pton(AF_INET, ip, &a) != 1) {
+		vty_out(vty, "%% not an IPv4 network: %s%s", arg, VTY_NEWLINE);
 		return CMD_WARNING;
 	}
-	if (g_cfg->n_at_allow == CFG_MAX_ALLOW) {
+	if (l->n == CFG_MAX_ALLOW) {
 		vty_out(vty, "%% at most %d networks%s", CFG_MAX_ALLOW, VTY_NEWLINE);
 		return CMD_WARNING;
 	}
-	struct cfg_net *n = &g_cfg->at_allow[g_cfg->n_at_allow++];
-	n->prefix = prefix;
-	n->mask = prefix ? 0xffffffffu << (32 - prefix) : 0;
-	n->addr = ntohl(a.s_addr) & n->mask;
+	l->net[l->n].prefix = prefix;
+	l->net[l->n].mask = prefix ? 0xffffffffu << (32 - prefix) : 0;
+	l->net[l->n].addr = ntohl(a.s_addr) & l->net[l->n].mask;
+	l->n++;
 	return CMD_SUCCESS;
 }
 
-bool cfg_at_allowed(const char *peer)
+static void netlist_write(struct vty *vty, const char *cmd, const struct cfg_netlist *l)
+{
+	for (unsigned i = 0; i < l->n; i++) {
+		struct in_addr a = { .s_addr = htonl(l->net[i].addr) };
+		vty_out(vty, " %s %s/%u%s", cmd, inet_ntoa(a), l->net[i].prefix, VTY_NEWLINE);
+	}
+}
+
+bool cfg_net_allowed(const struct cfg_netlist *l, const char *peer)
 {
 	struct in_addr a;
-	if (!g_cfg->n_at_allow)
+	if (!l->n)
 		return true;
 	if (inet_pton(AF_INET, peer, &a) != 1)
 		return false;
-	for (unsigned i = 0; i < g_cfg->n_at_allow; i++)
-		if ((ntohl(a.s_addr) & g_cfg->at_allow[i].mask) == g_cfg->at_allow[i].addr)
+	for (unsigned i = 0; i < l->n; i++)
+		if ((ntohl(a.s_addr) & l->net[i].mask) == l->net[i].addr)
 			return true;
 	return false;
+}
+
+DEFUN(cfg_at_allow, cfg_at_allow_cmd, "ussd-at allow A.B.C.D/M",
+      "The aggregator front end, POST /ussd/at\n" "Only these networks may call it (repeat for more)\n"
+      "IPv4 network, e.g. 196.201.214.0/24\n")
+{
+	return netlist_add(vty, &g_cfg->at_allow, argv[0]);
+}
+
+DEFUN(cfg_kannel_allow, cfg_kannel_allow_cmd, "kannel allow A.B.C.D/M",
+      "Kannel front ends\n" "Only these networks may call /kannel/mo and /kannel/dlr (repeat for more)\n"
+      "IPv4 network of the smsbox hosts, e.g. 10.1.2.0/28\n")
+{
+	return netlist_add(vty, &g_cfg->kannel_allow, argv[0]);
 }
 
 static int config_write_spaza(struct vty *vty)
@@ -370,10 +390,8 @@ static int config_write_spaza(struct vty *vty)
 	vty_out(vty, " catalog limits name-max %u price-max %lld qty-max %u%s", g_cfg->name_max,
 		(long long)g_cfg->price_max_cents, g_cfg->qty_max, VTY_NEWLINE);
 	vty_out(vty, " payments slip-receiver %u%s", g_cfg->slip_receiver, VTY_NEWLINE);
-	for (unsigned i = 0; i < g_cfg->n_at_allow; i++) {
-		struct in_addr a = { .s_addr = htonl(g_cfg->at_allow[i].addr) };
-		vty_out(vty, " ussd-at allow %s/%u%s", inet_ntoa(a), g_cfg->at_allow[i].prefix, VTY_NEWLINE);
-	}
+	netlist_write(vty, "ussd-at allow", &g_cfg->at_allow);
+	netlist_write(vty, "kannel allow", &g_cfg->kannel_allow);
 	vty_out(vty, " limits hops-per-minute %u sessions-per-hour %u%s", g_cfg->hops_per_minute,
 		g_cfg->sessions_per_hour, VTY_NEWLINE);
 	for (unsigned i = 0; i < g_cfg->n_links; i++) {
@@ -405,6 +423,7 @@ void cfg_vty_init(void)
 	install_element(SPAZA_NODE, &cfg_slip_receiver_cmd);
 	install_element(SPAZA_NODE, &cfg_limits_cmd);
 	install_element(SPAZA_NODE, &cfg_at_allow_cmd);
+	install_element(SPAZA_NODE, &cfg_kannel_allow_cmd);
 	install_element(SPAZA_NODE, &cfg_kannel_ops_cmd);
 	install_element(SPAZA_NODE, &cfg_kannel_end_bit_cmd);
 	cfg_sms_vty_init();

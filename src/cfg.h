@@ -17,10 +17,10 @@ struct kannel_link {
 #define CFG_MAX_LINKS 16
 #define CFG_MAX_ALLOW 16
 
-/* An IPv4 network allowed to call /ussd/at. */
-struct cfg_net {
-	uint32_t addr, mask;	/* host order */
-	uint8_t prefix;
+/* IPv4 networks allowed to call a front end; an empty list allows any address. */
+struct cfg_netlist {
+	unsigned n;
+	struct { uint32_t addr, mask; uint8_t prefix; } net[CFG_MAX_ALLOW];	/* host order */
 };
 
 /* The gateway's configuration: set by the VTY commands in cfg.c, written back by them too. */
@@ -38,8 +38,8 @@ struct spaza_cfg {
 	int64_t price_max_cents;	/* largest price the catalogue accepts */
 	unsigned qty_max;		/* largest quantity an order can have (worst case of totals) */
 	unsigned slip_receiver;		/* EasyPay-style receiver id printed in slip numbers */
-	unsigned n_at_allow;		/* 0: any address may call /ussd/at */
-	struct cfg_net at_allow[CFG_MAX_ALLOW];
+	struct cfg_netlist at_allow;	/* who may call POST /ussd/at (the aggregators) */
+	struct cfg_netlist kannel_allow;	/* who may call /kannel/mo and /kannel/dlr (smsbox) */
 	unsigned hops_per_minute;	/* per MSISDN; 0: no limit */
 	unsigned sessions_per_hour;	/* per MSISDN; 0: no limit */
 	unsigned n_links;
@@ -60,8 +60,8 @@ struct spaza_cfg {
 
 extern struct spaza_cfg *g_cfg;
 const struct kannel_link *cfg_kannel_link(const char *smsc_id);
-/* Whether peer (dotted IPv4) may call /ussd/at. */
-bool cfg_at_allowed(const char *peer);
+/* Whether peer (dotted IPv4) is in the list (or the list is empty). */
+bool cfg_net_allowed(const struct cfg_netlist *l, const char *peer);
 
 void cfg_init(void *ctx);
 void cfg_vty_init(void);

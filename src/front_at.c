@@ -24,7 +24,7 @@ static void at_reply(void *priv, bool end, const char *screen, size_t len)
 	char body[MENU_SCREEN_BYTES + 8];
 	if (len > MENU_SCREEN_BYTES)
 		len = MENU_SCREEN_BYTES;
-	memcpy(body, end ? "END " : "CON ", 4);
+	memcpy(body, end ? "END " : "CON ", 4);	/* NOLINT(bugprone-not-null-terminated-result): a counted body */
 	memcpy(body + 4, screen, len);
 	http_reply(priv, 200, "text/plain", body, len + 4);
 }
@@ -37,7 +37,7 @@ static void at_handle(struct http_req *req)
 	char why[160];
 
 	STAT_INC(AT_HOPS);
-	if (!cfg_at_allowed(http_req_peer(req))) {
+	if (!cfg_net_allowed(&g_cfg->at_allow, http_req_peer(req))) {
 		static const char no[] = "this address may not call /ussd/at";
 		STAT_INC(AT_REFUSED_PEERS);
 		LOGP(DAT, LOGL_NOTICE, "403 to %s: not an allowed aggregator address\n", http_req_peer(req));

@@ -78,6 +78,14 @@ static void kannel_mo(struct http_req *req)
 	char msisdn[MSISDN_BUF_LEN];
 	struct kannel_reply_ctx *rc;
 
+	if (!cfg_net_allowed(&g_cfg->kannel_allow, http_req_peer(req))) {
+		static const char no[] = "this address may not call /kannel/mo";
+		STAT_INC(KANNEL_REFUSED_PEERS);
+		LOGP(DKANNEL, LOGL_NOTICE, "403 to %s: not an allowed smsbox address\n", http_req_peer(req));
+		http_reply(req, 403, "text/plain", no, sizeof(no) - 1);
+		return;
+	}
+
 	STAT_INC(KANNEL_MO);
 	if (!from || !to)
 		return kannel_bad(req, "missing from or to");

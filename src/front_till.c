@@ -236,7 +236,8 @@ static bool till_authenticate(struct http_req *req, struct till_call *c)
 			for (int i = 0; i < SECRETS_HMAC_LEN && ok; i++) {
 				int hi = till_hexval(p[3 + 2 * i]), lo = till_hexval(p[4 + 2 * i]);
 				ok = hi >= 0 && lo >= 0;
-				v1[n_v1][i] = hi << 4 | lo;
+				if (ok)	/* -1 << 4 is undefined */
+					v1[n_v1][i] = hi << 4 | lo;
 			}
 			if (!ok) {
 				till_refuse(req, "bad_signature_header", NULL, NULL);

@@ -287,6 +287,9 @@ void http_close(void)
 {
 	if (!g.mhd)
 		return;
+	/* requests answered during shutdown were resumed; MHD must take them back before it stops,
+	 * or it aborts on "suspended connections" */
+	MHD_run(g.mhd);
 	osmo_fd_unregister(&g.ofd);
 	osmo_timer_del(&g.timer);
 	MHD_stop_daemon(g.mhd);

@@ -329,6 +329,7 @@ static char *ks_secret(void *ctx, const char *file)
 				val = NULL;
 				break;
 			}
+			/* cppcheck-suppress nullPointerRedundantCheck ; the loop condition checks val every turn */
 			val[i / 2] = hi << 4 | lo;
 		}
 	}

@@ -12,37 +12,10 @@
 #include "catalog.h"
 #include "gsm7.h"
 #include "money.h"
+#include "out.h"
 
 #define LIST_MAX 97	/* item numbers stop below the "more" key 98 */
 #define WORST_LIST 20	/* worst-case lists have two-digit item numbers */
-
-struct out {
-	char *buf;
-	size_t len, cap;
-	bool overflow;
-};
-
-static void out_put(struct out *o, const char *s, size_t n)
-{
-	if (o->len + n >= o->cap) {
-		o->overflow = true;
-		n = o->cap - 1 - o->len;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-	o->buf[o->len] = '\0';
-}
-
-static void out_str(struct out *o, const char *s)
-{
-	out_put(o, s, strlen(s));
-}
-
-static void out_line(struct out *o)
-{
-	if (o->len)
-		out_put(o, "\n", 1);
-}
 
 /* What a list item or a page puts in scope besides the session's own values. */
 struct scope {
@@ -106,6 +79,8 @@ static void money_put(struct out *o, int64_t cents)
 	out_str(o, b);
 }
 
+/* {status} and {language} render a status text or a language name, which the loader keeps free
+ * of placeholders (menu_load.c): the recursion is one level deep. NOLINTNEXTLINE(misc-no-recursion) */
 static void var_render(struct out *o, const struct menu_run *r, int var, const struct scope *sc)
 {
 	const struct worst *w = worst_of(r);
@@ -137,7 +112,8 @@ static void var_render(struct out *o, const struct menu_run *r, int var, const s
 		break;
 	case MENU_VAR_INPUT:
 		if (w)	/* {input} echoes up to max_length characters */
-			out_put(o, w->input, w->unit_len * (r->screen->max_length ? r->screen->max_length : sizeof(r->v.input) - 1));
+			out_put(o, w->input, w->unit_len * (r->screen && r->screen->max_length ? r->screen->max_length
+										   : sizeof(r->v.input) - 1));
 		else
 			out_str(o, r->v.input);
 		break;
@@ -175,6 +151,7 @@ static void var_render(struct out *o, const struct menu_run *r, int var, const s
 	}
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): one level deep, see var_render() */
 static void text_render(struct out *o, const struct menu_run *r, const struct menu_text *t, const struct scope *sc)
 {
 	for (unsigned i = 0; i < t->n; i++) {
@@ -298,11 +275,13 @@ static const char *key_prefix(const char *key, int which)
 }
 
 /* Greedy pagination: a page starting at item s takes the most items that fit with its header,
- * "more" (when items remain) and "back". starts[] gets each page's first item; returns pages. */
-static unsigned paginate(const struct menu_run *r, const struct menu_screen *s, unsigned n, unsigned *starts)
+ * "more" (when items remain) and "back". starts[] gets each page's first item; returns pages.
+ * The header is measured with page numbers of max_page's width ({page}/{pages} as 9/9 or 99/99). */
+static unsigned paginate_with(const struct menu_run *r, const struct menu_screen *s, unsigned n, unsigned *starts,
+			      unsigned max_page)
 {
 	const struct menu *m = r->menu;
-	struct scope hs = { .page = 9, .pages = 9 };
+	struct scope hs = { .page = max_page, .pages = max_page };
 	struct size head = line_size(r, s, -1, &s->text[r->lang], &hs, "");
 	struct size more = line_size(r, s, -1, &m->more_label[r->lang], NULL, key_prefix(m->key_more, 0));
 	struct size back = line_size(r, s, -1, &m->back_label[r->lang], NULL, key_prefix(m->key_back, 1));
@@ -328,6 +307,18 @@ static unsigned paginate(const struct menu_run *r, const struct menu_screen *s, 
 		starts[pages++] = st;
 		st += k;
 	}
+	return pages;
+}
+
+/* A list of ten pages or more shows two-digit page numbers in its header ("(10/12)"), so it is
+ * paginated again with room for them (more pages, never fewer). LIST_MAX items never make more
+ * than 99 pages. The linter measures every list with two digits: it must hold for any length. */
+_Static_assert(LIST_MAX <= 99, "page numbers have at most two digits");
+static unsigned paginate(const struct menu_run *r, const struct menu_screen *s, unsigned n, unsigned *starts)
+{
+	unsigned pages = paginate_with(r, s, n, starts, worst_of(r) ? 99 : 9);
+	if (pages > 9 && !worst_of(r))
+		pages = paginate_with(r, s, n, starts, 99);
 	return pages;
 }
 
@@ -372,7 +363,7 @@ static void list_render(struct out *o, struct menu_run *r, const struct menu_scr
 		last = first + (pages > 1 ? starts[1] - starts[0] : 1);
 		if (last > n)
 			last = n;
-		hs.page = hs.pages = 9;
+		hs.page = hs.pages = 99;
 	}
 	text_render(o, r, &s->text[r->lang], &hs);
 	for (unsigned i = first; i < last; i++) {
@@ -716,7 +707,8 @@ int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *f
 
 			r.screen = s;
 			/* inputs with and without their error line; lists full and empty */
-			for (int err = 0; err <= (s->type == MENU_SCREEN_INPUT || s->type == MENU_SCREEN_LIST); err++) {
+			int variants = s->type == MENU_SCREEN_INPUT || s->type == MENU_SCREEN_LIST ? 2 : 1;
+			for (int err = 0; err < variants; err++) {
 				char b[MENU_SCREEN_BYTES * 4];
 				r.show_error = err;
 				w.empty_list = err;

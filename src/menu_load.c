@@ -6,14 +6,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <regex.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 #include <yaml.h>
+#include <osmocom/core/utils.h>
 #include "menu.h"
 #include "gsm7.h"
+#include "yaml_doc.h"
 
 static const char *const screen_names[] = {
 #define SCREEN(e, n) n,
@@ -44,22 +45,10 @@ static const char *const status_names[] = { MENU_ORDER_STATUSES };
 #define N_STATUS (sizeof(status_names) / sizeof(status_names[0]))
 
 struct loader {
-	const char *file;
-	yaml_document_t doc;
+	struct yd yd;
 	struct menu *m;
-	unsigned errors;
+	bool plain;	/* loading status texts or language names: no placeholders (see text_compile) */
 };
-
-static void lerr(struct loader *ld, const yaml_node_t *at, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "%s:%zu: ", ld->file, at ? at->start_mark.line + 1 : 1);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	ld->errors++;
-}
 
 static int name_index(const char *const *names, unsigned n, const char *s)
 {
@@ -74,40 +63,6 @@ int menu_status_index(const char *status)
 	return name_index(status_names, N_STATUS, status);
 }
 
-static const char *scalar(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-/* The value of key in a mapping node, or NULL. */
-static yaml_node_t *map_get(struct loader *ld, const yaml_node_t *map, const char *key)
-{
-	if (!map || map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		const char *k = scalar(yaml_document_get_node(&ld->doc, p->key));
-		if (k && !strcmp(k, key))
-			return yaml_document_get_node(&ld->doc, p->value);
-	}
-	return NULL;
-}
-
-/* Unknown keys are almost always typos ("otpions:"): name them instead of ignoring them. */
-static void check_keys(struct loader *ld, const yaml_node_t *map, const char *what, const char *const *allowed)
-{
-	if (!map || map->type != YAML_MAPPING_NODE)
-		return;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *kn = yaml_document_get_node(&ld->doc, p->key);
-		const char *k = scalar(kn);
-		bool ok = false;
-		for (const char *const *a = allowed; k && *a; a++)
-			ok |= !strcmp(*a, k);
-		if (!ok)
-			lerr(ld, kn, "%s: unknown key \"%s\"", what, k ? k : "?");
-	}
-}
-
 /* "Order {qty} x {product}" -> literal and placeholder segments. */
 static int text_compile(struct loader *ld, const yaml_node_t *at, const char *src, struct menu_text *t)
 {
@@ -116,7 +71,7 @@ static int text_compile(struct loader *ld, const yaml_node_t *at, const char *sr
 	const char *p = src;
 	while (*p) {
 		if (n >= 62) {
-			lerr(ld, at, "text has too many placeholders");
+			yd_err(&ld->yd, at, "text has too many placeholders");
 			return -EINVAL;
 		}
 		const char *open = strchr(p, '{');
@@ -128,21 +83,28 @@ static int text_compile(struct loader *ld, const yaml_node_t *at, const char *sr
 			segs[n++] = (struct menu_seg){ -1, talloc_strndup(ld->m, p, open - p), (unsigned)(open - p) };
 		const char *close = strchr(open, '}');
 		if (!close) {
-			lerr(ld, at, "unclosed \"{\" in text \"%s\"", src);
+			yd_err(&ld->yd, at, "unclosed \"{\" in text \"%s\"", src);
 			return -EINVAL;
 		}
 		char name[32];
 		snprintf(name, sizeof(name), "%.*s", (int)(close - open - 1), open + 1);
 		int v = name_index(var_names, _MENU_VAR_COUNT, name);
 		if (v < 0) {
-			lerr(ld, at, "unknown placeholder {%s}", name);
+			yd_err(&ld->yd, at, "unknown placeholder {%s}", name);
+			return -EINVAL;
+		}
+		/* Status texts and language names are themselves what {status} and {language} show:
+		 * a placeholder in one would render itself, recursing until the stack runs out. */
+		if (ld->plain) {
+			yd_err(&ld->yd, at, "placeholder {%s} in a status text or language name (they are plain text)",
+			       name);
 			return -EINVAL;
 		}
 		segs[n++] = (struct menu_seg){ v, NULL, 0 };
 		p = close + 1;
 	}
 	if (gsm7_measure(src, strlen(src), &(struct gsm7_measure){ 0 }) < 0) {
-		lerr(ld, at, "text is not valid UTF-8");
+		yd_err(&ld->yd, at, "text is not valid UTF-8");
 		return -EINVAL;
 	}
 	t->n = n;
@@ -157,29 +119,29 @@ static void text_load(struct loader *ld, const yaml_node_t *n, const char *what,
 	struct menu *m = ld->m;
 	if (!n) {
 		if (required)
-			lerr(ld, NULL, "%s: text missing", what);
+			yd_err(&ld->yd, NULL, "%s: text missing", what);
 		return;
 	}
 	if (n->type == YAML_SCALAR_NODE) {
 		for (unsigned l = 0; l < m->n_langs; l++)
-			text_compile(ld, n, scalar(n), &t[l]);
+			text_compile(ld, n, yd_scalar(n), &t[l]);
 		return;
 	}
 	if (n->type != YAML_MAPPING_NODE) {
-		lerr(ld, n, "%s: a text is a string or a mapping of language to string", what);
+		yd_err(&ld->yd, n, "%s: a text is a string or a mapping of language to string", what);
 		return;
 	}
 	for (unsigned l = 0; l < m->n_langs; l++) {
-		const yaml_node_t *v = map_get(ld, n, m->langs[l]);
-		if (!scalar(v))
-			lerr(ld, n, "%s: no text for language \"%s\"", what, m->langs[l]);
+		const yaml_node_t *v = yd_map_get(&ld->yd, n, m->langs[l]);
+		if (!yd_scalar(v))
+			yd_err(&ld->yd, n, "%s: no text for language \"%s\"", what, m->langs[l]);
 		else
-			text_compile(ld, v, scalar(v), &t[l]);
+			text_compile(ld, v, yd_scalar(v), &t[l]);
 	}
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		const yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
-		if (menu_lang_index(m, scalar(k) ? scalar(k) : "") < 0)
-			lerr(ld, k, "%s: language \"%s\" is not in the menu's languages", what, scalar(k));
+		const yaml_node_t *k = yaml_document_get_node(&ld->yd.doc, p->key);
+		if (menu_lang_index(m, yd_scalar(k) ? yd_scalar(k) : "") < 0)
+			yd_err(&ld->yd, k, "%s: language \"%s\" is not in the menu's languages", what, yd_scalar(k));
 	}
 }
 
@@ -195,9 +157,9 @@ static const struct menu_screen *screen_ref(struct loader *ld, const yaml_node_t
 {
 	if (!n)
 		return NULL;
-	const struct menu_screen *s = screen_find(ld->m, scalar(n));
+	const struct menu_screen *s = screen_find(ld->m, yd_scalar(n));
 	if (!s)
-		lerr(ld, n, "%s: no screen named \"%s\"", what, scalar(n) ? scalar(n) : "?");
+		yd_err(&ld->yd, n, "%s: no screen named \"%s\"", what, yd_scalar(n) ? yd_scalar(n) : "?");
 	return s;
 }
 
@@ -206,10 +168,10 @@ static unsigned uint_get(struct loader *ld, const yaml_node_t *n, unsigned dflt,
 	if (!n)
 		return dflt;
 	char *end;
-	const char *s = scalar(n);
+	const char *s = yd_scalar(n);
 	unsigned long v = s ? strtoul(s, &end, 10) : 0;
 	if (!s || *end || v < lo || v > hi) {
-		lerr(ld, n, "expected a number from %u to %u", lo, hi);
+		yd_err(&ld->yd, n, "expected a number from %u to %u", lo, hi);
 		return dflt;
 	}
 	return v;
@@ -217,14 +179,14 @@ static unsigned uint_get(struct loader *ld, const yaml_node_t *n, unsigned dflt,
 
 static bool bool_get(struct loader *ld, const yaml_node_t *n, bool dflt)
 {
-	const char *s = scalar(n);
+	const char *s = yd_scalar(n);
 	if (!n)
 		return dflt;
 	if (s && (!strcmp(s, "true") || !strcmp(s, "yes")))
 		return true;
 	if (s && (!strcmp(s, "false") || !strcmp(s, "no")))
 		return false;
-	lerr(ld, n, "expected true or false");
+	yd_err(&ld->yd, n, "expected true or false");
 	return dflt;
 }
 
@@ -238,105 +200,107 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 {
 	static const char *const keys[] = { "type", "text", "options", "back", "next", "select", "source",
 		"item", "empty", "error", "pattern", "max-length", "store", "action", "on", "nav", "end",
-		"max-items", NULL };
+		"max-items" };
 	char what[96];
 	snprintf(what, sizeof(what), "screen \"%s\"", s->name);
-	check_keys(ld, n, what, keys);
+	yd_check_keys(&ld->yd, n, what, keys, ARRAY_SIZE(keys));
 
-	const char *type = scalar(map_get(ld, n, "type"));
+	const char *type = yd_scalar(yd_map_get(&ld->yd, n, "type"));
 	int t = type ? name_index(screen_names, _MENU_SCREEN_COUNT, type) : -1;
 	if (t < 0) {
-		lerr(ld, n, "%s: type must be menu, list, input, confirm or end", what);
+		yd_err(&ld->yd, n, "%s: type must be menu, list, input, confirm or end", what);
 		return;
 	}
 	s->type = t;
-	s->nav = bool_get(ld, map_get(ld, n, "nav"), true);
-	s->back = screen_ref(ld, map_get(ld, n, "back"), what);
-	s->next = screen_ref(ld, map_get(ld, n, "next"), what);
-	s->select = screen_ref(ld, map_get(ld, n, "select"), what);
+	s->nav = bool_get(ld, yd_map_get(&ld->yd, n, "nav"), true);
+	s->back = screen_ref(ld, yd_map_get(&ld->yd, n, "back"), what);
+	s->next = screen_ref(ld, yd_map_get(&ld->yd, n, "next"), what);
+	s->select = screen_ref(ld, yd_map_get(&ld->yd, n, "select"), what);
 	s->source = MENU_SOURCE_NONE;
 	s->action = MENU_ACTION_NONE;
-	text_load(ld, map_get(ld, n, "text"), what, s->text, true);
+	text_load(ld, yd_map_get(&ld->yd, n, "text"), what, s->text, true);
 
-	const yaml_node_t *a = map_get(ld, n, "action");
+	const yaml_node_t *a = yd_map_get(&ld->yd, n, "action");
 	if (a) {
-		int ai = scalar(a) ? name_index(action_names, _MENU_ACTION_COUNT, scalar(a)) : -1;
+		int ai = yd_scalar(a) ? name_index(action_names, _MENU_ACTION_COUNT, yd_scalar(a)) : -1;
 		if (ai < 0 || ai == MENU_ACTION_LOAD_ORDERS)
-			lerr(ld, a, "%s: unknown action \"%s\"", what, scalar(a) ? scalar(a) : "?");
+			yd_err(&ld->yd, a, "%s: unknown action \"%s\"", what, yd_scalar(a) ? yd_scalar(a) : "?");
 		else
 			s->action = ai;
 	}
-	const yaml_node_t *on = map_get(ld, n, "on");
+	const yaml_node_t *on = yd_map_get(&ld->yd, n, "on");
 	if (on && on->type == YAML_MAPPING_NODE) {
 		for (yaml_node_pair_t *p = on->data.mapping.pairs.start; p < on->data.mapping.pairs.top; p++) {
-			const yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
-			int oi = scalar(k) ? name_index(outcome_names, _MENU_OUTCOME_COUNT, scalar(k)) : -1;
+			const yaml_node_t *k = yaml_document_get_node(&ld->yd.doc, p->key);
+			int oi = yd_scalar(k) ? name_index(outcome_names, _MENU_OUTCOME_COUNT, yd_scalar(k)) : -1;
 			if (oi <= MENU_OUTCOME_OK)
-				lerr(ld, k, "%s: unknown outcome \"%s\"", what, scalar(k) ? scalar(k) : "?");
+				yd_err(&ld->yd, k, "%s: unknown outcome \"%s\"", what,
+				       yd_scalar(k) ? yd_scalar(k) : "?");
 			else
-				s->on[oi] = screen_ref(ld, yaml_document_get_node(&ld->doc, p->value), what);
+				s->on[oi] = screen_ref(ld, yaml_document_get_node(&ld->yd.doc, p->value), what);
 		}
 	} else if (on) {
-		lerr(ld, on, "%s: on: maps outcomes to screens", what);
+		yd_err(&ld->yd, on, "%s: on: maps outcomes to screens", what);
 	}
 
 	switch (s->type) {
 	case MENU_SCREEN_MENU:
 	case MENU_SCREEN_CONFIRM: {
-		const yaml_node_t *opts = map_get(ld, n, "options");
+		const yaml_node_t *opts = yd_map_get(&ld->yd, n, "options");
 		if (!opts || opts->type != YAML_SEQUENCE_NODE || opts->data.sequence.items.top == opts->data.sequence.items.start) {
-			lerr(ld, n, "%s: options: a list of {label, goto} is required", what);
+			yd_err(&ld->yd, n, "%s: options: a list of {label, goto} is required", what);
 			break;
 		}
 		s->n_options = opts->data.sequence.items.top - opts->data.sequence.items.start;
 		if (s->type == MENU_SCREEN_CONFIRM && s->n_options != 2)
-			lerr(ld, opts, "%s: a confirm screen has exactly two options (yes, no)", what);
+			yd_err(&ld->yd, opts, "%s: a confirm screen has exactly two options (yes, no)", what);
 		if (s->n_options > 9)
-			lerr(ld, opts, "%s: at most 9 options (keys 1-9); use a list for more", what);
+			yd_err(&ld->yd, opts, "%s: at most 9 options (keys 1-9); use a list for more", what);
 		s->options = talloc_zero_array(ld->m, struct menu_option, s->n_options);
 		for (unsigned i = 0; i < s->n_options; i++) {
-			const yaml_node_t *o = yaml_document_get_node(&ld->doc, opts->data.sequence.items.start[i]);
-			static const char *const okeys[] = { "label", "goto", NULL };
-			check_keys(ld, o, what, okeys);
-			text_load(ld, map_get(ld, o, "label"), what, s->options[i].label, true);
-			s->options[i].go = screen_ref(ld, map_get(ld, o, "goto"), what);
+			const yaml_node_t *o = yaml_document_get_node(&ld->yd.doc, opts->data.sequence.items.start[i]);
+			static const char *const okeys[] = { "label", "goto" };
+			yd_check_keys(&ld->yd, o, what, okeys, ARRAY_SIZE(okeys));
+			text_load(ld, yd_map_get(&ld->yd, o, "label"), what, s->options[i].label, true);
+			s->options[i].go = screen_ref(ld, yd_map_get(&ld->yd, o, "goto"), what);
 			if (!s->options[i].go)
-				lerr(ld, o, "%s: option %u has no goto", what, i + 1);
+				yd_err(&ld->yd, o, "%s: option %u has no goto", what, i + 1);
 		}
 		break;
 	}
 	case MENU_SCREEN_LIST: {
-		const char *src = scalar(map_get(ld, n, "source"));
+		const char *src = yd_scalar(yd_map_get(&ld->yd, n, "source"));
 		int si = src ? name_index(source_names, _MENU_SOURCE_COUNT, src) : -1;
 		if (si < 0) {
-			lerr(ld, n, "%s: source must be categories, products, orders or languages", what);
+			yd_err(&ld->yd, n, "%s: source must be categories, products, orders or languages", what);
 			break;
 		}
 		s->source = si;
 		if (si == MENU_SOURCE_ORDERS)
 			s->action = MENU_ACTION_LOAD_ORDERS;
-		s->end = bool_get(ld, map_get(ld, n, "end"), false);
-		s->max_items = uint_get(ld, map_get(ld, n, "max-items"), s->end ? 3 : 99, 1, 99);
-		text_load(ld, map_get(ld, n, "item"), what, s->item, true);
-		text_load(ld, map_get(ld, n, "empty"), what, s->empty, true);
+		s->end = bool_get(ld, yd_map_get(&ld->yd, n, "end"), false);
+		s->max_items = uint_get(ld, yd_map_get(&ld->yd, n, "max-items"), s->end ? 3 : 99, 1, 99);
+		text_load(ld, yd_map_get(&ld->yd, n, "item"), what, s->item, true);
+		text_load(ld, yd_map_get(&ld->yd, n, "empty"), what, s->empty, true);
 		if (!s->end && !s->select)
-			lerr(ld, n, "%s: a list that does not end needs select: (the screen an item leads to)", what);
+			yd_err(&ld->yd, n, "%s: a list that does not end needs select: (the screen an item leads to)",
+			       what);
 		break;
 	}
 	case MENU_SCREEN_INPUT: {
-		const yaml_node_t *pn = map_get(ld, n, "pattern");
-		const char *pat = scalar(pn);
-		text_load(ld, map_get(ld, n, "error"), what, s->error, false);
-		s->max_length = uint_get(ld, map_get(ld, n, "max-length"), 20, 1, sizeof(((struct menu_vars *)0)->input) - 1);
+		const yaml_node_t *pn = yd_map_get(&ld->yd, n, "pattern");
+		const char *pat = yd_scalar(pn);
+		text_load(ld, yd_map_get(&ld->yd, n, "error"), what, s->error, false);
+		s->max_length = uint_get(ld, yd_map_get(&ld->yd, n, "max-length"), 20, 1, sizeof(((struct menu_vars *)0)->input) - 1);
 		if (!pat) {
-			lerr(ld, n, "%s: pattern: (a regular expression) is required", what);
+			yd_err(&ld->yd, n, "%s: pattern: (a regular expression) is required", what);
 		} else {
 			regex_t *re = talloc_zero(ld->m, regex_t);
 			int rc = regcomp(re, pat, REG_EXTENDED | REG_NOSUB);
 			if (rc) {
 				char msg[128];
 				regerror(rc, re, msg, sizeof(msg));
-				lerr(ld, pn, "%s: bad pattern \"%s\": %s", what, pat, msg);
+				yd_err(&ld->yd, pn, "%s: bad pattern \"%s\": %s", what, pat, msg);
 				talloc_free(re);
 			} else {
 				regex_t **holder = talloc(ld->m, regex_t *);
@@ -345,13 +309,13 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 				s->pattern = re;
 			}
 		}
-		const char *store = scalar(map_get(ld, n, "store"));
+		const char *store = yd_scalar(yd_map_get(&ld->yd, n, "store"));
 		if (!store || (strcmp(store, "qty") && strcmp(store, "input") && strcmp(store, "pin")))
-			lerr(ld, n, "%s: store: must be qty, input or pin", what);
+			yd_err(&ld->yd, n, "%s: store: must be qty, input or pin", what);
 		else
 			s->store = !strcmp(store, "qty") ? MENU_VAR_QTY : !strcmp(store, "pin") ? -1 : MENU_VAR_INPUT;
 		if (!s->next)
-			lerr(ld, n, "%s: next: (the screen after a valid answer) is required", what);
+			yd_err(&ld->yd, n, "%s: next: (the screen after a valid answer) is required", what);
 		break;
 	}
 	case MENU_SCREEN_END:
@@ -360,158 +324,147 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 	}
 	/* every outcome an action can have must lead somewhere (error falls back to the menu's error text) */
 	if (s->action == MENU_ACTION_CREATE_ORDER && !s->on[MENU_OUTCOME_OUT_OF_STOCK])
-		lerr(ld, n, "%s: create_order needs on: out_of_stock: <screen>", what);
+		yd_err(&ld->yd, n, "%s: create_order needs on: out_of_stock: <screen>", what);
 	if (s->action == MENU_ACTION_FIND_ORDER && (!s->on[MENU_OUTCOME_NOT_FOUND] || !s->on[MENU_OUTCOME_NOT_PAYABLE]))
-		lerr(ld, n, "%s: find_order needs on: not_found: and not_payable: screens", what);
+		yd_err(&ld->yd, n, "%s: find_order needs on: not_found: and not_payable: screens", what);
 	if (s->action == MENU_ACTION_PAY_VOUCHER &&
 	    (!s->on[MENU_OUTCOME_INVALID] || !s->on[MENU_OUTCOME_EXPIRED] || !s->on[MENU_OUTCOME_INSUFFICIENT] ||
 	     !s->on[MENU_OUTCOME_LOCKED] || !s->on[MENU_OUTCOME_NOT_PAYABLE]))
-		lerr(ld, n, "%s: pay_voucher needs on: invalid:, expired:, insufficient:, locked: and not_payable: screens", what);
+		yd_err(&ld->yd, n, "%s: pay_voucher needs on: invalid:, expired:, insufficient:, locked: and not_payable: screens", what);
 	if (s->action == MENU_ACTION_PAY_CREDIT && (!s->on[MENU_OUTCOME_OVER_LIMIT] || !s->on[MENU_OUTCOME_NOT_PAYABLE]))
-		lerr(ld, n, "%s: pay_credit needs on: over_limit: and not_payable: screens", what);
+		yd_err(&ld->yd, n, "%s: pay_credit needs on: over_limit: and not_payable: screens", what);
 	if (s->action == MENU_ACTION_CREATE_SLIP && !s->on[MENU_OUTCOME_NOT_PAYABLE])
-		lerr(ld, n, "%s: create_slip needs on: not_payable: <screen>", what);
+		yd_err(&ld->yd, n, "%s: create_slip needs on: not_payable: <screen>", what);
 }
 
 static void langs_load(struct loader *ld, const yaml_node_t *root)
 {
 	struct menu *m = ld->m;
-	const yaml_node_t *langs = map_get(ld, root, "languages");
+	const yaml_node_t *langs = yd_map_get(&ld->yd, root, "languages");
 	if (!langs || langs->type != YAML_MAPPING_NODE) {
-		lerr(ld, root, "languages: a mapping of language code to its name is required (en: English)");
+		yd_err(&ld->yd, root, "languages: a mapping of language code to its name is required (en: English)");
 		return;
 	}
 	for (yaml_node_pair_t *p = langs->data.mapping.pairs.start; p < langs->data.mapping.pairs.top; p++) {
-		const yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
+		const yaml_node_t *k = yaml_document_get_node(&ld->yd.doc, p->key);
 		if (m->n_langs == MENU_MAX_LANGS) {
-			lerr(ld, k, "at most %u languages", MENU_MAX_LANGS);
+			yd_err(&ld->yd, k, "at most %u languages", MENU_MAX_LANGS);
 			return;
 		}
-		m->langs[m->n_langs++] = talloc_strdup(m, scalar(k) ? scalar(k) : "?");
+		m->langs[m->n_langs++] = talloc_strdup(m, yd_scalar(k) ? yd_scalar(k) : "?");
 	}
+	if (!m->n_langs)	/* found by fuzzing: a menu with no language loaded with no start screen */
+		yd_err(&ld->yd, langs, "languages: at least one language is required");
+	ld->plain = true;
 	for (unsigned l = 0; l < m->n_langs; l++) {
-		const yaml_node_t *v = map_get(ld, langs, m->langs[l]);
-		if (!scalar(v))
-			lerr(ld, v ? v : langs, "languages: the name of \"%s\" must be a string", m->langs[l]);
+		const yaml_node_t *v = yd_map_get(&ld->yd, langs, m->langs[l]);
+		if (!yd_scalar(v))
+			yd_err(&ld->yd, v ? v : langs, "languages: the name of \"%s\" must be a string", m->langs[l]);
 		else
-			text_compile(ld, v, scalar(v), &m->lang_name[l]);
+			text_compile(ld, v, yd_scalar(v), &m->lang_name[l]);
 	}
+	ld->plain = false;
 }
 
 static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 {
 	static const char *const keys[] = { "menu", "service-codes", "long-code", "languages", "start", "keys", "labels",
-		"statuses", "error", "slow", "screens", NULL };
+		"statuses", "error", "slow", "screens" };
 	struct menu *m = ld->m;
 	if (!root || root->type != YAML_MAPPING_NODE) {
-		lerr(ld, root, "a menu file is a mapping (menu:, languages:, screens: ...)");
+		yd_err(&ld->yd, root, "a menu file is a mapping (menu:, languages:, screens: ...)");
 		return;
 	}
-	check_keys(ld, root, "menu", keys);
-	m->name = talloc_strdup(m, scalar(map_get(ld, root, "menu")) ?: "");
+	yd_check_keys(&ld->yd, root, "menu", keys, ARRAY_SIZE(keys));
+	m->name = talloc_strdup(m, yd_scalar(yd_map_get(&ld->yd, root, "menu")) ?: "");
 	if (!*m->name)
-		lerr(ld, root, "menu: a name is required");
+		yd_err(&ld->yd, root, "menu: a name is required");
 
-	const yaml_node_t *codes = map_get(ld, root, "service-codes");
+	const yaml_node_t *codes = yd_map_get(&ld->yd, root, "service-codes");
 	if (!codes || codes->type != YAML_SEQUENCE_NODE) {
-		lerr(ld, root, "service-codes: a list of USSD codes (\"*120*777#\") is required");
+		yd_err(&ld->yd, root, "service-codes: a list of USSD codes (\"*120*777#\") is required");
 	} else {
 		m->n_codes = codes->data.sequence.items.top - codes->data.sequence.items.start;
 		m->service_codes = talloc_zero_array(m, const char *, m->n_codes);
 		for (unsigned i = 0; i < m->n_codes; i++) {
-			const yaml_node_t *c = yaml_document_get_node(&ld->doc, codes->data.sequence.items.start[i]);
-			const char *code = scalar(c);
+			const yaml_node_t *c = yaml_document_get_node(&ld->yd.doc, codes->data.sequence.items.start[i]);
+			const char *code = yd_scalar(c);
 			if (!code || code[0] != '*' || code[strlen(code) - 1] != '#')
-				lerr(ld, c, "service code \"%s\" must look like *120*777#", code ? code : "?");
+				yd_err(&ld->yd, c, "service code \"%s\" must look like *120*777#", code ? code : "?");
 			m->service_codes[i] = talloc_strdup(m, code ? code : "");
 		}
 	}
-	const char *lc = scalar(map_get(ld, root, "long-code"));
+	const char *lc = yd_scalar(yd_map_get(&ld->yd, root, "long-code"));
 	m->long_code = lc ? talloc_strdup(m, lc) : NULL;
 	langs_load(ld, root);
 	if (!m->n_langs)
 		return;
 
-	const yaml_node_t *keysn = map_get(ld, root, "keys");
-	static const char *const kkeys[] = { "back", "home", "more", NULL };
-	check_keys(ld, keysn, "keys", kkeys);
-	m->key_back = talloc_strdup(m, scalar(map_get(ld, keysn, "back")) ?: "0");
-	m->key_home = talloc_strdup(m, scalar(map_get(ld, keysn, "home")) ?: "00");
-	m->key_more = talloc_strdup(m, scalar(map_get(ld, keysn, "more")) ?: "98");
+	const yaml_node_t *keysn = yd_map_get(&ld->yd, root, "keys");
+	static const char *const kkeys[] = { "back", "home", "more" };
+	yd_check_keys(&ld->yd, keysn, "keys", kkeys, ARRAY_SIZE(kkeys));
+	m->key_back = talloc_strdup(m, yd_scalar(yd_map_get(&ld->yd, keysn, "back")) ?: "0");
+	m->key_home = talloc_strdup(m, yd_scalar(yd_map_get(&ld->yd, keysn, "home")) ?: "00");
+	m->key_more = talloc_strdup(m, yd_scalar(yd_map_get(&ld->yd, keysn, "more")) ?: "98");
 
-	const yaml_node_t *labels = map_get(ld, root, "labels");
-	static const char *const lkeys[] = { "back", "more", NULL };
-	check_keys(ld, labels, "labels", lkeys);
-	text_load(ld, map_get(ld, labels, "back"), "labels: back", m->back_label, true);
-	text_load(ld, map_get(ld, labels, "more"), "labels: more", m->more_label, true);
-	text_load(ld, map_get(ld, root, "error"), "error", m->error_text, true);
-	text_load(ld, map_get(ld, root, "slow"), "slow", m->slow_text, true);
+	const yaml_node_t *labels = yd_map_get(&ld->yd, root, "labels");
+	static const char *const lkeys[] = { "back", "more" };
+	yd_check_keys(&ld->yd, labels, "labels", lkeys, ARRAY_SIZE(lkeys));
+	text_load(ld, yd_map_get(&ld->yd, labels, "back"), "labels: back", m->back_label, true);
+	text_load(ld, yd_map_get(&ld->yd, labels, "more"), "labels: more", m->more_label, true);
+	text_load(ld, yd_map_get(&ld->yd, root, "error"), "error", m->error_text, true);
+	text_load(ld, yd_map_get(&ld->yd, root, "slow"), "slow", m->slow_text, true);
 
-	const yaml_node_t *st = map_get(ld, root, "statuses");
+	const yaml_node_t *st = yd_map_get(&ld->yd, root, "statuses");
+	ld->plain = true;
 	for (unsigned i = 0; i < N_STATUS; i++) {
 		char what[64];
 		snprintf(what, sizeof(what), "statuses: %s", status_names[i]);
-		text_load(ld, map_get(ld, st, status_names[i]), what, m->status_text[i], true);
+		text_load(ld, yd_map_get(&ld->yd, st, status_names[i]), what, m->status_text[i], true);
 	}
-	check_keys(ld, st, "statuses", (const char *const[]){ MENU_ORDER_STATUSES, NULL });
+	ld->plain = false;
+	yd_check_keys(&ld->yd, st, "statuses", status_names, N_STATUS);
 
-	const yaml_node_t *screens = map_get(ld, root, "screens");
+	const yaml_node_t *screens = yd_map_get(&ld->yd, root, "screens");
 	if (!screens || screens->type != YAML_MAPPING_NODE) {
-		lerr(ld, root, "screens: a mapping of screen name to screen is required");
+		yd_err(&ld->yd, root, "screens: a mapping of screen name to screen is required");
 		return;
 	}
 	/* Two passes: create every screen first, so screens can refer to ones defined later. */
 	m->n_screens = screens->data.mapping.pairs.top - screens->data.mapping.pairs.start;
 	if (m->n_screens > 255) {
-		lerr(ld, screens, "at most 255 screens in one menu");
+		yd_err(&ld->yd, screens, "at most 255 screens in one menu");
 		return;
 	}
 	m->screens = talloc_zero_array(m, struct menu_screen, m->n_screens);
 	for (unsigned i = 0; i < m->n_screens; i++) {
 		yaml_node_pair_t *p = &screens->data.mapping.pairs.start[i];
-		const yaml_node_t *k = yaml_document_get_node(&ld->doc, p->key);
-		m->screens[i].name = talloc_strdup(m, scalar(k) ? scalar(k) : "?");
+		const yaml_node_t *k = yaml_document_get_node(&ld->yd.doc, p->key);
+		m->screens[i].name = talloc_strdup(m, yd_scalar(k) ? yd_scalar(k) : "?");
 		m->screens[i].line = k->start_mark.line + 1;
 		if (screen_find(m, m->screens[i].name) != &m->screens[i])
-			lerr(ld, k, "screen \"%s\" is defined twice", m->screens[i].name);
+			yd_err(&ld->yd, k, "screen \"%s\" is defined twice", m->screens[i].name);
 	}
 	for (unsigned i = 0; i < m->n_screens; i++)
-		screen_load(ld, &m->screens[i], yaml_document_get_node(&ld->doc, screens->data.mapping.pairs.start[i].value));
+		screen_load(ld, &m->screens[i], yaml_document_get_node(&ld->yd.doc, screens->data.mapping.pairs.start[i].value));
 
-	const yaml_node_t *start = map_get(ld, root, "start");
+	const yaml_node_t *start = yd_map_get(&ld->yd, root, "start");
 	m->start = screen_ref(ld, start, "start");
 	if (!start)
-		lerr(ld, root, "start: the first screen is required");
+		yd_err(&ld->yd, root, "start: the first screen is required");
 }
 
 int menu_load_file(void *ctx, const char *path, const struct menu_limits *lim, struct menu **out)
 {
-	struct loader ld = { .file = path };
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		fprintf(stderr, "%s:1: cannot open: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	yaml_parser_t parser;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, fp);
-	if (!yaml_parser_load(&parser, &ld.doc)) {
-		fprintf(stderr, "%s:%zu: YAML syntax: %s\n", path, parser.problem_mark.line + 1,
-			parser.problem ? parser.problem : "error");
-		yaml_parser_delete(&parser);
-		fclose(fp);
-		return -EINVAL;
-	}
-	yaml_parser_delete(&parser);
-	fclose(fp);
-
+	struct loader ld = { 0 };
+	int rc = yd_load(&ld.yd, path);
+	if (rc < 0)
+		return rc;
 	ld.m = talloc_zero(ctx, struct menu);
 	ld.m->file = talloc_strdup(ld.m, path);
-	menu_from_doc(&ld, yaml_document_get_root_node(&ld.doc));
-	yaml_document_delete(&ld.doc);
-	if (!ld.errors && menu_lint(ld.m, lim, path) < 0)
-		ld.errors++;
-	if (ld.errors) {
+	menu_from_doc(&ld, yaml_document_get_root_node(&ld.yd.doc));
+	yd_free(&ld.yd);
+	if (ld.yd.errors || menu_lint(ld.m, lim, path) < 0) {
 		talloc_free(ld.m);
 		return -EINVAL;
 	}

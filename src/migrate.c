@@ -4,39 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "db_sync.h"
 #include "logging.h"
 #include "migrate.h"
 
 /* Every Spaza process uses this advisory lock key ("spaz" in ASCII) around migrations. */
 #define MIGRATE_LOCK_KEY "1936744570"
-
-/* Run one statement and check its status; on failure describe it in err as "what: reason".
- * With no params the text goes through PQexec, which allows several statements (a whole
- * migration file); the rest use PQexecParams. want PGRES_COMMAND_OK also accepts rows, since
- * a migration file may well end in a SELECT (setval() say). The caller owns *res_out. */
-static int migrate_exec(PGconn *conn, const char *what, const char *sql, int nparams,
-			const char *const *params, ExecStatusType want, PGresult **res_out,
-			char *err, size_t errlen)
-{
-	PGresult *res = nparams ? PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)
-				: PQexec(conn, sql);
-	ExecStatusType st = PQresultStatus(res);
-	if (st != want && !(want == PGRES_COMMAND_OK && st == PGRES_TUPLES_OK)) {
-		const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
-		snprintf(err, errlen, "%s: %s", what, *msg ? msg : "unexpected result");
-		/* libpq messages end in a newline; the caller adds its own. */
-		size_t len = strlen(err);
-		while (len && err[len - 1] == '\n')
-			err[--len] = '\0';
-		PQclear(res);
-		return -EIO;
-	}
-	if (res_out)
-		*res_out = res;
-	else
-		PQclear(res);
-	return 0;
-}
 
 static bool migrate_known(unsigned version)
 {
@@ -62,19 +35,19 @@ static int migrate_one(PGconn *conn, const struct migration *m, char *err, size_
 	int rc;
 
 	snprintf(version, sizeof(version), "%u", m->version);
-	rc = migrate_exec(conn, "BEGIN", "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
+	rc = db_sync_exec(conn, "BEGIN", "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
 	if (rc)
 		return rc;
 	/* Notices such as "already exists, skipping" are not news to an operator. */
-	rc = migrate_exec(conn, m->name, "SET LOCAL client_min_messages = warning", 0, NULL, PGRES_COMMAND_OK,
+	rc = db_sync_exec(conn, m->name, "SET LOCAL client_min_messages = warning", 0, NULL, PGRES_COMMAND_OK,
 			  NULL, err, errlen);
 	if (!rc)
-		rc = migrate_exec(conn, m->name, m->sql, 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
+		rc = db_sync_exec(conn, m->name, m->sql, 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
 	if (!rc)
-		rc = migrate_exec(conn, m->name, "INSERT INTO schema_migrations (version, name, applied_at)"
+		rc = db_sync_exec(conn, m->name, "INSERT INTO schema_migrations (version, name, applied_at)"
 				  " VALUES ($1, $2, now())", 2, params, PGRES_COMMAND_OK, NULL, err, errlen);
 	if (!rc)
-		rc = migrate_exec(conn, m->name, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
+		rc = db_sync_exec(conn, m->name, "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
 	if (rc) {
 		PQclear(PQexec(conn, "ROLLBACK"));
 		return rc;
@@ -90,20 +63,20 @@ static int migrate_locked(PGconn *conn, char *err, size_t errlen)
 
 	/* Checked first rather than CREATE TABLE IF NOT EXISTS, whose notice libpq would print on
 	 * stderr every time; the advisory lock makes check-then-create safe. */
-	rc = migrate_exec(conn, "schema_migrations", "SELECT to_regclass('schema_migrations') IS NULL", 0, NULL,
+	rc = db_sync_exec(conn, "schema_migrations", "SELECT to_regclass('schema_migrations') IS NULL", 0, NULL,
 			  PGRES_TUPLES_OK, &applied, err, errlen);
 	if (rc)
 		return rc;
 	bool missing = !strcmp(PQgetvalue(applied, 0, 0), "t");
 	PQclear(applied);
 	if (missing) {
-		rc = migrate_exec(conn, "schema_migrations",
+		rc = db_sync_exec(conn, "schema_migrations",
 				  "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
 				  " applied_at timestamptz NOT NULL)", 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
 		if (rc)
 			return rc;
 	}
-	rc = migrate_exec(conn, "schema_migrations", "SELECT version, name FROM schema_migrations ORDER BY version",
+	rc = db_sync_exec(conn, "schema_migrations", "SELECT version, name FROM schema_migrations ORDER BY version",
 			  0, NULL, PGRES_TUPLES_OK, &applied, err, errlen);
 	if (rc)
 		return rc;
@@ -131,13 +104,13 @@ int migrate_apply(PGconn *conn, char *err, size_t errlen)
 	char unlock_err[256];
 	int rc;
 
-	rc = migrate_exec(conn, "advisory lock", "SELECT pg_advisory_lock($1::bigint)", 1, key,
+	rc = db_sync_exec(conn, "advisory lock", "SELECT pg_advisory_lock($1::bigint)", 1, key,
 			  PGRES_TUPLES_OK, NULL, err, errlen);
 	if (rc)
 		return rc;
 	rc = migrate_locked(conn, err, errlen);
 	/* The first error is the one worth reporting; an unlock failure matters only alone. */
-	if (migrate_exec(conn, "advisory unlock", "SELECT pg_advisory_unlock($1::bigint)", 1, key,
+	if (db_sync_exec(conn, "advisory unlock", "SELECT pg_advisory_unlock($1::bigint)", 1, key,
 			 PGRES_TUPLES_OK, NULL, unlock_err, sizeof(unlock_err)) && !rc) {
 		snprintf(err, errlen, "%s", unlock_err);
 		rc = -EIO;
@@ -148,7 +121,7 @@ int migrate_apply(PGconn *conn, char *err, size_t errlen)
 int migrate_current(PGconn *conn, unsigned *version, char *err, size_t errlen)
 {
 	PGresult *res;
-	int rc = migrate_exec(conn, "schema version", "SELECT coalesce(max(version), 0) FROM schema_migrations",
+	int rc = db_sync_exec(conn, "schema version", "SELECT coalesce(max(version), 0) FROM schema_migrations",
 			      0, NULL, PGRES_TUPLES_OK, &res, err, errlen);
 	if (rc)
 		return rc;

@@ -325,6 +325,12 @@ static void outbox_dlr(struct http_req *req)
 	char *end;
 
 	STAT_INC(KANNEL_DLR);
+	if (!cfg_net_allowed(&g_cfg->kannel_allow, http_req_peer(req))) {
+		static const char no[] = "this address may not call /kannel/dlr";
+		STAT_INC(KANNEL_REFUSED_PEERS);
+		http_reply(req, 403, "text/plain", no, sizeof(no) - 1);
+		return;
+	}
 	if (!id || !type)
 		return dlr_bad(req, "missing id or type");
 	long long n = strtoll(id, &end, 10);

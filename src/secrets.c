@@ -100,11 +100,10 @@ static int secrets_parse(FILE *fp, const char *path, struct secret *tab, unsigne
 	char *line = NULL;
 	size_t cap = 0;
 	unsigned lineno = 0;
-	ssize_t got;
 	int rc = 0;
 
 	*n = 0;
-	while ((got = getline(&line, &cap, fp)) >= 0) {
+	while (getline(&line, &cap, fp) >= 0) {
 		const char *why = NULL;
 		char *p = line;
 		lineno++;

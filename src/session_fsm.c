@@ -79,6 +79,7 @@ struct session {
 	int64_t order_id;
 	enum session_outcome outcome;
 	bool slow;		/* told "we'll SMS you": the action in flight still decides the outcome */
+	bool slow_notified;	/* ... and that outcome reaches the customer by an order notification */
 };
 
 static struct {
@@ -173,6 +174,27 @@ static void session_end(struct session *s, enum session_outcome outcome)
 	osmo_fsm_inst_state_chg(s->fi, ST_DONE, SESSION_LINGER_S, 0);
 }
 
+static void slow_sms_queued(void *priv, const PGresult *res, int err)
+{
+	if (err) {
+		STAT_INC(DB_ERRORS);
+		LOGP(DSESS, LOGL_ERROR, "the promised SMS could not be queued (%d)\n", err);
+	}
+}
+
+/* The customer was told "we'll SMS you the result": this is that SMS, unless the order's own
+ * notification (placed, paid) already tells it. */
+static void slow_result_sms(struct session *s, const char *text, size_t len)
+{
+	char cust[24], body[MENU_SCREEN_BYTES + 1];
+	if (s->slow_notified || !s->cust)
+		return;
+	snprintf(cust, sizeof(cust), "%" PRId64, s->cust->id);
+	snprintf(body, sizeof(body), "%.*s", (int)len, text);
+	const char *params[2] = { cust, body };
+	db_write(DB_SMS_QUEUE_REPLY, 2, params, slow_sms_queued, NULL);
+}
+
 static void session_fail(struct session *s)
 {
 	char buf[MENU_SCREEN_BYTES];
@@ -181,6 +203,8 @@ static void session_fail(struct session *s)
 		len = snprintf(buf, sizeof(buf), "Sorry, we could not do that right now. Please try again later.");
 	while (s->n_waiting)
 		session_answer(s, true, buf, len);
+	if (s->slow)
+		slow_result_sms(s, buf, len);
 	session_end(s, OUT_ERROR);
 }
 
@@ -201,12 +225,9 @@ static void action_begin(struct session *s)
 static bool action_end(struct session *s, int err)
 {
 	s->outstanding--;
-	if (s->slow && s->outcome == OUT_NONE) {
-		session_end(s, err ? OUT_ERROR : OUT_COMPLETED);
-		return false;
-	}
-	return s->outcome == OUT_NONE && s->n_waiting;
+	return s->outcome == OUT_NONE && (s->n_waiting || s->slow);
 }
+
 
 /* A failed action goes to the screen's on: error: if it has one, else to the polite END. */
 static void action_failed(struct session *s)
@@ -231,6 +252,7 @@ static void order_created(void *priv, int64_t id, int64_t total, int err)
 		s->order_id = id;
 		s->run->v.total_cents = total;
 	}
+	s->slow_notified = id != 0;	/* the order_placed notification */
 	menu_action_done(s->run, id ? MENU_OUTCOME_OK : MENU_OUTCOME_OUT_OF_STOCK);
 	session_continue(s);
 }
@@ -323,12 +345,16 @@ static void payment_done(void *priv, const struct payments_result *r, int err)
 	}
 	if (oc == MENU_OUTCOME_ERROR && !s->run->screen->on[MENU_OUTCOME_ERROR])
 		return session_fail(s);
+	/* a paid order is announced by its order_status notification; a slip, a refusal are not */
+	s->slow_notified = oc == MENU_OUTCOME_OK && s->run->pending != MENU_ACTION_CREATE_SLIP;
 	menu_action_done(s->run, oc);
 	session_continue(s);
 }
 
 /* The PIN's check digit is checked before any database work; the database only ever sees
  * its HMAC, and the PIN is wiped from memory once that is computed. */
+/* Recursion: an invalid PIN continues the session at once, and each turn through
+ * session_continue() takes one input of the hop. NOLINTNEXTLINE(misc-no-recursion) */
 static void pay_voucher(struct session *s, const char *key)
 {
 	struct menu_vars *v = &s->run->v;
@@ -350,6 +376,7 @@ static void pay_voucher(struct session *s, const char *key)
 	explicit_bzero(mac, sizeof(mac));
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): see pay_voucher() */
 static void action_start(struct session *s)
 {
 	struct menu_vars *v = &s->run->v;
@@ -391,6 +418,8 @@ static void action_start(struct session *s)
 }
 
 /* Feed the hop's remaining inputs to the menu until it waits on an action or they run out. */
+/* Recursion through actions and queued hops, bounded by the inputs of the hop and the
+ * SESSION_MAX_QUEUED waiting hops. NOLINTNEXTLINE(misc-no-recursion) */
 static void session_continue(struct session *s)
 {
 	enum menu_state st = s->run->pending != MENU_ACTION_NONE ? MENU_PENDING : MENU_CON;
@@ -414,6 +443,10 @@ static void session_continue(struct session *s)
 	int len = menu_render(s->run, buf, sizeof(buf));
 	if (len < 0)
 		return session_fail(s);
+	if (s->slow) {
+		slow_result_sms(s, buf, len);
+		return session_end(s, OUT_COMPLETED);
+	}
 	bool end = st == MENU_END;
 	session_answer(s, end, buf, len);
 	if (end)
@@ -464,6 +497,7 @@ static void deadline_cb(void *data)
 }
 
 /* Process the oldest queued hop. */
+/* Recursion: each turn answers one of the SESSION_MAX_QUEUED waiting hops. NOLINTNEXTLINE(misc-no-recursion) */
 static void session_next_hop(struct session *s)
 {
 	struct waiter *w = &s->waiting[0];
@@ -648,7 +682,7 @@ void session_hop(const struct session_hop *hop)
 	} else {
 		text = session_with_prefix(s, hop->text);
 	}
-	if (s->outcome != OUT_NONE) {
+	if (s->outcome != OUT_NONE || s->slow) {
 		/* the dialogue is over: a repeat or anything later gets its final screen again, or,
 		 * when it idled out on a question, word that it ended */
 		if (s->reply && s->reply_end)

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,27 @@ static PGresult *spazactl_query(struct spazactl *ctl, const char *sql, int npara
 	return res;
 }
 
+/* A query that must return a row, such as one thing looked up by what the user typed: when it
+ * returns none, says so ("spazactl: " and none_fmt) and returns NULL, as when it fails. */
+static PGresult *spazactl_query_row(struct spazactl *ctl, const char *sql, int nparams, const char *const *params,
+				    const char *none_fmt, ...) __attribute__((format(printf, 5, 6)));
+static PGresult *spazactl_query_row(struct spazactl *ctl, const char *sql, int nparams, const char *const *params,
+				    const char *none_fmt, ...)
+{
+	PGresult *res = spazactl_query(ctl, sql, nparams, params);
+	if (res && PQntuples(res) == 0) {
+		va_list ap;
+		fprintf(stderr, "spazactl: ");
+		va_start(ap, none_fmt);
+		vfprintf(stderr, none_fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
 static const char *spazactl_money(char *buf, size_t len, const char *cents)
 {
 	money_format(buf, len, strtoll(cents, NULL, 10));
@@ -153,14 +175,22 @@ static int spazactl_msisdn(const char *arg, char *out, size_t len)
 static PGresult *spazactl_customer(struct spazactl *ctl, const char *msisdn)
 {
 	const char *params[] = { msisdn };
-	PGresult *res = spazactl_query(ctl, "SELECT id, msisdn, lang, to_char(created_at, " SPAZACTL_TIME_FMT ")"
-				       " FROM customers WHERE msisdn = $1", 1, params);
-	if (res && PQntuples(res) == 0) {
-		fprintf(stderr, "spazactl: no customer %s\n", msisdn);
-		PQclear(res);
-		return NULL;
-	}
-	return res;
+	return spazactl_query_row(ctl, "SELECT id, msisdn, lang, to_char(created_at, " SPAZACTL_TIME_FMT ")"
+				  " FROM customers WHERE msisdn = $1", 1, params, "no customer %s", msisdn);
+}
+
+/* The customer a command's MSISDN argument names (spazactl_customer's row), with msisdn set
+ * to its E.164 form and the database connected. Returns SPAZACTL_OK, or the exit status
+ * after a message. */
+static int spazactl_customer_arg(struct spazactl *ctl, const char *arg, char msisdn[MSISDN_BUF_LEN],
+				 PGresult **cust)
+{
+	if (spazactl_msisdn(arg, msisdn, MSISDN_BUF_LEN) < 0)
+		return SPAZACTL_USAGE;
+	if (spazactl_db(ctl) < 0)
+		return SPAZACTL_ERR;
+	*cust = spazactl_customer(ctl, msisdn);
+	return *cust ? SPAZACTL_OK : SPAZACTL_ERR;
 }
 
 static int spazactl_migrate(struct spazactl *ctl, int argc, char **argv)
@@ -268,13 +298,9 @@ static int spazactl_customer_show(struct spazactl *ctl, int argc, char **argv)
 	char msisdn[MSISDN_BUF_LEN];
 	PGresult *cust, *res;
 
-	if (spazactl_msisdn(argv[0], msisdn, sizeof(msisdn)) < 0)
-		return SPAZACTL_USAGE;
-	if (spazactl_db(ctl) < 0)
-		return SPAZACTL_ERR;
-	cust = spazactl_customer(ctl, msisdn);
-	if (!cust)
-		return SPAZACTL_ERR;
+	int rc = spazactl_customer_arg(ctl, argv[0], msisdn, &cust);
+	if (rc != SPAZACTL_OK)
+		return rc;
 	printf("customer  %s\nlanguage  %s\nsince     %s\n\n", PQgetvalue(cust, 0, 1), PQgetvalue(cust, 0, 2),
 	       PQgetvalue(cust, 0, 3));
 
@@ -367,21 +393,24 @@ static int spazactl_order_status(struct spazactl *ctl, int argc, char **argv)
 		return SPAZACTL_ERR;
 
 	const char *params[] = { id, status };
-	if (!strcmp(status, "cancelled"))
-		res = spazactl_query(ctl, "SELECT o.id, o.status FROM orders o,"
-				     " spaza_order_cancel($1::bigint, 'spazactl:cancel:' || $1) c"
-				     " WHERE o.id = $1::bigint AND c.outcome IN ('cancelled', 'refunded')", 1, params);
-	else	/* joining the row to itself hands back the status it had before this update */
-		res = spazactl_query(ctl, "UPDATE orders o SET status = $2, updated_at = now() FROM orders old"
-				     " WHERE o.id = $1 AND old.id = o.id AND old.status NOT IN ('cancelled')"
-				     " RETURNING o.id, old.status", 2, params);
+	const char *sql;
+	int nparams;
+	if (!strcmp(status, "cancelled")) {
+		sql = "SELECT o.id, o.status FROM orders o, spaza_order_cancel($1::bigint, 'spazactl:cancel:' || $1) c"
+		      " WHERE o.id = $1::bigint AND c.outcome IN ('cancelled', 'refunded')";
+		nparams = 1;
+	} else {	/* joining the row to itself hands back the status it had before this update */
+		/* fulfilment follows payment: only a paid order ships, only a paid or shipped one is
+		 * delivered (an unpaid order marked shipped would be a sale without its money) */
+		sql = "UPDATE orders o SET status = $2, updated_at = now() FROM orders old"
+		      " WHERE o.id = $1 AND old.id = o.id AND (old.status = 'paid'"
+		      " OR ($2 = 'delivered' AND old.status = 'shipped'))"
+		      " RETURNING o.id, old.status";
+		nparams = 2;
+	}
+	res = spazactl_query_row(ctl, sql, nparams, params, "no order #%s that can become %s", id, status);
 	if (!res)
 		return SPAZACTL_ERR;
-	if (PQntuples(res) == 0) {
-		fprintf(stderr, "spazactl: no order #%s that can become %s\n", id, status);
-		PQclear(res);
-		return SPAZACTL_ERR;
-	}
 	printf("order #%s: %s -> %s\n", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), status);
 	PQclear(res);
 	return SPAZACTL_OK;
@@ -467,7 +496,7 @@ static void spazactl_hex(char *out, const uint8_t *b, size_t n)
 static const char *spazactl_opt(int argc, char **argv, int *i, const char *name, bool *missing)
 {
 	size_t len = strlen(name);
-	if (strncmp(argv[*i], name, len))
+	if (strncmp(argv[*i], name, len))	/* NOLINT(clang-analyzer-core.NonNullParamChecker): *i < argc */
 		return NULL;
 	if (argv[*i][len] == '=')
 		return argv[*i] + len + 1;
@@ -653,7 +682,7 @@ static int spazactl_vouchers_show(struct spazactl *ctl, int argc, char **argv)
 	if (spazactl_db(ctl) < 0)
 		return SPAZACTL_ERR;
 	const char *params[] = { last4 };
-	res = spazactl_query(ctl,
+	res = spazactl_query_row(ctl,
 		"SELECT v.id, v.value_cents, v.remaining_cents,"
 		" CASE WHEN v.status = 'active' AND v.expires_at <= now() THEN 'expired' ELSE v.status END,"
 		" to_char(v.issued_at, " SPAZACTL_TIME_FMT "), to_char(v.expires_at, " SPAZACTL_TIME_FMT "),"
@@ -663,14 +692,9 @@ static int spazactl_vouchers_show(struct spazactl *ctl, int argc, char **argv)
 		" LEFT JOIN ledger_entries e ON e.account_id = a.id"
 		" LEFT JOIN ledger_txns t ON t.id = e.txn_id"
 		" LEFT JOIN orders o ON o.id = t.order_id LEFT JOIN customers c ON c.id = o.customer_id"
-		" WHERE v.last4 = $1 ORDER BY v.id, t.id", 1, params);
+		" WHERE v.last4 = $1 ORDER BY v.id, t.id", 1, params, "no voucher ending in %s", last4);
 	if (!res)
 		return SPAZACTL_ERR;
-	if (PQntuples(res) == 0) {
-		fprintf(stderr, "spazactl: no voucher ending in %s\n", last4);
-		PQclear(res);
-		return SPAZACTL_ERR;
-	}
 	const char *shown = NULL;
 	for (int i = 0; i < PQntuples(res); i++) {
 		if (!shown || strcmp(shown, PQgetvalue(res, i, 0))) {
@@ -735,13 +759,9 @@ static int spazactl_credit_show(struct spazactl *ctl, int argc, char **argv)
 	char msisdn[MSISDN_BUF_LEN], amount[MONEY_BUF_LEN];
 	PGresult *cust, *res;
 
-	if (spazactl_msisdn(argv[0], msisdn, sizeof(msisdn)) < 0)
-		return SPAZACTL_USAGE;
-	if (spazactl_db(ctl) < 0)
-		return SPAZACTL_ERR;
-	cust = spazactl_customer(ctl, msisdn);
-	if (!cust)
-		return SPAZACTL_ERR;
+	int rc = spazactl_customer_arg(ctl, argv[0], msisdn, &cust);
+	if (rc != SPAZACTL_OK)
+		return rc;
 	const char *params[] = { PQgetvalue(cust, 0, 0) };
 	res = spazactl_query(ctl, "SELECT limit_cents, used_cents, held_cents, owed_cents, available_cents,"
 			     " store_credit_cents FROM spaza_credit_balance($1)", 1, params);
@@ -808,25 +828,17 @@ static int spazactl_retailer_key(struct spazactl *ctl, const char *name, bool ro
 	if (spazactl_exec(ctl, "BEGIN", 0, NULL) < 0)
 		return SPAZACTL_ERR;
 	if (rotate) {
-		res = spazactl_query(ctl, "SELECT id FROM retailers WHERE name = $1 FOR UPDATE", 1, params);
-		if (res && PQntuples(res) == 0) {
-			fprintf(stderr, "spazactl: no retailer \"%s\"\n", name);
-			PQclear(res);
-			res = NULL;
-		}
+		res = spazactl_query_row(ctl, "SELECT id FROM retailers WHERE name = $1 FOR UPDATE", 1, params,
+					 "no retailer \"%s\"", name);
 		if (res && spazactl_exec(ctl, "UPDATE retailer_keys SET revoked_at = now() WHERE revoked_at IS NULL"
 					 " AND retailer_id = (SELECT id FROM retailers WHERE name = $1)", 1, params) < 0) {
 			PQclear(res);
 			res = NULL;
 		}
 	} else {
-		res = spazactl_query(ctl, "INSERT INTO retailers (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"
-				     " RETURNING id", 1, params);
-		if (res && PQntuples(res) == 0) {
-			fprintf(stderr, "spazactl: retailer \"%s\" exists (a new key: spazactl retailer rotate-key)\n", name);
-			PQclear(res);
-			res = NULL;
-		}
+		res = spazactl_query_row(ctl, "INSERT INTO retailers (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"
+					 " RETURNING id", 1, params,
+					 "retailer \"%s\" exists (a new key: spazactl retailer rotate-key)", name);
 	}
 	if (res) {
 		const char *key_params[] = { key_id, PQgetvalue(res, 0, 0) };
@@ -953,8 +965,8 @@ static int spazactl_order_cancel(struct spazactl *ctl, int argc, char **argv)
 
 /* One SMS (160 GSM-7 septets, or 70 characters when any is outside GSM-7): sendsms sends one
  * part unless Kannel is told otherwise, so a longer text would be cut on the phone. */
-#define SPAZACTL_SMS_SEPTETS 160
-#define SPAZACTL_SMS_UCS2 70
+#define SPAZACTL_SMS_SEPTETS 160u
+#define SPAZACTL_SMS_UCS2 70u
 
 /* The words of TEXT joined by spaces, checked to be UTF-8 and to fit one SMS. NULL (with a
  * message) when it does not. */
@@ -1098,14 +1110,8 @@ static int spazactl_slip_ref(const char *arg, char ref[EASYPAY_REF_BUF])
 static PGresult *spazactl_slip_lookup(struct spazactl *ctl, const char *ref)
 {
 	const char *params[] = { ref };
-	PGresult *res = spazactl_query(ctl, "SELECT slip_ref, status, amount_cents, to_char(expires_at, 'YYYY-MM-DD'),"
-				       " order_id, order_status FROM spaza_slip_lookup($1)", 1, params);
-	if (res && PQntuples(res) == 0) {
-		fprintf(stderr, "spazactl: no slip %s\n", ref);
-		PQclear(res);
-		return NULL;
-	}
-	return res;
+	return spazactl_query_row(ctl, "SELECT slip_ref, status, amount_cents, to_char(expires_at, 'YYYY-MM-DD'),"
+				  " order_id, order_status FROM spaza_slip_lookup($1)", 1, params, "no slip %s", ref);
 }
 
 /* slip print REF [--format pdf|png|svg] [--out FILE]: the slip tills and customers see, to a
@@ -1123,7 +1129,7 @@ static int spazactl_slip_print(struct spazactl *ctl, int argc, char **argv)
 			format = v;
 		else if ((v = spazactl_opt(argc, argv, &i, "--out", &missing)))
 			out = v;
-		else if (!missing && argv[i][0] != '-' && !ref_arg)
+		else if (!missing && argv[i][0] != '-' && !ref_arg)	/* NOLINT(clang-analyzer-core.NullDereference): i < argc */
 			ref_arg = v = argv[i];
 		if (!v) {
 			fprintf(stderr, "spazactl: slip print: %s \"%s\"\n", missing ? "no value for" : "unknown option",

@@ -240,13 +240,15 @@ int main(int argc, char **argv)
 	}
 
 	LOGP(DMAIN, LOGL_NOTICE, "shutting down\n");
-	front_till_close();
-	http_close();
+	/* every request parked on the database is answered first, and MHD gets to send those
+	 * answers (spazad_drain_db runs the loop): it refuses to stop with suspended connections */
 	session_shutdown();
+	front_till_close();
 	outbox_shutdown();
 	front_box_close();
 	timeline_flush();
 	spazad_drain_db();
+	http_close();
 	db_close();
 	log_fini();
 	talloc_free(spazad_ctx);

@@ -16,7 +16,7 @@
 #define TIMELINE_MAX_ROWS 500
 #define TIMELINE_COLS 10
 #define TIMELINE_RETRY_S 1
-#define TIMELINE_MAX_PENDING 200	/* batches kept while the database is away (~100k sessions) */
+#define TIMELINE_MAX_PENDING 100000	/* rows kept while the database is away */
 
 /* A batch the database did not take: kept and sent again, so an outage delays the timeline
  * but does not punch holes in it. */
@@ -33,7 +33,7 @@ static struct {
 	unsigned rows;
 	struct osmo_timer_list timer, retry_timer;
 	struct llist_head failed;
-	unsigned n_failed;
+	unsigned n_failed;	/* rows in failed */
 } g;
 
 static void col_reset(void)
@@ -86,15 +86,15 @@ static void timeline_written(void *priv, const PGresult *res, int err)
 		talloc_free(b);
 		return;
 	}
-	if (g.n_failed == TIMELINE_MAX_PENDING) {
+	while (g.n_failed && g.n_failed + b->rows > TIMELINE_MAX_PENDING) {
 		struct timeline_batch *old = llist_first_entry(&g.failed, struct timeline_batch, list);
 		LOGP(DCRM, LOGL_ERROR, "database away too long: %u timeline rows dropped\n", old->rows);
 		llist_del(&old->list);
+		g.n_failed -= old->rows;
 		talloc_free(old);
-		g.n_failed--;
 	}
 	llist_add_tail(&b->list, &g.failed);
-	g.n_failed++;
+	g.n_failed += b->rows;
 	if (!osmo_timer_pending(&g.retry_timer))
 		osmo_timer_schedule(&g.retry_timer, TIMELINE_RETRY_S, 0);
 }
@@ -113,7 +113,7 @@ static void timeline_retry_cb(void *data)
 	struct timeline_batch *b, *tmp;
 	llist_for_each_entry_safe(b, tmp, &g.failed, list) {
 		llist_del(&b->list);
-		g.n_failed--;
+		g.n_failed -= b->rows;
 		batch_send(b);
 	}
 }

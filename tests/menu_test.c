@@ -11,6 +11,7 @@
 #include <talloc.h>
 #include "menu.h"
 #include "catalog.h"
+#include "testfile.h"
 #include "testlib.h"
 
 static const struct menu_limits lim = { .name_max = 24, .price_max_cents = 999999, .qty_max = 20,
@@ -189,32 +190,10 @@ static void shop_languages(const struct menu *m)
 	T_EQ_STR(r.screen->name, "main", "shop: 00 goes home");
 }
 
-/* Write a broken menu, load it, and check the message names the file, the line and the reason. */
-static void expect_refused(void *ctx, const char *what, const char *yaml, const char *want)
+static int load_menu(void *ctx, const char *path)
 {
-	char path[] = "/tmp/menu_test_XXXXXX.yaml", errpath[] = "/tmp/menu_test_err_XXXXXX";
-	int fd = mkstemps(path, 5);
-	(void)!write(fd, yaml, strlen(yaml));
-	close(fd);
-	int efd = mkstemp(errpath);
-	fflush(stderr);
-	int saved = dup(2);
-	dup2(efd, 2);
 	struct menu *m = NULL;
-	int rc = menu_load_file(ctx, path, &lim, &m);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	char msg[2048] = "";
-	lseek(efd, 0, SEEK_SET);
-	ssize_t n = read(efd, msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = '\0';
-	close(efd);
-	char full[512];
-	snprintf(full, sizeof(full), "%s:%s", path, want);
-	T_CHECK(rc < 0 && strstr(msg, full), what, "expected refusal with \"%s\", got rc=%d \"%s\"", full, rc, msg);
-	unlink(path);
-	unlink(errpath);
+	return menu_load_file(ctx, path, &lim, &m);
 }
 
 #define HEAD "menu: t\nservice-codes: [\"*1#\"]\nlanguages: {en: English, zu: isiZulu}\nstart: a\n" \
@@ -223,34 +202,33 @@ static void expect_refused(void *ctx, const char *what, const char *yaml, const 
 
 static void linter(void *ctx)
 {
-	expect_refused(ctx, "lint: an overflowing screen is refused with line, language and overflow", HEAD
-		"  a:\n    type: end\n    text:\n      en: short\n      zu: \"{product} {product} {product} {product} {product}\"\n",
+	testfile_expect_refused(ctx, load_menu, "lint: an overflowing screen is refused with line, language and overflow",
+		HEAD "  a:\n    type: end\n    text:\n      en: short\n"
+		"      zu: \"{product} {product} {product} {product} {product}\"\n",
 		"10: screen \"a\" [zu]: 244 GSM-7 septets with worst-case values, over the 182 budget by 62");
-	expect_refused(ctx, "lint: a missing translation is refused", HEAD
+	testfile_expect_refused(ctx, load_menu, "lint: a missing translation is refused", HEAD
 		"  a:\n    type: end\n    text: {en: Hello}\n", "12: screen \"a\": no text for language \"zu\"");
-	expect_refused(ctx, "lint: an unknown placeholder is refused", HEAD
+	testfile_expect_refused(ctx, load_menu, "lint: an unknown placeholder is refused", HEAD
 		"  a:\n    type: end\n    text: \"Hi {name}\"\n", "12: unknown placeholder {name}");
-	expect_refused(ctx, "lint: a typo in a key is named", HEAD
+	testfile_expect_refused(ctx, load_menu, "lint: a typo in a key is named", HEAD
 		"  a:\n    type: menu\n    text: Hi\n    otpions: []\n", "13: screen \"a\": unknown key \"otpions\"");
-	expect_refused(ctx, "lint: a goto to a missing screen is refused", HEAD
+	testfile_expect_refused(ctx, load_menu, "lint: a goto to a missing screen is refused", HEAD
 		"  a:\n    type: menu\n    text: Hi\n    options:\n      - {label: X, goto: nowhere}\n",
 		"14: screen \"a\": no screen named \"nowhere\"");
-	expect_refused(ctx, "lint: YAML syntax errors give a line", HEAD "  a: [\n", "11: YAML syntax");
-	expect_refused(ctx, "lint: a bad pattern is refused", HEAD
+	testfile_expect_refused(ctx, load_menu, "lint: YAML syntax errors give a line", HEAD "  a: [\n",
+		"11: YAML syntax");
+	testfile_expect_refused(ctx, load_menu, "lint: a bad pattern is refused", HEAD
 		"  a:\n    type: input\n    text: Hi\n    pattern: \"([\"\n    store: qty\n    next: a\n",
 		"13: screen \"a\": bad pattern");
 	char yaml[1024], carets[100];
 	memset(carets, '^', sizeof(carets));
 	snprintf(yaml, sizeof(yaml), HEAD "  a:\n    type: end\n    text: \"%.92s\"\n", carets);
-	expect_refused(ctx, "lint: extension characters count two septets (92 x ^ = 184)", yaml,
+	testfile_expect_refused(ctx, load_menu, "lint: extension characters count two septets (92 x ^ = 184)", yaml,
 		"10: screen \"a\" [en]: 184 GSM-7 septets with worst-case values, over the 182 budget by 2");
 	snprintf(yaml, sizeof(yaml), HEAD "  a:\n    type: end\n    text: \"%.91s\"\n", carets);
 	char path[] = "/tmp/menu_test_ok_XXXXXX.yaml";
-	int fd = mkstemps(path, 5);
-	(void)!write(fd, yaml, strlen(yaml));
-	close(fd);
-	struct menu *m = NULL;
-	T_EQ_INT(menu_load_file(ctx, path, &lim, &m), 0, "lint: 91 x ^ (182 septets) fits exactly");
+	testfile_write(path, yaml);
+	T_EQ_INT(load_menu(ctx, path), 0, "lint: 91 x ^ (182 septets) fits exactly");
 	unlink(path);
 }
 

@@ -12,6 +12,7 @@
 #include "gsm7.h"
 #include "sms_cmd.h"
 #include "sms_texts.h"
+#include "testfile.h"
 #include "testlib.h"
 
 static struct sms_cmd_parsed parse(const char *text)
@@ -186,32 +187,10 @@ static void shipped_texts(void *ctx)
 	T_EQ_INT(sms_texts_lang("xx"), SMS_LANG_EN, "a customer language SMS is not shipped in falls back to English");
 }
 
-/* Load yaml from a temp file; expect refusal with "path:want" on stderr. */
-static void expect_refused(void *ctx, const char *what, const char *yaml, const char *want)
+static int load_texts(void *ctx, const char *path)
 {
-	char path[] = "/tmp/sms_test_XXXXXX.yaml", errpath[] = "/tmp/sms_test_err_XXXXXX";
-	int fd = mkstemps(path, 5);
-	(void)!write(fd, yaml, strlen(yaml));
-	close(fd);
-	int efd = mkstemp(errpath);
-	fflush(stderr);
-	int saved = dup(2);
-	dup2(efd, 2);
 	struct sms_texts *t = NULL;
-	int rc = sms_texts_load(ctx, path, &lim, &t);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	char msg[4096] = "";
-	lseek(efd, 0, SEEK_SET);
-	ssize_t n = read(efd, msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = '\0';
-	close(efd);
-	char full[512];
-	snprintf(full, sizeof(full), "%s:%s", path, want);
-	T_CHECK(rc < 0 && strstr(msg, full), what, "expected refusal with \"%s\", got rc=%d \"%s\"", full, rc, msg);
-	unlink(path);
-	unlink(errpath);
+	return sms_texts_load(ctx, path, &lim, &t);
 }
 
 /* A complete file, every text "Hi", with one text replaced. */
@@ -247,49 +226,45 @@ static char *texts_yaml(void *ctx, const char *key, const char *value)
 
 static void refusals(void *ctx)
 {
-	struct sms_texts *t;
 	char path[] = "/tmp/sms_test_ok_XXXXXX.yaml";
-	int fd = mkstemps(path, 5);
-	char *ok = texts_yaml(ctx, NULL, NULL);
-	(void)!write(fd, ok, strlen(ok));
-	close(fd);
-	T_EQ_INT(sms_texts_load(ctx, path, &lim, &t), 0, "a minimal complete texts file loads");
+	testfile_write(path, texts_yaml(ctx, NULL, NULL));
+	T_EQ_INT(load_texts(ctx, path), 0, "a minimal complete texts file loads");
 	unlink(path);
 
 	/* line 4 is the first text (help) */
-	expect_refused(ctx, "texts: a missing translation is refused with its line",
-		       texts_yaml(ctx, "help", "{en: Help, zu: Usizo}"), "4: texts: help: no text for language \"af\"");
-	expect_refused(ctx, "texts: a missing text is named", texts_yaml(ctx, "stop", NULL), "1: texts: stop: text missing");
-	expect_refused(ctx, "texts: an unknown placeholder is refused", texts_yaml(ctx, "help", "\"Hi {name}\""),
-		       "4: texts: help: unknown placeholder {name}");
-	expect_refused(ctx, "texts: a placeholder the text has no value for is refused",
-		       texts_yaml(ctx, "help", "\"Hi {order}\""), "4: texts: help: placeholder {order} has no value here");
-	expect_refused(ctx, "texts: a typo in a text name is named", talloc_asprintf(ctx, "%s  hlep: x\n",
-		       texts_yaml(ctx, NULL, NULL)), "19: texts: unknown key \"hlep\"");
-	expect_refused(ctx, "texts: YAML syntax errors give a line", "languages: [\n", "2: YAML syntax");
+	testfile_expect_refused(ctx, load_texts, "texts: a missing translation is refused with its line",
+		texts_yaml(ctx, "help", "{en: Help, zu: Usizo}"), "4: texts: help: no text for language \"af\"");
+	testfile_expect_refused(ctx, load_texts, "texts: a missing text is named", texts_yaml(ctx, "stop", NULL),
+		"1: texts: stop: text missing");
+	testfile_expect_refused(ctx, load_texts, "texts: an unknown placeholder is refused",
+		texts_yaml(ctx, "help", "\"Hi {name}\""), "4: texts: help: unknown placeholder {name}");
+	testfile_expect_refused(ctx, load_texts, "texts: a placeholder the text has no value for is refused",
+		texts_yaml(ctx, "help", "\"Hi {order}\""), "4: texts: help: placeholder {order} has no value here");
+	testfile_expect_refused(ctx, load_texts, "texts: a typo in a text name is named",
+		talloc_asprintf(ctx, "%s  hlep: x\n", texts_yaml(ctx, NULL, NULL)), "19: texts: unknown key \"hlep\"");
+	testfile_expect_refused(ctx, load_texts, "texts: YAML syntax errors give a line", "languages: [\n",
+		"2: YAML syntax");
 
 	char carets[100], *v;
 	memset(carets, '^', sizeof(carets));
 	v = talloc_asprintf(ctx, "\"%.81s\"", carets);
-	expect_refused(ctx, "lint: extension characters count two septets (81 x ^ = 162 > 160)",
-		       texts_yaml(ctx, "help", v), "4: texts: help (en): 162 GSM-7 septets with the longest values,"
-		       " over the 160 of one SMS by 2");
+	testfile_expect_refused(ctx, load_texts, "lint: extension characters count two septets (81 x ^ = 162 > 160)",
+		texts_yaml(ctx, "help", v), "4: texts: help (en): 162 GSM-7 septets with the longest values,"
+		" over the 160 of one SMS by 2");
 	v = talloc_asprintf(ctx, "\"%.80s\"", carets);
-	fd = mkstemps(strcpy(path, "/tmp/sms_test_ok_XXXXXX.yaml"), 5);
-	ok = texts_yaml(ctx, "help", v);
-	(void)!write(fd, ok, strlen(ok));
-	close(fd);
-	T_EQ_INT(sms_texts_load(ctx, path, &lim, &t), 0, "lint: 80 x ^ (160 septets) fits exactly");
+	testfile_write(strcpy(path, "/tmp/sms_test_ok_XXXXXX.yaml"), texts_yaml(ctx, "help", v));
+	T_EQ_INT(load_texts(ctx, path), 0, "lint: 80 x ^ (160 septets) fits exactly");
 	unlink(path);
 
 	/* 60 characters + a 10-digit order number: 70 UCS-2 characters fit, 71 do not */
-	expect_refused(ctx, "lint: a non-GSM-7 text with the longest order number is held to 70 UCS-2 characters",
-		       texts_yaml(ctx, "not_found", "\"ê123456789012345678901234567890123456789012345678901234567890{order}\""),
-		       "8: texts: not_found (en): 71 UCS-2 characters with the longest values (not all GSM-7), over the 70");
-	expect_refused(ctx, "lint: {orders} counts orders-max items at their longest status",
-		       talloc_asprintf(ctx, "orders-max: 3\n%s", texts_yaml2(ctx, "orders", "\"Orders: {orders}\"",
-		       "orders_item", "\"#{order} {status} {total} and some more words here!\"")),
-		       "10: texts: orders (en): 162 GSM-7 septets");
+	testfile_expect_refused(ctx, load_texts,
+		"lint: a non-GSM-7 text with the longest order number is held to 70 UCS-2 characters",
+		texts_yaml(ctx, "not_found", "\"ê123456789012345678901234567890123456789012345678901234567890{order}\""),
+		"8: texts: not_found (en): 71 UCS-2 characters with the longest values (not all GSM-7), over the 70");
+	testfile_expect_refused(ctx, load_texts, "lint: {orders} counts orders-max items at their longest status",
+		talloc_asprintf(ctx, "orders-max: 3\n%s", texts_yaml2(ctx, "orders", "\"Orders: {orders}\"",
+		"orders_item", "\"#{order} {status} {total} and some more words here!\"")),
+		"10: texts: orders (en): 162 GSM-7 septets");
 }
 
 int main(void)

@@ -848,6 +848,7 @@ static void bindings_truncate(struct run *r, size_t keep)
  * one or more digits and binds them, or must repeat its value when already bound. Both backtrack, so
  * "{a}{b}" or "{*}: {n}" work; a binding made on a path that fails is undone, and only a match of the
  * whole screen leaves its bindings behind. Screens are a few hundred bytes, so plain recursion will do. */
+/* NOLINTNEXTLINE(misc-no-recursion): as deep as the pattern has {*} and {name} tokens */
 static bool pattern_match(struct run *r, const char *p, const char *s)
 {
 	for (;;) {
@@ -912,7 +913,7 @@ static int subst(struct run *r, const char *in, struct buf *out, struct buf *err
 				buf_addf(err, "nothing captured as {%.*s} yet", (int)nlen, name);
 				return -1;
 			}
-			buf_adds(out, r->binds[b].value);
+			buf_adds(out, r->binds[b].value);	/* NOLINT(clang-analyzer-core.NullDereference): b >= 0: binds exist */
 		} else {
 			buf_addn(out, in, tlen);
 		}
@@ -1003,7 +1004,7 @@ static int blame_line(struct run *r, const struct step **exp, size_t nexp, const
 static void run_check(struct run *r, const struct step *req, const struct step *block, size_t n,
 		      const struct reply *rep)
 {
-	const struct step *status = NULL, **exp = xrealloc(NULL, n * sizeof(*exp));
+	const struct step *status = NULL, **exp = xrealloc(NULL, n * sizeof(*exp));	/* NOLINT(bugprone-sizeof-expression): an array of pointers */
 	struct buf want = { 0 }, got = { 0 };
 	size_t nexp = 0;
 

@@ -173,13 +173,16 @@ PLACED="Spaza: thank you! Order #$O3 is placed, total R83.97. Status: awaiting p
 check_true "outbox: the order-placed SMS goes to sendsms with the rendered text" \
 	"expected a request with <$PLACED>, got <$(oneline "$(requests)")>" wait_for 10 sent_text "$PLACED"
 
+octl credit set-limit "$P3" 1000 >/dev/null
+r=$(ussd "$(t_sid)" "$P3" "3*$O3*2" "" "$OWN_URL")
+check_match "outbox: the order is paid on credit before it ships" "^END Order #$O3 " "$r"
 out=$(octl order status "$O3" shipped 2>&1)
-check_eq "outbox: spazactl order status (unchanged code) moves the order" "order #$O3: awaiting_payment -> shipped" "$out"
+check_eq "outbox: spazactl order status (unchanged code) moves the order" "order #$O3: paid -> shipped" "$out"
 SHIPPED="Spaza: order #$O3 is now shipped. Total R83.97."
 check_true "outbox: the status change leads to a sendsms request with the right text" \
 	"expected a request with <$SHIPPED>, got <$(oneline "$(requests)")>" wait_for 10 sent_text "$SHIPPED"
 req=$(request_with "$SHIPPED")
-ROW=$(q "SELECT id FROM sms_messages WHERE order_id = $O3 AND kind = 'order_status'")
+ROW=$(q "SELECT id FROM sms_messages WHERE order_id = $O3 AND kind = 'order_status' AND order_status = 'shipped'")
 check_eq "outbox: to is the customer's E.164 number" "$E3" "$(urldecode "$(param to "$req")")"
 check_eq "outbox: from is the configured short code" 31555 "$(param from "$req")"
 check_eq "outbox: the sendsms user and password are sent" "spaza|$PASSWORD" "$(param username "$req")|$(param password "$req")"

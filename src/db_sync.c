@@ -1,0 +1,28 @@
+/* Statements that wait for their answer (see db_sync.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "db_sync.h"
+
+int db_sync_exec(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params,
+		 ExecStatusType want, PGresult **res_out, char *err, size_t errlen)
+{
+	PGresult *res = nparams ? PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)
+				: PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	if (st != want && !(want == PGRES_COMMAND_OK && st == PGRES_TUPLES_OK)) {
+		const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+		snprintf(err, errlen, "%s: %s", what, *msg ? msg : "unexpected result");
+		/* libpq messages end in a newline; the caller adds its own. */
+		size_t len = strlen(err);
+		while (len && err[len - 1] == '\n')
+			err[--len] = '\0';
+		PQclear(res);
+		return -EIO;
+	}
+	if (res_out)
+		*res_out = res;
+	else
+		PQclear(res);
+	return 0;
+}

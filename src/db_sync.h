@@ -1,0 +1,14 @@
+#pragma once
+/* Statements that wait for their answer, for what runs outside the daemon's event loop: the
+ * schema migrations (before the loop starts) and spazactl's catalogue import. The daemon's own
+ * queries go through db.c's pipeline. */
+#include <stddef.h>
+#include <libpq-fe.h>
+
+/* Runs one statement and checks its status; on failure describes it in err as "what: reason"
+ * and returns -EIO. With no params the text goes through PQexec, which allows several
+ * statements (a whole migration file); the rest use PQexecParams. want PGRES_COMMAND_OK also
+ * accepts rows, since a migration file may well end in a SELECT (setval() say). With res_out
+ * the caller owns the result. */
+int db_sync_exec(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params,
+		 ExecStatusType want, PGresult **res_out, char *err, size_t errlen);
