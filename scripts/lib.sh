@@ -14,7 +14,7 @@ die() { say "error: $*"; exit 1; }
 SPAZA_PACKAGES="autoconf automake libtool pkg-config make gcc git curl ca-certificates iproute2 procps
  libosmocore-dev libtalloc-dev libpq-dev libssl-dev libmicrohttpd-dev libcurl4-openssl-dev
  libjansson-dev libqrencode-dev libzint-dev libyaml-dev postgresql-15 postgresql-client-15
- kannel kannel-extras libsmpp34-dev nginx-light clang libclang-rt-14-dev cppcheck clang-tidy"
+ kannel kannel-extras libsmpp34-dev nginx-light clang libclang-rt-14-dev cppcheck clang-tidy openssl"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
