@@ -53,8 +53,8 @@ check_true() { # check_true WHAT DESCRIPTION-OF-FAILURE CMD...
 T_PHONE_BASE=$(( (RANDOM * 32768 + RANDOM) % 1000 ))
 t_phone() {
 	local n
-	n=$(( $(cat "$T_TMP/phones" 2>/dev/null || echo 0) + 1 ))
-	echo "$n" > "$T_TMP/phones"	# a file: t_phone runs in $(...) subshells
+	# a file, as t_phone runs in $(...) subshells; locked, as tests call it from concurrent ones
+	n=$( { flock 9; n=$(( $(cat "$T_TMP/phones" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$T_TMP/phones"; echo "$n"; } 9>"$T_TMP/phones.lock" )
 	printf '08299%s%03d' "$1" $(( (T_PHONE_BASE + n) % 1000 ))
 }
 t_sid() { echo "it-$(basename "$0" .sh)-$$-$RANDOM$RANDOM"; }
