@@ -6,6 +6,7 @@
 #include <string.h>
 #include <talloc.h>
 #include <microhttpd.h>
+#include <osmocom/core/linuxlist.h>
 #include <osmocom/core/select.h>
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
@@ -16,13 +17,15 @@
 #define HTTP_MAX_HEADERS 4
 
 struct http_req {
-	struct MHD_Connection *conn;
+	struct MHD_Connection *conn;	/* NULL once the daemon closed it (orphan) */
+	struct llist_head entry;	/* in g.suspended while suspended */
 	http_handler handler;
 	char *path;		/* as libmicrohttpd decoded it */
 	size_t rest;		/* where what follows a prefix route's prefix starts in path */
 	char *body;
 	size_t len, cap;
 	bool too_big, dispatched, suspended, replied;
+	bool orphan;		/* its connection went with the daemon; the handler still holds it */
 	struct MHD_Response *resp;
 	unsigned status;
 	unsigned n_headers;
@@ -35,6 +38,7 @@ static struct {
 	struct MHD_Daemon *mhd;
 	struct osmo_fd ofd;
 	struct osmo_timer_list timer;
+	struct llist_head suspended;	/* requests whose handler has not answered yet */
 	size_t max_body;
 	unsigned n_routes;
 	struct { char method[8]; char *path; size_t len; bool prefix; http_handler h; } routes[HTTP_MAX_ROUTES];
@@ -136,6 +140,10 @@ void http_reply_header(struct http_req *req, const char *name, const char *value
 
 void http_reply(struct http_req *req, unsigned status, const char *ctype, const char *body, size_t len)
 {
+	if (req->orphan) {	/* the daemon stopped meanwhile: nobody to answer */
+		talloc_free(req);
+		return;
+	}
 	OSMO_ASSERT(!req->replied);
 	req->replied = true;
 	req->status = status;
@@ -147,6 +155,7 @@ void http_reply(struct http_req *req, unsigned status, const char *ctype, const 
 		/* MHD calls the access handler again for this connection, which queues resp. In
 		 * external polling mode nothing wakes MHD up for that: run it on the next turn. */
 		req->suspended = false;
+		llist_del(&req->entry);
 		MHD_resume_connection(req->conn);
 		osmo_timer_schedule(&g.timer, 0, 0);
 	}
@@ -203,6 +212,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		return http_queue(req);
 	if (!req->replied) {
 		req->suspended = true;
+		llist_add_tail(&req->entry, &g.suspended);
 		MHD_suspend_connection(conn);
 	}
 	return MHD_YES;
@@ -215,8 +225,15 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 		return;
 	if (req->resp)
 		MHD_destroy_response(req->resp);
-	talloc_free(req);
+	req->resp = NULL;
 	*con_cls = NULL;
+	if (req->dispatched && !req->replied) {
+		/* closed by http_close() while its handler waits: freed when the handler answers */
+		req->conn = NULL;
+		req->orphan = true;
+		return;
+	}
+	talloc_free(req);
 }
 
 const char *http_req_body(const struct http_req *req, size_t *len)
@@ -262,6 +279,7 @@ int http_init(void *ctx, const char *addr, uint16_t port, size_t max_body)
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
 	g.ctx = ctx;
 	g.max_body = max_body;
+	INIT_LLIST_HEAD(&g.suspended);
 	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
 		return -EINVAL;
 	g.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
@@ -292,6 +310,14 @@ void http_close(void)
 	MHD_run(g.mhd);
 	osmo_fd_unregister(&g.ofd);
 	osmo_timer_del(&g.timer);
+	/* libmicrohttpd aborts when stopped with connections still suspended (requests whose
+	 * handler waits, e.g. on the database): resume them, so it closes them like the rest */
+	struct http_req *req, *tmp;
+	llist_for_each_entry_safe(req, tmp, &g.suspended, entry) {
+		llist_del(&req->entry);
+		req->suspended = false;
+		MHD_resume_connection(req->conn);
+	}
 	MHD_stop_daemon(g.mhd);
 	g.mhd = NULL;
 }

@@ -44,3 +44,4 @@ unsigned session_count(void);
 struct customer;
 void session_foreach_customer(const struct customer *c, void (*cb)(const struct session_info *si, void *priv), void *priv);
 void session_shutdown(void);
+void session_release(void);

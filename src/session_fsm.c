@@ -761,6 +761,15 @@ void session_shutdown(void)
 	hash_for_each_safe(g.by_ref, b, tmp, s, node)
 		if (s->outcome == OUT_NONE && s->cust)
 			session_fail(s);
+}
+
+/* After the database is closed: no callback can come for a session any more, so every one can go
+ * (before, a session waiting on the database must stay allocated for its callback). */
+void session_release(void)
+{
+	struct session *s;
+	struct hlist_node *tmp;
+	unsigned b;
 	hash_for_each_safe(g.by_ref, b, tmp, s, node)
 		if (s->fi)
 			osmo_fsm_inst_term(s->fi, OSMO_FSM_TERM_REQUEST, NULL);

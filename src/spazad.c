@@ -250,6 +250,7 @@ int main(int argc, char **argv)
 	spazad_drain_db();
 	http_close();
 	db_close();
+	session_release();
 	log_fini();
 	talloc_free(spazad_ctx);
 	return 0;

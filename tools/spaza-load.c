@@ -130,6 +130,7 @@ struct text {
 };
 
 static struct text scr_main, scr_cats, scr_qty, scr_pay_order, scr_pay_with, scr_voucher;
+static struct text scr_polite, scr_slow;	/* the menu's error: and slow: screens (--faults) */
 static struct text scr_page[5][2];		/* [category][page]; every category has 2 pages */
 static int page_first[5][3];			/* first item (0-based) of each page, [npages] = 8 */
 static int page_count[5];
@@ -213,6 +214,8 @@ static void build_screens(void)
 	scr_pay_order = text_dup("CON Enter order number");
 	scr_pay_with = text_dup("CON Pay with:\n1. Voucher\n2. Credit\n3. Barcode slip");
 	scr_voucher = text_dup("CON Enter 16-digit voucher PIN");
+	scr_polite = text_dup("END Sorry, we could not do that right now. Please try again later.");
+	scr_slow = text_dup("END This is taking longer than usual. We will SMS you the result.");
 
 	for (int c = 0; c < 5; c++) {
 		paginate(c);
@@ -279,7 +282,10 @@ static struct {
 	bool seed_set;
 	long open_sessions, phone_base;
 	bool json;
-} opt = { .conc = 16, .seconds = 10, .warmup = 1, .timeout = 10 };
+	bool faults;			/* --faults: outage answers are answers, broken hops are retried */
+	int retries;
+	const char *acks_file, *series_file;
+} opt = { .conc = 16, .seconds = 10, .warmup = 1, .timeout = 10, .retries = 3 };
 
 static struct sockaddr_storage srv_addr;
 static socklen_t srv_addrlen;
@@ -337,6 +343,7 @@ static void parse_url(const char *url)
 
 static char (*pins)[17];
 static size_t npins, pins_used;
+static size_t *pins_back, npins_back;	/* --faults: PINs of payments a fault ended before their PIN hop */
 
 /* Awaiting orders per phone: singly linked LIFO lists in one growable pool. */
 struct onode {
@@ -506,7 +513,27 @@ static struct {
 	uint64_t vouchers_as_status;	/* no --pins: every voucher session ran as status */
 	uint64_t voucher_fallback;	/* --pins given but no PIN or awaiting order left */
 	uint64_t opened;		/* --open-sessions: first hops answered correctly */
+	uint64_t polite, slow;		/* --faults: sessions ended by the error: / slow: screen */
+	uint64_t retried;		/* --faults: hops sent again after a broken connection or timeout */
+	uint64_t unanswered;		/* --faults: hops left with no answer at the end */
+	uint64_t paid_on_replay;	/* --faults: a payment hop sent again found its order paid */
 } tot;					/* counted over the whole run, warmup included */
+
+/*
+ * --acks FILE: what a customer was told, one line each as it happens, WHAT KIND ORDER PHONE
+ * SESSION HOP: WHAT is order ("Order #ORDER placed"), paid ("Paid. Order #ORDER ..."), slow ("We
+ * will SMS you the result") or polite ("Sorry, ... try again later"); KIND the session's kind
+ * (browse, status, voucher); ORDER the order placed or paid (0 when none is known); SESSION the
+ * sessionId sent; HOP the hop (1-based).
+ * --series FILE: one line a second from the start (warmup included):
+ *   SECOND HOPS POLITE SLOW ERRORS MAX_MS    (hops: replies checked and accepted)
+ */
+static FILE *acks_f, *series_f;
+static struct {
+	uint64_t hops, polite, slow, errors;
+	uint64_t lat_max;
+} sec;
+static uint64_t sec_next, sec_n;
 
 static uint64_t errors_total(void)
 {
@@ -555,12 +582,15 @@ struct conn {
 	bool hdr_done, close_after;
 	bool busy;		/* a request of this connection awaits its reply */
 	bool resume;		/* the server closed mid-session: send the built hop on reconnect */
+	int tries;		/* --faults: times the current hop was sent again */
 
 	/* the session this connection is walking */
 	enum kind kind;
+	uint64_t sid;			/* the sessionId's number */
 	int hop, phone, cat, item, qty;	/* phone: +27820000000 + phone */
 	bool has_phone;			/* holds phone_busy[phone] */
 	long order;
+	size_t pin;			/* the voucher session's PIN, an index into pins */
 	char inputs[MAX_INPUTS][20];
 	size_t prefix_len, text_len;
 	char prefix[192];	/* body up to and including "text=" */
@@ -635,14 +665,15 @@ static void session_start(struct conn *c)
 		if (!pins) {
 			tot.vouchers_as_status++;
 			k = K_STATUS;
-		} else if (pins_used >= npins || !order_pop(c->phone, &c->order)) {
+		} else if ((pins_used >= npins && !npins_back) || !order_pop(c->phone, &c->order)) {
 			tot.voucher_fallback++;
 			k = K_STATUS;
 		} else {
 			strcpy(c->inputs[0], "3");
 			snprintf(c->inputs[1], sizeof(c->inputs[1]), "%ld", c->order);
 			strcpy(c->inputs[2], "1");
-			memcpy(c->inputs[3], pins[pins_used++], 17);
+			c->pin = npins_back ? pins_back[--npins_back] : pins_used++;
+			memcpy(c->inputs[3], pins[c->pin], 17);
 			break;
 		}
 		/* fall through */
@@ -654,12 +685,14 @@ static void session_start(struct conn *c)
 	}
 	c->kind = k;
 	c->hop = 0;
+	c->tries = 0;
 	c->text_len = 0;
 	c->busy = true;
 
 	p += put(p, "sessionId=", 10);
 	p += put(p, run_tag, run_tag_len);
-	p += put_u64(p, ++session_counter);
+	c->sid = ++session_counter;
+	p += put_u64(p, c->sid);
 	p += put(p, "&serviceCode=%2A384%2A123%23&phoneNumber=%2B2782", 48);
 	for (int d = 1000000; d; d /= 10)
 		*p++ = (char)('0' + c->phone / d % 10);
@@ -722,6 +755,14 @@ static void report_mismatch(struct conn *c, const char *what, const struct text 
 	fputs("\n  got:      ", stderr);
 	show_text(got, got_len);
 	fputc('\n', stderr);
+}
+
+static void ack(const char *what, const struct conn *c, long order)
+{
+	if (!acks_f)
+		return;
+	fprintf(acks_f, "%s %s %ld +2782%07d %.*s%" PRIu64 " %d\n", what, kind_name[c->kind], order, c->phone,
+		(int)run_tag_len, run_tag, c->sid, c->hop + 1);
 }
 
 static bool starts(const char *s, size_t n, const char *pfx, size_t plen)
@@ -796,6 +837,18 @@ static bool match_paid(const char *s, size_t n, long order)
 	return j == i + 2 && n - j == sizeof(post) - 1 && !memcmp(s + j, post, n - j);
 }
 
+/* --faults: the payment hop sent again to a restarted server is replayed from the start, and the
+ * replay finds the order paid (by the first attempt, which committed): "END Order #<id> is Paid." */
+static bool paid_on_replay(const char *s, size_t n, long order)
+{
+	char want[64];
+	int len = snprintf(want, sizeof(want), "END Order #%ld is Paid.", order);
+	if (n != (size_t)len || memcmp(s, want, n))
+		return false;
+	tot.paid_on_replay++;
+	return true;
+}
+
 /* Is the reply to the current hop right? On a mismatch, says what was expected. */
 static bool reply_check(struct conn *c, const char *b, size_t n, struct text *expect)
 {
@@ -823,6 +876,7 @@ static bool reply_check(struct conn *c, const char *b, size_t n, struct text *ex
 			if (pins)
 				order_push(c->phone, id);
 			orders_placed++;
+			ack("order", c, id);
 			return true;
 		}
 		}
@@ -841,7 +895,10 @@ static bool reply_check(struct conn *c, const char *b, size_t n, struct text *ex
 			expect->len = (size_t)snprintf(buf, sizeof(buf),
 						       "END Paid. Order #%ld R<rands>.<cc> paid by voucher.",
 						       c->order);
-			return match_paid(b, n, c->order);
+			if (!match_paid(b, n, c->order) && !(opt.faults && c->tries && paid_on_replay(b, n, c->order)))
+				return false;
+			ack("paid", c, c->order);
+			return true;
 		}
 		}
 	}
@@ -884,15 +941,67 @@ static void conn_next_session(struct conn *c)
 	conn_send(c);
 }
 
-/* The connection broke or the server misbehaved: count it, drop the session, reconnect. */
+/* The connection broke or the server misbehaved: count it, drop the session, reconnect. With
+ * --faults a hop lost to a broken connection or a timeout is sent again on the new connection
+ * (as an aggregator retries), up to --retries times: the server must answer it with no second
+ * effect. */
 static void conn_fail(struct conn *c, uint64_t *counter)
 {
+	bool in_flight = c->state == C_WAITING || c->state == C_SENDING ||
+			 (c->state == C_CONNECTING && c->resume);
 	(*counter)++;
 	if (opt.open_sessions && c->busy)
 		tot.opened++;	/* done (as an error), so the opening phase still ends */
 	c->busy = false;
-	c->resume = false;
+	c->resume = opt.faults && in_flight && counter != &tot.http && c->kind != K_OPEN &&
+		    c->tries < opt.retries;
+	if (c->resume) {
+		c->tries++;
+		c->woff = 0;
+		tot.retried++;
+	}
 	conn_close(c, 10 * 1000000ull);
+}
+
+/* --faults: the screens a server under a fault answers with instead of the expected one. They
+ * end the session; they are answers, not errors. */
+static bool fault_reply(struct conn *c, const char *b, size_t n)
+{
+	bool slow = n == scr_slow.len && !memcmp(b, scr_slow.s, n);
+	if (!slow && !(n == scr_polite.len && !memcmp(b, scr_polite.s, n)))
+		return false;
+	if (slow) {
+		tot.slow++;
+		sec.slow++;
+	} else {
+		tot.polite++;
+		sec.polite++;
+	}
+	ack(slow ? "slow" : "polite", c, c->kind == K_VOUCHER ? c->order : 0);
+	/* a payment ended before its PIN hop leaves the order unpaid and the PIN unused: both go back,
+	 * or a fault would leave the rest of the run without orders to pay or PINs to pay with */
+	if (c->kind == K_VOUCHER && c->hop + 1 < kind_hops[K_VOUCHER]) {
+		order_push(c->phone, c->order);
+		if (!pins_back && !(pins_back = calloc(npins, sizeof(*pins_back))))
+			die("out of memory");
+		pins_back[npins_back++] = c->pin;	/* at most npins: each PIN is out once */
+	}
+	return true;
+}
+
+static void series_tick(uint64_t now)
+{
+	static uint64_t errors_before;
+	while (now >= sec_next) {
+		uint64_t e = errors_total();
+		fprintf(series_f, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %.2f\n", sec_n,
+			sec.hops, sec.polite, sec.slow, e - errors_before, (double)sec.lat_max / 1e6);
+		errors_before = e;
+		memset(&sec, 0, sizeof(sec));
+		sec_n++;
+		sec_next += 1000000000ull;
+	}
+	fflush(series_f);
 }
 
 static void conn_open(struct conn *c)
@@ -1048,7 +1157,7 @@ static void conn_read(struct conn *c)
 
 	const char *body = c->rbuf + c->hdr_len;
 	struct text expect;
-	bool ok;
+	bool ok, fault = false;
 	c->busy = false;
 	if (c->status != 200) {
 		expect = (struct text){ "HTTP/1.1 200", 12 };
@@ -1056,13 +1165,22 @@ static void conn_read(struct conn *c)
 		tot.http++;
 		ok = false;
 	} else if (!(ok = reply_check(c, body, c->body_len, &expect))) {
-		report_mismatch(c, "wrong reply", &expect, body, c->body_len);
-		tot.mismatch++;
+		if (opt.faults && !opt.fixed && fault_reply(c, body, c->body_len)) {
+			ok = fault = true;
+		} else {
+			report_mismatch(c, "wrong reply", &expect, body, c->body_len);
+			tot.mismatch++;
+		}
 	}
 	/* a wrong reply ends the session: its further screens could not be checked */
-	bool done = !ok || c->hop + 1 == kind_hops[c->kind];
-	if (ok)
-		record_hop(c, t_done, done);
+	bool done = !ok || fault || c->hop + 1 == kind_hops[c->kind];
+	if (ok) {
+		record_hop(c, t_done, done && !fault);
+		c->tries = 0;
+		sec.hops++;
+		if (t_done - c->t_send > sec.lat_max)
+			sec.lat_max = t_done - c->t_send;
+	}
 	if (opt.open_sessions)
 		tot.opened++;
 	if (c->close_after) {	/* the server ends keep-alive: the session goes on elsewhere */
@@ -1162,9 +1280,18 @@ static void usage(FILE *f)
 	      "         [--warmup SECONDS] [--pins FILE] [--orders FILE] [--orders-out FILE]\n"
 	      "         [--server-pid PID] [--fixed-reply TEXT] [--seed N] [--timeout SECONDS]\n"
 	      "         [--open-sessions N [--phone-base N]] [--json]\n"
+	      "         [--faults [--retries N]] [--acks FILE] [--series FILE]\n"
 	      "       spaza-load --print-screens\n"
 	      "Replays the benchmark shop sessions (SHOP-BENCH section 6) and checks every reply;\n"
 	      "see doc/benchmark.md.\n", f);
+}
+
+static bool any_in_flight(void)
+{
+	for (int i = 0; i < opt.conc; i++)
+		if (conns[i].state == C_WAITING || conns[i].state == C_SENDING)
+			return true;
+	return false;
 }
 
 static void loop(void)
@@ -1180,8 +1307,11 @@ static void loop(void)
 			srv_cpu0 = opt.server_pid ? proc_cpu(opt.server_pid) : 0;
 			self_cpu0 = self_cpu();
 		}
-		if (opt.open_sessions ? tot.opened >= (uint64_t)opt.open_sessions : now >= t_end)
-			return;
+		if (opt.open_sessions ? tot.opened >= (uint64_t)opt.open_sessions : now >= t_end) {
+			/* --faults: what was asked before the end is answered (or times out) */
+			if (!opt.faults || opt.open_sessions || !any_in_flight())
+				return;
+		}
 		if (opt.open_sessions && now >= t_end)
 			die("opened only %" PRIu64 " of %ld sessions in time", tot.opened,
 			    opt.open_sessions);
@@ -1197,6 +1327,8 @@ static void loop(void)
 		for (int i = 0; i < n; i++)
 			conn_event(evs[i].data.ptr, evs[i].events);
 		now = now_ns();
+		if (series_f && now >= sec_next)
+			series_tick(now);
 		if (now - last_scan > 20 * 1000000ull) {
 			conns_scan(now);
 			last_scan = now;
@@ -1233,7 +1365,7 @@ static void hold_open(void)
 int main(int argc, char **argv)
 {
 	enum { O_WARMUP = 256, O_PINS, O_ORDERS, O_ORDERS_OUT, O_PID, O_FIXED, O_SEED, O_OPEN,
-	       O_JSON, O_TIMEOUT, O_SCREENS, O_PHONE_BASE };
+	       O_JSON, O_TIMEOUT, O_SCREENS, O_PHONE_BASE, O_FAULTS, O_RETRIES, O_ACKS, O_SERIES };
 	static const struct option lopts[] = {
 		{ "url", required_argument, NULL, 'u' },
 		{ "concurrency", required_argument, NULL, 'c' },
@@ -1249,6 +1381,10 @@ int main(int argc, char **argv)
 		{ "phone-base", required_argument, NULL, O_PHONE_BASE },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "faults", no_argument, NULL, O_FAULTS },
+		{ "retries", required_argument, NULL, O_RETRIES },
+		{ "acks", required_argument, NULL, O_ACKS },
+		{ "series", required_argument, NULL, O_SERIES },
 		{ "print-screens", no_argument, NULL, O_SCREENS },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -1272,6 +1408,10 @@ int main(int argc, char **argv)
 		case O_PHONE_BASE: opt.phone_base = atol(optarg); break;
 		case O_TIMEOUT: opt.timeout = atof(optarg); break;
 		case O_JSON: opt.json = true; break;
+		case O_FAULTS: opt.faults = true; break;
+		case O_RETRIES: opt.retries = atoi(optarg); break;
+		case O_ACKS: opt.acks_file = optarg; break;
+		case O_SERIES: opt.series_file = optarg; break;
 		case O_SCREENS: screens = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -1285,7 +1425,7 @@ int main(int argc, char **argv)
 	if (!opt.url || optind != argc)
 		usage(stderr), exit(2);
 	if (opt.conc < 1 || opt.conc > 100000 || opt.seconds <= 0 || opt.warmup < 0 ||
-	    opt.timeout <= 0 || opt.open_sessions < 0 || opt.phone_base < 0 ||
+	    opt.timeout <= 0 || opt.open_sessions < 0 || opt.phone_base < 0 || opt.retries < 0 ||
 	    opt.phone_base + opt.open_sessions > 10000000)
 		die("bad -c, -d, --warmup, --timeout, --open-sessions or --phone-base");
 	if (!opt.open_sessions && opt.conc > NPHONES / 2)
@@ -1300,6 +1440,10 @@ int main(int argc, char **argv)
 		load_pins(opt.pins_file);
 	if (opt.orders_file)
 		load_orders(opt.orders_file);
+	if (opt.acks_file && !(acks_f = fopen(opt.acks_file, "w")))
+		die("cannot write %s: %s", opt.acks_file, strerror(errno));
+	if (opt.series_file && !(series_f = fopen(opt.series_file, "w")))
+		die("cannot write %s: %s", opt.series_file, strerror(errno));
 	if (opt.orders_file && !opt.pins_file)
 		fprintf(stderr, "spaza-load: --orders without --pins: voucher sessions run as status "
 				"sessions\n");
@@ -1321,6 +1465,7 @@ int main(int argc, char **argv)
 	conns = xmalloc((size_t)opt.conc * sizeof(*conns));
 
 	uint64_t t0 = now_ns();
+	sec_next = t0 + 1000000000ull;
 	if (opt.open_sessions) {
 		t_measure = t0;
 		t_end = t0 + 60000000000ull + (uint64_t)opt.open_sessions * 1000000ull;
@@ -1335,6 +1480,9 @@ int main(int argc, char **argv)
 
 	/* The measured window: CPU is sampled at its edges. */
 	loop();
+	for (int i = 0; i < opt.conc; i++)
+		if (opt.faults && (conns[i].resume || conns[i].state == C_WAITING || conns[i].state == C_SENDING))
+			tot.unanswered++;
 	uint64_t w1 = now_ns();
 	double srv1 = opt.server_pid ? proc_cpu(opt.server_pid) : 0, self1 = self_cpu();
 
@@ -1353,6 +1501,10 @@ int main(int argc, char **argv)
 		n += snprintf(line + n, sizeof(line) - (size_t)n,
 			      " (mismatch=%" PRIu64 " http=%" PRIu64 " conn=%" PRIu64 " timeout=%" PRIu64
 			      ")", tot.mismatch, tot.http, tot.conn, tot.timeout);
+	if (opt.faults)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " polite=%" PRIu64 " slow=%" PRIu64
+			      " retried=%" PRIu64 " unanswered=%" PRIu64 " paid_on_replay=%" PRIu64, tot.polite,
+			      tot.slow, tot.retried, tot.unanswered, tot.paid_on_replay);
 	n += snprintf(line + n, sizeof(line) - (size_t)n, " cpu:");
 	if (srv_pct >= 0)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " server %.0f%%", srv_pct);
@@ -1383,16 +1535,22 @@ int main(int argc, char **argv)
 		       ",\"sessions_browse\":%" PRIu64 ",\"sessions_status\":%" PRIu64
 		       ",\"sessions_voucher\":%" PRIu64 ",\"voucher_fallbacks\":%" PRIu64
 		       ",\"pins_used\":%zu,\"orders_placed\":%ld,\"seed\":%" PRIu64
+		       ",\"polite\":%" PRIu64 ",\"slow\":%" PRIu64 ",\"retried\":%" PRIu64
+		       ",\"unanswered\":%" PRIu64 ",\"paid_on_replay\":%" PRIu64
 		       ",\"run_wall_s\":%.3f,\"run_cpu_s\":%.3f}\n",
 		       opt.fixed ? "fixed" : "shop", opt.conc, secs, opt.warmup, win.hops,
 		       (double)win.hops / secs, win.sessions, (double)win.sessions / secs, pct_ms(0.50),
 		       pct_ms(0.90), pct_ms(0.99), (double)win.lat_max / 1e6, errors_total(),
 		       tot.mismatch, tot.http, tot.conn, tot.timeout, srv_pct, self_pct, vouchers,
 		       win.kind_done[K_BROWSE], win.kind_done[K_STATUS], win.kind_done[K_VOUCHER],
-		       tot.voucher_fallback, pins_used, orders_placed, opt.seed,
-		       (double)(w1 - t0) / 1e9, self1);
+		       tot.voucher_fallback, pins_used, orders_placed, opt.seed, tot.polite, tot.slow,
+		       tot.retried, tot.unanswered, tot.paid_on_replay, (double)(w1 - t0) / 1e9, self1);
 	}
 	fflush(stdout);
+	if (acks_f && fclose(acks_f))
+		fprintf(stderr, "spaza-load: cannot write %s: %s\n", opt.acks_file, strerror(errno));
+	if (series_f)
+		fclose(series_f);
 	if (opt.orders_out)
 		write_orders(opt.orders_out);
 	if (opt.open_sessions)

@@ -1802,14 +1802,18 @@ static void stdin_read(void)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Load: N begin -> reply round trips, C in flight, one MSISDN per slot */
+/* Load: N begin -> reply round trips, C in flight, one MSISDN per slot. When the ESME goes away
+ * (a bearerbox restart), slots wait for it to bind again, -t at most; the round trips it had in
+ * flight count as timeouts, and as late when their reply still comes. */
 
 static struct {
 	struct slot {
 		uint64_t t0;		/* 0 when idle */
 		uint16_t session;
+		bool parked;		/* waiting for a bind */
 	} *slots;
-	unsigned long started, done, timeouts, bad;
+	unsigned long started, done, timeouts, bad, late, parked, rebinds;
+	uint64_t unbound_since;
 	uint32_t *lat_us;
 	uint64_t t_begin, t_end;
 	bool running;
@@ -1822,6 +1826,15 @@ static void load_start(unsigned long i)
 	struct mo m = { .from = msisdn, .to = opt.code, .text = opt.code, .service_type = "USSD", .op = 1,
 			.message_state = -1 };
 
+	if (!receiver()) {
+		if (!s->parked) {
+			s->parked = true;
+			load.parked++;
+		}
+		if (!load.unbound_since)
+			load.unbound_since = now_ns();
+		return;
+	}
 	snprintf(msisdn, sizeof(msisdn), "%llu", opt.msisdn_base + i);
 	s->session++;
 	if (opt.load_sms) {
@@ -1835,7 +1848,7 @@ static void load_start(unsigned long i)
 	s->t0 = now_ns();
 	load.started++;
 	if (mo_send(&m) != 0)
-		die("load: lost the bind");
+		die("load: cannot send a deliver_sm");
 }
 
 static void load_finish_slot(unsigned long i)
@@ -1858,9 +1871,11 @@ static void load_on_submit(const struct submit *s)
 		return;
 	i = (unsigned long)(num - opt.msisdn_base);
 	sl = &load.slots[i];
-	if (!sl->t0)
-		return;		/* a late reply to a round trip that timed out */
-	if (!opt.load_sms && (s->op < 0 || s->session != sl->session)) {
+	if (!sl->t0 || (!opt.load_sms && s->op >= 0 && s->session != sl->session)) {
+		load.late++;	/* the reply to a round trip that timed out */
+		return;
+	}
+	if (!opt.load_sms && s->op < 0) {
 		load.bad++;
 		if (load.bad <= 3)
 			fprintf(stderr, "spaza-smsc: load: unexpected reply: %s\n", fmt_submit(s));
@@ -1904,9 +1919,12 @@ static int load_report(void)
 
 	qsort(load.lat_us, load.done, sizeof(*load.lat_us), cmp_u32);
 	printf("load: %lu %s round trips in %.2f s (concurrency %lu): %.0f round trips/s; "
-	       "latency ms p50 %.2f p90 %.2f p99 %.2f max %.2f; timeouts %lu, bad replies %lu\n",
+	       "latency ms p50 %.2f p90 %.2f p99 %.2f max %.2f; timeouts %lu, bad replies %lu",
 	       load.done, opt.load_sms ? "SMS" : "USSD", secs, opt.load_c, secs > 0 ? load.done / secs : 0,
 	       pct_ms(0.50), pct_ms(0.90), pct_ms(0.99), pct_ms(1.0), load.timeouts, load.bad);
+	if (load.rebinds || load.late)
+		printf("; rebinds %lu, late replies %lu", load.rebinds, load.late);
+	putchar('\n');
 	return load.timeouts || load.bad ? 1 : 0;
 }
 
@@ -1946,6 +1964,8 @@ static uint64_t next_deadline(void)
 		d = run.deadline;
 	if (opt.mode == MODE_LOAD && !load.running)
 		d = run.deadline;	/* the wait for the first bind */
+	if (opt.mode == MODE_LOAD && load.running && load.parked)
+		d = load.unbound_since + (uint64_t)opt.timeout_ms * 1000000u + 1000000u;
 	if (opt.mode == MODE_LOAD && load.running)
 		for (unsigned long i = 0; i < opt.load_c; i++)
 			if (load.slots[i].t0 && load.slots[i].t0 + (uint64_t)opt.timeout_ms * 1000000u < d)
@@ -1959,6 +1979,10 @@ static bool finished(int *rc)
 	if (stop_signal) {
 		*rc = opt.mode == MODE_INTERACTIVE && !run.failures ? 0 : 1;
 		printf("-- stopped by signal %d\n", (int)stop_signal);
+		if (opt.mode == MODE_LOAD && load.running) {	/* what it did so far */
+			load.t_end = now_ns();
+			*rc = load_report();
+		}
 		return true;
 	}
 	switch (opt.mode) {
@@ -1991,6 +2015,22 @@ static bool finished(int *rc)
 				return true;
 			}
 			return false;
+		}
+		if (load.parked && receiver()) {	/* bound again: the waiting slots go on */
+			load.rebinds++;
+			load.unbound_since = 0;
+			for (unsigned long i = 0; i < opt.load_c; i++)
+				if (load.slots[i].parked) {
+					load.slots[i].parked = false;
+					load.parked--;
+					load_start(i);
+				}
+		} else if (load.parked && now_ns() - load.unbound_since > (uint64_t)opt.timeout_ms * 1000000u) {
+			fprintf(stderr, "spaza-smsc: load: nobody bound again within %u ms\n", opt.timeout_ms);
+			load.t_end = now_ns();
+			load_report();
+			*rc = 1;
+			return true;
 		}
 		if (load.done + load.timeouts + load.bad == opt.load_n) {
 			*rc = load_report();
