@@ -17,6 +17,7 @@
 #include <talloc.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include "cfg.h"
 #include "db.h"
 #include "front_till.h"
 #include "http.h"
@@ -142,6 +143,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_quiet();
 	spaza_logging_init(ctx);	/* its stderr is the quiet one */
 	stats_init(ctx);
+	cfg_init(ctx);	/* the defaults; without ratelimit_init() no request is limited */
 	front_till_init(ctx);
 	FUZZ_ASSERT(handler_get && handler_post);
 	return 0;

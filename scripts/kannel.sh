@@ -89,7 +89,7 @@ kannel_up() {
 		ports=$(kannel_ports 3 "$smsc_port")
 		read -r KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_SENDSMS_PORT <<< "$(echo $ports)"
 		KANNEL_ADMIN_PASSWORD=adm$RANDOM$RANDOM
-		KANNEL_SENDSMS_PASS=snd$RANDOM$RANDOM
+		KANNEL_SENDSMS_PASS=snd$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')	# >= 16 bytes: a secrets-file key
 		echo "$KANNEL_ADMIN_PORT $KANNEL_SMSBOX_PORT $KANNEL_SENDSMS_PORT $KANNEL_ADMIN_PASSWORD" \
 			"$KANNEL_SENDSMS_PASS" > "$dir/ports"
 	fi

@@ -138,6 +138,15 @@ spaza_secrets() {
 	  done )
 }
 
+# spaza_secret_set FILE NAME VALUE: the secrets file line NAME = hex(VALUE), replacing one of
+# that name (passwords: kannel-sendsms-password, database-password, vty-token; >= 16 bytes).
+spaza_secret_set() {
+	local hex
+	hex=$(printf '%s' "$3" | od -An -tx1 | tr -d ' \n')
+	( umask 077; grep -v "^$2 *=" "$1" > "$1.new" 2>/dev/null; printf '%s = %s\n' "$2" "$hex" >> "$1.new" )
+	mv "$1.new" "$1"
+}
+
 # spazad_cfg FILE HTTP_PORT VTY_PORT: a config for the current SPAZA_CONNINFO, with a secrets
 # file beside it.
 spazad_cfg() {

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
+#include <libpq-fe.h>
 #include <osmocom/vty/vty.h>
 #include <osmocom/vty/command.h>
 #include "cfg.h"
+#include "ratelimit.h"
 
 struct spaza_cfg *g_cfg;
 static void *cfg_ctx;
@@ -32,6 +34,11 @@ void cfg_init(void *ctx)
 	g_cfg->slip_receiver = 1234;
 	g_cfg->hops_per_minute = 120;
 	g_cfg->sessions_per_hour = 60;
+	/* 600, ten a second sustained for a minute: a till sends about three requests per customer
+	 * (lookup, perhaps the image, the payment), so even a chain's server relaying dozens of busy
+	 * tills under one key stays well below it, while a script looping on the API is stopped
+	 * within its first second or two. */
+	g_cfg->till_requests_per_minute = 600;
 	g_cfg->n_links = 1;
 	g_cfg->links[0] = (struct kannel_link){ talloc_strdup(g_cfg, "*"), 1, 18, 2, 17, 33, false };
 	cfg_sms_defaults();
@@ -79,12 +86,26 @@ DEFUN(cfg_sendsms_url, cfg_sendsms_url_cmd, "kannel sendsms url URL username USE
 	return CMD_SUCCESS;
 }
 
+/* libosmovty echoes a config line that failed to stderr: a refused secret is starred out in
+ * the line buffer first, so that the refusal does not print it. */
+static void cfg_mask_secret(struct vty *vty, const char *secret)
+{
+	char *p = *secret && vty->buf ? strstr(vty->buf, secret) : NULL;
+	if (p)
+		memset(p, '*', strlen(secret));
+}
+
+/* Secrets are read from the secrets file only (mode 0600, never written back by `write file`,
+ * never shown by `show running-config`): an old configuration that has one is refused with the
+ * way out rather than an "unknown command". */
 DEFUN(cfg_sendsms_password, cfg_sendsms_password_cmd, "kannel sendsms password PASSWORD",
       "Kannel front ends\n" "SMS out through smsbox's sendsms\n"
-      "The sendsms-user's password (better: kannel-sendsms-password in the secrets file)\n" "Password\n")
+      "Refused: the password belongs in the secrets file (kannel-sendsms-password)\n" "Password\n")
 {
-	osmo_talloc_replace_string(g_cfg, &g_cfg->sendsms_password, argv[0]);
-	return CMD_SUCCESS;
+	cfg_mask_secret(vty, argv[0]);
+	vty_out(vty, "%% a password in the configuration is refused: put kannel-sendsms-password (its bytes in hex)"
+		" in the secrets file%s", VTY_NEWLINE);
+	return CMD_WARNING;
 }
 
 DEFUN(cfg_sendsms_from, cfg_sendsms_from_cmd, "kannel sendsms from SENDER",
@@ -148,8 +169,6 @@ static void config_write_sms(struct vty *vty)
 {
 	if (g_cfg->sendsms_url)
 		vty_out(vty, " kannel sendsms url %s username %s%s", g_cfg->sendsms_url, g_cfg->sendsms_user, VTY_NEWLINE);
-	if (g_cfg->sendsms_password)
-		vty_out(vty, " kannel sendsms password %s%s", g_cfg->sendsms_password, VTY_NEWLINE);
 	if (g_cfg->sendsms_from)
 		vty_out(vty, " kannel sendsms from %s%s", g_cfg->sendsms_from, VTY_NEWLINE);
 	if (g_cfg->sendsms_smsc)
@@ -221,6 +240,22 @@ DEFUN(cfg_database, cfg_database_cmd, "database .CONNINFO",
       "PostgreSQL connection\n" "libpq connection string, e.g. host=127.0.0.1 port=5432 dbname=spaza\n")
 {
 	char *s = argv_concat(argv, argc, 0);
+	PQconninfoOption *opts = PQconninfoParse(s, NULL);
+	bool has_password = false;
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && *o->val) {
+			has_password = true;
+			cfg_mask_secret(vty, o->val);
+		}
+	PQconninfoFree(opts);
+	if (has_password) {
+		/* it would be written back by `write file` and shown by `show running-config` */
+		vty_out(vty, "%% a password in the configuration is refused: put database-password (its bytes in hex)"
+			" in the secrets file, or use PGPASSWORD or a ~/.pgpass file%s", VTY_NEWLINE);
+		explicit_bzero(s, strlen(s));
+		talloc_free(s);
+		return CMD_WARNING;
+	}
 	osmo_talloc_replace_string(g_cfg, &g_cfg->db_conninfo, s);
 	talloc_free(s);
 	return CMD_SUCCESS;
@@ -320,6 +355,14 @@ DEFUN(cfg_limits, cfg_limits_cmd, "limits hops-per-minute <0-100000> sessions-pe
 	return CMD_SUCCESS;
 }
 
+/* A command of its own: retailers and phone numbers are tuned apart. */
+DEFUN(cfg_limits_till, cfg_limits_till_cmd, "limits till-requests-per-minute <0-100000>",
+      "Abuse limits (0: none)\n" "Signed till API requests per retailer key in a minute\n" "Requests\n")
+{
+	g_cfg->till_requests_per_minute = atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
 static int netlist_add(struct vty *vty, struct cfg_netlist *l, const char *arg)
 {
 	char ip[INET_ADDRSTRLEN];
@@ -394,6 +437,7 @@ static int config_write_spaza(struct vty *vty)
 	netlist_write(vty, "kannel allow", &g_cfg->kannel_allow);
 	vty_out(vty, " limits hops-per-minute %u sessions-per-hour %u%s", g_cfg->hops_per_minute,
 		g_cfg->sessions_per_hour, VTY_NEWLINE);
+	vty_out(vty, " limits till-requests-per-minute %u%s", g_cfg->till_requests_per_minute, VTY_NEWLINE);
 	for (unsigned i = 0; i < g_cfg->n_links; i++) {
 		const struct kannel_link *l = &g_cfg->links[i];
 		vty_out(vty, " kannel link %s ussd-op begin %u answer %u continue %u end %u abort %u%s", l->smsc_id,
@@ -422,6 +466,7 @@ void cfg_vty_init(void)
 	install_element(SPAZA_NODE, &cfg_catalog_limits_cmd);
 	install_element(SPAZA_NODE, &cfg_slip_receiver_cmd);
 	install_element(SPAZA_NODE, &cfg_limits_cmd);
+	install_element(SPAZA_NODE, &cfg_limits_till_cmd);
 	install_element(SPAZA_NODE, &cfg_at_allow_cmd);
 	install_element(SPAZA_NODE, &cfg_kannel_allow_cmd);
 	install_element(SPAZA_NODE, &cfg_kannel_ops_cmd);

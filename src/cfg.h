@@ -42,10 +42,11 @@ struct spaza_cfg {
 	struct cfg_netlist kannel_allow;	/* who may call /kannel/mo and /kannel/dlr (smsbox) */
 	unsigned hops_per_minute;	/* per MSISDN; 0: no limit */
 	unsigned sessions_per_hour;	/* per MSISDN; 0: no limit */
+	unsigned till_requests_per_minute;	/* per retailer key; 0: no limit */
 	unsigned n_links;
 	struct kannel_link links[CFG_MAX_LINKS];
 	/* SMS out through Kannel's sendsms (kannel_send.c); no url: no sendsms, the outbox waits */
-	char *sendsms_url, *sendsms_user, *sendsms_password, *sendsms_from, *sendsms_smsc;
+	char *sendsms_url, *sendsms_user, *sendsms_from, *sendsms_smsc;
 	unsigned sendsms_timeout_ms;
 	char *dlr_url;			/* where Kannel reports deliveries; default http://<http listen>/kannel/dlr */
 	char *sms_texts;		/* SMS texts file; default <menus>/sms/texts.yaml */

@@ -22,6 +22,7 @@
 #include <osmocom/core/utils.h>
 
 #include "db.h"
+#include "db_sync.h"
 #include "logging.h"
 
 /* Many writes per commit is the whole point (one connection commits a few thousand
@@ -639,7 +640,9 @@ fail:
 
 static void db_connect_start(void)
 {
-	g_db->conn = PQconnectStart(g_db->conninfo);
+	const char *kw[3], *val[3];
+	db_conn_params(g_db->conninfo, kw, val);
+	g_db->conn = PQconnectStartParams(kw, val, 1);
 	if (!g_db->conn || PQstatus(g_db->conn) == CONNECTION_BAD) {
 		LOGP(DDB, LOGL_ERROR, "connecting failed: %.*s\n",
 		     DB_MSG(g_db->conn ? PQerrorMessage(g_db->conn) : "out of memory"));

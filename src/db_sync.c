@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "db_sync.h"
+#include "secrets.h"
 
 int db_sync_exec(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params,
 		 ExecStatusType want, PGresult **res_out, char *err, size_t errlen)
@@ -25,4 +26,14 @@ int db_sync_exec(PGconn *conn, const char *what, const char *sql, int nparams, c
 	else
 		PQclear(res);
 	return 0;
+}
+
+void db_conn_params(const char *conninfo, const char *kw[3], const char *val[3])
+{
+	const char *pw = secrets_password("database-password");
+	int n = 0;
+	kw[n] = "dbname", val[n++] = conninfo;	/* expanded: a whole conninfo or URI */
+	if (pw)
+		kw[n] = "password", val[n++] = pw;
+	kw[n] = NULL, val[n] = NULL;
 }

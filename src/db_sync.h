@@ -12,3 +12,9 @@
  * the caller owns the result. */
 int db_sync_exec(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params,
 		 ExecStatusType want, PGresult **res_out, char *err, size_t errlen);
+
+/* libpq keywords and values (NULL-terminated, for PQconnectdbParams/PQconnectStartParams with
+ * expand_dbname) for a conninfo: it, and the secrets file's database-password if there is one
+ * (otherwise libpq's own PGPASSWORD or ~/.pgpass apply). The configuration refuses a password
+ * in the conninfo itself, where `write file` would write it back. */
+void db_conn_params(const char *conninfo, const char *kw[3], const char *val[3]);

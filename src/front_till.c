@@ -9,7 +9,8 @@
  * "t=<unix time>,v1=<hex HMAC-SHA256(secret, t "." body)>", where the secret is
  * HMAC-SHA256('retailer-master', key id) (secrets.h): derived here, stored nowhere. The
  * signature and the clock are checked before the database is asked anything, so a flood of
- * unsigned requests costs one HMAC each and no query.
+ * unsigned requests costs one HMAC each and no query. A signed request then counts against its
+ * key's `limits till-requests-per-minute` (ratelimit.c); past it: 429 with a Retry-After.
  *
  * The money is moved by spaza_slip_pay() / spaza_slip_reverse() (sql/002_ledger.sql), one
  * statement each. They are idempotent by the till's payment id: a repeat gets the stored first
@@ -31,12 +32,14 @@
 #include <openssl/sha.h>
 #include <osmocom/core/linuxlist.h>
 #include "barcode.h"
+#include "cfg.h"
 #include "db.h"
 #include "easypay.h"
 #include "front_till.h"
 #include "http.h"
 #include "logging.h"
 #include "money.h"
+#include "ratelimit.h"
 #include "secrets.h"
 #include "stats.h"
 
@@ -95,6 +98,8 @@ static const struct till_refusal {
 	{ "expired", 410, CTR_TILL_EXPIRED, "the slip has expired: the customer needs a new one" },
 	{ "voided", 410, CTR_TILL_EXPIRED, "the slip is void: its order was cancelled or paid another way" },
 	{ "wrong_amount", 422, CTR_TILL_WRONG_AMOUNT, "the amount is not the amount due (amount_cents)" },
+	{ "rate_limited", 429, CTR_LIMIT_TILL,
+	  "this key sent too many requests in a minute: send again after Retry-After seconds (with a new signature)" },
 	{ "conflict", 409, CTR_TILL_CONFLICT,
 	  "this payment id was used before for another slip or amount: use a new id for a new payment" },
 	{ "reversed", 409, CTR_TILL_CONFLICT, "this payment id was reversed: it can never be confirmed again" },
@@ -287,6 +292,23 @@ static bool till_authenticate(struct http_req *req, struct till_call *c)
 		return false;
 	}
 	snprintf(c->key_id, sizeof(c->key_id), "%s", key);
+
+	/* Counted only now that the signature holds: a forger cannot spend a real retailer's
+	 * budget (forgeries are till:bad-signature), and the table only ever holds key ids the
+	 * shop issued a secret for. A revoked key still counts here (only its holder can sign);
+	 * the database refuses it after. */
+	unsigned limit = g_cfg->till_requests_per_minute;
+	unsigned wait_s = ratelimit_take(RATELIMIT_KIND_TILL, c->key_id, limit);
+	if (wait_s) {
+		char retry_after[16];
+		snprintf(retry_after, sizeof(retry_after), "%u", wait_s);
+		http_reply_header(req, "Retry-After", retry_after);
+		LOGP(DCAT, LOGL_NOTICE, "till key %s: request limit reached (%u a minute)\n", c->key_id, limit);
+		till_refuse(req, "rate_limited", json_pack("{si}", "retry_after_s", (int)wait_s),
+			    "this key sent more than %u requests in a minute: send again in %u s (with a new signature)",
+			    limit, wait_s);
+		return false;
+	}
 	return true;
 }
 

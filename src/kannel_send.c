@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <talloc.h>
 #include <curl/curl.h>
 #include <osmocom/core/select.h>
@@ -23,6 +22,7 @@
 #include "gsm7.h"
 #include "kannel_send.h"
 #include "logging.h"
+#include "secrets.h"
 
 #define KS_BODY_MAX 256		/* Kannel answers "0: Accepted for delivery" */
 #define KS_SECRET_NAME "kannel-sendsms-password"
@@ -283,70 +283,14 @@ bool kannel_send_enabled(void)
 	return g.enabled;
 }
 
-static int ks_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* The sendsms password from the secrets file (secrets.h's format: "name = hex", mode 0600):
- * the line kannel-sendsms-password holds the password's bytes in hex. NULL when the file or
- * the line is not there or not usable; never a word of the file in a log line. */
-static char *ks_secret(void *ctx, const char *file)
-{
-	static const char name[] = KS_SECRET_NAME;
-	char line[600], *val = NULL;
-	struct stat st;
-	FILE *fp = fopen(file, "r");
-	if (!fp) {
-		LOGP(DKANNEL, LOGL_ERROR, "secrets file %s: %s\n", file, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077)) {
-		LOGP(DKANNEL, LOGL_ERROR, "secrets file %s: readable by others, not used (chmod 600)\n", file);
-		fclose(fp);
-		return NULL;
-	}
-	while (fgets(line, sizeof(line), fp)) {
-		char *p = line + strspn(line, " \t");
-		if (strncmp(p, name, sizeof(name) - 1))
-			continue;
-		p += sizeof(name) - 1;
-		p += strspn(p, " \t");
-		if (*p++ != '=')
-			continue;
-		p += strspn(p, " \t");
-		size_t n = strcspn(p, " \t\r\n");
-		talloc_free(val);
-		val = talloc_zero_size(ctx, n / 2 + 1);
-		for (size_t i = 0; val && i < n; i += 2) {
-			int hi = ks_hexval(p[i]), lo = i + 1 < n ? ks_hexval(p[i + 1]) : -1;
-			if (hi < 0 || lo < 0 || (hi | lo) == 0) {
-				LOGP(DKANNEL, LOGL_ERROR, "secrets file %s: %s is not hex\n", file, name);
-				talloc_free(val);
-				val = NULL;
-				break;
-			}
-			/* cppcheck-suppress nullPointerRedundantCheck ; the loop condition checks val every turn */
-			val[i / 2] = hi << 4 | lo;
-		}
-	}
-	explicit_bzero(line, sizeof(line));
-	fclose(fp);
-	return val;
-}
-
 int kannel_send_init(void *ctx)
 {
 	g.ctx = talloc_named_const(ctx, 0, "kannel_send");
 	if (!g_cfg->sendsms_url)
 		return -EINVAL;
-	if (g_cfg->secrets_file)
-		g.password = ks_secret(g.ctx, g_cfg->secrets_file);
-	if (!g.password && g_cfg->sendsms_password)
-		g.password = talloc_strdup(g.ctx, g_cfg->sendsms_password);
+	const char *pw = secrets_password(KS_SECRET_NAME);
+	if (pw)
+		g.password = talloc_strdup(g.ctx, pw);
 	if (g_cfg->dlr_url) {
 		g.dlr_base = talloc_strdup(g.ctx, g_cfg->dlr_url);
 	} else {

@@ -54,8 +54,16 @@ static void call_done(struct payments_call *c, const PGresult *res, int err, str
 static void voucher_done(void *priv, const PGresult *res, int err)
 {
 	struct payments_result r = { 0 };
-	if (!err && PQntuples(res) == 1)
+	if (!err && PQntuples(res) == 1) {
 		r = (struct payments_result){ PQgetvalue(res, 0, 0), col_i64(res, 1), col_i64(res, 2), NULL, NULL };
+		/* The lockout is the database's (5 failures in 24 h, sql/002_ledger.sql); this is
+		 * where the daemon sees it, so it is counted here, once per answer a session gets
+		 * (a repeated hop is answered from the session's last reply, not asked again). */
+		if (!strcmp(r.outcome, "locked"))
+			STAT_INC(LIMIT_PIN_LOCKOUTS);
+		else if (!strcmp(r.outcome, "invalid"))
+			STAT_INC(PAYMENTS_BAD_PINS);
+	}
 	call_done(priv, res, err, &r);
 }
 

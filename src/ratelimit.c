@@ -1,10 +1,11 @@
-/* Fixed-window counters per phone number. A window is cheap to keep (two counters and two
- * start times) and good enough against a script hammering the gateway: the limits are far above
- * what a person can type on a feature phone. Entries idle for an hour are swept. */
+/* Fixed-window counters, one per kind and key (a phone number's hops, its sessions, a retailer
+ * key's till requests). A window is cheap to keep (a count and a start time) and good enough
+ * against a script hammering the gateway: the limits are far above what a person types on a
+ * feature phone or a shop's tills send. Entries whose window has ended hold nothing a new
+ * window would not, so the sweep drops them. */
 #include <string.h>
 #include <time.h>
 #include <talloc.h>
-#include <osmocom/core/utils.h>
 #include <osmocom/core/hashtable.h>
 #include <osmocom/core/timer.h>
 #include "cfg.h"
@@ -14,25 +15,41 @@
 #define RATELIMIT_HASH_BITS 14
 #define RATELIMIT_SWEEP_S 60
 
+/* The window of each kind, in seconds */
+static const unsigned rl_window_s[] = {
+	[RATELIMIT_KIND_HOPS] = 60,
+	[RATELIMIT_KIND_SESSIONS] = 3600,
+	[RATELIMIT_KIND_TILL] = 60,
+};
+
 struct rl_entry {
 	struct hlist_node node;
-	char msisdn[17];
-	time_t hop_window, sess_window, last;
-	unsigned hops, sessions;
+	enum ratelimit_kind kind;
+	time_t start;		/* of the window, on the monotonic clock */
+	unsigned count;		/* events in the window, refused ones included */
+	char key[];
 };
 
 static struct {
 	void *ctx;
-	DECLARE_HASHTABLE(by_msisdn, RATELIMIT_HASH_BITS);
+	DECLARE_HASHTABLE(table, RATELIMIT_HASH_BITS);
 	struct osmo_timer_list sweep;
 } g;
 
-static uint32_t rl_hash(const char *s)
+static uint32_t rl_hash(enum ratelimit_kind kind, const char *s)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = (2166136261u ^ (uint32_t)kind) * 16777619u;
 	while (*s)
 		h = (h ^ (uint8_t)*s++) * 16777619u;
 	return h;
+}
+
+/* Monotonic: a wall clock stepped back would hold a window open (and a Retry-After long) */
+static time_t rl_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
 }
 
 static void rl_sweep(void *data)
@@ -40,9 +57,9 @@ static void rl_sweep(void *data)
 	struct rl_entry *e;
 	struct hlist_node *tmp;
 	unsigned b;
-	time_t now = time(NULL);
-	hash_for_each_safe(g.by_msisdn, b, tmp, e, node)
-		if (now - e->last > 3600) {
+	time_t now = rl_now();
+	hash_for_each_safe(g.table, b, tmp, e, node)
+		if (now - e->start >= rl_window_s[e->kind]) {
 			hash_del(&e->node);
 			talloc_free(e);
 		}
@@ -52,42 +69,51 @@ static void rl_sweep(void *data)
 void ratelimit_init(void *ctx)
 {
 	g.ctx = talloc_named_const(ctx, 0, "ratelimit");
-	hash_init(g.by_msisdn);
+	hash_init(g.table);
 	osmo_timer_setup(&g.sweep, rl_sweep, NULL);
 	osmo_timer_schedule(&g.sweep, RATELIMIT_SWEEP_S, 0);
 }
 
-enum ratelimit_verdict ratelimit_hop(const char *msisdn, bool new_session)
+unsigned ratelimit_take(enum ratelimit_kind kind, const char *key, unsigned limit)
 {
-	if (!g_cfg->hops_per_minute && !g_cfg->sessions_per_hour)
-		return RATELIMIT_OK;
-	uint32_t h = rl_hash(msisdn);
+	if (!limit || !g.ctx)
+		return 0;
+	uint32_t h = rl_hash(kind, key);
+	time_t now = rl_now();
 	struct rl_entry *e, *found = NULL;
-	hash_for_each_possible(g.by_msisdn, e, node, h)
-		if (!strcmp(e->msisdn, msisdn)) {
+	hash_for_each_possible(g.table, e, node, h)
+		if (e->kind == kind && !strcmp(e->key, key)) {
 			found = e;
 			break;
 		}
 	if (!found) {
-		found = talloc_zero(g.ctx, struct rl_entry);
-		OSMO_STRLCPY_ARRAY(found->msisdn, msisdn);
-		hash_add(g.by_msisdn, &found->node, h);
+		size_t len = strlen(key);
+		found = talloc_zero_size(g.ctx, sizeof(*found) + len + 1);
+		talloc_set_name_const(found, "rl_entry");
+		found->kind = kind;
+		found->start = now;
+		memcpy(found->key, key, len + 1);
+		hash_add(g.table, &found->node, h);
 	}
-	time_t now = time(NULL);
-	found->last = now;
-	if (now - found->hop_window >= 60) {
-		found->hop_window = now;
-		found->hops = 0;
+	unsigned window = rl_window_s[kind];
+	if (now - found->start >= window) {
+		found->start = now;
+		found->count = 0;
 	}
-	if (now - found->sess_window >= 3600) {
-		found->sess_window = now;
-		found->sessions = 0;
-	}
-	if (g_cfg->hops_per_minute && ++found->hops > g_cfg->hops_per_minute) {
+	if (++found->count <= limit)
+		return 0;
+	time_t left = found->start + window - now;
+	return left < 1 ? 1 : (unsigned)left;
+}
+
+enum ratelimit_verdict ratelimit_hop(const char *msisdn, bool new_session)
+{
+	/* a hop over the minute's limit starts no session, so it does not count as one */
+	if (ratelimit_take(RATELIMIT_KIND_HOPS, msisdn, g_cfg->hops_per_minute)) {
 		STAT_INC(LIMIT_HOPS);
 		return RATELIMIT_HOPS;
 	}
-	if (new_session && g_cfg->sessions_per_hour && ++found->sessions > g_cfg->sessions_per_hour) {
+	if (new_session && ratelimit_take(RATELIMIT_KIND_SESSIONS, msisdn, g_cfg->sessions_per_hour)) {
 		STAT_INC(LIMIT_SESSIONS);
 		return RATELIMIT_SESSIONS;
 	}

@@ -17,7 +17,7 @@
 
 struct secret {
 	char name[SECRETS_NAME_MAX + 1];
-	uint8_t key[SECRETS_KEY_MAX];
+	uint8_t key[SECRETS_KEY_MAX + 1];	/* + a NUL, for the keys that are passwords */
 	size_t len;
 };
 
@@ -91,6 +91,7 @@ static const char *secrets_parse_line(char *line, struct secret *s)
 	for (size_t i = 0; i < hlen / 2; i++)
 		s->key[i] = secrets_hexval(hex[2 * i]) << 4 | secrets_hexval(hex[2 * i + 1]);
 	s->len = hlen / 2;
+	s->key[s->len] = 0;	/* secrets_password() */
 	return NULL;
 }
 
@@ -224,4 +225,17 @@ int secrets_hmac(const char *name, const void *data, size_t len, uint8_t out[SEC
 	if (!HMAC(EVP_sha256(), s->key, s->len, data, len, out, &outlen) || outlen != SECRETS_HMAC_LEN)
 		return -EIO;
 	return 0;
+}
+
+const char *secrets_password(const char *name)
+{
+	if (secrets_n == 0 && g_cfg && g_cfg->secrets_file) {
+		char err[512];
+		if (secrets_load_cfg(err, sizeof(err)) < 0)
+			return NULL;
+	}
+	const struct secret *s = secrets_find(name);
+	if (!s || memchr(s->key, 0, s->len))
+		return NULL;
+	return (const char *)s->key;
 }

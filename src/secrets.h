@@ -7,8 +7,10 @@
  *   voucher-pin = 6c0f...   (hex, at least 16 bytes)
  *   retailer-master = 91ab...
  *
- * Keys in use: 'voucher-pin' (the database stores HMAC(key, PIN), never the PIN) and
- * 'retailer-master' (a retailer's signing secret is HMAC(key, key id), never stored).
+ * Keys in use: 'voucher-pin' (the database stores HMAC(key, PIN), never the PIN),
+ * 'retailer-master' (a retailer's signing secret is HMAC(key, key id), never stored),
+ * 'slip-qr' (signs slip QR codes); passwords: 'kannel-sendsms-password', 'database-password'
+ * and 'vty-token' (see secrets_password()).
  * Key values never appear in a message or a log line. */
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,6 +36,11 @@ bool secrets_have(const char *name);
 /* out = HMAC-SHA256(key name, data). Loads g_cfg->secrets_file first if nothing is loaded
  * (logging why when that fails). Returns 0, -ENOKEY (no such key, or no secrets) or -EIO. */
 int secrets_hmac(const char *name, const void *data, size_t len, uint8_t out[SECRETS_HMAC_LEN]);
+
+/* A key that is a password (kannel-sendsms-password, database-password, vty-token): its bytes
+ * as a string, or NULL (no such key, no secrets file, or a NUL among its bytes). Loads
+ * g_cfg->secrets_file first if nothing is loaded. Valid until the next load or clear. */
+const char *secrets_password(const char *name);
 
 /* Forget every key, wiping the memory that held them. */
 void secrets_clear(void);

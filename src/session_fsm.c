@@ -31,6 +31,7 @@
 #include "easypay.h"
 #include "luhn.h"
 #include "secrets.h"
+#include "sms_promise.h"
 #include "stats.h"
 #include "timeline.h"
 
@@ -174,25 +175,16 @@ static void session_end(struct session *s, enum session_outcome outcome)
 	osmo_fsm_inst_state_chg(s->fi, ST_DONE, SESSION_LINGER_S, 0);
 }
 
-static void slow_sms_queued(void *priv, const PGresult *res, int err)
-{
-	if (err) {
-		STAT_INC(DB_ERRORS);
-		LOGP(DSESS, LOGL_ERROR, "the promised SMS could not be queued (%d)\n", err);
-	}
-}
-
 /* The customer was told "we'll SMS you the result": this is that SMS, unless the order's own
  * notification (placed, paid) already tells it. */
 static void slow_result_sms(struct session *s, const char *text, size_t len)
 {
-	char cust[24], body[MENU_SCREEN_BYTES + 1];
+	char key[160], body[MENU_SCREEN_BYTES + 1];
 	if (s->slow_notified || !s->cust)
 		return;
-	snprintf(cust, sizeof(cust), "%" PRId64, s->cust->id);
+	snprintf(key, sizeof(key), "%s:%s:%u:sms", channel_names[s->ch], s->ref, s->input_index);
 	snprintf(body, sizeof(body), "%.*s", (int)len, text);
-	const char *params[2] = { cust, body };
-	db_write(DB_SMS_QUEUE_REPLY, 2, params, slow_sms_queued, NULL);
+	sms_promise_queue(s->cust->id, key, body);
 }
 
 static void session_fail(struct session *s)

@@ -23,6 +23,7 @@
 #include "barcode.h"
 #include "catalog_import.h"
 #include "cfg.h"
+#include "db_sync.h"
 #include "easypay.h"
 #include "luhn.h"
 #include "logging.h"
@@ -108,7 +109,9 @@ static int spazactl_db(struct spazactl *ctl)
 {
 	char err[512];
 
-	ctl->conn = PQconnectdb(g_cfg->db_conninfo);
+	const char *kw[3], *val[3];
+	db_conn_params(g_cfg->db_conninfo, kw, val);
+	ctl->conn = PQconnectdbParams(kw, val, 1);
 	if (PQstatus(ctl->conn) != CONNECTION_OK) {
 		fprintf(stderr, "spazactl: database (%s): %s", g_cfg->db_conninfo, PQerrorMessage(ctl->conn));
 		return -EIO;

@@ -23,6 +23,7 @@
 #include "catalog.h"
 #include "catalog_load.h"
 #include "cfg.h"
+#include "db_sync.h"
 #include "crm.h"
 #include "db.h"
 #include "front_at.h"
@@ -38,6 +39,7 @@
 #include "ratelimit.h"
 #include "secrets.h"
 #include "outbox.h"
+#include "sms_promise.h"
 #include "session.h"
 #include "sms.h"
 #include "sms_texts.h"
@@ -89,7 +91,9 @@ static int spazad_migrate(void)
 {
 	char err[512];
 	for (int attempt = 0; attempt < 60; attempt++) {
-		PGconn *conn = PQconnectdb(g_cfg->db_conninfo);
+		const char *kw[3], *val[3];
+		db_conn_params(g_cfg->db_conninfo, kw, val);
+		PGconn *conn = PQconnectdbParams(kw, val, 1);
 		if (PQstatus(conn) == CONNECTION_OK) {
 			int rc = migrate_apply(conn, err, sizeof(err));
 			PQfinish(conn);
@@ -125,6 +129,63 @@ static void spazad_drain_db(void)
 		if (!db_is_up() || (!st.queued && !st.in_flight) || now.tv_sec - start.tv_sec >= 2)
 			return;
 		osmo_select_main(0);
+	}
+}
+
+/* What the loop allocates for a while (sessions, database calls, SMS jobs, promises, timeline
+ * batches) hangs under its module's context and is gone once the modules have shut down. Freeing
+ * the root would free a leak silently with the rest, so before that every such context is
+ * looked at: a block beyond the long-lived ones it keeps is reported, with its talloc tree.
+ * The tests fail on the report (scripts/test, own_down in tests/integration/lib.sh). */
+static const struct {
+	const char *ctx;
+	const char *keep[2];	/* children that live as long as the module */
+} leak_ctxs[] = {
+	{ "sessions", { "struct menu_set" } },	/* the menus in use */
+	{ "timeline", { "{", "char" } },	/* the column buffers every flush reuses */
+	{ "orders", { NULL } }, { "payments", { NULL } }, { "sms", { NULL } }, { "sms_promises", { NULL } },
+};
+
+/* talloc_report_depth_cb() walks a context and its children: these find the module contexts
+ * among the root's children, then the children of one that it does not keep. */
+static void leak_find_ctx(const void *ptr, int depth, int max_depth, int is_ref, void *priv)
+{
+	const void **found = priv;
+	if (depth == 1 && !is_ref)
+		for (unsigned i = 0; i < ARRAY_SIZE(leak_ctxs); i++)
+			if (!strcmp(talloc_get_name(ptr), leak_ctxs[i].ctx))
+				found[i] = ptr;
+}
+
+struct leak_count {
+	unsigned i;
+	size_t blocks;
+};
+
+static void leak_count_child(const void *ptr, int depth, int max_depth, int is_ref, void *priv)
+{
+	struct leak_count *lc = priv;
+	if (depth != 1 || is_ref)
+		return;
+	for (unsigned k = 0; k < ARRAY_SIZE(leak_ctxs[lc->i].keep) && leak_ctxs[lc->i].keep[k]; k++)
+		if (!strcmp(talloc_get_name(ptr), leak_ctxs[lc->i].keep[k]))
+			return;
+	lc->blocks += talloc_total_blocks(ptr);
+}
+
+static void spazad_leak_report(void)
+{
+	const void *found[ARRAY_SIZE(leak_ctxs)] = { 0 };
+	talloc_report_depth_cb(spazad_ctx, 0, 1, leak_find_ctx, found);
+	for (unsigned i = 0; i < ARRAY_SIZE(leak_ctxs); i++) {
+		struct leak_count lc = { .i = i };
+		if (!found[i])
+			continue;
+		talloc_report_depth_cb(found[i], 0, 1, leak_count_child, &lc);
+		if (!lc.blocks)
+			continue;
+		LOGP(DMAIN, LOGL_ERROR, "talloc: %zu blocks left in %s at exit: a leak\n", lc.blocks, leak_ctxs[i].ctx);
+		talloc_report_full(found[i], stderr);
 	}
 }
 
@@ -179,6 +240,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	char verr[512];
+	if (spaza_vty_guard(spazad_ctx, cfg_file, verr, sizeof(verr)) < 0) {
+		fprintf(stderr, "%s\n", verr);
+		return 1;
+	}
 	char *cerr = NULL;
 	PQconninfoOption *co = PQconninfoParse(g_cfg->db_conninfo, &cerr);
 	if (!co) {
@@ -219,6 +285,7 @@ int main(int argc, char **argv)
 	sms_init(spazad_ctx);
 	front_kannel_init();
 	outbox_init(spazad_ctx);
+	sms_promise_init(spazad_ctx);
 	front_box_init(spazad_ctx);
 
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -248,9 +315,11 @@ int main(int argc, char **argv)
 	front_box_close();
 	timeline_flush();
 	spazad_drain_db();
+	sms_promise_shutdown();
 	http_close();
 	db_close();
 	session_release();
+	spazad_leak_report();
 	log_fini();
 	talloc_free(spazad_ctx);
 	return 0;

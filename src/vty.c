@@ -1,7 +1,11 @@
 /* Live inspection over the VTY (telnet on loopback): sessions, customers, counters, and
- * reloading the menus. */
+ * reloading the menus; and who may reach the VTY at all. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <talloc.h>
 #include <osmocom/vty/command.h>
 #include <osmocom/vty/misc.h>
 #include <osmocom/vty/vty.h>
@@ -9,6 +13,7 @@
 #include "db.h"
 #include "msisdn.h"
 #include "cfg.h"
+#include "secrets.h"
 #include "session.h"
 #include "spazad.h"
 #include "stats.h"
@@ -79,4 +84,77 @@ void spaza_vty_init(void)
 	install_element_ve(&show_customer_cmd);
 	install_element_ve(&show_stats_spaza_cmd);
 	install_element(ENABLE_NODE, &menu_reload_cmd);
+}
+
+/* ---- who may reach the VTY ----
+ *
+ * The VTY can change the configuration and read every customer, and libosmovty's telnet has no
+ * authentication unless a password is set: so it stays on loopback, unless the secrets file has
+ * a vty-token, which then becomes the telnet password. A password in the configuration itself
+ * (libosmovty's `password` command) is refused, like every other secret there: `write file` and
+ * `show running-config` would print it. */
+
+static bool vty_addr_loopback(const char *addr)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (!strcmp(addr, "localhost"))
+		return true;
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, addr, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* libosmovty (1.7) exports these, though no header of it declares them */
+extern struct host host;
+extern vector cmdvec;
+
+/* libosmovty writes host.password into `write file` and `show running-config`; the token must
+ * appear in neither, so the CONFIG_NODE writer runs with it hidden. */
+static int (*vty_host_write_orig)(struct vty *vty);
+
+static int vty_host_write(struct vty *vty)
+{
+	char *pw = host.password;
+	host.password = NULL;
+	int rc = vty_host_write_orig(vty);
+	host.password = pw;
+	return rc;
+}
+
+int spaza_vty_guard(void *ctx, const char *cfg_file, char *err, size_t errlen)
+{
+	const char *addr = vty_get_bind_addr();
+	const char *token = secrets_password("vty-token");
+
+	if (host.password || host.password_encrypt) {
+		snprintf(err, errlen, "%s: password: a password in the configuration is refused: put vty-token"
+			 " (its bytes in hex) in the secrets file", cfg_file);
+		return -EPERM;
+	}
+	if (!token) {
+		if (vty_addr_loopback(addr))
+			return 0;
+		snprintf(err, errlen, "%s: line vty: bind %s is not a loopback address: the VTY would be open to the"
+			 " network without a password; bind 127.0.0.1, or put vty-token (its bytes in hex) in the"
+			 " secrets file", cfg_file, addr);
+		return -EPERM;
+	}
+	/* the `login` command of the vty line node turns the password check on: it has no API */
+	static char login[] = "line vty\n login\n";
+	FILE *fp = fmemopen(login, strlen(login), "r");
+	int rc = fp ? vty_read_config_filep(fp, NULL) : -ENOMEM;
+	if (fp)
+		fclose(fp);
+	if (rc < 0) {
+		snprintf(err, errlen, "VTY: could not turn the password check on (%d)", rc);
+		return -EIO;
+	}
+	host.password = talloc_strdup(ctx, token);
+	struct cmd_node *cn = vector_slot(cmdvec, CONFIG_NODE);
+	if (cn && cn->func != vty_host_write) {
+		vty_host_write_orig = cn->func;
+		cn->func = vty_host_write;
+	}
+	return 0;
 }

@@ -158,4 +158,36 @@ else
 	fail "test set-up: the daemon's database connection: expected one backend pid, got <$(oneline "$BPID")>"
 fi
 
+# ---- "we'll SMS you", then the database goes away before the promised SMS is written: the
+# hung backend is terminated (the order rolls back, the session fails) while the database takes
+# no connections; the promise waits in spazad and is queued once when the database is back.
+BPID=$(psql_val "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname = 'spaza' AND pid <> pg_backend_pid()")
+if [[ "$BPID" =~ ^[0-9]+$ ]]; then
+	D=$(t_phone 13)
+	timed "$(t_sid)" "$D" ""	# a customer record to promise to
+	kill -STOP "$BPID"
+	at_exit "kill -CONT $BPID 2>/dev/null"
+	SID=$(t_sid)
+	timed "$SID" "$D" "1*2*1*1*3*1"
+	check_eq "an order on a hung database: told the result comes by SMS" \
+		"END This is taking longer than usual. We will SMS you the result." "$R"
+	psql -X -d postgres -qc "ALTER DATABASE spaza WITH ALLOW_CONNECTIONS false" >/dev/null
+	at_exit "psql -X -d postgres -qc 'ALTER DATABASE spaza WITH ALLOW_CONNECTIONS true' >/dev/null 2>&1"
+	kill -TERM "$BPID"; kill -CONT "$BPID"
+	sleep 4	# spazad finds the connection gone and tries to reconnect, refused, a few times
+	psql -X -d postgres -qc "ALTER DATABASE spaza WITH ALLOW_CONNECTIONS true" >/dev/null
+	promised() { psql_val "SELECT count(*) || '|' || string_agg(s.status || ':' || s.text, ',') FROM sms_messages s
+		JOIN customers c ON c.id = s.customer_id WHERE c.msisdn = '$(e164 "$D")' AND s.kind = 'reply'"; }
+	wait_for 15 sh -c "[ \"\$(psql -X -qtAc \"SELECT count(*) FROM sms_messages s JOIN customers c ON c.id = s.customer_id WHERE c.msisdn = '$(e164 "$D")' AND s.kind = 'reply'\")\" != 0 ]"
+	check_eq "the promised SMS is queued once the database is back (the order did not go through)" \
+		"1|queued:Sorry, we could not do that right now. Please try again later." "$(promised)"
+	check_eq "... and no order was made" 0 "$(orders_of "$D")"
+	check_eq "... under the promising hop's key" "at:$SID:" \
+		"$(psql_val "SELECT substr(mo_id, 1, length('at:$SID:')) FROM sms_messages s JOIN customers c ON c.id = s.customer_id WHERE c.msisdn = '$(e164 "$D")' AND s.kind = 'reply'")"
+	out=$(vty_open "$OWN_VTY" && vty "show stats"; vty_close)
+	check_match "no promised SMS counted as lost" 'never reached the database[^:]*: +0($|[^0-9])' "$out"
+else
+	fail "test set-up: the daemon's database connection (promise): expected one backend pid, got <$(oneline "$BPID")>"
+fi
+
 own_down "db_down"

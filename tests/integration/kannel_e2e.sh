@@ -163,8 +163,10 @@ kannel_up "$K1" "$SMSC_PORT" "http://127.0.0.1:$HTTP/kannel/mo"
 STARTED=1
 check_true "$T: smsbox front: Kannel binds to the SMSC" "not online within 30 s" kannel_wait_smsc 30
 
+spaza_secrets "$T_TMP/secrets"
+spaza_secret_set "$T_TMP/secrets" kannel-sendsms-password "$KANNEL_SENDSMS_PASS"
 if ! e2e_up smsbox "$HTTP" " kannel sendsms url $KANNEL_SENDSMS_URL username $KANNEL_SENDSMS_USER" \
-	" kannel sendsms password $KANNEL_SENDSMS_PASS" " kannel sendsms from 31555" \
+	" kannel sendsms from 31555" \
 	" kannel dlr-url http://127.0.0.1:$HTTP/kannel/dlr" " sms retry min 1 max 2" " sms outbox poll 1 in-flight 8"; then
 	fail "$T: own spazad starts behind Kannel's smsbox (see $OWN_LOG)"
 	exit 0

@@ -171,4 +171,9 @@ own_down() {
 	else
 		pass "$1: own spazad log free of sanitizer reports"
 	fi
+	if grep -qE 'talloc: .* at exit' "$OWN_LOG"; then
+		fail "$1: own spazad exits with no talloc leak reported: expected none, got <$(grep -m1 -E 'talloc: .* at exit' "$OWN_LOG")>"
+	else
+		pass "$1: own spazad exits with no talloc leak reported"
+	fi
 }

@@ -143,9 +143,10 @@ own_cfg "$T_TMP/pre.cfg" 1 1
 "$SPAZACTL" -c "$T_TMP/pre.cfg" catalog import "$SPAZA_TOP/menus/demo-catalog.csv" >/dev/null ||
 	{ fail "outbox: the catalogue imported into the database of its own"; exit 0; }
 
-PASSWORD=it-secret-$RANDOM
+PASSWORD=it-sendsms-secret-$RANDOM
+spaza_secret_set "$T_TMP/secrets" kannel-sendsms-password "$PASSWORD"
 own_up sms_outbox " kannel sendsms url http://127.0.0.1:$NGPORT/cgi-bin/sendsms username spaza" \
-	" kannel sendsms password $PASSWORD" " kannel sendsms from 31555" " sms retry min 1 max 2" \
+	" kannel sendsms from 31555" " sms retry min 1 max 2" \
 	" sms outbox poll 1 in-flight 8" " session hop-deadline 700" ||
 	{ fail "outbox: own spazad starts (log: $OWN_LOG)"; exit 0; }
 octl() { "$SPAZACTL" -c "$OWN_CFG" "$@"; }
