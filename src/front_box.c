@@ -44,6 +44,8 @@
 #include "kannel_meta.h"
 #include "logging.h"
 #include "msisdn.h"
+#include "kannel_send.h"
+#include "outbox.h"
 #include "session.h"
 #include "sms.h"
 #include "stats.h"
@@ -76,6 +78,8 @@ struct box_mt {
 	unsigned tries;
 	size_t len;
 	uint8_t *frame;
+	outbox_done_cb done;	/* an outbox SMS: told how it ended */
+	void *done_priv;
 };
 
 /* An MO whose reply is still to come: what the reply needs of it. */
@@ -106,12 +110,14 @@ static struct {
 	struct llist_head mts;
 	unsigned n_mts;
 	unsigned n_mo_waiting;
+	bool outbox;				/* the outbox sends through us */
 } g_box = { .ofd = { .fd = -1 } };
 
 #define LOGBOX(lvl, fmt, args...) LOGP(DKANNEL, lvl, "box %s:%u: " fmt, g_box.addr, g_box.port, ## args)
 
 static void box_connect(void);
 static void box_mt_resend(void);
+static void box_mt_done(struct box_mt *mt, enum outbox_result r, const char *detail);
 
 /* ---- the connection ---- */
 
@@ -139,8 +145,14 @@ static void box_fail(const char *why)
 {
 	time_t now = time(NULL);
 	bool was_up = g_box.state == BOX_UP;
+	struct box_mt *mt, *tmp;
 
 	box_close();
+	/* outbox SMS go back to the outbox at once, to be sent again after its back-off: waiting
+	 * here for the reconnect could outlast the outbox's lease on the row and send it twice */
+	llist_for_each_entry_safe(mt, tmp, &g_box.mts, entry)
+		if (mt->done)
+			box_mt_done(mt, OUTBOX_RETRY, "connection to bearerbox lost");
 	if (was_up) {
 		if (now - g_box.up_since >= BOX_STABLE_S)
 			g_box.backoff_ms = BOX_BACKOFF_MIN_MS;
@@ -252,8 +264,11 @@ static void box_up(void)
 	m.admin.command = BOX_CMD_IDENTIFY;	/* boxc_id stays NULL */
 	box_queue_msg(&m);
 	box_mt_resend();
-	if (g_box.state == BOX_UP)
+	if (g_box.state == BOX_UP) {
 		osmo_timer_schedule(&g_box.heartbeat, BOX_HEARTBEAT_S, 0);
+		if (g_box.outbox)
+			outbox_resume();	/* SMS queued while bearerbox was away go now */
+	}
 }
 
 /* ---- MOs in, replies out ---- */
@@ -278,8 +293,12 @@ static struct box_mo *box_mo_new(const struct box_sms *sms, const struct kannel_
 	return mo;
 }
 
-static void box_mt_free(struct box_mt *mt)
+/* An MT leaves the list: acked (OUTBOX_SENT), refused for good, or given up on (OUTBOX_RETRY:
+ * the outbox sends it again after its back-off). */
+static void box_mt_done(struct box_mt *mt, enum outbox_result r, const char *detail)
 {
+	if (mt->done)
+		mt->done(mt->done_priv, r, detail);
 	llist_del(&mt->entry);
 	g_box.n_mts--;
 	talloc_free(mt);
@@ -311,7 +330,7 @@ static void box_mt_resend(void)
 		if (now - mt->created > BOX_MT_FRESH_S) {
 			LOGBOX(LOGL_NOTICE, "MT %s to %s dropped: not acked by bearerbox for %ld s\n", mt->id, mt->to,
 			       (long)(now - mt->created));
-			box_mt_free(mt);
+			box_mt_done(mt, OUTBOX_RETRY, "not acked by bearerbox in time");
 			continue;
 		}
 		box_mt_write(mt);
@@ -326,7 +345,7 @@ static void box_retry_cb(void *data)
 		box_mt_resend();
 }
 
-static void box_mt_add(const struct box_msg *m)
+static struct box_mt *box_mt_add(const struct box_msg *m)
 {
 	struct box_mt *mt;
 
@@ -334,7 +353,7 @@ static void box_mt_add(const struct box_msg *m)
 	if (g_box.n_mts >= BOX_MT_MAX) {
 		mt = llist_first_entry(&g_box.mts, struct box_mt, entry);
 		LOGBOX(LOGL_NOTICE, "MT %s to %s dropped: %u MTs wait for bearerbox's ack\n", mt->id, mt->to, g_box.n_mts);
-		box_mt_free(mt);
+		box_mt_done(mt, OUTBOX_RETRY, "too many MTs wait for bearerbox");
 	}
 	mt = talloc_zero(g_box.ctx, struct box_mt);
 	OSMO_ASSERT(mt);
@@ -351,11 +370,13 @@ static void box_mt_add(const struct box_msg *m)
 		box_mt_write(mt);
 	else
 		LOGBOX(LOGL_INFO, "MT %s to %s waits for the connection\n", mt->id, mt->to);
+	return mt;
 }
 
-/* The reply to an MO: receiver and sender swapped, the same link, GSM-7 text as UTF-8 (coding 0;
- * bearerbox converts) or UTF-16BE with coding 2. meta (USSD) carries the TLVs. */
-static void box_reply(const struct box_mo *mo, const char *text, size_t len, const char *meta)
+/* An MT sms of text on the list: GSM-7 text as UTF-8 (coding 0; bearerbox converts) or
+ * UTF-16BE with coding 2. meta (USSD) carries the TLVs. */
+static struct box_mt *box_mt_text(const char *sender, const char *receiver, const char *smsc_id, int sms_type,
+				  const char *text, size_t len, const char *meta)
 {
 	struct box_msg m;
 	struct box_sms *s = &m.sms;
@@ -363,10 +384,10 @@ static void box_reply(const struct box_mo *mo, const char *text, size_t len, con
 	uint8_t *ucs2 = NULL;
 
 	box_msg_init(&m, BOX_MSG_sms);
-	s->sender = box_str_refz(mo->receiver);
-	s->receiver = box_str_refz(mo->sender);
-	s->smsc_id = box_str_refz(mo->smsc_id);
-	s->sms_type = BOX_SMS_MT_REPLY;
+	s->sender = box_str_refz(sender);
+	s->receiver = box_str_refz(receiver);
+	s->smsc_id = box_str_refz(smsc_id);
+	s->sms_type = sms_type;
 	s->time = time(NULL);
 	s->dlr_mask = 0;
 	s->coding = BOX_CODING_7BIT;
@@ -385,8 +406,15 @@ static void box_reply(const struct box_mo *mo, const char *text, size_t len, con
 		s->meta_data = box_str_refz(meta);
 		s->binfo = box_str_refz("USSD");	/* the SMPP service_type, as on /kannel/mo */
 	}
-	box_mt_add(&m);
+	struct box_mt *mt = box_mt_add(&m);
 	talloc_free(ucs2);
+	return mt;
+}
+
+/* The reply to an MO: receiver and sender swapped, the same link. */
+static void box_reply(const struct box_mo *mo, const char *text, size_t len, const char *meta)
+{
+	box_mt_text(mo->receiver, mo->sender, mo->smsc_id, BOX_SMS_MT_REPLY, text, len, meta);
 }
 
 static void box_ussd_reply(void *priv, bool end, const char *screen, size_t len)
@@ -579,7 +607,7 @@ static void box_ack_in(const struct box_ack *ack)
 	case BOX_ACK_SUCCESS:
 	case BOX_ACK_BUFFERED:	/* queued for an SMSC link that is down: bearerbox owns it now */
 		STAT_INC(BOX_ACKS);
-		box_mt_free(found);
+		box_mt_done(found, OUTBOX_SENT, ack->nack == BOX_ACK_SUCCESS ? "bearerbox ack" : "bearerbox ack (buffered)");
 		return;
 	case BOX_ACK_FAILED_TMP:
 		STAT_INC(BOX_NACKS);
@@ -592,13 +620,14 @@ static void box_ack_in(const struct box_ack *ack)
 			return;
 		}
 		LOGBOX(LOGL_NOTICE, "MT %s to %s dropped: bearerbox's queue stayed full\n", found->id, found->to);
-		break;
+		box_mt_done(found, OUTBOX_RETRY, "bearerbox's queue stayed full");
+		return;
 	default:
 		STAT_INC(BOX_NACKS);
 		LOGBOX(LOGL_NOTICE, "MT %s to %s refused by bearerbox (nack %d: no route to its SMSC?)\n", found->id,
 		       found->to, ack->nack);
+		box_mt_done(found, OUTBOX_REFUSED, "refused by bearerbox (no route to its SMSC?)");
 	}
-	box_mt_free(found);
 }
 
 static void box_admin_in(const struct box_admin *adm)
@@ -781,6 +810,42 @@ DEFUN(show_kannel_box, show_kannel_box_cmd, "show kannel box",
 
 /* ---- start and stop ---- */
 
+/* ---- the outbox over the box connection ----
+ *
+ * With a box front and no smsbox there is no sendsms: the outbox hands its SMS to bearerbox here,
+ * as MT pushes from `kannel sendsms from` (over `kannel sendsms smsc` when set). bearerbox's ack
+ * means sent, as smsbox's 202 does for sendsms: bearerbox owns the SMS from there, and its store
+ * file keeps it across its own restarts. An MT nacked, or not acked while it was fresh (the
+ * connection broke), goes back to the outbox, which sends it again after its back-off: at least
+ * once, never lost. */
+
+static int box_outbox_send(int64_t id, const char *to, const char *text, outbox_done_cb done, void *priv)
+{
+	if (g_box.state != BOX_UP)
+		return -ENOTCONN;
+	if (g_box.n_mts >= BOX_MT_MAX)
+		return -EBUSY;	/* adding would drop an older MT, whose done would run inside send */
+	struct box_mt *mt = box_mt_text(g_cfg->sendsms_from, to, g_cfg->sendsms_smsc, BOX_SMS_MT_PUSH, text,
+					strlen(text), NULL);
+	mt->done = done;
+	mt->done_priv = priv;
+	LOGBOX(LOGL_DEBUG, "outbox SMS #%" PRId64 " to %s as MT %s\n", id, to, mt->id);
+	return 0;
+}
+
+static void box_outbox_forget(void)
+{
+	struct box_mt *mt;
+	llist_for_each_entry(mt, &g_box.mts, entry)
+		mt->done = NULL;
+}
+
+const struct outbox_backend outbox_box_backend = {
+	.name = "bearerbox (box front)",
+	.send = box_outbox_send,
+	.forget = box_outbox_forget,
+};
+
 void front_box_init(void *ctx)
 {
 	install_element_ve(&show_kannel_box_cmd);
@@ -798,6 +863,17 @@ void front_box_init(void *ctx)
 	g_box.tx = talloc_size(g_box.ctx, g_box.tx_size);
 	OSMO_ASSERT(g_box.rx && g_box.tx);
 	g_box.backoff_ms = BOX_BACKOFF_MIN_MS;
+	if (!kannel_send_enabled()) {
+		if (g_cfg->sendsms_from) {
+			g_box.outbox = true;
+			outbox_set_backend(&outbox_box_backend);
+			if (!g_cfg->sendsms_smsc)
+				LOGBOX(LOGL_NOTICE, "outbox SMS go to bearerbox without an smsc-id: a link with"
+				       " allowed-smsc-id refuses them (set kannel sendsms smsc)\n");
+		}
+		else
+			LOGBOX(LOGL_NOTICE, "no `kannel sendsms from`: the outbox sends nothing over the box connection\n");
+	}
 	LOGBOX(LOGL_NOTICE, "connecting to bearerbox's smsbox-port\n");
 	box_connect();
 }

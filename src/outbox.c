@@ -278,6 +278,15 @@ static int kannel_backend_send(int64_t id, const char *to, const char *text, out
 
 const struct outbox_backend outbox_kannel_backend = { .name = "sendsms", .send = kannel_backend_send };
 
+void outbox_resume(void)
+{
+	if (g.down || !g.backend)
+		return;
+	g.fails = 0;
+	g.paused_until = 0;
+	outbox_kick();
+}
+
 void outbox_set_backend(const struct outbox_backend *b)
 {
 	g.backend = b;
@@ -374,6 +383,8 @@ void outbox_shutdown(void)
 	g.down = true;
 	osmo_timer_del(&g.timer);
 	osmo_timer_del(&g.kick);
+	if (g.backend && g.backend->forget)
+		g.backend->forget();
 	kannel_send_shutdown();
 	if (!llist_empty(&g.sending)) {
 		char *ids = talloc_strdup(g.ctx, "{");

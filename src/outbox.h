@@ -14,6 +14,8 @@ struct outbox_backend {
 	const char *name;
 	/* Send one SMS; call done exactly once, later (never from inside send). 0 or -errno. */
 	int (*send)(int64_t id, const char *to, const char *text, outbox_done_cb done, void *priv);
+	/* Optional: the outbox is going away, call no done any more. */
+	void (*forget)(void);
 };
 
 void outbox_init(void *ctx);		/* LISTEN spaza_outbox, the poll timer, GET /kannel/dlr */
@@ -21,5 +23,8 @@ void outbox_shutdown(void);
 /* NULL: the outbox keeps every row queued. */
 void outbox_set_backend(const struct outbox_backend *b);
 extern const struct outbox_backend outbox_kannel_backend;
+extern const struct outbox_backend outbox_box_backend;	/* front_box.c: MT pushes to bearerbox */
+/* The backend is reachable again (a reconnect): the pause after failed sends ends now. */
+void outbox_resume(void);
 /* Look for due rows now (they are also found on NOTIFY spaza_outbox and by the poll timer). */
 void outbox_kick(void);

@@ -276,7 +276,12 @@ static void order_found(void *priv, const struct menu_order_row *rows, unsigned 
 		s->run->v.status = rows[0].status;
 		s->run->v.product_id = rows[0].product_id;
 		s->run->v.qty = rows[0].qty;
-		oc = rows[0].status == menu_status_index("awaiting_payment") ? MENU_OUTCOME_OK : MENU_OUTCOME_NOT_PAYABLE;
+		/* The history going on past this screen means the customer saw the order payable the
+		 * first time and paid: this is a replay (a restart, a lost reply). The payment's own
+		 * key then gives back that first result, or refuses anew if it was paid elsewhere. */
+		bool went_on = s->hop_text && s->hop_text[0] && s->hop_pos <= strlen(s->hop_text);
+		oc = rows[0].status == menu_status_index("awaiting_payment") || went_on ? MENU_OUTCOME_OK :
+											 MENU_OUTCOME_NOT_PAYABLE;
 	}
 	menu_action_done(s->run, oc);
 	session_continue(s);

@@ -132,24 +132,26 @@ int spaza_vty_guard(void *ctx, const char *cfg_file, char *err, size_t errlen)
 			 " (its bytes in hex) in the secrets file", cfg_file);
 		return -EPERM;
 	}
-	if (!token) {
-		if (vty_addr_loopback(addr))
-			return 0;
+	if (!token && !vty_addr_loopback(addr)) {
 		snprintf(err, errlen, "%s: line vty: bind %s is not a loopback address: the VTY would be open to the"
 			 " network without a password; bind 127.0.0.1, or put vty-token (its bytes in hex) in the"
 			 " secrets file", cfg_file, addr);
 		return -EPERM;
 	}
-	/* the `login` command of the vty line node turns the password check on: it has no API */
-	static char login[] = "line vty\n login\n";
+	/* the vty line node's `login` turns the password check on, `no login` off: no API does.
+	 * Set either way, since a file written back with a token says `login`. */
+	char login[32];
+	snprintf(login, sizeof(login), "line vty\n %slogin\n", token ? "" : "no ");
 	FILE *fp = fmemopen(login, strlen(login), "r");
 	int rc = fp ? vty_read_config_filep(fp, NULL) : -ENOMEM;
 	if (fp)
 		fclose(fp);
 	if (rc < 0) {
-		snprintf(err, errlen, "VTY: could not turn the password check on (%d)", rc);
+		snprintf(err, errlen, "VTY: could not set the password check (%d)", rc);
 		return -EIO;
 	}
+	if (!token)
+		return 0;
 	host.password = talloc_strdup(ctx, token);
 	struct cmd_node *cn = vector_slot(cmdvec, CONFIG_NODE);
 	if (cn && cn->func != vty_host_write) {

@@ -16,7 +16,8 @@
 #    notification goes out once Kannel is back); a duplicate MO (same Kannel id, curl as smsbox)
 #    answered once; malformed meta-data, oversized text, unknown and vendor ussd_service_op values:
 #    logged, answered or dropped, spazad never crashes (pid alive, /health 200).
-# 2. native box front (bearerbox only, spazad as a box): the same dialogue, order and long code.
+# 2. native box front (bearerbox only, spazad as a box): the same dialogue, order and long code;
+#    the order-placed SMS goes out over the box connection (no smsbox, no sendsms).
 #    (tests/integration/kannel_box.sh covers the box's own faults, UCS-2 and SMS.)
 # Prints one PASS:/FAIL: line per assertion.
 source "$(dirname "$0")/lib.sh"
@@ -408,7 +409,12 @@ SMSC_PORT=$(free_port)
 sim_start "$SMSC_PORT" "$DIR/smsc-box.out" || { fail "$T: box: spaza-smsc listens: $(cat "$DIR/smsc-box.out")"; exit 0; }
 kannel_up "$K2" "$SMSC_PORT"
 check_true "$T: box: bearerbox binds to the SMSC" "not online within 30 s" kannel_wait_smsc 30
-if ! e2e_up box "$(free_port)" " kannel box connect 127.0.0.1 $KANNEL_SMSBOX_PORT"; then
+# the box daemon's outbox sends whatever is queued in this database: the smsbox part left nothing
+check_eq "$T: every SMS the smsbox part queued left the outbox" 0 "$(q "SELECT count(*) FROM sms_messages WHERE status = 'queued'")"
+# the link routes only messages naming it (allowed-smsc-id): pushes name it with sendsms smsc
+if ! e2e_up box "$(free_port)" " kannel box connect 127.0.0.1 $KANNEL_SMSBOX_PORT" " kannel sendsms from 31555" \
+	" kannel sendsms smsc $KANNEL_SMSC_ID" \
+	" sms retry min 1 max 2" " sms outbox poll 1 in-flight 8"; then
 	fail "$T: box: own spazad starts as a box (see $OWN_LOG)"
 	exit 0
 fi
@@ -423,6 +429,13 @@ if [ -n "$O7" ]; then
 		"box|completed|$O7" \
 		"$(q "SELECT s.channel || '|' || s.outcome || '|' || coalesce(s.order_id::text, '') FROM ussd_sessions s
 		     JOIN customers c ON c.id = s.customer_id WHERE c.msisdn = '$E7' ORDER BY s.id DESC LIMIT 1")"
+	# no smsbox, so no sendsms: the order-placed SMS goes to bearerbox on the box connection
+	expect "box: the order-placed SMS goes out over the box connection (an MT push from 31555)" \
+		"expect-submit-sms to=$M7 from=31555 timeout=30000 text=\"Spaza: thank you! Order #$O7 is placed, total R55.98. Status: awaiting payment. Send STATUS $O7 any time.\""
+	boxsent() { [ "$(q "SELECT status FROM sms_messages WHERE order_id = $O7 AND kind = 'order_placed'")" = sent ]; }
+	check_true "$T: box: bearerbox's ack marks its row sent" \
+		"got <$(q "SELECT status || '|' || coalesce(last_error, '') FROM sms_messages WHERE order_id = $O7 AND kind = 'order_placed'")>" \
+		wait_for 10 boxsent
 	sim "ussd-begin $M7 *120*777*$O7# 4660"
 	expect "box: the long code *120*777*$O7# opens paying that order" \
 		"expect-submit to=$M7 ussd_service_op=2 its_session_info=4660 text=\"/^Pay R55.98 for order #$O7 with:\n1. Voucher/\""

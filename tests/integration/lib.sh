@@ -57,6 +57,16 @@ t_phone() {
 	n=$( { flock 9; n=$(( $(cat "$T_TMP/phones" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$T_TMP/phones"; echo "$n"; } 9>"$T_TMP/phones.lock" )
 	printf '08299%s%03d' "$1" $(( (T_PHONE_BASE + n) % 1000 ))
 }
+# luhn_fix DIGITS: DIGITS and their Luhn check digit (voucher PINs, slip numbers)
+luhn_fix() {
+	local p=$1 sum=0 i d n=${#1}
+	for ((i = 0; i < n; i++)); do
+		d=${p:n-1-i:1}
+		if (( i % 2 == 0 )); then d=$((d * 2)); (( d > 9 )) && d=$((d - 9)); fi
+		sum=$((sum + d))
+	done
+	echo "$p$(( (10 - sum % 10) % 10 ))"
+}
 t_sid() { echo "it-$(basename "$0" .sh)-$$-$RANDOM$RANDOM"; }
 e164() { echo "+27${1#0}"; }
 

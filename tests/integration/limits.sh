@@ -50,15 +50,6 @@ new_key "Limits test A $$ $RANDOM"
 KEY_A=$KEY SECRET_A=$SECRET
 new_key "Limits test B $$ $RANDOM"
 KEY_B=$KEY SECRET_B=$SECRET
-luhn_fix() { # a prefix + its Luhn check digit (as in till.sh)
-	local p=$1 sum=0 i d n=${#1}
-	for ((i = 0; i < n; i++)); do
-		d=${p:n-1-i:1}
-		if (( i % 2 == 0 )); then d=$((d * 2)); (( d > 9 )) && d=$((d - 9)); fi
-		sum=$((sum + d))
-	done
-	echo "$p$(( (10 - sum % 10) % 10 ))"
-}
 # a well-formed number no slip has: once signed, each request is counted and gets a 404
 SLIP=/api/v1/slips/$(luhn_fix 91234999999998)
 

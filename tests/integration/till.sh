@@ -66,15 +66,6 @@ slip_via_ussd() { # slip_via_ussd PHONE ORDER: "Pay -> 3 Barcode slip"; prints t
 	ussd "$sid" "$1" "" >/dev/null
 	ussd "$sid" "$1" "3*$2*3" | sed -nE 's/^END Pay .* with slip ([0-9 ]+) by .*/\1/p'
 }
-luhn_fix() { # a 14-digit prefix + its Luhn check digit
-	local p=$1 sum=0 i d n=${#1}
-	for ((i = 0; i < n; i++)); do
-		d=${p:n-1-i:1}
-		if (( i % 2 == 0 )); then d=$((d * 2)); (( d > 9 )) && d=$((d - 9)); fi
-		sum=$((sum + d))
-	done
-	echo "$p$(( (10 - sum % 10) % 10 ))"
-}
 
 PHONE=$(t_phone 70)
 ORDER=$(order_via_ussd "$PHONE")
