@@ -330,6 +330,7 @@ static void box_mt_resend(void)
 		if (now - mt->created > BOX_MT_FRESH_S) {
 			LOGBOX(LOGL_NOTICE, "MT %s to %s dropped: not acked by bearerbox for %ld s\n", mt->id, mt->to,
 			       (long)(now - mt->created));
+			STAT_INC(BOX_MT_DROPPED);
 			box_mt_done(mt, OUTBOX_RETRY, "not acked by bearerbox in time");
 			continue;
 		}
@@ -353,6 +354,7 @@ static struct box_mt *box_mt_add(const struct box_msg *m)
 	if (g_box.n_mts >= BOX_MT_MAX) {
 		mt = llist_first_entry(&g_box.mts, struct box_mt, entry);
 		LOGBOX(LOGL_NOTICE, "MT %s to %s dropped: %u MTs wait for bearerbox's ack\n", mt->id, mt->to, g_box.n_mts);
+		STAT_INC(BOX_MT_DROPPED);
 		box_mt_done(mt, OUTBOX_RETRY, "too many MTs wait for bearerbox");
 	}
 	mt = talloc_zero(g_box.ctx, struct box_mt);
@@ -620,6 +622,7 @@ static void box_ack_in(const struct box_ack *ack)
 			return;
 		}
 		LOGBOX(LOGL_NOTICE, "MT %s to %s dropped: bearerbox's queue stayed full\n", found->id, found->to);
+		STAT_INC(BOX_MT_DROPPED);
 		box_mt_done(found, OUTBOX_RETRY, "bearerbox's queue stayed full");
 		return;
 	default:

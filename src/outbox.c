@@ -32,6 +32,9 @@
 
 /* the lease beyond the send timeout: a claimed row is not claimed again while its send may run */
 #define OUTBOX_LEASE_MARGIN_S 30
+/* database requests waiting (queued or in flight) above which a claim waits OUTBOX_BUSY_WAIT_US */
+#define OUTBOX_DB_BUSY 16
+#define OUTBOX_BUSY_WAIT_US 10000
 
 struct ob_msg {
 	struct llist_head entry;	/* in g.sending */
@@ -220,6 +223,17 @@ void outbox_kick(void)
 	/* busy or paused: remembered, so the next send to finish (or the poll) claims again */
 	if (g.claiming || g.paused_until > now_s() || g.in_flight >= g_cfg->sms_in_flight) {
 		g.again = true;
+		return;
+	}
+	/* The outbox is background work on the one database connection that customers' hops use
+	 * too: while requests queue there, the claim (and the writes its sends bring) waits a moment
+	 * rather than go in front of them. A backlog drained through a fast backend (bearerbox's
+	 * acks take microseconds) would otherwise hold the pipeline for seconds. */
+	struct db_stats st;
+	db_get_stats(&st);
+	if (st.queued + st.in_flight > OUTBOX_DB_BUSY) {
+		g.again = true;
+		osmo_timer_schedule(&g.kick, 0, OUTBOX_BUSY_WAIT_US);
 		return;
 	}
 	g.again = false;

@@ -89,6 +89,7 @@ static void timeline_written(void *priv, const PGresult *res, int err)
 	while (g.n_failed && g.n_failed + b->rows > TIMELINE_MAX_PENDING) {
 		struct timeline_batch *old = llist_first_entry(&g.failed, struct timeline_batch, list);
 		LOGP(DCRM, LOGL_ERROR, "database away too long: %u timeline rows dropped\n", old->rows);
+		STAT_ADD(TIMELINE_DROPPED, old->rows);
 		llist_del(&old->list);
 		g.n_failed -= old->rows;
 		talloc_free(old);
