@@ -117,7 +117,11 @@ static void health(struct http_req *req)
 	http_reply(req, ok ? 200 : 503, "text/plain", body, strlen(body));
 }
 
-/* Give queued writes (the last timeline rows) up to two seconds to commit before we go. */
+/* Give queued writes (the last timeline rows, a backlog of them after a busy spell) up to
+ * SPAZAD_DRAIN_S to commit before we go; what is left then is logged and counted as lost
+ * (timeline_close(), sms_promise_shutdown()). Well inside systemd's 90 s stop timeout. */
+#define SPAZAD_DRAIN_S 10
+
 static void spazad_drain_db(void)
 {
 	struct timespec start, now;
@@ -126,7 +130,7 @@ static void spazad_drain_db(void)
 		struct db_stats st;
 		db_get_stats(&st);
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (!db_is_up() || (!st.queued && !st.in_flight) || now.tv_sec - start.tv_sec >= 2)
+		if (!db_is_up() || (!st.queued && !st.in_flight) || now.tv_sec - start.tv_sec >= SPAZAD_DRAIN_S)
 			return;
 		osmo_select_main(0);
 	}
@@ -318,6 +322,7 @@ int main(int argc, char **argv)
 	sms_promise_shutdown();
 	http_close();
 	db_close();
+	timeline_close();
 	session_release();
 	spazad_leak_report();
 	log_fini();

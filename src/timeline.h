@@ -15,4 +15,7 @@ struct timeline_session {
 void timeline_init(void *ctx);
 /* Copies the row; it reaches the database within TIMELINE_FLUSH_MS. */
 void timeline_session_add(const struct timeline_session *row);
+/* Sends what has gathered (at shutdown: before the drain). */
 void timeline_flush(void);
+/* After db_close(): what the database had not taken is logged, counted, and freed. */
+void timeline_close(void);

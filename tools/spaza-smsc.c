@@ -9,7 +9,9 @@
  *                   expectation held, 1 with expected-vs-got on the first that did not;
  *   -i              the same commands read from stdin, every PDU printed; serves on after stdin ends;
  *   --load N        N USSD begin -> reply round trips, C at a time, reported as round trips/s and
- *                   latency percentiles.
+ *                   latency percentiles. SIGUSR1 winds the load down: no new round trip starts,
+ *                   the figures are printed once the ones in flight ended, and the SMSC serves on
+ *                   (binds, pushes, receipts) until SIGTERM.
  *
  * PDUs are packed and unpacked by libsmpp34 (Osmocom). The socket side is ours: one thread, one
  * poll() loop, non-blocking sockets with TCP_NODELAY, a read buffer that frames PDUs by their
@@ -217,6 +219,7 @@ static struct {
 };
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t wind_down_signal;	/* --load: SIGUSR1 */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Connections: framing, buffered writes, bind state */
@@ -274,11 +277,16 @@ static bool conn_alive(const struct conn *c, unsigned id)
 	return false;
 }
 
+static void load_on_unbind(void);
+static void load_on_deliver_resp(uint32_t seq, uint32_t status);
+
 static void conn_close(struct conn *c, const char *why)
 {
 	for (int i = 0; i < MAX_CONNS; i++)
 		if (conns[i] == c)
 			conns[i] = NULL;
+	if (c->bound)
+		load_on_unbind();
 	if (opt.verbosity >= 1)
 		printf("-- connection %u closed (%s)%s%s\n", c->id, why, c->bound ? ", was bound as " : "",
 		       c->bound ? c->system_id : "");
@@ -891,16 +899,20 @@ static void on_pdu(struct conn *c, const uint8_t *pdu, size_t len)
 	}
 	if (opt.verbosity >= 2 || (opt.verbosity >= 1 && (id == UNBIND || id == GENERIC_NACK || status)))
 		printf("<< %s conn=%u seq=%u status=0x%08x\n", cmd_name(id), c->id, seq, status);
+	if (id == DELIVER_SM_RESP)
+		load_on_deliver_resp(seq, status);
 	if (id == ENQUIRE_LINK)
 		send_header_only(c, ENQUIRE_LINK_RESP, ESME_ROK, seq);
 	else if (id == UNBIND) {
 		send_header_only(c, UNBIND_RESP, ESME_ROK, seq);
 		c->bound = 0;
+		load_on_unbind();
 		c->close_when_flushed = true;
 		conn_flush(c);
 		runner_poke();
 	} else if (id == UNBIND_RESP) {
 		c->bound = 0;
+		load_on_unbind();
 		c->close_when_flushed = true;
 		runner_poke();
 	}
@@ -1804,27 +1816,34 @@ static void stdin_read(void)
 /* ------------------------------------------------------------------------------------------ */
 /* Load: N begin -> reply round trips, C in flight, one MSISDN per slot. When the ESME goes away
  * (a bearerbox restart), slots wait for it to bind again, -t at most; the round trips it had in
- * flight count as timeouts, and as late when their reply still comes. */
+ * flight are cut (counted apart from timeouts), and their replies count as late when they still
+ * come. */
 
 static struct {
 	struct slot {
 		uint64_t t0;		/* 0 when idle */
 		uint16_t session;
 		bool parked;		/* waiting for a bind */
+		uint32_t seq;		/* of its deliver_sm, for the deliver_sm_resp */
+		uint64_t resend_at;	/* refused by the ESME: sent again then (0: not) */
 	} *slots;
 	unsigned long started, done, timeouts, bad, late, parked, rebinds;
+	unsigned long cut;	/* in flight when the ESME went away */
+	unsigned long refused;	/* deliver_sm answered with an error: sent again, as an SMSC does */
 	uint64_t unbound_since;
 	uint32_t *lat_us;
 	uint64_t t_begin, t_end;
 	bool running;
+	bool winding;		/* SIGUSR1: no new round trips */
+	bool reported;		/* the figures are out: serving on until SIGTERM */
+	int rc;			/* load_report()'s */
 } load;
+
+static void load_send(unsigned long i);
 
 static void load_start(unsigned long i)
 {
 	struct slot *s = &load.slots[i];
-	char msisdn[24];
-	struct mo m = { .from = msisdn, .to = opt.code, .text = opt.code, .service_type = "USSD", .op = 1,
-			.message_state = -1 };
 
 	if (!receiver()) {
 		if (!s->parked) {
@@ -1835,8 +1854,22 @@ static void load_start(unsigned long i)
 			load.unbound_since = now_ns();
 		return;
 	}
-	snprintf(msisdn, sizeof(msisdn), "%llu", opt.msisdn_base + i);
 	s->session++;
+	s->t0 = now_ns();
+	load.started++;
+	load_send(i);
+}
+
+/* The slot's deliver_sm: its MSISDN, its session. */
+static void load_send(unsigned long i)
+{
+	struct slot *s = &load.slots[i];
+	char msisdn[24];
+	struct mo m = { .from = msisdn, .to = opt.code, .text = opt.code, .service_type = "USSD", .op = 1,
+			.message_state = -1 };
+	struct conn *c = receiver();
+
+	snprintf(msisdn, sizeof(msisdn), "%llu", opt.msisdn_base + i);
 	if (opt.load_sms) {
 		m.text = "PING";
 		m.service_type = NULL;
@@ -1845,10 +1878,60 @@ static void load_start(unsigned long i)
 	} else {
 		m.session = s->session;
 	}
-	s->t0 = now_ns();
-	load.started++;
+	s->seq = c ? c->next_seq : 0;
 	if (mo_send(&m) != 0)
 		die("load: cannot send a deliver_sm");
+}
+
+/* A deliver_sm answered with an error (bearerbox just after its restart, before a box is there:
+ * 0x64, temporary): an SMSC sends it again a little later, so the load does too. */
+#define LOAD_RESEND_MS 200
+
+static void load_on_deliver_resp(uint32_t seq, uint32_t status)
+{
+	if (!load.running || !status)
+		return;
+	for (unsigned long i = 0; i < opt.load_c; i++) {
+		struct slot *sl = &load.slots[i];
+		if (sl->t0 && !sl->resend_at && sl->seq == seq) {
+			sl->resend_at = now_ns() + LOAD_RESEND_MS * 1000000ull;
+			load.refused++;
+			return;
+		}
+	}
+}
+
+static void load_resend_due(uint64_t now)
+{
+	for (unsigned long i = 0; i < opt.load_c; i++) {
+		struct slot *sl = &load.slots[i];
+		if (sl->t0 && sl->resend_at && now >= sl->resend_at && receiver()) {
+			sl->resend_at = 0;
+			load_send(i);
+		}
+	}
+}
+
+/* conn_close(): the last receiver went away. Waiting for the replies of what was in flight would
+ * hold every slot until its timeout: they are cut and wait for the next bind instead. */
+static void load_on_unbind(void)
+{
+	if (!load.running || receiver())
+		return;
+	for (unsigned long i = 0; i < opt.load_c; i++) {
+		struct slot *sl = &load.slots[i];
+		if (!sl->t0)
+			continue;
+		sl->t0 = 0;
+		sl->resend_at = 0;
+		load.cut++;
+		if (load.started < opt.load_n && !sl->parked) {
+			sl->parked = true;
+			load.parked++;
+		}
+	}
+	if (load.parked && !load.unbound_since)
+		load.unbound_since = now_ns();
 }
 
 static void load_finish_slot(unsigned long i)
@@ -1856,7 +1939,7 @@ static void load_finish_slot(unsigned long i)
 	load.slots[i].t0 = 0;
 	if (load.started < opt.load_n)
 		load_start(i);
-	if (load.done + load.timeouts + load.bad == opt.load_n)
+	if (load.done + load.timeouts + load.bad + load.cut == opt.load_n)
 		load.t_end = now_ns();
 }
 
@@ -1891,6 +1974,7 @@ static void load_check_timeouts(uint64_t now)
 {
 	for (unsigned long i = 0; i < opt.load_c; i++)
 		if (load.slots[i].t0 && now - load.slots[i].t0 > (uint64_t)opt.timeout_ms * 1000000u) {
+			load.slots[i].resend_at = 0;
 			load.timeouts++;
 			load_finish_slot(i);
 		}
@@ -1922,8 +2006,9 @@ static int load_report(void)
 	       "latency ms p50 %.2f p90 %.2f p99 %.2f max %.2f; timeouts %lu, bad replies %lu",
 	       load.done, opt.load_sms ? "SMS" : "USSD", secs, opt.load_c, secs > 0 ? load.done / secs : 0,
 	       pct_ms(0.50), pct_ms(0.90), pct_ms(0.99), pct_ms(1.0), load.timeouts, load.bad);
-	if (load.rebinds || load.late)
-		printf("; rebinds %lu, late replies %lu", load.rebinds, load.late);
+	if (load.rebinds || load.late || load.cut || load.refused)
+		printf("; rebinds %lu, late replies %lu, cut by an unbind %lu, refused and sent again %lu", load.rebinds,
+		       load.late, load.cut, load.refused);
 	putchar('\n');
 	return load.timeouts || load.bad ? 1 : 0;
 }
@@ -1933,7 +2018,10 @@ static int load_report(void)
 
 static void on_signal(int sig)
 {
-	stop_signal = sig;
+	if (sig == SIGUSR1)
+		wind_down_signal = sig;
+	else
+		stop_signal = sig;
 }
 
 static void open_listener(void)
@@ -1970,6 +2058,10 @@ static uint64_t next_deadline(void)
 		for (unsigned long i = 0; i < opt.load_c; i++)
 			if (load.slots[i].t0 && load.slots[i].t0 + (uint64_t)opt.timeout_ms * 1000000u < d)
 				d = load.slots[i].t0 + (uint64_t)opt.timeout_ms * 1000000u;
+	if (opt.mode == MODE_LOAD && load.running)
+		for (unsigned long i = 0; i < opt.load_c; i++)
+			if (load.slots[i].resend_at && load.slots[i].resend_at < d)
+				d = load.slots[i].resend_at;
 	return d;
 }
 
@@ -1979,7 +2071,9 @@ static bool finished(int *rc)
 	if (stop_signal) {
 		*rc = opt.mode == MODE_INTERACTIVE && !run.failures ? 0 : 1;
 		printf("-- stopped by signal %d\n", (int)stop_signal);
-		if (opt.mode == MODE_LOAD && load.running) {	/* what it did so far */
+		if (load.reported) {
+			*rc = load.rc;
+		} else if (opt.mode == MODE_LOAD && load.running) {	/* what it did so far */
 			load.t_end = now_ns();
 			*rc = load_report();
 		}
@@ -2032,9 +2126,15 @@ static bool finished(int *rc)
 			*rc = 1;
 			return true;
 		}
-		if (load.done + load.timeouts + load.bad == opt.load_n) {
-			*rc = load_report();
-			return true;
+		if (wind_down_signal && !load.winding) {
+			load.winding = true;
+			opt.load_n = load.started;	/* the ones in flight finish, no more start */
+		}
+		if (load.done + load.timeouts + load.bad + load.cut == opt.load_n && !load.reported) {
+			*rc = load.rc = load_report();
+			fflush(stdout);
+			load.reported = load.winding;
+			return !load.winding;
 		}
 		return false;
 	}
@@ -2103,8 +2203,10 @@ static int loop(void)
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				conn_read(c);
 		}
-		if (opt.mode == MODE_LOAD && load.running)
+		if (opt.mode == MODE_LOAD && load.running) {
+			load_resend_due(now_ns());
 			load_check_timeouts(now_ns());
+		}
 	}
 	for (int i = 0; i < MAX_CONNS; i++)
 		if (conns[i]) {
@@ -2125,7 +2227,8 @@ static void usage(FILE *f)
 	      "  -w, --password PW      accept only binds with this password\n"
 	      "  -s, --script FILE      run a dialogue script; exit 0 when every expectation held\n"
 	      "  -i, --interactive      read the same commands from stdin, print every PDU\n"
-	      "  -l, --load N           drive N USSD begin -> reply round trips\n"
+	      "  -l, --load N           drive N USSD begin -> reply round trips (SIGUSR1: finish the ones in\n"
+	      "                         flight, print the figures, serve on until SIGTERM)\n"
 	      "  -c, --concurrency C    round trips in flight at once with --load (default 10)\n"
 	      "      --load-sms         load with plain SMS (MO -> reply) instead of USSD\n"
 	      "      --code CODE        USSD service code for --load (default *120*777#)\n"
@@ -2230,6 +2333,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
 	if (opt.mode == MODE_SCRIPT) {
 		runner_load_file(opt.script);
 		runner_check_all();
