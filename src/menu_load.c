@@ -196,6 +196,62 @@ static int regex_destructor(regex_t **re)
 	return 0;
 }
 
+/* glibc's regcomp() copies a subexpression once for every repetition it may take, and again for
+ * every quantifier around it: stacked quantifiers ("1++++...") or nested counted repetitions
+ * grow it exponentially, to gigabytes (the menu_load fuzz target found it). An input screen's
+ * pattern checks a few digits, so these bounds cost no real menu anything. */
+#define PATTERN_MAX_LEN 80
+#define PATTERN_MAX_COUNT 32	/* largest number in {m,n} */
+#define PATTERN_MAX_DEPTH 3	/* nested parentheses */
+#define PATTERN_MAX_BRACES 3	/* {m,n} quantifiers */
+
+static bool pattern_too_complex(const char *pat, char *why, size_t len)
+{
+	unsigned depth = 0, braces = 0;
+	bool after_quantifier = false;
+
+	if (strlen(pat) > PATTERN_MAX_LEN) {
+		snprintf(why, len, "longer than %d characters", PATTERN_MAX_LEN);
+		return true;
+	}
+	for (const char *p = pat; *p; p++) {
+		bool quantifier = *p == '*' || *p == '+' || *p == '?' || *p == '{';
+		if (*p == '\\' && p[1]) {
+			p++;
+		} else if (*p == '[') {	/* a bracket expression: no quantifiers inside */
+			const char *end = strchr(p + (p[1] == ']' ? 2 : 1), ']');
+			p = end ? end : p + strlen(p) - 1;
+		} else if (quantifier && after_quantifier) {
+			snprintf(why, len, "a quantifier right after another (\"%.2s\")", p - 1);
+			return true;
+		} else if (*p == '(' && ++depth > PATTERN_MAX_DEPTH) {
+			snprintf(why, len, "parentheses nested deeper than %d", PATTERN_MAX_DEPTH);
+			return true;
+		} else if (*p == ')' && depth) {
+			depth--;
+		} else if (*p == '{') {
+			char *end;
+			for (const char *q = p + 1; *q && *q != '}'; q = end) {
+				unsigned long v = strtoul(q, &end, 10);
+				if (end == q)
+					end = (char *)q + 1;
+				else if (v > PATTERN_MAX_COUNT) {
+					snprintf(why, len, "a repetition count over %d", PATTERN_MAX_COUNT);
+					return true;
+				}
+			}
+			if (++braces > PATTERN_MAX_BRACES) {
+				snprintf(why, len, "more than %d counted repetitions ({m,n})", PATTERN_MAX_BRACES);
+				return true;
+			}
+			const char *close = strchr(p, '}');
+			p = close ? close : p + strlen(p) - 1;
+		}
+		after_quantifier = quantifier;
+	}
+	return false;
+}
+
 static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_node_t *n)
 {
 	static const char *const keys[] = { "type", "text", "options", "back", "next", "select", "source",
@@ -289,11 +345,14 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 	}
 	case MENU_SCREEN_INPUT: {
 		const yaml_node_t *pn = yd_map_get(&ld->yd, n, "pattern");
+		char why[96];
 		const char *pat = yd_scalar(pn);
 		text_load(ld, yd_map_get(&ld->yd, n, "error"), what, s->error, false);
 		s->max_length = uint_get(ld, yd_map_get(&ld->yd, n, "max-length"), 20, 1, sizeof(((struct menu_vars *)0)->input) - 1);
 		if (!pat) {
 			yd_err(&ld->yd, n, "%s: pattern: (a regular expression) is required", what);
+		} else if (pattern_too_complex(pat, why, sizeof(why))) {
+			yd_err(&ld->yd, pn, "%s: pattern too complex: %s", what, why);
 		} else {
 			regex_t *re = talloc_zero(ld->m, regex_t);
 			int rc = regcomp(re, pat, REG_EXTENDED | REG_NOSUB);

@@ -220,6 +220,16 @@ static void linter(void *ctx)
 	testfile_expect_refused(ctx, load_menu, "lint: a bad pattern is refused", HEAD
 		"  a:\n    type: input\n    text: Hi\n    pattern: \"([\"\n    store: qty\n    next: a\n",
 		"13: screen \"a\": bad pattern");
+	/* each of these made glibc's regcomp() take gigabytes (stacked, counted, nested repetition) */
+	testfile_expect_refused(ctx, load_menu, "lint: stacked quantifiers in a pattern are refused", HEAD
+		"  a:\n    type: input\n    text: Hi\n    pattern: \"^1+++++++++[0-9]$\"\n    store: qty\n    next: a\n",
+		"13: screen \"a\": pattern too complex: a quantifier right after another");
+	testfile_expect_refused(ctx, load_menu, "lint: a pattern repeating over 32 times is refused", HEAD
+		"  a:\n    type: input\n    text: Hi\n    pattern: \"^(1{1,30}){1,1000}$\"\n    store: qty\n    next: a\n",
+		"13: screen \"a\": pattern too complex: a repetition count over 32");
+	testfile_expect_refused(ctx, load_menu, "lint: deeply nested pattern groups are refused", HEAD
+		"  a:\n    type: input\n    text: Hi\n    pattern: \"((((1+)+)+)+)\"\n    store: qty\n    next: a\n",
+		"13: screen \"a\": pattern too complex: parentheses nested deeper than 3");
 	char yaml[1024], carets[100];
 	memset(carets, '^', sizeof(carets));
 	snprintf(yaml, sizeof(yaml), HEAD "  a:\n    type: end\n    text: \"%.92s\"\n", carets);
