@@ -1,4 +1,4 @@
-/* Fuzz target: the /ussd/at form decoder (src/at_form.c), what any client that reaches the
+/* Fuzz target: the /ussd/at form decoder (src/fronts/at_form.c), what any client that reaches the
  * gateway's HTTP port can send. Besides not crashing, a body it accepts must hand the session
  * layer exactly what at_form.h promises. */
 #include "fuzz.h"

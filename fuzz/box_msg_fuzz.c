@@ -1,4 +1,4 @@
-/* Fuzz target: the bearerbox box protocol (src/box_msg.c), bytes as they arrive on the
+/* Fuzz target: the bearerbox box protocol (src/fronts/box_msg.c), bytes as they arrive on the
  * smsbox-port: cut into frames as front_box.c cuts them, each frame unpacked. A frame that
  * unpacks must pack back to the very same bytes (the .def table drives both ways), in any
  * buffer size without writing past it; unpacking must leave nothing allocated once freed,

@@ -1,4 +1,4 @@
-/* Fuzz target: the catalogue CSV checker (src/catalog_import.c, catalog_import_parse), which
+/* Fuzz target: the catalogue CSV checker (src/domain/catalog_import.c, catalog_import_parse), which
  * reads whatever a shop's spreadsheet exported. No database: the parser is what decides what
  * reaches one. A file it accepts must hold only what catalog_import_apply() can store and the
  * menu linter allowed for; a file it refuses must leave nothing allocated. */

@@ -10,23 +10,27 @@ TARGETS ?= menu_load menu_walk at_form kannel_meta box_msg sms_cmd gsm7 catalog_
 
 # Every product source but the two main()s and the embedded SQL, in one archive: a target links
 # only what its parser reaches (no sockets, database or event loop get called), and a file split
-# or added in src/ needs no change here.
-PRODUCT := $(filter-out spazad spazactl sql_embed,$(notdir $(basename $(wildcard $(TOP)/src/*.c))))
+# or added in src/ needs no change here. Sources sit one folder a part (doc/design.md).
+SRCS := $(filter-out %/spazad.c %/spazactl.c %/sql_embed.c,$(wildcard $(TOP)/src/*.c $(TOP)/src/*/*.c))
+PRODUCT := $(notdir $(basename $(SRCS)))
+SRCDIRS := $(sort $(TOP)/src/ $(dir $(SRCS)))
+HDRS := $(wildcard $(TOP)/src/*.h $(TOP)/src/*/*.h $(TOP)/src/*/*.def)
+vpath %.c $(SRCDIRS)
 PKGS := talloc libosmocore libosmovty libosmogsm yaml-0.1 libpq libcrypto libmicrohttpd libcurl jansson libqrencode
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # -Werror only on the targets: the product's warnings are the gcc build's to refuse.
 CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter $(SAN) -fsanitize=fuzzer-no-link \
-	-I$(TOP)/src -DFUZZ_SRCDIR='"$(TOP)"' -DPACKAGE_VERSION='"fuzz"' -DSRCDIR='"$(TOP)"' \
+	$(SRCDIRS:%=-I%) -DFUZZ_SRCDIR='"$(TOP)"' -DPACKAGE_VERSION='"fuzz"' -DSRCDIR='"$(TOP)"' \
 	$(shell pkg-config --cflags $(PKGS))
 LIBS := $(shell pkg-config --libs $(PKGS)) -lzint
 
 all: $(TARGETS:%=$(OUT)/%)
 
-$(OUT)/obj/%.o: $(TOP)/src/%.c $(wildcard $(TOP)/src/*.h $(TOP)/src/*.def)
+$(OUT)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUT)/obj/%_fuzz.o: $(TOP)/fuzz/%_fuzz.c $(wildcard $(TOP)/fuzz/*.h) $(wildcard $(TOP)/src/*.h $(TOP)/src/*.def)
+$(OUT)/obj/%_fuzz.o: $(TOP)/fuzz/%_fuzz.c $(wildcard $(TOP)/fuzz/*.h) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Werror -c $< -o $@
 

@@ -1,4 +1,4 @@
-/* Fuzz target: Kannel meta-data (src/kannel_meta.c), which arrives from bearerbox or smsbox
+/* Fuzz target: Kannel meta-data (src/fronts/kannel_meta.c), which arrives from bearerbox or smsbox
  * as it came from the operator's SMSC. The first 7 bytes configure the link (the five
  * ussd_service_op values, end-bit, a buffer size), the rest is the meta-data string. A string
  * that parses as USSD must give a reply that parses back to the same session, in any buffer

@@ -1,4 +1,4 @@
-/* Fuzz target: the menu loader and linter (src/menu_load.c, menu_lint in src/menu.c), which
+/* Fuzz target: the menu loader and linter (src/engine/menu_load.c, menu_lint in src/engine/menu.c), which
  * read a shop's YAML. A file it refuses must leave nothing allocated. A file it accepts is then
  * walked like a customer would (keys, numbers, every action outcome) against a catalogue of
  * names up to the longest allowed and the highest prices, and every screen shown must fit one

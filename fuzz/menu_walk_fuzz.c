@@ -1,5 +1,5 @@
 /* Fuzz target: customers' keypresses through the shipped menus (menus/shop.yaml and
- * menus/bench.yaml, loaded once): menu_input() and menu_render() in src/menu.c, what every
+ * menus/bench.yaml, loaded once): menu_input() and menu_render() in src/engine/menu.c, what every
  * USSD hop runs on text anyone with a phone can type. The first byte picks the menu and the
  * language, the second the lengths of the product names, the rest is the session's text, split
  * at '*' as session_fsm.c splits it; action outcomes are picked from the input too. Every

@@ -1,4 +1,4 @@
-/* Fuzz target: SMS keyword commands (src/sms_cmd.c), the text any phone can send to the short
+/* Fuzz target: SMS keyword commands (src/domain/sms_cmd.c), the text any phone can send to the short
  * code. The parser never fails, so the checks are on what it says: a known command, an
  * argument in range when it says the argument is good, and the same answer whatever the case
  * of the letters. */

@@ -1,4 +1,4 @@
-/* Fuzz target: the retailer till API (src/front_till.c): the X-Spaza-Signature header, the
+/* Fuzz target: the retailer till API (src/fronts/front_till.c): the X-Spaza-Signature header, the
  * HMAC check, the slip reference in the path and the JSON body, as a till or anyone on the
  * network can send them. front_till.c keeps all of it static behind its HTTP handlers, so
  * this harness is the HTTP and database layers instead: it defines http_req_*(),

@@ -4,7 +4,7 @@
  * it identifies with a NULL box id, acks every sms bearerbox sends, and answers every MO at once
  * with one fixed MT (receiver and sender swapped, the same link; for USSD the meta-data carries
  * ussd_service_op 2 and the MO's its_session_info echoed as it came). Frames are packed and
- * unpacked by src/box_msg.c, the daemon's own codec.
+ * unpacked by src/fronts/box_msg.c, the daemon's own codec.
  *
  * It sets TCP_NODELAY and re-arms TCP_QUICKACK after every read, as spazad does, so the figure it
  * gives is the box path's ceiling on this machine, not Nagle's. One thread, one poll() loop; the

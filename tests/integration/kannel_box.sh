@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The native box front end (src/front_box.c) against a real bearerbox (Debian's kannel 1.4.5),
+# The native box front end (src/fronts/front_box.c) against a real bearerbox (Debian's kannel 1.4.5),
 # no smsbox and no HTTP:
 #   - bearerbox unreachable at spazad's start: spazad keeps running, logs the outage once, retries,
 #     and connects (as an unnamed box) once bearerbox is up;

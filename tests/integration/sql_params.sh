@@ -14,8 +14,8 @@ source "$(dirname "$0")/lib.sh"
 
 # "file|the call's text, spaces squeezed|why", one a line. LISTEN takes no parameters, only an
 # identifier: the channel names are the daemon's own constants, quoted by PQescapeIdentifier().
-ALLOWED='src/db.c|talloc_asprintf(g_db, "LISTEN %s", ident)|LISTEN takes an identifier, not a parameter
-src/db.c|PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0)|that LISTEN, sent'
+ALLOWED='src/store/db.c|talloc_asprintf(g_db, "LISTEN %s", ident)|LISTEN takes an identifier, not a parameter
+src/store/db.c|PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0)|that LISTEN, sent'
 
 cd "$SPAZA_TOP" || exit 1
 out=$(ALLOWED=$ALLOWED perl -e '
@@ -51,7 +51,7 @@ sub call_args { my ($s, $pos) = @_;
 sub squeeze { my $t = shift; $t =~ s/\s+/ /g; $t =~ s/\( /(/g; $t =~ s/ \)/)/g; return $t; }
 sub literal { my $e = shift; return $e =~ /^(?:$str|[A-Z][A-Z0-9_]*|\s)+$/ && $e =~ /$str/; }
 
-my @files = (glob("src/*.c"), glob("tools/*.c"));
+my @files = (glob("src/*.c"), glob("src/*/*.c"), glob("tools/*.c"));
 my %wrap;	# function name => index of its sql parameter (1-based)
 my %src;
 for my $f (@files) {
@@ -109,7 +109,7 @@ for my $f (sort keys %src) {
 }
 # 3. db_stmts.def: declared count = highest $N, and every $1..$N used
 {
-	local $/; open(my $fh, "<", "src/db_stmts.def") or die; my $d = strip_comments(<$fh>);
+	local $/; open(my $fh, "<", "src/store/db_stmts.def") or die; my $d = strip_comments(<$fh>);
 	while ($d =~ /\bX\(\s*(\w+)\s*,\s*(\d+)\s*,((?:\s*$str)+)\s*\)/g) {
 		my ($name, $n, $lits) = ($1, $2, $3);
 		my $sql = join "", $lits =~ /"((?:[^"\\]|\\.)*)"/g;
