@@ -52,9 +52,9 @@ static void fuzz_action_values(struct menu_run *r, unsigned rnd)
 	snprintf(v->slip, sizeof(v->slip), "9999 9999 9999 9999 99");
 	snprintf(v->expiry, sizeof(v->expiry), "2099-12-31");
 	if (r->pending == MENU_ACTION_LOAD_ORDERS) {
-		v->n_orders = r->screen->max_items < MENU_MAX_ORDERS ? r->screen->max_items : MENU_MAX_ORDERS;
+		v->n_orders = r->screen->max_items < ORDERS_MAX_ROWS ? r->screen->max_items : ORDERS_MAX_ROWS;
 		for (unsigned i = 0; i < v->n_orders; i++)
-			v->orders[i] = (struct menu_order_row){ .id = 999999999 - i, .product_id = 100 + i,
+			v->orders[i] = (struct orders_row){ .id = 999999999 - i, .product_id = 100 + i,
 				.qty = fuzz_lim.qty_max, .total_cents = v->total_cents, .status = (rnd + i) % 5 };
 	}
 }

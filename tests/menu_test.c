@@ -118,9 +118,9 @@ static void bench_flows(const struct menu *m)
 	T_EQ_STR(show(&r), "You have no orders yet.", "bench: no orders");
 	menu_start(&r, m, 0);
 	feed(&r, "2");
-	r.v.n_orders = MENU_MAX_ORDERS;
-	for (int i = 0; i < MENU_MAX_ORDERS; i++)
-		r.v.orders[i] = (struct menu_order_row){ .id = 1010 - i, .product_id = 101 + i, .qty = i + 1,
+	r.v.n_orders = ORDERS_MAX_ROWS;
+	for (int i = 0; i < ORDERS_MAX_ROWS; i++)
+		r.v.orders[i] = (struct orders_row){ .id = 1010 - i, .product_id = 101 + i, .qty = i + 1,
 			.total_cents = 100, .status = i % 3 };
 	menu_action_done(&r, MENU_OUTCOME_OK);
 	T_EQ_STR(show(&r), "Your orders:\n#1010 1x White bread 700g: Awaiting payment\n#1009 2x Brown bread 700g: Paid\n"

@@ -48,7 +48,7 @@ DEFUN(show_customer, show_customer_cmd, "show customer MSISDN",
 		return CMD_WARNING;
 	}
 	vty_out(vty, "customer %lld %s language %s%s", (long long)c->id, c->msisdn, c->lang, VTY_NEWLINE);
-	if (c->live) {
+	if (session_customer_live(c)) {
 		vty_out(vty, " live session:%s", VTY_NEWLINE);
 		session_foreach_customer(c, show_session, vty);
 	}

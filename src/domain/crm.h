@@ -5,14 +5,11 @@
 #include <osmocom/core/utils.h>
 #include <osmocom/core/hashtable.h>
 
-struct session;
-
 struct customer {
 	struct hlist_node node;
 	int64_t id;
 	char msisdn[17];
 	char lang[8];
-	struct session *live;	/* the customer's USSD session in progress, if any */
 };
 
 typedef void (*crm_cb)(void *priv, struct customer *c, int err);

@@ -61,18 +61,18 @@ void orders_create(int64_t customer_id, int product_id, int qty, const char *ide
 static void list_done(void *priv, const PGresult *res, int err)
 {
 	struct orders_call *c = priv;
-	struct menu_order_row rows[MENU_MAX_ORDERS];
+	struct orders_row rows[ORDERS_MAX_ROWS];
 	unsigned n = 0;
 	if (err) {
 		STAT_INC(DB_ERRORS);
 		LOGP(DCAT, LOGL_ERROR, "order query failed (%d)\n", err);
 	} else {
-		for (int i = 0; i < PQntuples(res) && n < MENU_MAX_ORDERS; i++, n++) {
+		for (int i = 0; i < PQntuples(res) && n < ORDERS_MAX_ROWS; i++, n++) {
 			rows[n].id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
 			rows[n].product_id = atoi(PQgetvalue(res, i, 1));
 			rows[n].qty = atoi(PQgetvalue(res, i, 2));
 			rows[n].total_cents = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-			rows[n].status = menu_status_index(PQgetvalue(res, i, 4));
+			rows[n].status = order_status_index(PQgetvalue(res, i, 4));
 		}
 	}
 	c->list_cb(c->priv, rows, n, err);
@@ -84,7 +84,7 @@ void orders_latest(int64_t customer_id, unsigned n, orders_list_cb cb, void *pri
 	struct orders_call *c = call_new(priv);
 	char cust[24], lim[8];
 	snprintf(cust, sizeof(cust), "%" PRId64, customer_id);
-	snprintf(lim, sizeof(lim), "%u", n > MENU_MAX_ORDERS ? MENU_MAX_ORDERS : n);
+	snprintf(lim, sizeof(lim), "%u", n > ORDERS_MAX_ROWS ? ORDERS_MAX_ROWS : n);
 	const char *params[2] = { cust, lim };
 	c->list_cb = cb;
 	db_read(DB_ORDERS_LATEST, 2, params, list_done, c);

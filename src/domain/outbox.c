@@ -26,7 +26,7 @@
 #include "http.h"
 #include "kannel_send.h"
 #include "logging.h"
-#include "menu.h"
+#include "orders.h"
 #include "sms_texts.h"
 #include "stats.h"
 
@@ -140,7 +140,7 @@ static int render_notification(const PGresult *res, int i, char *buf, size_t len
 		return -EINVAL;
 	struct sms_vars v = {
 		.order = strtoll(PQgetvalue(res, i, 4), NULL, 10),
-		.status = menu_status_index(PQgetvalue(res, i, 5)),
+		.status = order_status_index(PQgetvalue(res, i, 5)),
 		.total_cents = strtoll(PQgetvalue(res, i, 6), NULL, 10),
 		.lang = -1,
 	};

@@ -140,7 +140,7 @@ static void job_fail(struct sms_job *j, int err)
 
 /* ---- the commands ---- */
 
-static void status_found(void *priv, const struct menu_order_row *rows, unsigned n, int err)
+static void status_found(void *priv, const struct orders_row *rows, unsigned n, int err)
 {
 	struct sms_job *j = priv;
 	if (err)
@@ -153,7 +153,7 @@ static void status_found(void *priv, const struct menu_order_row *rows, unsigned
 	job_reply(j, SMS_TEXT_STATUS, &v);
 }
 
-static void orders_loaded(void *priv, const struct menu_order_row *rows, unsigned n, int err)
+static void orders_loaded(void *priv, const struct orders_row *rows, unsigned n, int err)
 {
 	struct sms_job *j = priv;
 	if (err)

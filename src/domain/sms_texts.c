@@ -39,8 +39,6 @@ static const char *const var_names[] = {
 #include "sms_cmd.def"
 #undef SMS_VAR
 };
-static const char *const status_names[] = { MENU_ORDER_STATUSES };
-_Static_assert(sizeof(status_names) / sizeof(status_names[0]) == SMS_STATUS_COUNT, "SMS_STATUS_COUNT");
 
 #define ORDERS_SEP "; "
 
@@ -152,12 +150,12 @@ static void texts_from_doc(struct loader *ld, const yaml_node_t *root)
 	}
 
 	const yaml_node_t *st = yd_map_get(&ld->yd, root, "statuses");
-	for (int s = 0; s < SMS_STATUS_COUNT; s++) {
+	for (int s = 0; s < _ORDER_STATUS_COUNT; s++) {
 		char what[64];
-		snprintf(what, sizeof(what), "statuses: %s", status_names[s]);
-		text_load(ld, yd_map_get(&ld->yd, st, status_names[s]), what, t->status[s], 0, NULL);
+		snprintf(what, sizeof(what), "statuses: %s", order_status_names[s]);
+		text_load(ld, yd_map_get(&ld->yd, st, order_status_names[s]), what, t->status[s], 0, NULL);
 	}
-	yd_check_keys(&ld->yd, st, "statuses", status_names, SMS_STATUS_COUNT);
+	yd_check_keys(&ld->yd, st, "statuses", order_status_names, _ORDER_STATUS_COUNT);
 
 	const yaml_node_t *tx = yd_map_get(&ld->yd, root, "texts");
 	if (!tx || tx->type != YAML_MAPPING_NODE) {
@@ -227,7 +225,7 @@ static struct wc wc_var(const struct sms_texts *t, int var, int lang, const stru
 		money_format(buf, sizeof(buf), lim->total_max_cents);
 		return wc_of(buf, strlen(buf));
 	case SMS_VAR_STATUS:
-		for (int s = 0; s < SMS_STATUS_COUNT; s++)
+		for (int s = 0; s < _ORDER_STATUS_COUNT; s++)
 			r = wc_any(r, wc_of(t->status[s][lang], strlen(t->status[s][lang])));
 		return r;
 	case SMS_VAR_LANG:
@@ -308,7 +306,7 @@ int sms_texts_load(void *ctx, const char *path, const struct sms_limits *lim, st
 
 static const char *status_text(const struct sms_texts *t, int status, int lang)
 {
-	return status >= 0 && status < SMS_STATUS_COUNT ? t->status[status][lang] : "?";
+	return status >= 0 && status < _ORDER_STATUS_COUNT ? t->status[status][lang] : "?";
 }
 
 /* NOLINTNEXTLINE(misc-no-recursion): one level deep, see wc_var() */
@@ -340,7 +338,7 @@ static void render(struct out *o, const struct sms_texts *t, const char *s, int 
 			break;
 		case SMS_VAR_ORDERS:
 			for (unsigned i = 0; i < v->n_orders && i < t->orders_max; i++) {
-				const struct menu_order_row *r = &v->orders[i];
+				const struct orders_row *r = &v->orders[i];
 				struct sms_vars iv = { .order = r->id, .status = r->status, .total_cents = r->total_cents };
 				if (i)
 					out_str(o, ORDERS_SEP);

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sms_cmd.h"
-#include "menu.h"
+#include "orders.h"
 
 enum sms_text {
 #define SMS_TEXT(e, key, vars) SMS_TEXT_##e,
@@ -22,7 +22,6 @@ enum sms_var {
 };
 #define SMS_V(e) (1u << SMS_VAR_##e)
 
-#define SMS_STATUS_COUNT 5	/* MENU_ORDER_STATUSES */
 #define SMS_TEXT_BYTES 512	/* one SMS of UTF-8 (160 septets or 70 UCS-2 units), with room */
 #define SMS_ORDERS_MAX 5	/* most orders one ORDERS reply may list (orders-max:) */
 
@@ -30,7 +29,7 @@ struct sms_texts {
 	const char *file;
 	unsigned orders_max;	/* how many orders an ORDERS reply lists */
 	char *lang_name[_SMS_LANG_COUNT];
-	char *status[SMS_STATUS_COUNT][_SMS_LANG_COUNT];
+	char *status[_ORDER_STATUS_COUNT][_SMS_LANG_COUNT];
 	char *text[_SMS_TEXT_COUNT][_SMS_LANG_COUNT];
 	unsigned line[_SMS_TEXT_COUNT][_SMS_LANG_COUNT];	/* where each text is, for messages */
 };
@@ -48,9 +47,9 @@ int sms_texts_load(void *ctx, const char *path, const struct sms_limits *lim, st
 /* The values a text's placeholders render. */
 struct sms_vars {
 	int64_t order;
-	int status;				/* menu_status_index() */
+	int status;				/* enum order_status */
 	int64_t total_cents;
-	const struct menu_order_row *orders;	/* {orders} */
+	const struct orders_row *orders;	/* {orders} */
 	unsigned n_orders;
 	int lang;				/* {language}: enum sms_lang */
 };

@@ -21,7 +21,7 @@
 struct scope {
 	const struct catalog_category *cat;
 	const struct catalog_product *prod;
-	const struct menu_order_row *ord;
+	const struct orders_row *ord;
 	int lang;
 	unsigned page, pages;
 };
@@ -36,7 +36,7 @@ struct worst {
 	size_t unit_len;
 	struct catalog_category cat;
 	struct catalog_product prod;
-	struct menu_order_row ord;
+	struct orders_row ord;
 	int status, lang_name;
 	bool empty_list;	/* render lists with no items (their empty: text) */
 };
@@ -84,7 +84,7 @@ static void money_put(struct out *o, int64_t cents)
 static void var_render(struct out *o, const struct menu_run *r, int var, const struct scope *sc)
 {
 	const struct worst *w = worst_of(r);
-	const struct menu_order_row *ord = w ? &w->ord : sc ? sc->ord : NULL;
+	const struct orders_row *ord = w ? &w->ord : sc ? sc->ord : NULL;
 	const struct catalog_category *cat;
 	const struct catalog_product *p;
 
@@ -119,7 +119,7 @@ static void var_render(struct out *o, const struct menu_run *r, int var, const s
 		break;
 	case MENU_VAR_STATUS: {
 		int st = w ? w->status : ord ? ord->status : r->v.status;
-		if (st >= 0 && st < 8)
+		if (st >= 0 && st < _ORDER_STATUS_COUNT)
 			text_render(o, r, &r->menu->status_text[st][r->lang], NULL);
 		break;
 	}
@@ -675,7 +675,7 @@ int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *f
 		/* the longest status and language name in this language */
 		unsigned best = 0;
 		w.status = 0;
-		for (unsigned st = 0; st < 5; st++)
+		for (unsigned st = 0; st < _ORDER_STATUS_COUNT; st++)
 			if (text_units(&r, &m->status_text[st][l]) > best) {
 				best = text_units(&r, &m->status_text[st][l]);
 				w.status = st;
@@ -702,7 +702,7 @@ int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *f
 			w.cat = (struct catalog_category){ .id = 1, .name = w.name };
 			w.prod = (struct catalog_product){ .id = 1, .category_id = 1, .name = w.name,
 				.price_cents = lim->price_max_cents, .stock = 1 };
-			w.ord = (struct menu_order_row){ .id = 999999999, .product_id = 1, .qty = lim->qty_max,
+			w.ord = (struct orders_row){ .id = 999999999, .product_id = 1, .qty = lim->qty_max,
 				.total_cents = lim->price_max_cents * lim->qty_max, .status = w.status };
 
 			r.screen = s;

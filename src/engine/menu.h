@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "orders.h"
 
 enum menu_screen_type {
 #define SCREEN(e, n) MENU_SCREEN_##e,
@@ -39,7 +40,6 @@ enum menu_outcome {
 };
 
 #define MENU_MAX_LANGS 8
-#define MENU_MAX_ORDERS 3	/* rows an orders list can show: every byte here is per live session */
 #define MENU_SCREEN_BYTES 512	/* 182 septets of UTF-8, with room */
 
 /* A text compiled once at load: literal runs and placeholders, so rendering never parses. */
@@ -93,7 +93,7 @@ struct menu {
 	struct menu_text back_label[MENU_MAX_LANGS], more_label[MENU_MAX_LANGS];
 	struct menu_text error_text[MENU_MAX_LANGS];	/* the polite END when something fails */
 	struct menu_text slow_text[MENU_MAX_LANGS];	/* the END when an order or payment is still in progress */
-	struct menu_text status_text[8][MENU_MAX_LANGS];	/* by order status (orders_status_index) */
+	struct menu_text status_text[_ORDER_STATUS_COUNT][MENU_MAX_LANGS];	/* by enum order_status */
 	const char *key_back, *key_home, *key_more;
 	const struct menu_screen *start;
 	unsigned n_screens;
@@ -124,18 +124,6 @@ int menu_load_file(void *ctx, const char *path, const struct menu_limits *lim, s
 const struct menu *menu_set_find(const struct menu_set *set, const char *service_code);
 int menu_lang_index(const struct menu *m, const char *code);
 
-/* Order statuses as stored in the database, in display-table order. */
-#define MENU_ORDER_STATUSES "awaiting_payment", "paid", "shipped", "delivered", "cancelled"
-int menu_status_index(const char *status);
-
-struct menu_order_row {
-	int64_t id;
-	int product_id;
-	int qty;
-	int64_t total_cents;
-	int status;	/* menu_status_index */
-};
-
 /* What a session knows so far: the values placeholders render. */
 struct menu_vars {
 	int category_id;
@@ -153,7 +141,7 @@ struct menu_vars {
 	char expiry[12];
 	int new_lang;			/* set_language: the chosen language index */
 	unsigned n_orders;
-	struct menu_order_row orders[MENU_MAX_ORDERS];
+	struct orders_row orders[ORDERS_MAX_ROWS];
 };
 
 enum menu_state { MENU_CON, MENU_END, MENU_PENDING };

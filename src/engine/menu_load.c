@@ -41,8 +41,6 @@ static const char *const outcome_names[] = {
 #include "menu_nodes.def"
 #undef OUTCOME
 };
-static const char *const status_names[] = { MENU_ORDER_STATUSES };
-#define N_STATUS (sizeof(status_names) / sizeof(status_names[0]))
 
 struct loader {
 	struct yd yd;
@@ -56,11 +54,6 @@ static int name_index(const char *const *names, unsigned n, const char *s)
 		if (!strcmp(names[i], s))
 			return i;
 	return -1;
-}
-
-int menu_status_index(const char *status)
-{
-	return name_index(status_names, N_STATUS, status);
 }
 
 /* "Order {qty} x {product}" -> literal and placeholder segments. */
@@ -476,13 +469,13 @@ static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 
 	const yaml_node_t *st = yd_map_get(&ld->yd, root, "statuses");
 	ld->plain = true;
-	for (unsigned i = 0; i < N_STATUS; i++) {
+	for (unsigned i = 0; i < _ORDER_STATUS_COUNT; i++) {
 		char what[64];
-		snprintf(what, sizeof(what), "statuses: %s", status_names[i]);
-		text_load(ld, yd_map_get(&ld->yd, st, status_names[i]), what, m->status_text[i], true);
+		snprintf(what, sizeof(what), "statuses: %s", order_status_names[i]);
+		text_load(ld, yd_map_get(&ld->yd, st, order_status_names[i]), what, m->status_text[i], true);
 	}
 	ld->plain = false;
-	yd_check_keys(&ld->yd, st, "statuses", status_names, N_STATUS);
+	yd_check_keys(&ld->yd, st, "statuses", order_status_names, _ORDER_STATUS_COUNT);
 
 	const yaml_node_t *screens = yd_map_get(&ld->yd, root, "screens");
 	if (!screens || screens->type != YAML_MAPPING_NODE) {

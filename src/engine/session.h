@@ -1,7 +1,9 @@
 #pragma once
 /* USSD sessions: every front end turns what arrives into a hop and hands it here; one
- * osmo_fsm instance per session walks the menu, runs its actions against the database,
- * and answers through the callback of the front end the hop came from. */
+ * osmo_fsm instance per session (session_fsm.c) sequences the dialogue: it looks up the
+ * customer, feeds the hop's inputs to the menu engine, has actions.c run a screen's action,
+ * answers through the callback of the front end the hop came from, and keeps the deadlines
+ * (the hop's, the idle timeout) and the memory that answers a repeated hop. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -42,6 +44,8 @@ struct session_info {
 void session_foreach(void (*cb)(const struct session_info *si, void *priv), void *priv);
 unsigned session_count(void);
 struct customer;
+/* Whether the customer has a dialogue going on (the newest, if they dialled again). */
+bool session_customer_live(const struct customer *c);
 void session_foreach_customer(const struct customer *c, void (*cb)(const struct session_info *si, void *priv), void *priv);
 void session_shutdown(void);
 void session_release(void);

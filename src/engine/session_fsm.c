@@ -1,4 +1,21 @@
-/* One osmo_fsm instance per USSD session.
+/* One osmo_fsm instance per USSD session: the dialogue's protocol, read top to bottom.
+ *
+ *   LOOKUP --customer--> RUN --answered CON--> WAIT --hop--> RUN --> ...
+ *                         |--answered END, or failed--------------------> ENDED --linger--> freed
+ *                         `--deadline, an order or payment in flight--> SLOW --action done--> ENDED
+ *   WAIT --idle timeout--> ENDED (timeout; abandoned when the customer dialled again meanwhile)
+ *   WAIT, SLOW --the network aborts--> ENDED (abandoned)
+ *
+ * LOOKUP: the first hop waits for the customer record. RUN: the oldest queued hop's inputs go
+ * to the menu one by one; a screen's action runs in actions.c and comes back as an event.
+ * WAIT: answered CON, waiting for the customer. SLOW: the hop's deadline passed while an order
+ * or payment was in flight: the customer was told "we'll SMS you", and the action still
+ * decides the outcome (and that SMS). ENDED: over, on the timeline; repeats of the last hop are
+ * answered from memory for SESSION_LINGER_S. Hops that arrive while one is being answered
+ * wait in a short queue and are served in order.
+ *
+ * Each deadline is a state timeout: the hop deadline (T_HOP) runs from a hop's arrival through
+ * LOOKUP and RUN, the idle timeout (T_IDLE) in WAIT, the linger (T_LINGER) in ENDED.
  *
  * A hop carries the whole input history ("1*3*2"); the session remembers what it has
  * already processed, feeds only the new inputs to the menu, and keeps the last reply, so a
@@ -10,9 +27,7 @@
  * Requests to the database are never cancelled: a session that gave up on one (deadline)
  * stays allocated until every callback has come back, so callbacks never see freed memory. */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 #include <osmocom/core/fsm.h>
@@ -20,17 +35,12 @@
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
 #include "session.h"
+#include "actions.h"
 #include "cfg.h"
 #include "crm.h"
-#include "db.h"
 #include "logging.h"
 #include "menu.h"
-#include "orders.h"
-#include "payments.h"
 #include "ratelimit.h"
-#include "easypay.h"
-#include "luhn.h"
-#include "secrets.h"
 #include "sms_promise.h"
 #include "stats.h"
 #include "timeline.h"
@@ -39,11 +49,20 @@
 #define SESSION_LINGER_S 10	/* an ended session still answers repeats of its last hop */
 #define SESSION_MAX_QUEUED 4
 
-enum session_state { ST_LOOKUP, ST_BUSY, ST_WAIT, ST_DONE };
-enum session_event { EV_HOP, EV_READY, EV_DEADLINE };
-enum session_outcome { OUT_NONE, OUT_COMPLETED, OUT_ABANDONED, OUT_TIMEOUT, OUT_ERROR };
-static const char *const outcome_names[] = { "", "completed", "abandoned", "timeout", "error" };
+enum session_state { ST_LOOKUP, ST_RUN, ST_WAIT, ST_SLOW, ST_ENDED };
+enum session_event {
+	EV_HOP,		/* a hop for this session: struct session_hop_in */
+	EV_CUSTOMER,	/* the customer record: struct customer, NULL when the lookup failed */
+	EV_ACTION_DONE,	/* the screen's action finished: struct actions_result */
+	EV_ABORT,	/* the network gave up on the dialogue (the customer hung up) */
+	EV_SHUTDOWN,	/* the daemon stops */
+};
+/* The state timeouts (osmo_fsm's T numbers; negative: our own, not a specification's) */
+enum session_timer { T_HOP = -1, T_IDLE = -2, T_LINGER = -3 };
+enum session_outcome { OUT_COMPLETED, OUT_ABANDONED, OUT_TIMEOUT, OUT_ERROR };
+static const char *const outcome_names[] = { "completed", "abandoned", "timeout", "error" };
 static const char *const channel_names[] = { "at", "kannel", "box" };
+static const char expired[] = "Your session has ended. Please dial again.";
 
 struct waiter {
 	session_reply_cb cb;
@@ -51,8 +70,15 @@ struct waiter {
 	char *text;	/* the hop's full input history */
 };
 
+/* EV_HOP's data: the hop, and its history (an SMPP hop's one input added to what came before). */
+struct session_hop_in {
+	const struct session_hop *hop;
+	const char *text;
+};
+
 struct session {
-	struct hlist_node node;
+	struct hlist_node node;		/* g.by_ref */
+	struct hlist_node live_node;	/* g.live, while it is its customer's newest dialogue */
 	struct osmo_fsm_inst *fi;
 	enum session_channel ch;
 	char *ref;
@@ -61,7 +87,6 @@ struct session {
 	struct customer *cust;
 	struct menu_set *menus;
 	struct menu_run *run;	/* freed when the session ends: a lingering session keeps only its reply */
-	bool started;
 	char *text;		/* inputs processed so far */
 	char *hop_text;		/* the history of the hop being processed */
 	size_t hop_pos;		/* next unprocessed byte of hop_text */
@@ -70,23 +95,21 @@ struct session {
 	char *last_mo_id;	/* the front end's id of the last hop, to spot duplicate deliveries */
 	bool retired;		/* its id was reused for a newer dialogue */
 	char *prefix;		/* inputs implied by a long code, before what the customer typed */
-	bool reply_end;
 	unsigned n_waiting;
 	struct waiter waiting[SESSION_MAX_QUEUED];	/* [0] is being processed */
 	unsigned outstanding;	/* database callbacks still to come */
-	struct osmo_timer_list deadline;
 	double started_at;	/* epoch seconds: a timeline orders sessions started within a second */
 	unsigned hops;
 	int64_t order_id;
-	enum session_outcome outcome;
-	bool slow;		/* told "we'll SMS you": the action in flight still decides the outcome */
-	bool slow_notified;	/* ... and that outcome reaches the customer by an order notification */
+	bool notified;		/* the outcome of the last order or payment reaches the customer by its
+				 * own notification: SLOW sends no SMS of its own for it */
 };
 
 static struct {
 	void *ctx;
 	struct menu_set *menus;
 	DECLARE_HASHTABLE(by_ref, SESSION_HASH_BITS);
+	DECLARE_HASHTABLE(live, SESSION_HASH_BITS);	/* by MSISDN: each customer's newest dialogue */
 	unsigned count;
 } g;
 
@@ -101,11 +124,11 @@ static double session_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static uint32_t session_hash(enum session_channel ch, const char *ref)
+static uint32_t session_hash(uint32_t seed, const char *str)
 {
-	uint32_t h = 2166136261u ^ ch;
-	while (*ref)
-		h = (h ^ (uint8_t)*ref++) * 16777619u;
+	uint32_t h = 2166136261u ^ seed;
+	while (*str)
+		h = (h ^ (uint8_t)*str++) * 16777619u;
 	return h;
 }
 
@@ -118,15 +141,58 @@ static struct session *session_find(enum session_channel ch, const char *ref)
 	return NULL;
 }
 
+/* ---- the customer's newest dialogue ---- */
+
+/* A customer may leave a dialogue hanging and dial again; the older one is not cut short (a
+ * phone network may still deliver its last hop) but counts as abandoned when it idles out. */
+static struct session *session_live(const char *msisdn)
+{
+	struct session *s;
+	hash_for_each_possible(g.live, s, live_node, session_hash(0, msisdn))
+		if (!strcmp(s->msisdn, msisdn))
+			return s;
+	return NULL;
+}
+
+static bool session_is_live(const struct session *s)
+{
+	return !hlist_unhashed(&s->live_node);
+}
+
+static void session_unlive(struct session *s)
+{
+	if (session_is_live(s))
+		hash_del(&s->live_node);
+}
+
+static void session_make_live(struct session *s)
+{
+	struct session *older = session_live(s->msisdn);
+	if (older)
+		session_unlive(older);
+	hash_add(g.live, &s->live_node, session_hash(0, s->msisdn));
+}
+
 /* ---- replies ---- */
 
+static bool session_reply_end(const struct session *s)
+{
+	return s->reply && s->reply[0] == 'E';
+}
+
+/* The last reply again, to a hop that repeats the one it answered. */
+static void session_reply_again(const struct session *s, const struct session_hop *hop)
+{
+	hop->reply(hop->priv, session_reply_end(s), s->reply + 4, strlen(s->reply + 4));
+}
+
+/* Answers the oldest queued hop and remembers the answer. */
 static void session_answer(struct session *s, bool end, const char *screen, size_t len)
 {
 	s->reply = talloc_realloc(s, s->reply, char, len + 5);
 	memcpy(s->reply, end ? "END " : "CON ", 4);
 	memcpy(s->reply + 4, screen, len);
 	s->reply[len + 4] = '\0';
-	s->reply_end = end;
 	struct waiter *w = &s->waiting[0];
 	w->cb(w->priv, end, screen, len);
 	/* the history we answered for is now what the session has seen */
@@ -135,16 +201,15 @@ static void session_answer(struct session *s, bool end, const char *screen, size
 	w->text = NULL;
 	s->n_waiting--;
 	memmove(&s->waiting[0], &s->waiting[1], s->n_waiting * sizeof(s->waiting[0]));
-	osmo_timer_del(&s->deadline);
 }
 
-static void session_log(struct session *s)
+static void session_log(struct session *s, enum session_outcome outcome)
 {
 	char trail[1024];
 	menu_trail(s->run, trail, sizeof(trail));
 	struct timeline_session row = {
 		.customer_id = s->cust->id, .channel = channel_names[s->ch], .ref = s->ref,
-		.service_code = s->service_code, .outcome = outcome_names[s->outcome], .screens = trail,
+		.service_code = s->service_code, .outcome = outcome_names[outcome], .screens = trail,
 		.started = s->started_at, .ended = session_now(), .hops = s->hops, .order_id = s->order_id,
 	};
 	timeline_session_add(&row);
@@ -153,34 +218,31 @@ static void session_log(struct session *s)
 /* The session is over: count it, put it on the customer's timeline, linger for repeats. */
 static void session_end(struct session *s, enum session_outcome outcome)
 {
-	if (s->outcome != OUT_NONE)
+	if (s->fi->state == ST_ENDED)
 		return;
-	s->outcome = outcome;
 	switch (outcome) {
 	case OUT_COMPLETED: STAT_INC(SESS_COMPLETED); break;
 	case OUT_ABANDONED: STAT_INC(SESS_ABANDONED); break;
 	case OUT_TIMEOUT: STAT_INC(SESS_TIMEOUT); break;
 	default: STAT_INC(SESS_ERROR); break;
 	}
-	if (s->cust) {
-		if (s->cust->live == s)
-			s->cust->live = NULL;
-		session_log(s);
-	}
+	session_unlive(s);
+	if (s->cust)
+		session_log(s, outcome);
 	TALLOC_FREE(s->run);
 	LOGPS(s, LOGL_INFO, "ended: %s after %u hops\n", outcome_names[outcome], s->hops);
 	/* hops queued behind the last one get the final screen too */
 	while (s->n_waiting && s->reply)
 		session_answer(s, true, s->reply + 4, strlen(s->reply + 4));
-	osmo_fsm_inst_state_chg(s->fi, ST_DONE, SESSION_LINGER_S, 0);
+	osmo_fsm_inst_state_chg(s->fi, ST_ENDED, SESSION_LINGER_S, T_LINGER);
 }
 
 /* The customer was told "we'll SMS you the result": this is that SMS, unless the order's own
  * notification (placed, paid) already tells it. */
-static void slow_result_sms(struct session *s, const char *text, size_t len)
+static void session_slow_sms(struct session *s, const char *text, size_t len)
 {
 	char key[160], body[MENU_SCREEN_BYTES + 1];
-	if (s->slow_notified || !s->cust)
+	if (s->notified || !s->cust)
 		return;
 	snprintf(key, sizeof(key), "%s:%s:%u:sms", channel_names[s->ch], s->ref, s->input_index);
 	snprintf(body, sizeof(body), "%.*s", (int)len, text);
@@ -195,235 +257,80 @@ static void session_fail(struct session *s)
 		len = snprintf(buf, sizeof(buf), "Sorry, we could not do that right now. Please try again later.");
 	while (s->n_waiting)
 		session_answer(s, true, buf, len);
-	if (s->slow)
-		slow_result_sms(s, buf, len);
+	if (s->fi->state == ST_SLOW)
+		session_slow_sms(s, buf, len);
 	session_end(s, OUT_ERROR);
+}
+
+/* libosmocore 1.7's osmo_fsm_inst_state_chg_ms() takes the milliseconds for microseconds (fixed
+ * in 1.8), and the hop deadline is set in milliseconds, sub-second ones included (the fault
+ * tests use 1000, `session hop-deadline` allows 50): so the state is entered without a timeout
+ * and the instance's own state timer armed here. osmo_fsm fires it into session_timer_cb() as
+ * T_HOP and stops it at the next state change, as it does any state timeout. */
+static void session_state_chg_deadline(struct session *s, enum session_state st)
+{
+	unsigned ms = g_cfg->hop_deadline_ms;
+	osmo_fsm_inst_state_chg(s->fi, st, 0, T_HOP);
+	osmo_timer_schedule(&s->fi->timer, ms / 1000, (ms % 1000) * 1000);
 }
 
 /* ---- walking the menu ---- */
 
 static void session_continue(struct session *s);
+static void session_next_hop(struct session *s);
 static const struct menu *session_resolve_code(const struct menu_set *set, const char *code, char **history, void *ctx);
 
-static void action_begin(struct session *s)
+/* Every action's answer comes back through here, also to a session that gave up on it
+ * meanwhile: ENDED ignores it (and the order it made is on the timeline already or never). */
+static void session_action_done(void *priv, const struct actions_result *r)
 {
-	s->outstanding++;
-	osmo_fsm_inst_state_chg(s->fi, ST_BUSY, 0, 0);
-}
-
-/* Every database answer comes back through here: false means the session gave up meanwhile.
- * A session that answered "we'll SMS you" ends now, as the work turned out (the SMS comes
- * from the order's own notifications). */
-static bool action_end(struct session *s, int err)
-{
+	struct session *s = priv;
 	s->outstanding--;
-	return s->outcome == OUT_NONE && (s->n_waiting || s->slow);
+	if (r->order_created)
+		s->order_id = r->order_created;	/* on the timeline even when the customer was told "we'll SMS you" */
+	osmo_fsm_inst_dispatch(s->fi, EV_ACTION_DONE, (void *)r);
 }
 
-
-/* A failed action goes to the screen's on: error: if it has one, else to the polite END. */
-static void action_failed(struct session *s)
+/* Recursion: an action answered at once (a PIN refused by its check digit) continues the
+ * session, and each turn through session_continue() takes one input of the hop.
+ * NOLINTNEXTLINE(misc-no-recursion) */
+static void session_action_start(struct session *s)
 {
-	if (!s->run->screen->on[MENU_OUTCOME_ERROR])
-		return session_fail(s);
-	menu_action_done(s->run, MENU_OUTCOME_ERROR);
-	session_continue(s);
-}
-
-static void order_created(void *priv, int64_t id, int64_t total, int err)
-{
-	struct session *s = priv;
-	if (!err && id)
-		s->order_id = id;	/* on the timeline even when the customer was already told "we'll SMS you" */
-	if (!action_end(s, err))
-		return;
-	if (err)
-		return action_failed(s);
-	s->run->v.order_id = id;
-	if (id) {
-		s->order_id = id;
-		s->run->v.total_cents = total;
-	}
-	s->slow_notified = id != 0;	/* the order_placed notification */
-	menu_action_done(s->run, id ? MENU_OUTCOME_OK : MENU_OUTCOME_OUT_OF_STOCK);
-	session_continue(s);
-}
-
-static void orders_loaded(void *priv, const struct menu_order_row *rows, unsigned n, int err)
-{
-	struct session *s = priv;
-	if (!action_end(s, err))
-		return;
-	if (err)
-		return action_failed(s);
-	s->run->v.n_orders = n;
-	memcpy(s->run->v.orders, rows, n * sizeof(*rows));
-	menu_action_done(s->run, MENU_OUTCOME_OK);
-	session_continue(s);
-}
-
-static void order_found(void *priv, const struct menu_order_row *rows, unsigned n, int err)
-{
-	struct session *s = priv;
-	if (!action_end(s, err))
-		return;
-	if (err)
-		return action_failed(s);
-	enum menu_outcome oc = MENU_OUTCOME_NOT_FOUND;
-	if (n == 1) {
-		s->run->v.order_id = rows[0].id;
-		s->run->v.total_cents = rows[0].total_cents;
-		s->run->v.status = rows[0].status;
-		s->run->v.product_id = rows[0].product_id;
-		s->run->v.qty = rows[0].qty;
-		/* The history going on past this screen means the customer saw the order payable the
-		 * first time and paid: this is a replay (a restart, a lost reply). The payment's own
-		 * key then gives back that first result, or refuses anew if it was paid elsewhere. */
-		bool went_on = s->hop_text && s->hop_text[0] && s->hop_pos <= strlen(s->hop_text);
-		oc = rows[0].status == menu_status_index("awaiting_payment") || went_on ? MENU_OUTCOME_OK :
-											 MENU_OUTCOME_NOT_PAYABLE;
-	}
-	menu_action_done(s->run, oc);
-	session_continue(s);
-}
-
-static void lang_stored(void *priv, struct customer *c, int err)
-{
-	struct session *s = priv;
-	if (!action_end(s, err))
-		return;
-	if (err)
-		return action_failed(s);
-	menu_action_done(s->run, MENU_OUTCOME_OK);
-	session_continue(s);
-}
-
-static enum menu_outcome payment_outcome(const char *o)
-{
-	static const struct { const char *word; enum menu_outcome oc; } map[] = {
-		{ "paid", MENU_OUTCOME_OK }, { "ok", MENU_OUTCOME_OK }, { "created", MENU_OUTCOME_OK },
-		{ "invalid", MENU_OUTCOME_INVALID }, { "expired", MENU_OUTCOME_EXPIRED },
-		{ "insufficient", MENU_OUTCOME_INSUFFICIENT }, { "locked", MENU_OUTCOME_LOCKED },
-		{ "over_limit", MENU_OUTCOME_OVER_LIMIT }, { "not_payable", MENU_OUTCOME_NOT_PAYABLE },
-	};
-	for (unsigned i = 0; i < ARRAY_SIZE(map); i++)
-		if (!strcmp(map[i].word, o))
-			return map[i].oc;
-	return MENU_OUTCOME_ERROR;
-}
-
-static void payment_done(void *priv, const struct payments_result *r, int err)
-{
-	struct session *s = priv;
-	if (!action_end(s, err))
-		return;
-	if (err)
-		return action_failed(s);
-	struct menu_vars *v = &s->run->v;
-	enum menu_outcome oc = payment_outcome(r->outcome);
-	if (oc == MENU_OUTCOME_ERROR)
-		LOGPS(s, LOGL_ERROR, "payment for order %" PRId64 ": %s\n", v->order_id, r->outcome);
-	switch (s->run->pending) {
-	case MENU_ACTION_PAY_VOUCHER:
-		v->remainder_cents = r->remainder_cents;
-		break;
-	case MENU_ACTION_PAY_CREDIT:
-		v->available_cents = r->remainder_cents;
-		break;
-	case MENU_ACTION_CREATE_SLIP:
-		if (oc == MENU_OUTCOME_OK) {
-			easypay_ref_group(v->slip, sizeof(v->slip), r->slip);
-			snprintf(v->expiry, sizeof(v->expiry), "%s", r->expiry);
-			v->total_cents = r->amount_cents;
-		}
-		break;
-	default:
-		break;
-	}
-	if (oc == MENU_OUTCOME_ERROR && !s->run->screen->on[MENU_OUTCOME_ERROR])
-		return session_fail(s);
-	/* a paid order is announced by its order_status notification; a slip, a refusal are not */
-	s->slow_notified = oc == MENU_OUTCOME_OK && s->run->pending != MENU_ACTION_CREATE_SLIP;
-	menu_action_done(s->run, oc);
-	session_continue(s);
-}
-
-/* The PIN's check digit is checked before any database work; the database only ever sees
- * its HMAC, and the PIN is wiped from memory once that is computed. */
-/* Recursion: an invalid PIN continues the session at once, and each turn through
- * session_continue() takes one input of the hop. NOLINTNEXTLINE(misc-no-recursion) */
-static void pay_voucher(struct session *s, const char *key)
-{
-	struct menu_vars *v = &s->run->v;
-	uint8_t mac[SECRETS_HMAC_LEN];
-	bool ok = luhn_valid(v->pin);
-	int rc = ok ? secrets_hmac("voucher-pin", v->pin, strlen(v->pin), mac) : 0;
-	explicit_bzero(v->pin, sizeof(v->pin));
-	if (!ok) {
-		s->outstanding--;
-		menu_action_done(s->run, MENU_OUTCOME_INVALID);
-		return session_continue(s);
-	}
-	if (rc < 0) {
-		LOGPS(s, LOGL_ERROR, "cannot check voucher PINs: no voucher-pin key in the secrets file\n");
-		s->outstanding--;
-		return session_fail(s);
-	}
-	payments_voucher(key, mac, s->cust->id, v->order_id, payment_done, s);
-	explicit_bzero(mac, sizeof(mac));
-}
-
-/* NOLINTNEXTLINE(misc-no-recursion): see pay_voucher() */
-static void action_start(struct session *s)
-{
-	struct menu_vars *v = &s->run->v;
 	char key[160];
-	action_begin(s);
-	switch (s->run->pending) {
-	case MENU_ACTION_CREATE_ORDER:
-		snprintf(key, sizeof(key), "%s:%s:%u", channel_names[s->ch], s->ref, s->input_index);
-		orders_create(s->cust->id, v->product_id, v->qty, key, order_created, s);
-		break;
-	case MENU_ACTION_LOAD_ORDERS:
-		orders_latest(s->cust->id, s->run->screen->max_items, orders_loaded, s);
-		break;
-	case MENU_ACTION_FIND_ORDER: {
-		int64_t id = strtoll(v->input, NULL, 10);
-		orders_find(id, s->cust->id, order_found, s);
-		break;
-	}
-	case MENU_ACTION_SET_LANGUAGE:
-		crm_set_lang(s->cust, s->run->menu->langs[v->new_lang], lang_stored, s);
-		break;
-	case MENU_ACTION_PAY_VOUCHER:
-		snprintf(key, sizeof(key), "%s:%s:%u:voucher", channel_names[s->ch], s->ref, s->input_index);
-		pay_voucher(s, key);
-		break;
-	case MENU_ACTION_PAY_CREDIT:
-		snprintf(key, sizeof(key), "%s:%s:%u:credit", channel_names[s->ch], s->ref, s->input_index);
-		payments_credit(key, s->cust->id, v->order_id, payment_done, s);
-		break;
-	case MENU_ACTION_CREATE_SLIP:
-		snprintf(key, sizeof(key), "%s:%s:%u:slip", channel_names[s->ch], s->ref, s->input_index);
-		payments_slip(key, v->order_id, g_cfg->slip_receiver, payment_done, s);
-		break;
-	default:
-		s->outstanding--;
-		session_fail(s);
-		break;
-	}
+	snprintf(key, sizeof(key), "%s:%s:%u", channel_names[s->ch], s->ref, s->input_index);
+	struct actions_req req = {
+		.action = s->run->pending, .cust = s->cust, .key = key, .v = &s->run->v,
+		.menu = s->run->menu, .screen = s->run->screen,
+		.went_on = s->hop_text && s->hop_text[0] && s->hop_pos <= strlen(s->hop_text),
+	};
+	s->outstanding++;
+	actions_run(&req, session_action_done, s);
 }
 
-/* Feed the hop's remaining inputs to the menu until it waits on an action or they run out. */
-/* Recursion through actions and queued hops, bounded by the inputs of the hop and the
- * SESSION_MAX_QUEUED waiting hops. NOLINTNEXTLINE(misc-no-recursion) */
+/* RUN and SLOW: the screen goes on with the action's outcome. A failure goes to the screen's
+ * on: error if it has one, else to the polite END. NOLINTNEXTLINE(misc-no-recursion) */
+static void session_action_result(struct session *s, const struct actions_result *r)
+{
+	if (r->outcome == MENU_OUTCOME_ERROR && (r->fatal || !s->run->screen->on[MENU_OUTCOME_ERROR]))
+		return session_fail(s);
+	/* an order or a payment decides anew whether its own notification tells the outcome */
+	if (actions_may_commit(s->run->pending))
+		s->notified = r->notified;
+	s->run->v = *r->v;
+	menu_action_done(s->run, r->outcome);
+	session_continue(s);
+}
+
+/* Feed the hop's remaining inputs to the menu until it waits on an action or they run out,
+ * then answer. Recursion through actions and queued hops, bounded by the inputs of the hop and
+ * the SESSION_MAX_QUEUED waiting hops. NOLINTNEXTLINE(misc-no-recursion) */
 static void session_continue(struct session *s)
 {
 	enum menu_state st = s->run->pending != MENU_ACTION_NONE ? MENU_PENDING : MENU_CON;
 	const char *t = s->hop_text;
 	for (;;) {
 		if (s->run->pending != MENU_ACTION_NONE)
-			return action_start(s);
+			return session_action_start(s);
 		if (s->run->screen->type == MENU_SCREEN_END || (s->run->screen->type == MENU_SCREEN_LIST && s->run->screen->end)) {
 			st = MENU_END;
 			break;
@@ -440,17 +347,17 @@ static void session_continue(struct session *s)
 	int len = menu_render(s->run, buf, sizeof(buf));
 	if (len < 0)
 		return session_fail(s);
-	if (s->slow) {
-		slow_result_sms(s, buf, len);
+	if (s->fi->state == ST_SLOW) {
+		session_slow_sms(s, buf, len);
 		return session_end(s, OUT_COMPLETED);
 	}
 	bool end = st == MENU_END;
 	session_answer(s, end, buf, len);
 	if (end)
 		return session_end(s, OUT_COMPLETED);
-	osmo_fsm_inst_state_chg(s->fi, ST_WAIT, g_cfg->idle_timeout_s, 0);
+	osmo_fsm_inst_state_chg(s->fi, ST_WAIT, g_cfg->idle_timeout_s, T_IDLE);
 	if (s->n_waiting)
-		osmo_fsm_inst_dispatch(s->fi, EV_HOP, NULL);
+		session_next_hop(s);
 }
 
 /* Start (or restart) the walk from the first screen and replay the whole history. */
@@ -466,34 +373,26 @@ static void session_replay(struct session *s)
 	menu_start(s->run, m, lang);
 	s->input_index = 0;
 	s->hop_pos = 0;
-	s->started = true;
 }
 
-/* Writes that change what the customer has (an order, a payment) may still commit after the
- * deadline: the customer is told the result comes by SMS instead of being told it failed. */
-static bool action_may_commit(enum menu_action a)
+/* The hop deadline passed in LOOKUP or RUN. An order or payment in flight may still commit: the
+ * customer is told the result follows by SMS (SLOW) rather than that it failed. */
+static void session_deadline(struct session *s)
 {
-	return a == MENU_ACTION_CREATE_ORDER || a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT ||
-	       a == MENU_ACTION_CREATE_SLIP;
-}
-
-static void deadline_cb(void *data)
-{
-	struct session *s = data;
 	char buf[MENU_SCREEN_BYTES];
-	if (s->outstanding && s->run && s->run->menu && action_may_commit(s->run->pending)) {
+	if (s->outstanding && s->run->menu && actions_may_commit(s->run->pending)) {
 		LOGPS(s, LOGL_NOTICE, "hop not answered within %u ms: result will follow by SMS\n", g_cfg->hop_deadline_ms);
 		int len = menu_render_slow(s->run, buf, sizeof(buf));
-		s->slow = true;
 		while (s->n_waiting)
 			session_answer(s, true, buf, len);
+		osmo_fsm_inst_state_chg(s->fi, ST_SLOW, 0, 0);
 		return;
 	}
 	LOGPS(s, LOGL_NOTICE, "hop not answered within %u ms: polite END\n", g_cfg->hop_deadline_ms);
 	session_fail(s);
 }
 
-/* Process the oldest queued hop. */
+/* Process the oldest queued hop (from LOOKUP or WAIT). */
 /* Recursion: each turn answers one of the SESSION_MAX_QUEUED waiting hops. NOLINTNEXTLINE(misc-no-recursion) */
 static void session_next_hop(struct session *s)
 {
@@ -501,41 +400,34 @@ static void session_next_hop(struct session *s)
 	if (s->reply && !strcmp(w->text, s->text)) {
 		/* a retry that arrived while its original was being answered */
 		STAT_INC(HOPS_REPEATED);
-		session_answer(s, s->reply_end, s->reply + 4, strlen(s->reply + 4));
+		session_answer(s, session_reply_end(s), s->reply + 4, strlen(s->reply + 4));
 		if (s->n_waiting)
 			session_next_hop(s);
 		return;
 	}
 	s->hops++;
-	if (!osmo_timer_pending(&s->deadline))
-		osmo_timer_schedule(&s->deadline, g_cfg->hop_deadline_ms / 1000, (g_cfg->hop_deadline_ms % 1000) * 1000);
+	/* the deadline runs from the hop's arrival: the first one's since LOOKUP */
+	if (s->fi->state == ST_LOOKUP)
+		osmo_fsm_inst_state_chg_keep_timer(s->fi, ST_RUN);
+	else
+		session_state_chg_deadline(s, ST_RUN);
 	size_t seen = strlen(s->text);
-	if (!s->started || (seen && (strncmp(w->text, s->text, seen) || w->text[seen] != '*'))) {
-		if (s->started)
+	if (!s->run->menu || (seen && (strncmp(w->text, s->text, seen) || w->text[seen] != '*'))) {
+		if (s->run->menu)
 			LOGPS(s, LOGL_INFO, "history does not extend what we answered: replaying\n");
 		session_replay(s);
 	} else {
 		s->hop_pos = seen ? seen + 1 : 0;
 	}
 	s->hop_text = w->text;
-	osmo_fsm_inst_state_chg(s->fi, ST_BUSY, 0, 0);
 	session_continue(s);
 }
 
-static void customer_ready(void *priv, struct customer *c, int err)
+static void session_customer_ready(void *priv, struct customer *c, int err)
 {
 	struct session *s = priv;
-	if (s->outstanding)
-		s->outstanding--;
-	if (s->outcome != OUT_NONE)
-		return;
-	if (err || !c)
-		return session_fail(s);
-	s->cust = c;
-	/* the customer's newest dialogue; one left hanging behind it counts as abandoned when
-	 * it idles out. It is not cut short here: a phone network may still deliver its last hop. */
-	c->live = s;
-	osmo_fsm_inst_dispatch(s->fi, EV_READY, NULL);
+	s->outstanding--;
+	osmo_fsm_inst_dispatch(s->fi, EV_CUSTOMER, err ? NULL : c);
 }
 
 static struct session *session_alloc(const struct session_hop *hop)
@@ -556,7 +448,6 @@ static struct session *session_alloc(const struct session_hop *hop)
 	s->started_at = session_now();
 	s->run = talloc_zero(s, struct menu_run);
 	s->run->pending = MENU_ACTION_NONE;
-	osmo_timer_setup(&s->deadline, deadline_cb, s);
 	hash_add(g.by_ref, &s->node, session_hash(s->ch, s->ref));
 	g.count++;
 	STAT_INC(SESS_STARTED);
@@ -567,11 +458,9 @@ static int session_destructor(struct session *s)
 {
 	if (!--s->menus->users && !s->menus->current)
 		talloc_free(s->menus);
-	osmo_timer_del(&s->deadline);
 	hash_del(&s->node);
+	session_unlive(s);
 	g.count--;
-	if (s->cust && s->cust->live == s)
-		s->cust->live = NULL;
 	for (unsigned i = 0; i < s->n_waiting; i++)
 		talloc_free(s->waiting[i].text);
 	return 0;
@@ -612,27 +501,49 @@ static char *session_with_prefix(struct session *s, const char *text)
 
 static void session_queue(struct session *s, const struct session_hop *hop, const char *text)
 {
-	/* the deadline runs from the hop's arrival, the customer lookup included */
-	if (!s->n_waiting)
-		osmo_timer_schedule(&s->deadline, g_cfg->hop_deadline_ms / 1000, (g_cfg->hop_deadline_ms % 1000) * 1000);
 	s->waiting[s->n_waiting++] = (struct waiter){ hop->reply, hop->priv, talloc_strdup(s, text) };
 	if (hop->mo_id)
 		osmo_talloc_replace_string(s, &s->last_mo_id, hop->mo_id);
 }
 
-void session_hop(const struct session_hop *hop)
+/* A new dialogue: its first hop waits (LOOKUP) for the customer record, cached customers
+ * answering at once, new ones after the database did. old: a lingering session whose id the
+ * network reuses for it, left to linger unseen. */
+static void session_begin(const struct session_hop *hop, struct session *old)
 {
 	static const char unknown[] = "This service code is not in use.";
-	static const char expired[] = "Your session has ended. Please dial again.";
+	if (old)
+		old->retired = true;
+	if (hop->op == SESSION_OP_CONTINUE) {
+		hop->reply(hop->priv, true, expired, sizeof(expired) - 1);
+		return;
+	}
+	char *history;
+	if (!session_resolve_code(g.menus, hop->service_code, &history, g.ctx)) {
+		hop->reply(hop->priv, true, unknown, sizeof(unknown) - 1);
+		return;
+	}
+	struct session *s = session_alloc(hop);
+	talloc_set_destructor(s, session_destructor);
+	s->prefix = history ? talloc_steal(s, history) : NULL;
+	char *first = session_with_prefix(s, hop->op == SESSION_OP_HISTORY ? hop->text : "");
+	session_state_chg_deadline(s, ST_LOOKUP);	/* the customer lookup counts against the first hop */
+	session_queue(s, hop, first);
+	talloc_free(first);
+	s->outstanding++;
+	crm_get(s->msisdn, session_customer_ready, s);
+}
+
+void session_hop(const struct session_hop *hop)
+{
 	struct session *s = session_find(hop->ch, hop->ref);
 
 	if (hop->op == SESSION_OP_ABORT) {
-		/* the network gave up on the dialogue (the customer hung up) */
-		if (s && s->outcome == OUT_NONE && !s->n_waiting)
-			session_end(s, OUT_ABANDONED);
+		if (s)
+			osmo_fsm_inst_dispatch(s->fi, EV_ABORT, NULL);
 		return;
 	}
-	if (!s || s->outcome == OUT_NONE) {
+	if (!s || s->fi->state != ST_ENDED) {
 		enum ratelimit_verdict v = ratelimit_hop(hop->msisdn, !s);
 		if (v != RATELIMIT_OK) {
 			static const char slow_down[] = "Too many requests from your number. Please try again later.";
@@ -643,32 +554,11 @@ void session_hop(const struct session_hop *hop)
 	}
 	if (s && hop->mo_id && s->last_mo_id && !strcmp(hop->mo_id, s->last_mo_id) && s->reply && !s->n_waiting) {
 		STAT_INC(HOPS_REPEATED);	/* the same message delivered twice */
-		hop->reply(hop->priv, s->reply_end, s->reply + 4, strlen(s->reply + 4));
+		session_reply_again(s, hop);
 		return;
 	}
-	if (!s || (hop->op == SESSION_OP_BEGIN && s->outcome != OUT_NONE)) {
-		if (s)	/* a network reusing a session id for a new dialogue: the old one lingers unseen */
-			s->retired = true;
-		if (hop->op == SESSION_OP_CONTINUE) {
-			hop->reply(hop->priv, true, expired, sizeof(expired) - 1);
-			return;
-		}
-		char *history;
-		if (!session_resolve_code(g.menus, hop->service_code, &history, g.ctx)) {
-			hop->reply(hop->priv, true, unknown, sizeof(unknown) - 1);
-			return;
-		}
-		s = session_alloc(hop);
-		talloc_set_destructor(s, session_destructor);
-		s->prefix = history ? talloc_steal(s, history) : NULL;
-		char *first = session_with_prefix(s, hop->op == SESSION_OP_HISTORY ? hop->text : "");
-		session_queue(s, hop, first);
-		talloc_free(first);
-		/* cached customers answer at once (EV_READY), new ones after the database did */
-		s->outstanding++;
-		crm_get(s->msisdn, customer_ready, s);
-		return;
-	}
+	if (!s || (hop->op == SESSION_OP_BEGIN && s->fi->state == ST_ENDED))
+		return session_begin(hop, s);
 	/* an SMPP hop carries one input: the history is what came before plus it */
 	char *text = NULL;
 	if (hop->op == SESSION_OP_CONTINUE) {
@@ -679,24 +569,8 @@ void session_hop(const struct session_hop *hop)
 	} else {
 		text = session_with_prefix(s, hop->text);
 	}
-	if (s->outcome != OUT_NONE || s->slow) {
-		/* the dialogue is over: a repeat or anything later gets its final screen again, or,
-		 * when it idled out on a question, word that it ended */
-		if (s->reply && s->reply_end)
-			hop->reply(hop->priv, true, s->reply + 4, strlen(s->reply + 4));
-		else
-			hop->reply(hop->priv, true, expired, sizeof(expired) - 1);
-	} else if (!strcmp(text, s->text) && s->reply && !s->n_waiting) {
-		/* a repeated hop: the same answer, no second effect */
-		STAT_INC(HOPS_REPEATED);
-		hop->reply(hop->priv, s->reply_end, s->reply + 4, strlen(s->reply + 4));
-	} else if (s->n_waiting == SESSION_MAX_QUEUED) {
-		static const char busy[] = "Please wait for the previous answer.";
-		hop->reply(hop->priv, false, busy, sizeof(busy) - 1);
-	} else {
-		session_queue(s, hop, text);
-		osmo_fsm_inst_dispatch(s->fi, EV_HOP, NULL);
-	}
+	struct session_hop_in in = { hop, text };
+	osmo_fsm_inst_dispatch(s->fi, EV_HOP, &in);
 	talloc_free(text);
 }
 
@@ -704,6 +578,8 @@ void session_init(void *ctx)
 {
 	g.ctx = talloc_named_const(ctx, 0, "sessions");
 	hash_init(g.by_ref);
+	hash_init(g.live);
+	actions_init(g.ctx);
 	OSMO_ASSERT(osmo_fsm_register(&session_fsm) == 0);
 }
 
@@ -725,28 +601,33 @@ unsigned session_count(void)
 	return g.count;
 }
 
-static const char *const state_names[] = { "LOOKUP", "BUSY", "WAIT", "DONE" };
+static void session_info_report(const struct session *s, void (*cb)(const struct session_info *si, void *priv),
+				void *priv)
+{
+	struct session_info si = { s->ref, s->msisdn, s->run && s->run->screen ? s->run->screen->name : "-",
+		osmo_fsm_inst_state_name(s->fi), s->hops, (time_t)s->started_at };
+	cb(&si, priv);
+}
 
 void session_foreach(void (*cb)(const struct session_info *si, void *priv), void *priv)
 {
 	struct session *s;
 	struct hlist_node *tmp;
 	unsigned b;
-	hash_for_each_safe(g.by_ref, b, tmp, s, node) {
-		struct session_info si = { s->ref, s->msisdn, s->run && s->run->screen ? s->run->screen->name : "-",
-			s->fi ? state_names[s->fi->state] : "?", s->hops, (time_t)s->started_at };
-		cb(&si, priv);
-	}
+	hash_for_each_safe(g.by_ref, b, tmp, s, node)
+		session_info_report(s, cb, priv);
+}
+
+bool session_customer_live(const struct customer *c)
+{
+	return session_live(c->msisdn) != NULL;
 }
 
 void session_foreach_customer(const struct customer *c, void (*cb)(const struct session_info *si, void *priv), void *priv)
 {
-	struct session *s = c->live;
-	if (!s)
-		return;
-	struct session_info si = { s->ref, s->msisdn, s->run && s->run->screen ? s->run->screen->name : "-",
-		s->fi ? state_names[s->fi->state] : "?", s->hops, (time_t)s->started_at };
-	cb(&si, priv);
+	struct session *s = session_live(c->msisdn);
+	if (s)
+		session_info_report(s, cb, priv);
 }
 
 void session_shutdown(void)
@@ -754,10 +635,8 @@ void session_shutdown(void)
 	struct session *s;
 	struct hlist_node *tmp;
 	unsigned b;
-	/* dialogues cut by a shutdown are on the timeline as errors */
 	hash_for_each_safe(g.by_ref, b, tmp, s, node)
-		if (s->outcome == OUT_NONE && s->cust)
-			session_fail(s);
+		osmo_fsm_inst_dispatch(s->fi, EV_SHUTDOWN, NULL);
 }
 
 /* After the database is closed: no callback can come for a session any more, so every one can go
@@ -768,48 +647,124 @@ void session_release(void)
 	struct hlist_node *tmp;
 	unsigned b;
 	hash_for_each_safe(g.by_ref, b, tmp, s, node)
-		if (s->fi)
-			osmo_fsm_inst_term(s->fi, OSMO_FSM_TERM_REQUEST, NULL);
+		osmo_fsm_inst_term(s->fi, OSMO_FSM_TERM_REQUEST, NULL);
 }
 
 /* ---- the state machine ---- */
 
-#define S(x) (1 << (x))
+/* A hop while the dialogue goes on (LOOKUP, RUN, WAIT): a repeat of the hop last answered gets
+ * the same answer with no second effect; anything else waits its turn. */
+static void session_hop_queue(struct session *s, const struct session_hop_in *in)
+{
+	static const char busy[] = "Please wait for the previous answer.";
+	if (!strcmp(in->text, s->text) && s->reply && !s->n_waiting) {
+		STAT_INC(HOPS_REPEATED);
+		session_reply_again(s, in->hop);
+	} else if (s->n_waiting == SESSION_MAX_QUEUED) {
+		in->hop->reply(in->hop->priv, false, busy, sizeof(busy) - 1);
+	} else {
+		session_queue(s, in->hop, in->text);
+	}
+}
+
+/* A hop once the dialogue is over (SLOW, ENDED): a repeat or anything later gets its final
+ * screen again, or, when it idled out on a question, word that it ended. */
+static void session_hop_over(struct session *s, const struct session_hop_in *in)
+{
+	if (session_reply_end(s))
+		session_reply_again(s, in->hop);
+	else
+		in->hop->reply(in->hop->priv, true, expired, sizeof(expired) - 1);
+}
 
 static void st_lookup(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 {
 	struct session *s = fi->priv;
-	if (event == EV_READY)
+	switch (event) {
+	case EV_HOP:	/* served after the first */
+		session_hop_queue(s, data);
+		break;
+	case EV_CUSTOMER:
+		if (!data)
+			return session_fail(s);
+		s->cust = data;
+		session_make_live(s);
 		session_next_hop(s);
-	/* EV_HOP while looking up: queued, served after the first */
+		break;
+	default:	/* EV_ABORT, EV_SHUTDOWN: the first hop is still to be answered, and decides */
+		break;
+	}
 }
 
-static void st_busy(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+static void st_run(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 {
-	/* hops arriving now wait in the queue; session_continue serves them in order */
+	struct session *s = fi->priv;
+	switch (event) {
+	case EV_HOP:	/* served in order once this one is answered */
+		session_hop_queue(s, data);
+		break;
+	case EV_ACTION_DONE:
+		session_action_result(s, data);
+		break;
+	case EV_SHUTDOWN:
+		session_fail(s);
+		break;
+	default:	/* EV_ABORT: the hop being answered decides how it ends */
+		break;
+	}
 }
 
 static void st_wait(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 {
 	struct session *s = fi->priv;
-	if (event == EV_HOP && s->n_waiting)
-		session_next_hop(s);
+	switch (event) {
+	case EV_HOP:
+		session_hop_queue(s, data);
+		if (s->n_waiting)
+			session_next_hop(s);
+		break;
+	case EV_ABORT:
+		session_end(s, OUT_ABANDONED);
+		break;
+	case EV_SHUTDOWN:
+		session_fail(s);
+		break;
+	default:
+		break;
+	}
 }
 
-static void st_done(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+static void st_slow(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 {
+	struct session *s = fi->priv;
+	if (event == EV_HOP)
+		return session_hop_over(s, data);
+	if (event == EV_ABORT)
+		return session_end(s, OUT_ABANDONED);
+	/* EV_ACTION_DONE: the outcome goes by SMS and the session ends; EV_SHUTDOWN: as in RUN */
+	st_run(fi, event, data);
+}
+
+static void st_ended(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+{
+	/* late answers to a dialogue that gave up (EV_CUSTOMER, EV_ACTION_DONE) change nothing */
+	if (event == EV_HOP)
+		session_hop_over(fi->priv, data);
 }
 
 static int session_timer_cb(struct osmo_fsm_inst *fi)
 {
 	struct session *s = fi->priv;
-	switch (fi->state) {
-	case ST_WAIT:
-		session_end(s, s->cust && s->cust->live != s ? OUT_ABANDONED : OUT_TIMEOUT);
+	switch (fi->T) {
+	case T_HOP:
+		session_deadline(s);
 		return 0;
-	case ST_DONE:
+	case T_IDLE:
+		session_end(s, session_is_live(s) ? OUT_TIMEOUT : OUT_ABANDONED);
+		return 0;
+	case T_LINGER:
 		if (s->outstanding) {
-			osmo_fsm_inst_state_chg(fi, ST_DONE, SESSION_LINGER_S, 0);
+			osmo_fsm_inst_state_chg(fi, ST_ENDED, SESSION_LINGER_S, T_LINGER);
 			return 0;
 		}
 		return 1;	/* terminate: frees the session via its talloc parent below */
@@ -829,35 +784,45 @@ static void session_cleanup(struct osmo_fsm_inst *fi, enum osmo_fsm_term_cause c
 
 static const struct value_string session_event_names[] = {
 	{ EV_HOP, "HOP" },
-	{ EV_READY, "READY" },
-	{ EV_DEADLINE, "DEADLINE" },
+	{ EV_CUSTOMER, "CUSTOMER" },
+	{ EV_ACTION_DONE, "ACTION_DONE" },
+	{ EV_ABORT, "ABORT" },
+	{ EV_SHUTDOWN, "SHUTDOWN" },
 	{ 0, NULL }
 };
+
+#define S(x) (1 << (x))
 
 static const struct osmo_fsm_state session_states[] = {
 	[ST_LOOKUP] = {
 		.name = "LOOKUP",
-		.in_event_mask = S(EV_HOP) | S(EV_READY),
-		.out_state_mask = S(ST_BUSY) | S(ST_WAIT) | S(ST_DONE),
+		.in_event_mask = S(EV_HOP) | S(EV_CUSTOMER) | S(EV_ABORT) | S(EV_SHUTDOWN),
+		.out_state_mask = S(ST_LOOKUP) | S(ST_RUN) | S(ST_ENDED),
 		.action = st_lookup,
 	},
-	[ST_BUSY] = {
-		.name = "BUSY",
-		.in_event_mask = S(EV_HOP),
-		.out_state_mask = S(ST_BUSY) | S(ST_WAIT) | S(ST_DONE),
-		.action = st_busy,
+	[ST_RUN] = {
+		.name = "RUN",
+		.in_event_mask = S(EV_HOP) | S(EV_ACTION_DONE) | S(EV_ABORT) | S(EV_SHUTDOWN),
+		.out_state_mask = S(ST_WAIT) | S(ST_SLOW) | S(ST_ENDED),
+		.action = st_run,
 	},
 	[ST_WAIT] = {
 		.name = "WAIT",
-		.in_event_mask = S(EV_HOP),
-		.out_state_mask = S(ST_BUSY) | S(ST_WAIT) | S(ST_DONE),
+		.in_event_mask = S(EV_HOP) | S(EV_ABORT) | S(EV_SHUTDOWN),
+		.out_state_mask = S(ST_RUN) | S(ST_ENDED),
 		.action = st_wait,
 	},
-	[ST_DONE] = {
-		.name = "DONE",
-		.in_event_mask = S(EV_HOP) | S(EV_READY),
-		.out_state_mask = S(ST_DONE),
-		.action = st_done,
+	[ST_SLOW] = {
+		.name = "SLOW",
+		.in_event_mask = S(EV_HOP) | S(EV_ACTION_DONE) | S(EV_ABORT) | S(EV_SHUTDOWN),
+		.out_state_mask = S(ST_ENDED),
+		.action = st_slow,
+	},
+	[ST_ENDED] = {
+		.name = "ENDED",
+		.in_event_mask = S(EV_HOP) | S(EV_CUSTOMER) | S(EV_ACTION_DONE) | S(EV_ABORT) | S(EV_SHUTDOWN),
+		.out_state_mask = S(ST_ENDED),
+		.action = st_ended,
 	},
 };
 

@@ -1,0 +1,225 @@
+/* Running a screen's action: one call object per action carries the request's values to the
+ * domain and back, and turns the domain's answer (an order id, rows, a payment's outcome word)
+ * into a menu outcome and the values the next screens render.
+ *
+ * The call owns a copy of the values, not the caller's: a caller that gave up on the action
+ * (the hop's deadline) may have freed its own by the time the database answers, and it
+ * decides on its own whether the result still matters. Requests to the database are never
+ * cancelled, so every call ends in exactly one callback. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <talloc.h>
+#include <osmocom/core/utils.h>
+#include "actions.h"
+#include "cfg.h"
+#include "crm.h"
+#include "easypay.h"
+#include "logging.h"
+#include "luhn.h"
+#include "orders.h"
+#include "payments.h"
+#include "secrets.h"
+
+struct actions_call {
+	enum menu_action action;
+	struct menu_vars v;
+	bool went_on;	/* FIND_ORDER, see actions_req */
+	actions_cb cb;
+	void *priv;
+};
+
+static void *actions_ctx;
+
+void actions_init(void *ctx)
+{
+	actions_ctx = talloc_named_const(ctx, 0, "actions");
+}
+
+bool actions_may_commit(enum menu_action a)
+{
+	return a == MENU_ACTION_CREATE_ORDER || a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT ||
+	       a == MENU_ACTION_CREATE_SLIP;
+}
+
+/* Hands the result to the caller and ends the call. */
+static void actions_finish(struct actions_call *c, struct actions_result *r)
+{
+	r->v = &c->v;
+	c->cb(c->priv, r);
+	talloc_free(c);
+}
+
+static void actions_failed(struct actions_call *c)
+{
+	struct actions_result r = { .outcome = MENU_OUTCOME_ERROR };
+	actions_finish(c, &r);
+}
+
+static void actions_order_created(void *priv, int64_t id, int64_t total, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	c->v.order_id = id;
+	if (id)
+		c->v.total_cents = total;
+	/* a placed order is announced by its order_placed notification */
+	struct actions_result r = { .outcome = id ? MENU_OUTCOME_OK : MENU_OUTCOME_OUT_OF_STOCK, .notified = id != 0,
+				    .order_created = id };
+	actions_finish(c, &r);
+}
+
+static void actions_orders_loaded(void *priv, const struct orders_row *rows, unsigned n, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	c->v.n_orders = n;
+	memcpy(c->v.orders, rows, n * sizeof(*rows));
+	struct actions_result r = { .outcome = MENU_OUTCOME_OK };
+	actions_finish(c, &r);
+}
+
+static void actions_order_found(void *priv, const struct orders_row *rows, unsigned n, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	struct actions_result r = { .outcome = MENU_OUTCOME_NOT_FOUND };
+	if (n == 1) {
+		c->v.order_id = rows[0].id;
+		c->v.total_cents = rows[0].total_cents;
+		c->v.status = rows[0].status;
+		c->v.product_id = rows[0].product_id;
+		c->v.qty = rows[0].qty;
+		/* The history going on past this screen means the customer saw the order payable the
+		 * first time and paid: this is a replay (a restart, a lost reply). The payment's own
+		 * key then gives back that first result, or refuses anew if it was paid elsewhere. */
+		r.outcome = rows[0].status == ORDER_STATUS_AWAITING_PAYMENT || c->went_on ? MENU_OUTCOME_OK
+										     : MENU_OUTCOME_NOT_PAYABLE;
+	}
+	actions_finish(c, &r);
+}
+
+static void actions_lang_stored(void *priv, struct customer *cust, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	struct actions_result r = { .outcome = MENU_OUTCOME_OK };
+	actions_finish(c, &r);
+}
+
+/* The ledger's SQL functions answer in words (sql/002_ledger.sql); the screens branch on outcomes. */
+static enum menu_outcome actions_payment_outcome(const char *o)
+{
+	static const struct { const char *word; enum menu_outcome oc; } map[] = {
+		{ "paid", MENU_OUTCOME_OK }, { "ok", MENU_OUTCOME_OK }, { "created", MENU_OUTCOME_OK },
+		{ "invalid", MENU_OUTCOME_INVALID }, { "expired", MENU_OUTCOME_EXPIRED },
+		{ "insufficient", MENU_OUTCOME_INSUFFICIENT }, { "locked", MENU_OUTCOME_LOCKED },
+		{ "over_limit", MENU_OUTCOME_OVER_LIMIT }, { "not_payable", MENU_OUTCOME_NOT_PAYABLE },
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(map); i++)
+		if (!strcmp(map[i].word, o))
+			return map[i].oc;
+	return MENU_OUTCOME_ERROR;
+}
+
+static void actions_payment_done(void *priv, const struct payments_result *pr, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	struct menu_vars *v = &c->v;
+	struct actions_result r = { .outcome = actions_payment_outcome(pr->outcome) };
+	if (r.outcome == MENU_OUTCOME_ERROR)
+		LOGP(DSESS, LOGL_ERROR, "payment for order %" PRId64 ": %s\n", v->order_id, pr->outcome);
+	switch (c->action) {
+	case MENU_ACTION_PAY_VOUCHER:
+		v->remainder_cents = pr->remainder_cents;
+		break;
+	case MENU_ACTION_PAY_CREDIT:
+		v->available_cents = pr->remainder_cents;
+		break;
+	case MENU_ACTION_CREATE_SLIP:
+		if (r.outcome == MENU_OUTCOME_OK) {
+			easypay_ref_group(v->slip, sizeof(v->slip), pr->slip);
+			snprintf(v->expiry, sizeof(v->expiry), "%s", pr->expiry);
+			v->total_cents = pr->amount_cents;
+		}
+		break;
+	default:
+		break;
+	}
+	/* a paid order is announced by its order_status notification; a slip, a refusal are not */
+	r.notified = r.outcome == MENU_OUTCOME_OK && c->action != MENU_ACTION_CREATE_SLIP;
+	actions_finish(c, &r);
+}
+
+/* The PIN's check digit is checked before any database work; the database only ever sees
+ * its HMAC, and the PIN is wiped from memory (the caller's values and the call's copy) once
+ * that is computed. */
+static void actions_pay_voucher(struct actions_call *c, const struct actions_req *req, const char *key)
+{
+	uint8_t mac[SECRETS_HMAC_LEN];
+	bool ok = luhn_valid(req->v->pin);
+	int rc = ok ? secrets_hmac("voucher-pin", req->v->pin, strlen(req->v->pin), mac) : 0;
+	explicit_bzero(req->v->pin, sizeof(req->v->pin));
+	explicit_bzero(c->v.pin, sizeof(c->v.pin));
+	if (!ok) {
+		struct actions_result r = { .outcome = MENU_OUTCOME_INVALID };
+		return actions_finish(c, &r);
+	}
+	if (rc < 0) {
+		LOGP(DSESS, LOGL_ERROR, "%s: cannot check voucher PINs: no voucher-pin key in the secrets file\n", key);
+		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .fatal = true };
+		return actions_finish(c, &r);
+	}
+	payments_voucher(key, mac, req->cust->id, c->v.order_id, actions_payment_done, c);
+	explicit_bzero(mac, sizeof(mac));
+}
+
+void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
+{
+	struct actions_call *c = talloc_zero(actions_ctx, struct actions_call);
+	char key[160];
+	c->action = req->action;
+	c->v = *req->v;
+	c->went_on = req->went_on;
+	c->cb = cb;
+	c->priv = priv;
+	switch (req->action) {
+	case MENU_ACTION_CREATE_ORDER:
+		orders_create(req->cust->id, c->v.product_id, c->v.qty, req->key, actions_order_created, c);
+		break;
+	case MENU_ACTION_LOAD_ORDERS:
+		orders_latest(req->cust->id, req->screen->max_items, actions_orders_loaded, c);
+		break;
+	case MENU_ACTION_FIND_ORDER:
+		orders_find(strtoll(c->v.input, NULL, 10), req->cust->id, actions_order_found, c);
+		break;
+	case MENU_ACTION_SET_LANGUAGE:
+		crm_set_lang(req->cust, req->menu->langs[c->v.new_lang], actions_lang_stored, c);
+		break;
+	case MENU_ACTION_PAY_VOUCHER:
+		snprintf(key, sizeof(key), "%s:voucher", req->key);
+		actions_pay_voucher(c, req, key);
+		break;
+	case MENU_ACTION_PAY_CREDIT:
+		snprintf(key, sizeof(key), "%s:credit", req->key);
+		payments_credit(key, req->cust->id, c->v.order_id, actions_payment_done, c);
+		break;
+	case MENU_ACTION_CREATE_SLIP:
+		snprintf(key, sizeof(key), "%s:slip", req->key);
+		payments_slip(key, c->v.order_id, g_cfg->slip_receiver, actions_payment_done, c);
+		break;
+	default: {
+		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .fatal = true };
+		actions_finish(c, &r);
+		break;
+	}
+	}
+}

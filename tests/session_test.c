@@ -1,0 +1,366 @@
+/* The session FSM on a fake clock, with the real menu engine on the shipped menus and link-time
+ * fakes for what would need a database (actions, the customer lookup, the timeline, promised
+ * SMS): a session idle past the idle timeout ends as timeout, and hops closer together keep it
+ * alive; a hop past its deadline gets "we'll SMS you" while an order is in flight (the outcome
+ * then by SMS) and the polite END otherwise; a repeated hop is answered from memory with no
+ * second effect; an ended session answers repeats for 10 s, and after that the same hop is
+ * replayed from the start with the same idempotency keys; a session left for a newer dial, or
+ * aborted by the network, is abandoned. Nothing sleeps: time moves by libosmocore's clock override. */
+#include <stdio.h>
+#include <string.h>
+#include <talloc.h>
+#include <osmocom/core/timer.h>
+#include "actions.h"
+#include "catalog.h"
+#include "cfg.h"
+#include "crm.h"
+#include "logging.h"
+#include "menu.h"
+#include "session.h"
+#include "sms_promise.h"
+#include "stats.h"
+#include "timeline.h"
+#include "testlib.h"
+
+#define CODE "*120*777#"
+#define DEADLINE_MS 1500	/* sub-second part: libosmocore 1.7 would take it for microseconds */
+#define IDLE_S 60
+#define LINGER_S 10
+#define PIN "4000000000000002"
+
+/* ---- the fakes ---- */
+
+/* The action in flight: held until the test answers it, as a slow database would. */
+static struct {
+	unsigned runs;
+	enum menu_action action;
+	char key[160];
+	bool went_on;
+	actions_cb cb;
+	void *priv;
+	struct menu_vars v;
+} act;
+
+void actions_init(void *ctx)
+{
+}
+
+bool actions_may_commit(enum menu_action a)
+{
+	return a == MENU_ACTION_CREATE_ORDER || a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT ||
+	       a == MENU_ACTION_CREATE_SLIP;
+}
+
+void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
+{
+	act.runs++;
+	act.action = req->action;
+	snprintf(act.key, sizeof(act.key), "%s", req->key);
+	act.went_on = req->went_on;
+	act.cb = cb;
+	act.priv = priv;
+	act.v = *req->v;
+}
+
+/* The held action answers: order is the order it created or found (0: none). */
+static void act_answer(enum menu_outcome oc, int64_t order, bool notified)
+{
+	struct actions_result r = { .outcome = oc, .notified = notified, .v = &act.v };
+	if (order) {
+		act.v.order_id = order;
+		act.v.total_cents = 5598;
+		r.order_created = act.action == MENU_ACTION_CREATE_ORDER ? order : 0;
+	}
+	act.v.remainder_cents = 4402;
+	actions_cb cb = act.cb;
+	act.cb = NULL;
+	cb(act.priv, &r);
+}
+
+static struct customer customers[8];
+
+struct db_req *crm_get(const char *msisdn, crm_cb cb, void *priv)
+{
+	unsigned i = 0;
+	while (customers[i].id && strcmp(customers[i].msisdn, msisdn))
+		i++;
+	if (!customers[i].id) {
+		customers[i].id = i + 1;
+		snprintf(customers[i].msisdn, sizeof(customers[i].msisdn), "%s", msisdn);
+		snprintf(customers[i].lang, sizeof(customers[i].lang), "en");
+	}
+	cb(priv, &customers[i], 0);	/* as when cached */
+	return NULL;
+}
+
+/* The timeline's rows: the last one per session id. */
+static struct tl_row {
+	char ref[32], outcome[16], screens[128];
+	unsigned hops;
+	int64_t order_id;
+} rows[32];
+static unsigned n_rows;
+static const struct tl_row no_row = { .outcome = "(none)" };
+
+void timeline_session_add(const struct timeline_session *row)
+{
+	struct tl_row *r = &rows[n_rows++ % 32];
+	snprintf(r->ref, sizeof(r->ref), "%s", row->ref);
+	snprintf(r->outcome, sizeof(r->outcome), "%s", row->outcome);
+	snprintf(r->screens, sizeof(r->screens), "%s", row->screens);
+	r->hops = row->hops;
+	r->order_id = row->order_id;
+}
+
+static const struct tl_row *timeline_of(const char *ref)
+{
+	for (unsigned i = n_rows; i-- > 0;)
+		if (!strcmp(rows[i % 32].ref, ref))
+			return &rows[i % 32];
+	return &no_row;
+}
+
+static const char *outcome_of(const char *ref)
+{
+	return timeline_of(ref)->outcome;
+}
+
+static struct {
+	unsigned n;
+	char key[160], text[MENU_SCREEN_BYTES + 1];
+} promise;
+
+void sms_promise_queue(int64_t customer_id, const char *key, const char *text)
+{
+	promise.n++;
+	snprintf(promise.key, sizeof(promise.key), "%s", key);
+	snprintf(promise.text, sizeof(promise.text), "%s", text);
+}
+
+/* ---- driving it ---- */
+
+static char answer[MENU_SCREEN_BYTES + 8];
+static unsigned n_answers;
+
+static void on_reply(void *priv, bool end, const char *screen, size_t len)
+{
+	snprintf(answer, sizeof(answer), "%s %.*s", end ? "END" : "CON", (int)len, screen);
+	n_answers++;
+}
+
+/* One aggregator hop; its answer, or "" when none came (yet). */
+static const char *hop_op(const char *ref, const char *msisdn, enum session_op op, const char *text)
+{
+	struct session_hop h = { .ch = SESSION_CH_AT, .ref = ref, .msisdn = msisdn, .service_code = CODE,
+				 .op = op, .text = text, .reply = on_reply };
+	answer[0] = '\0';
+	session_hop(&h);
+	return answer;
+}
+
+static const char *hop(const char *ref, const char *msisdn, const char *text)
+{
+	return hop_op(ref, msisdn, SESSION_OP_HISTORY, text);
+}
+
+/* libosmocore 1.7's timers read osmo_gettimeofday(); later ones the monotonic clock: both move. */
+static void advance_ms(unsigned ms)
+{
+	osmo_gettimeofday_override_add(ms / 1000, (ms % 1000) * 1000);
+	osmo_clock_override_add(CLOCK_MONOTONIC, ms / 1000, (ms % 1000) * 1000000L);
+	osmo_timers_prepare();
+	osmo_timers_update();
+}
+
+static char state[16];
+
+static void state_cb(const struct session_info *si, void *priv)
+{
+	if (!strcmp(si->ref, priv))
+		snprintf(state, sizeof(state), "%s", si->state);
+}
+
+static const char *state_of(const char *ref)
+{
+	snprintf(state, sizeof(state), "(gone)");
+	session_foreach(state_cb, (void *)ref);
+	return state;
+}
+
+/* ---- what it proves ---- */
+
+static void test_idle(void)
+{
+	hop("idle-1", "+27820000001", "");
+	T_EQ_STR(hop("idle-1", "+27820000001", "1"), "CON Categories\n1. Groceries\n2. Drinks\n0. Back",
+		 "idle: the second hop shows the categories");
+	T_EQ_STR(state_of("idle-1"), "WAIT", "idle: a session answered CON waits for the customer");
+	advance_ms(IDLE_S * 1000 - 1);
+	T_EQ_STR(outcome_of("idle-1"), "(none)", "idle: not ended a millisecond before the idle timeout");
+	advance_ms(1);
+	T_EQ_STR(outcome_of("idle-1"), "timeout", "idle: ended with outcome timeout at the idle timeout");
+	T_EQ_INT(timeline_of("idle-1")->hops, 2, "idle: the timed-out session keeps its hops");
+	T_EQ_STR(timeline_of("idle-1")->screens, "main categories", "idle: ... and its screens");
+	T_EQ_STR(hop("idle-1", "+27820000001", "1*1"), "END Your session has ended. Please dial again.",
+		 "idle: a hop after it idled out on a question hears that it ended");
+
+	/* hops closer together than the idle timeout keep a session alive past it */
+	hop("idle-2", "+27820000002", "");
+	const char *texts[] = { "1", "1*2", "1*2*0" };
+	for (unsigned i = 0; i < 3; i++) {
+		advance_ms(IDLE_S * 1000 * 2 / 3);
+		hop("idle-2", "+27820000002", texts[i]);
+	}
+	advance_ms(IDLE_S * 1000 * 2 / 3);
+	T_EQ_STR(hop("idle-2", "+27820000002", "1*2*0*2"), "CON Drinks (1/1)\n1. Coke 2L R27.99\n0. Back",
+		 "idle: a hop every 2/3 of the idle timeout keeps the session alive past 2.5 of them");
+	T_EQ_STR(outcome_of("idle-2"), "(none)", "idle: ... and it is not on the timeline");
+	advance_ms(IDLE_S * 1000);
+}
+
+static void test_deadline(void)
+{
+	/* an order in flight past the deadline: "we'll SMS you", and the order decides the outcome */
+	hop("slow-1", "+27820000003", "");
+	n_answers = 0;
+	T_EQ_STR(hop("slow-1", "+27820000003", "1*2*1*1*2*1"), "", "deadline: an order waiting on the database is not answered yet");
+	T_EQ_INT(act.action, MENU_ACTION_CREATE_ORDER, "deadline: the confirmation created an order");
+	T_EQ_STR(act.key, "at:slow-1:6", "deadline: ... keyed by the session and the input that confirmed");
+	advance_ms(DEADLINE_MS - 1);
+	T_EQ_INT(n_answers, 0, "deadline: no answer a millisecond before the hop deadline (milliseconds, not microseconds)");
+	advance_ms(1);
+	T_EQ_STR(answer, "END This is taking longer than usual. We will SMS you the result.",
+		 "deadline: at the deadline, with an order in flight, the customer is told the result follows by SMS");
+	T_EQ_STR(state_of("slow-1"), "SLOW", "deadline: ... and the session waits on the order");
+	T_EQ_STR(hop("slow-1", "+27820000003", "1*2*1*1*2*1"), "END This is taking longer than usual. We will SMS you the result.",
+		 "deadline: the hop sent again meanwhile hears the same");
+	T_EQ_INT(act.runs, 1, "deadline: ... and orders nothing more");
+	unsigned promised = promise.n;
+	act_answer(MENU_OUTCOME_OK, 1042, true);
+	T_EQ_STR(outcome_of("slow-1"), "completed", "deadline: the order placed late completes the session");
+	T_EQ_INT(timeline_of("slow-1")->order_id, 1042, "deadline: ... with its order on the timeline");
+	T_EQ_INT(promise.n, promised, "deadline: a placed order's own notification is the SMS: no second one");
+
+	/* sold out, found late: that outcome is the promised SMS */
+	hop("slow-2", "+27820000004", "");
+	hop("slow-2", "+27820000004", "1*2*1*1*2*1");
+	advance_ms(DEADLINE_MS);
+	act_answer(MENU_OUTCOME_OUT_OF_STOCK, 0, false);
+	T_EQ_INT(promise.n, promised + 1, "deadline: an outcome no notification tells is sent as the promised SMS");
+	T_EQ_STR(promise.text, "Sorry, Coke 2L is out of stock.", "deadline: ... with the screen it would have shown");
+	T_EQ_STR(promise.key, "at:slow-2:6:sms", "deadline: ... keyed by the hop, so it is queued once");
+
+	/* a read past the deadline: nothing can have changed, so the polite END at once */
+	hop("slow-3", "+27820000005", "");
+	hop("slow-3", "+27820000005", "2");
+	advance_ms(DEADLINE_MS);
+	T_EQ_STR(answer, "END Sorry, we could not do that right now. Please try again later.",
+		 "deadline: a list of orders not ready by the deadline gets the polite END");
+	T_EQ_STR(outcome_of("slow-3"), "error", "deadline: ... and is on the timeline as an error");
+	n_answers = 0;
+	act_answer(MENU_OUTCOME_OK, 0, false);
+	T_EQ_INT(n_answers, 0, "deadline: the list arriving afterwards answers nobody");
+	advance_ms(LINGER_S * 1000);
+	T_EQ_STR(state_of("slow-3"), "(gone)", "deadline: the session goes once its last callback came");
+}
+
+static void test_replay(void)
+{
+	hop("rep-1", "+27820000006", "");
+	const char *confirm = "CON Order 2 x Coke 2L for R55.98?\n1. Confirm\n2. Cancel";
+	T_EQ_STR(hop("rep-1", "+27820000006", "1*2*1*1*2"), confirm, "replay: the walk to the confirmation");
+	n_answers = 0;
+	T_EQ_STR(hop("rep-1", "+27820000006", "1*2*1*1*2"), confirm, "replay: a repeated hop gets the same answer");
+	T_EQ_STR(hop("rep-1", "+27820000006", "3"), "CON Enter order number\n0. Back",
+		 "replay: a history that does not extend what was answered is replayed from the start");
+	hop("rep-1", "+27820000006", "3*1042");
+	T_EQ_INT(act.action, MENU_ACTION_FIND_ORDER, "replay: the order number is looked up");
+	T_EQ_INT(act.went_on, 0, "replay: ... as typed, not replayed");
+	act_answer(MENU_OUTCOME_OK, 1042, false);
+	T_EQ_STR(answer, "CON Pay R55.98 for order #1042 with:\n1. Voucher\n2. Credit\n3. Barcode slip\n0. Back",
+		 "replay: the order found is offered for payment");
+
+	/* an ended session answers repeats from memory for 10 s */
+	hop("rep-1", "+27820000006", "3*1042*1*" PIN);
+	T_EQ_INT(act.action, MENU_ACTION_PAY_VOUCHER, "replay: the PIN pays by voucher");
+	char key[160];
+	snprintf(key, sizeof(key), "%s", act.key);
+	act_answer(MENU_OUTCOME_OK, 1042, true);
+	const char *paid = "END Paid. Order #1042 R55.98 paid by voucher. Left on the voucher: R44.02.";
+	T_EQ_STR(answer, paid, "replay: the voucher paid the order");
+	unsigned runs = act.runs;
+	advance_ms(LINGER_S * 1000 - 1);
+	T_EQ_STR(hop("rep-1", "+27820000006", "3*1042*1*" PIN), paid, "replay: the ended session answers the repeat from memory");
+	T_EQ_INT(act.runs, runs, "replay: ... with no second payment");
+	advance_ms(1);
+	T_EQ_STR(state_of("rep-1"), "(gone)", "replay: after 10 s the ended session is gone from memory");
+
+	/* the same hop once the session is gone (after a restart, say): replayed from the start, it
+	 * finds the order paid and goes on to the payment, whose key gives back the first result */
+	hop("rep-1", "+27820000006", "3*1042*1*" PIN);
+	T_EQ_INT(act.action, MENU_ACTION_FIND_ORDER, "replay: the hop after that is replayed from the start");
+	T_EQ_INT(act.went_on, 1, "replay: ... the lookup knowing the history went on past it");
+	act.v.status = ORDER_STATUS_PAID;
+	act_answer(MENU_OUTCOME_OK, 1042, false);
+	T_EQ_INT(act.action, MENU_ACTION_PAY_VOUCHER, "replay: ... and goes on to the payment");
+	T_EQ_STR(act.key, key, "replay: ... with the first payment's idempotency key");
+	act_answer(MENU_OUTCOME_OK, 1042, true);
+	T_EQ_STR(answer, paid, "replay: ... and shows the first result");
+	advance_ms(LINGER_S * 1000);
+}
+
+static void test_abandon(void)
+{
+	hop("ab-1", "+27820000007", "");
+	hop("ab-1", "+27820000007", "3");
+	hop("ab-2", "+27820000007", "");
+	T_EQ_STR(hop("ab-2", "+27820000007", "5"), "END Spaza help: call 0800 555 123 (free) or SMS HELP to 31555.",
+		 "abandon: a new dial of the same customer is served while the old session hangs");
+	T_EQ_STR(outcome_of("ab-1"), "(none)", "abandon: the old session is not cut short");
+	advance_ms(IDLE_S * 1000);
+	T_EQ_STR(outcome_of("ab-1"), "abandoned", "abandon: left for a newer dial, it idles out as abandoned");
+	T_EQ_STR(timeline_of("ab-1")->screens, "main pay_order", "abandon: ... with its screens");
+
+	hop("ab-3", "+27820000008", "");
+	hop("ab-3", "+27820000008", "1");
+	hop_op("ab-3", "+27820000008", SESSION_OP_ABORT, "");
+	T_EQ_STR(outcome_of("ab-3"), "abandoned", "abandon: a session the network aborts is abandoned at once");
+	advance_ms(LINGER_S * 1000);
+}
+
+int main(void)
+{
+	void *ctx = talloc_named_const(NULL, 0, "session_test");
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* a crash keeps the lines before it */
+	spaza_logging_init(ctx);
+	cfg_init(ctx);
+	g_cfg->idle_timeout_s = IDLE_S;
+	g_cfg->hop_deadline_ms = DEADLINE_MS;
+	stats_init(ctx);
+	osmo_gettimeofday_override = true;
+	osmo_clock_override_enable(CLOCK_MONOTONIC, true);
+
+	struct catalog *c = catalog_alloc(ctx, 2, 2);
+	c->categories[0] = (struct catalog_category){ .id = 1, .name = (char *)"Groceries" };
+	c->categories[1] = (struct catalog_category){ .id = 2, .name = (char *)"Drinks" };
+	c->products[0] = (struct catalog_product){ .id = 101, .category_id = 1, .name = (char *)"Rice 2kg", .price_cents = 4250, .stock = 5 };
+	c->products[1] = (struct catalog_product){ .id = 201, .category_id = 2, .name = (char *)"Coke 2L", .price_cents = 2799, .stock = 5 };
+	catalog_link(c);
+	g_catalog = c;
+
+	const struct menu_limits lim = { .name_max = 24, .price_max_cents = 999999, .qty_max = 20, .septets = 182, .ucs2 = 80 };
+	struct menu_set *set;
+	T_EQ_INT(menu_set_load(ctx, SRCDIR "/menus", &lim, &set), 0, "the shipped menus load");
+	session_init(ctx);
+	session_set_menus(set);
+
+	test_idle();
+	test_deadline();
+	test_replay();
+	test_abandon();
+
+	T_EQ_INT(session_count(), 0, "every session is gone once its linger passed");
+	session_release();
+	talloc_free(ctx);
+	return T_DONE();
+}
