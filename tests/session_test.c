@@ -41,10 +41,6 @@ static struct {
 	struct menu_vars v;
 } act;
 
-void actions_init(void *ctx)
-{
-}
-
 bool actions_may_commit(enum menu_action a)
 {
 	return a == MENU_ACTION_CREATE_ORDER || a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT ||

@@ -31,13 +31,6 @@ struct actions_call {
 	void *priv;
 };
 
-static void *actions_ctx;
-
-void actions_init(void *ctx)
-{
-	actions_ctx = talloc_named_const(ctx, 0, "actions");
-}
-
 bool actions_may_commit(enum menu_action a)
 {
 	return a == MENU_ACTION_CREATE_ORDER || a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT ||
@@ -184,7 +177,7 @@ static void actions_pay_voucher(struct actions_call *c, const struct actions_req
 
 void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 {
-	struct actions_call *c = talloc_zero(actions_ctx, struct actions_call);
+	struct actions_call *c = talloc_zero(req->ctx, struct actions_call);
 	char key[160];
 	c->action = req->action;
 	c->v = *req->v;

@@ -10,6 +10,9 @@
 struct customer;
 
 struct actions_req {
+	/* The call's talloc parent: the caller, who stays allocated until the callback came (so a
+	 * call still due when the caller is freed at shutdown goes with it). */
+	void *ctx;
 	enum menu_action action;
 	struct customer *cust;
 	/* Names the input that started the action ("at:<session id>:<input index>"): every write
@@ -39,7 +42,6 @@ struct actions_result {
  * digit needs no database). The result lives only during the call. */
 typedef void (*actions_cb)(void *priv, const struct actions_result *r);
 
-void actions_init(void *ctx);
 void actions_run(const struct actions_req *req, actions_cb cb, void *priv);
 /* Writes that change what the customer has (an order, a payment) may still commit after the
  * hop's deadline: the customer is told the result follows by SMS rather than that it failed. */

@@ -1,21 +1,21 @@
 /* One osmo_fsm instance per USSD session: the dialogue's protocol, read top to bottom.
  *
- *   LOOKUP --customer--> RUN --answered CON--> WAIT --hop--> RUN --> ...
- *                         |--answered END, or failed--------------------> ENDED --linger--> freed
- *                         `--deadline, an order or payment in flight--> SLOW --action done--> ENDED
- *   WAIT --idle timeout--> ENDED (timeout; abandoned when the customer dialled again meanwhile)
- *   WAIT, SLOW --the network aborts--> ENDED (abandoned)
+ *   LOOKUP --customer--> BUSY --answered CON--> WAIT --hop--> BUSY --> ...
+ *                          |--answered END, or failed------------------> DONE --linger--> freed
+ *                          `--deadline, an order or payment in flight--> SLOW --action done--> DONE
+ *   WAIT --idle timeout--> DONE (timeout; abandoned when the customer dialled again meanwhile)
+ *   WAIT, SLOW --the network aborts--> DONE (abandoned)
  *
- * LOOKUP: the first hop waits for the customer record. RUN: the oldest queued hop's inputs go
+ * LOOKUP: the first hop waits for the customer record. BUSY: the oldest queued hop's inputs go
  * to the menu one by one; a screen's action runs in actions.c and comes back as an event.
  * WAIT: answered CON, waiting for the customer. SLOW: the hop's deadline passed while an order
  * or payment was in flight: the customer was told "we'll SMS you", and the action still
- * decides the outcome (and that SMS). ENDED: over, on the timeline; repeats of the last hop are
+ * decides the outcome (and that SMS). DONE: over, on the timeline; repeats of the last hop are
  * answered from memory for SESSION_LINGER_S. Hops that arrive while one is being answered
  * wait in a short queue and are served in order.
  *
  * Each deadline is a state timeout: the hop deadline (T_HOP) runs from a hop's arrival through
- * LOOKUP and RUN, the idle timeout (T_IDLE) in WAIT, the linger (T_LINGER) in ENDED.
+ * LOOKUP and BUSY, the idle timeout (T_IDLE) in WAIT, the linger (T_LINGER) in DONE.
  *
  * A hop carries the whole input history ("1*3*2"); the session remembers what it has
  * already processed, feeds only the new inputs to the menu, and keeps the last reply, so a
@@ -49,7 +49,7 @@
 #define SESSION_LINGER_S 10	/* an ended session still answers repeats of its last hop */
 #define SESSION_MAX_QUEUED 4
 
-enum session_state { ST_LOOKUP, ST_RUN, ST_WAIT, ST_SLOW, ST_ENDED };
+enum session_state { ST_LOOKUP, ST_BUSY, ST_WAIT, ST_SLOW, ST_DONE };
 enum session_event {
 	EV_HOP,		/* a hop for this session: struct session_hop_in */
 	EV_CUSTOMER,	/* the customer record: struct customer, NULL when the lookup failed */
@@ -218,7 +218,7 @@ static void session_log(struct session *s, enum session_outcome outcome)
 /* The session is over: count it, put it on the customer's timeline, linger for repeats. */
 static void session_end(struct session *s, enum session_outcome outcome)
 {
-	if (s->fi->state == ST_ENDED)
+	if (s->fi->state == ST_DONE)
 		return;
 	switch (outcome) {
 	case OUT_COMPLETED: STAT_INC(SESS_COMPLETED); break;
@@ -234,7 +234,7 @@ static void session_end(struct session *s, enum session_outcome outcome)
 	/* hops queued behind the last one get the final screen too */
 	while (s->n_waiting && s->reply)
 		session_answer(s, true, s->reply + 4, strlen(s->reply + 4));
-	osmo_fsm_inst_state_chg(s->fi, ST_ENDED, SESSION_LINGER_S, T_LINGER);
+	osmo_fsm_inst_state_chg(s->fi, ST_DONE, SESSION_LINGER_S, T_LINGER);
 }
 
 /* The customer was told "we'll SMS you the result": this is that SMS, unless the order's own
@@ -281,7 +281,7 @@ static void session_next_hop(struct session *s);
 static const struct menu *session_resolve_code(const struct menu_set *set, const char *code, char **history, void *ctx);
 
 /* Every action's answer comes back through here, also to a session that gave up on it
- * meanwhile: ENDED ignores it (and the order it made is on the timeline already or never). */
+ * meanwhile: DONE ignores it (and the order it made is on the timeline already or never). */
 static void session_action_done(void *priv, const struct actions_result *r)
 {
 	struct session *s = priv;
@@ -291,15 +291,15 @@ static void session_action_done(void *priv, const struct actions_result *r)
 	osmo_fsm_inst_dispatch(s->fi, EV_ACTION_DONE, (void *)r);
 }
 
-/* Recursion: an action answered at once (a PIN refused by its check digit) continues the
- * session, and each turn through session_continue() takes one input of the hop.
- * NOLINTNEXTLINE(misc-no-recursion) */
+/* The action's key names the input that started it (see actions.h). An action may answer
+ * before actions_run() returns (a PIN refused by its check digit): the session then goes on
+ * from inside this call, taking the hop's next input. */
 static void session_action_start(struct session *s)
 {
 	char key[160];
 	snprintf(key, sizeof(key), "%s:%s:%u", channel_names[s->ch], s->ref, s->input_index);
 	struct actions_req req = {
-		.action = s->run->pending, .cust = s->cust, .key = key, .v = &s->run->v,
+		.ctx = s, .action = s->run->pending, .cust = s->cust, .key = key, .v = &s->run->v,
 		.menu = s->run->menu, .screen = s->run->screen,
 		.went_on = s->hop_text && s->hop_text[0] && s->hop_pos <= strlen(s->hop_text),
 	};
@@ -307,8 +307,8 @@ static void session_action_start(struct session *s)
 	actions_run(&req, session_action_done, s);
 }
 
-/* RUN and SLOW: the screen goes on with the action's outcome. A failure goes to the screen's
- * on: error if it has one, else to the polite END. NOLINTNEXTLINE(misc-no-recursion) */
+/* BUSY and SLOW: the screen goes on with the action's outcome. A failure goes to the screen's
+ * on: error if it has one, else to the polite END. */
 static void session_action_result(struct session *s, const struct actions_result *r)
 {
 	if (r->outcome == MENU_OUTCOME_ERROR && (r->fatal || !s->run->screen->on[MENU_OUTCOME_ERROR]))
@@ -375,7 +375,7 @@ static void session_replay(struct session *s)
 	s->hop_pos = 0;
 }
 
-/* The hop deadline passed in LOOKUP or RUN. An order or payment in flight may still commit: the
+/* The hop deadline passed in LOOKUP or BUSY. An order or payment in flight may still commit: the
  * customer is told the result follows by SMS (SLOW) rather than that it failed. */
 static void session_deadline(struct session *s)
 {
@@ -408,9 +408,9 @@ static void session_next_hop(struct session *s)
 	s->hops++;
 	/* the deadline runs from the hop's arrival: the first one's since LOOKUP */
 	if (s->fi->state == ST_LOOKUP)
-		osmo_fsm_inst_state_chg_keep_timer(s->fi, ST_RUN);
+		osmo_fsm_inst_state_chg_keep_timer(s->fi, ST_BUSY);
 	else
-		session_state_chg_deadline(s, ST_RUN);
+		session_state_chg_deadline(s, ST_BUSY);
 	size_t seen = strlen(s->text);
 	if (!s->run->menu || (seen && (strncmp(w->text, s->text, seen) || w->text[seen] != '*'))) {
 		if (s->run->menu)
@@ -543,7 +543,7 @@ void session_hop(const struct session_hop *hop)
 			osmo_fsm_inst_dispatch(s->fi, EV_ABORT, NULL);
 		return;
 	}
-	if (!s || s->fi->state != ST_ENDED) {
+	if (!s || s->fi->state != ST_DONE) {
 		enum ratelimit_verdict v = ratelimit_hop(hop->msisdn, !s);
 		if (v != RATELIMIT_OK) {
 			static const char slow_down[] = "Too many requests from your number. Please try again later.";
@@ -557,7 +557,7 @@ void session_hop(const struct session_hop *hop)
 		session_reply_again(s, hop);
 		return;
 	}
-	if (!s || (hop->op == SESSION_OP_BEGIN && s->fi->state == ST_ENDED))
+	if (!s || (hop->op == SESSION_OP_BEGIN && s->fi->state == ST_DONE))
 		return session_begin(hop, s);
 	/* an SMPP hop carries one input: the history is what came before plus it */
 	char *text = NULL;
@@ -579,7 +579,6 @@ void session_init(void *ctx)
 	g.ctx = talloc_named_const(ctx, 0, "sessions");
 	hash_init(g.by_ref);
 	hash_init(g.live);
-	actions_init(g.ctx);
 	OSMO_ASSERT(osmo_fsm_register(&session_fsm) == 0);
 }
 
@@ -652,7 +651,7 @@ void session_release(void)
 
 /* ---- the state machine ---- */
 
-/* A hop while the dialogue goes on (LOOKUP, RUN, WAIT): a repeat of the hop last answered gets
+/* A hop while the dialogue goes on (LOOKUP, BUSY, WAIT): a repeat of the hop last answered gets
  * the same answer with no second effect; anything else waits its turn. */
 static void session_hop_queue(struct session *s, const struct session_hop_in *in)
 {
@@ -667,7 +666,7 @@ static void session_hop_queue(struct session *s, const struct session_hop_in *in
 	}
 }
 
-/* A hop once the dialogue is over (SLOW, ENDED): a repeat or anything later gets its final
+/* A hop once the dialogue is over (SLOW, DONE): a repeat or anything later gets its final
  * screen again, or, when it idled out on a question, word that it ended. */
 static void session_hop_over(struct session *s, const struct session_hop_in *in)
 {
@@ -696,7 +695,7 @@ static void st_lookup(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 	}
 }
 
-static void st_run(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+static void st_busy(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 {
 	struct session *s = fi->priv;
 	switch (event) {
@@ -741,11 +740,11 @@ static void st_slow(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 		return session_hop_over(s, data);
 	if (event == EV_ABORT)
 		return session_end(s, OUT_ABANDONED);
-	/* EV_ACTION_DONE: the outcome goes by SMS and the session ends; EV_SHUTDOWN: as in RUN */
-	st_run(fi, event, data);
+	/* EV_ACTION_DONE: the outcome goes by SMS and the session ends; EV_SHUTDOWN: as in BUSY */
+	st_busy(fi, event, data);
 }
 
-static void st_ended(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+static void st_done(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 {
 	/* late answers to a dialogue that gave up (EV_CUSTOMER, EV_ACTION_DONE) change nothing */
 	if (event == EV_HOP)
@@ -764,7 +763,7 @@ static int session_timer_cb(struct osmo_fsm_inst *fi)
 		return 0;
 	case T_LINGER:
 		if (s->outstanding) {
-			osmo_fsm_inst_state_chg(fi, ST_ENDED, SESSION_LINGER_S, T_LINGER);
+			osmo_fsm_inst_state_chg(fi, ST_DONE, SESSION_LINGER_S, T_LINGER);
 			return 0;
 		}
 		return 1;	/* terminate: frees the session via its talloc parent below */
@@ -797,32 +796,32 @@ static const struct osmo_fsm_state session_states[] = {
 	[ST_LOOKUP] = {
 		.name = "LOOKUP",
 		.in_event_mask = S(EV_HOP) | S(EV_CUSTOMER) | S(EV_ABORT) | S(EV_SHUTDOWN),
-		.out_state_mask = S(ST_LOOKUP) | S(ST_RUN) | S(ST_ENDED),
+		.out_state_mask = S(ST_LOOKUP) | S(ST_BUSY) | S(ST_DONE),
 		.action = st_lookup,
 	},
-	[ST_RUN] = {
-		.name = "RUN",
+	[ST_BUSY] = {
+		.name = "BUSY",
 		.in_event_mask = S(EV_HOP) | S(EV_ACTION_DONE) | S(EV_ABORT) | S(EV_SHUTDOWN),
-		.out_state_mask = S(ST_WAIT) | S(ST_SLOW) | S(ST_ENDED),
-		.action = st_run,
+		.out_state_mask = S(ST_WAIT) | S(ST_SLOW) | S(ST_DONE),
+		.action = st_busy,
 	},
 	[ST_WAIT] = {
 		.name = "WAIT",
 		.in_event_mask = S(EV_HOP) | S(EV_ABORT) | S(EV_SHUTDOWN),
-		.out_state_mask = S(ST_RUN) | S(ST_ENDED),
+		.out_state_mask = S(ST_BUSY) | S(ST_DONE),
 		.action = st_wait,
 	},
 	[ST_SLOW] = {
 		.name = "SLOW",
 		.in_event_mask = S(EV_HOP) | S(EV_ACTION_DONE) | S(EV_ABORT) | S(EV_SHUTDOWN),
-		.out_state_mask = S(ST_ENDED),
+		.out_state_mask = S(ST_DONE),
 		.action = st_slow,
 	},
-	[ST_ENDED] = {
-		.name = "ENDED",
+	[ST_DONE] = {
+		.name = "DONE",
 		.in_event_mask = S(EV_HOP) | S(EV_CUSTOMER) | S(EV_ACTION_DONE) | S(EV_ABORT) | S(EV_SHUTDOWN),
-		.out_state_mask = S(ST_ENDED),
-		.action = st_ended,
+		.out_state_mask = S(ST_DONE),
+		.action = st_done,
 	},
 };
 
