@@ -32,27 +32,12 @@
 /* One batch committing while the next waits right behind it keeps the server busy; more
  * in flight would only cut the queue into smaller batches, i.e. more commits. */
 #define DB_WRITE_GROUPS_MAX	2
-#define DB_MAX_PARAMS		10
 /* Recycled requests kept for the next burst, so a hop costs no allocation. */
 #define DB_FREE_MAX		4096
 #define DB_BACKOFF_MIN_MS	500
 #define DB_BACKOFF_MAX_MS	5000
 /* PQconnectPoll() ignores connect_timeout: a server that accepts and then hangs is ours to time out. */
 #define DB_CONNECT_TIMEOUT_S	10
-
-static const struct {
-	const char *name;
-	int nparams;
-	const char *sql;
-} db_stmts[] = {
-#define X(nm, np, s) [DB_##nm] = { #nm, np, s },
-#include "db_stmts.def"
-#undef X
-};
-
-#define X(nm, np, s) _Static_assert(np <= DB_MAX_PARAMS, #nm " has more than DB_MAX_PARAMS parameters");
-#include "db_stmts.def"
-#undef X
 
 enum db_req_kind {
 	DB_REQ_READ,	/* batched with the other reads of its loop turn */
@@ -140,7 +125,7 @@ static bool db_res_ok(const PGresult *res)
 
 static const char *db_req_name(const struct db_req *req)
 {
-	return req->listener ? req->listener->channel : db_stmts[req->stmt].name;
+	return req->listener ? req->listener->channel : db_stmt_info[req->stmt].name;
 }
 
 static struct db_req *db_req_get(enum db_req_kind kind)
@@ -307,10 +292,10 @@ static bool db_send(struct db_req *req)
 		ok = PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
 		talloc_free(sql);
 	} else if (req->kind == DB_REQ_SETUP) {
-		ok = PQsendPrepare(conn, db_stmts[req->stmt].name, db_stmts[req->stmt].sql,
-				   db_stmts[req->stmt].nparams, NULL);
+		ok = PQsendPrepare(conn, db_stmt_info[req->stmt].name, db_stmt_info[req->stmt].sql,
+				   db_stmt_info[req->stmt].nparams, NULL);
 	} else {
-		ok = PQsendQueryPrepared(conn, db_stmts[req->stmt].name, req->nparams, req->params,
+		ok = PQsendQueryPrepared(conn, db_stmt_info[req->stmt].name, req->nparams, req->params,
 					 NULL, NULL, 0);
 	}
 	return ok;
@@ -806,7 +791,7 @@ static struct db_req *db_submit(enum db_req_kind kind, struct llist_head *q, enu
 {
 	struct db_req *req;
 
-	OSMO_ASSERT(stmt < _DB_STMT_COUNT && nparams == db_stmts[stmt].nparams);
+	OSMO_ASSERT(stmt < _DB_STMT_COUNT && nparams == db_stmt_info[stmt].nparams);
 	req = db_req_get(kind);
 	req->stmt = stmt;
 	req->cb = cb;
