@@ -44,7 +44,7 @@ PGresult *ctl_query(struct ctl *ctl, enum db_stmt stmt, const char *const *param
 PGresult *ctl_query_row(struct ctl *ctl, enum db_stmt stmt, const char *const *params, const char *none_fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* A transaction's edge (BEGIN, COMMIT, ROLLBACK): 0 or -EIO after a message. */
-int ctl_txn(struct ctl *ctl, const char *what);
+int ctl_txn(struct ctl *ctl, const char *sql);
 /* Cents as the database writes them, formatted as money. */
 const char *ctl_money(char *buf, size_t len, const char *cents);
 /* An MSISDN argument in any form msisdn_normalize() takes; -EINVAL after a message. */

@@ -10,7 +10,7 @@
 
 int ctl_credit_set_limit(struct ctl *ctl, int argc, char **argv)
 {
-	char msisdn[MSISDN_BUF_LEN], used[MONEY_BUF_LEN], amount[MONEY_BUF_LEN], err[512];
+	char msisdn[MSISDN_BUF_LEN], used[MONEY_BUF_LEN], amount[MONEY_BUF_LEN];
 	struct ledger_stmt st;
 	struct ledger_result r;
 	int64_t cents;
@@ -32,10 +32,9 @@ int ctl_credit_set_limit(struct ctl *ctl, int argc, char **argv)
 		return CTL_ERR;
 	ledger_credit_set_limit(&st, strtoll(PQgetvalue(res, 0, 0), NULL, 10), cents);
 	PQclear(res);
-	if (ledger_run(ctl->conn, &st, &res, err, sizeof(err)) < 0) {
-		fprintf(stderr, "spazactl: %s\n", err);
+	res = ctl_query(ctl, st.stmt, st.params);
+	if (!res)
 		return CTL_ERR;
-	}
 	int rc = ledger_result(res, &r) < 0 ? CTL_ERR : CTL_OK;
 	PQclear(res);
 	if (rc != CTL_OK) {

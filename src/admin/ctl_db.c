@@ -72,11 +72,11 @@ PGresult *ctl_query_row(struct ctl *ctl, enum db_stmt stmt, const char *const *p
 	return res;
 }
 
-int ctl_txn(struct ctl *ctl, const char *what)
+int ctl_txn(struct ctl *ctl, const char *sql)
 {
 	char err[512];
 
-	if (db_sync_exec(ctl->conn, "database", what, 0, NULL, PGRES_COMMAND_OK, NULL, err, sizeof(err)) < 0) {
+	if (db_sync_exec(ctl->conn, "database", sql, 0, NULL, PGRES_COMMAND_OK, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "spazactl: %s\n", err);
 		return -EIO;
 	}

@@ -53,14 +53,13 @@ static PGresult *ctl_order_cancel_status(struct ctl *ctl, const char *id, int64_
 	PGresult *before = ctl_query_row(ctl, DB_ORDER_STATUS, params, "no order #%s that can become %s", id, status);
 	if (!before)
 		return NULL;
-	char key[64], err[512];
+	char key[64];
 	struct ledger_stmt st;
 	struct ledger_result r;
-	PGresult *res;
 	snprintf(key, sizeof(key), "spazactl:cancel:%s", id);
 	ledger_order_cancel(&st, n, key);
-	if (ledger_run(ctl->conn, &st, &res, err, sizeof(err)) < 0) {
-		fprintf(stderr, "spazactl: %s\n", err);
+	PGresult *res = ctl_query(ctl, st.stmt, st.params);
+	if (!res) {
 		PQclear(before);
 		return NULL;
 	}
@@ -114,7 +113,7 @@ int ctl_order_status(struct ctl *ctl, int argc, char **argv)
 int ctl_order_cancel(struct ctl *ctl, int argc, char **argv)
 {
 	const char *id = argv[0];
-	char key[64], amount[MONEY_BUF_LEN], err[512];
+	char key[64], amount[MONEY_BUF_LEN];
 	struct ledger_stmt st;
 	struct ledger_result r;
 	PGresult *res;
@@ -128,10 +127,9 @@ int ctl_order_cancel(struct ctl *ctl, int argc, char **argv)
 	/* The same key every time: cancelling twice is asking once. */
 	snprintf(key, sizeof(key), "spazactl:order-cancel:%" PRId64, n);
 	ledger_order_cancel(&st, n, key);
-	if (ledger_run(ctl->conn, &st, &res, err, sizeof(err)) < 0) {
-		fprintf(stderr, "spazactl: %s\n", err);
+	res = ctl_query(ctl, st.stmt, st.params);
+	if (!res)
 		return CTL_ERR;
-	}
 	if (ledger_result(res, &r) < 0) {
 		fprintf(stderr, "spazactl: order #%s: no answer from the ledger\n", id);
 		PQclear(res);

@@ -23,13 +23,11 @@ static int ctl_slip_ref(const char *arg, char ref[EASYPAY_REF_BUF])
 static int ctl_slip_lookup(struct ctl *ctl, const char *ref, struct slip *slip, PGresult **res)
 {
 	struct ledger_stmt st;
-	char err[512];
 
 	slip_lookup(&st, NULL, ref);
-	if (ledger_run(ctl->conn, &st, res, err, sizeof(err)) < 0) {
-		fprintf(stderr, "spazactl: %s\n", err);
+	*res = ctl_query(ctl, st.stmt, st.params);
+	if (!*res)
 		return -EIO;
-	}
 	if (slip_read(*res, slip) < 0 || !slip->found) {
 		fprintf(stderr, "spazactl: no slip %s\n", ref);
 		PQclear(*res);

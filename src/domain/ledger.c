@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/sha.h>
-#include "db_sync.h"
 #include "ledger.h"
 
 static const char *const ledger_words[] = {
@@ -36,7 +35,7 @@ static void ledger_stmt_init(struct ledger_stmt *st, enum db_stmt stmt)
 {
 	memset(st, 0, sizeof(*st));
 	st->stmt = stmt;
-	st->nparams = db_stmt_info[stmt].nparams;
+	st->nparams = db_stmts[stmt].nparams;
 }
 
 static void ledger_str(struct ledger_stmt *st, int i, const char *s)
@@ -156,9 +155,4 @@ int ledger_result(const PGresult *res, struct ledger_result *r)
 		.detail = ledger_col_str(res, LEDGER_COL_DETAIL),
 	};
 	return 0;
-}
-
-int ledger_run(PGconn *conn, const struct ledger_stmt *st, PGresult **res, char *err, size_t errlen)
-{
-	return db_sync_stmt(conn, "database", st->stmt, st->params, res, err, errlen);
 }

@@ -7,7 +7,9 @@
  *   - A money statement is declared once, in db_stmts.def, and built here once: a ledger_*()
  *     builder writes its parameters into a struct ledger_stmt, which either executor runs
  *     unchanged: db_read()/db_write(st.stmt, st.nparams, st.params, ...) in spazad, or
- *     ledger_run() outside the loop. Nothing else formats a money parameter.
+ *     db_sync_stmt(conn, what, st.stmt, st.params, ...) outside the loop (spazactl's
+ *     ctl_query()). Nothing else formats a money parameter; this room runs nothing itself, so
+ *     it links into either program (and the fuzz harness) without a database layer.
  *   - Each statement is one SQL function call, idempotent by the key the caller passes, so a
  *     retried hop, a till's retry or a second `spazactl order cancel` moves money once. The
  *     caller chooses the key; this room never invents one.
@@ -16,7 +18,6 @@
  *     words are ledger_outcomes.def's, and a word not in it reads LEDGER_OUTCOME_UNKNOWN, which
  *     every door treats as a failure.
  *   - Strings in a result point into the PGresult: valid while it is. */
-#include <stddef.h>
 #include <stdint.h>
 #include <libpq-fe.h>
 #include "db_stmts.h"
@@ -70,6 +71,3 @@ struct ledger_result {
 };
 /* -EIO unless res holds exactly one outcome row. */
 int ledger_result(const PGresult *res, struct ledger_result *r);
-
-/* Runs a statement outside the loop. On failure err says "database: reason". */
-int ledger_run(PGconn *conn, const struct ledger_stmt *st, PGresult **res, char *err, size_t errlen);

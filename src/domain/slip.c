@@ -36,7 +36,7 @@ void slip_lookup(struct ledger_stmt *st, const char *key_id, const char *ref)
 {
 	memset(st, 0, sizeof(*st));
 	st->stmt = DB_SLIP_LOOKUP;
-	st->nparams = db_stmt_info[DB_SLIP_LOOKUP].nparams;
+	st->nparams = db_stmts[DB_SLIP_LOOKUP].nparams;
 	st->params[0] = key_id;
 	st->params[1] = ref;
 }

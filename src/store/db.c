@@ -125,7 +125,7 @@ static bool db_res_ok(const PGresult *res)
 
 static const char *db_req_name(const struct db_req *req)
 {
-	return req->listener ? req->listener->channel : db_stmt_info[req->stmt].name;
+	return req->listener ? req->listener->channel : db_stmts[req->stmt].name;
 }
 
 static struct db_req *db_req_get(enum db_req_kind kind)
@@ -292,10 +292,10 @@ static bool db_send(struct db_req *req)
 		ok = PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
 		talloc_free(sql);
 	} else if (req->kind == DB_REQ_SETUP) {
-		ok = PQsendPrepare(conn, db_stmt_info[req->stmt].name, db_stmt_info[req->stmt].sql,
-				   db_stmt_info[req->stmt].nparams, NULL);
+		ok = PQsendPrepare(conn, db_stmts[req->stmt].name, db_stmts[req->stmt].sql,
+				   db_stmts[req->stmt].nparams, NULL);
 	} else {
-		ok = PQsendQueryPrepared(conn, db_stmt_info[req->stmt].name, req->nparams, req->params,
+		ok = PQsendQueryPrepared(conn, db_stmts[req->stmt].name, req->nparams, req->params,
 					 NULL, NULL, 0);
 	}
 	return ok;
@@ -791,7 +791,7 @@ static struct db_req *db_submit(enum db_req_kind kind, struct llist_head *q, enu
 {
 	struct db_req *req;
 
-	OSMO_ASSERT(stmt < _DB_STMT_COUNT && nparams == db_stmt_info[stmt].nparams);
+	OSMO_ASSERT(stmt < _DB_STMT_COUNT && nparams == db_stmts[stmt].nparams);
 	req = db_req_get(kind);
 	req->stmt = stmt;
 	req->cb = cb;

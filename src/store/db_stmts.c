@@ -1,7 +1,7 @@
 /* The statement table both executors read (see db_stmts.h). */
 #include "db_stmts.h"
 
-const struct db_stmt_info db_stmt_info[_DB_STMT_COUNT] = {
+const struct db_stmt_info db_stmts[_DB_STMT_COUNT] = {
 #define X(nm, np, s) [DB_##nm] = { #nm, np, s },
 #include "db_stmts.def"
 #undef X

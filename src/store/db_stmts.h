@@ -5,9 +5,6 @@
  * the meaning of its result columns are written in one place; the rooms that call it (ledger.c
  * for money) build its parameters and parse its rows once for both. */
 
-/* How statements for people (spazactl) write a time. */
-#define DB_TIME_FMT "'YYYY-MM-DD HH24:MI:SS'"
-
 enum db_stmt {
 #define X(name, nparams, sql) DB_##name,
 #include "db_stmts.def"
@@ -22,4 +19,4 @@ struct db_stmt_info {
 	int nparams;
 	const char *sql;
 };
-extern const struct db_stmt_info db_stmt_info[_DB_STMT_COUNT];
+extern const struct db_stmt_info db_stmts[_DB_STMT_COUNT];

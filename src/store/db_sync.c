@@ -39,10 +39,8 @@ int db_sync_exec(PGconn *conn, const char *what, const char *sql, int nparams, c
 int db_sync_stmt(PGconn *conn, const char *what, enum db_stmt stmt, const char *const *params, PGresult **res_out,
 		 char *err, size_t errlen)
 {
-	const struct db_stmt_info *st = &db_stmt_info[stmt];
-
 	/* PQexecParams even without parameters: one statement, as the pipeline prepares it */
-	PGresult *res = PQexecParams(conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
+	PGresult *res = PQexecParams(conn, db_stmts[stmt].sql, db_stmts[stmt].nparams, NULL, params, NULL, NULL, 0);
 	return db_sync_check(conn, res, what, PGRES_COMMAND_OK, res_out, err, errlen);
 }
 
