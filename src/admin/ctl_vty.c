@@ -73,14 +73,18 @@ static void ctl_vty_take(struct ctl_vty *v, const uint8_t *in, size_t n)
 	}
 }
 
+/* The last line of what was read ("" before anything was). */
+static const char *ctl_vty_last_line(const struct ctl_vty *v)
+{
+	const char *line = v->buf ? strrchr(v->buf, '\n') : NULL;
+	return line ? line + 1 : v->buf ? v->buf : "";
+}
+
 /* The last line of what was read, when it is a prompt: "host> ", "host# ", "host(config)# ";
  * a password prompt too, before the host is known. */
 static bool ctl_vty_prompted(const struct ctl_vty *v, bool password)
 {
-	if (!v->buf)
-		return false;
-	const char *line = strrchr(v->buf, '\n');
-	line = line ? line + 1 : v->buf;
+	const char *line = ctl_vty_last_line(v);
 	size_t n = strlen(line);
 	if (password)
 		return n >= 10 && !strcmp(line + n - 10, "Password: ");
@@ -157,7 +161,7 @@ static int ctl_vty_interactive(struct ctl_vty *v)
 	cfmakeraw(&raw);
 	raw.c_oflag |= OPOST;	/* "\n" in our own messages still starts a line */
 	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-	fputs(v->buf ? strrchr(v->buf, '\n') ? strrchr(v->buf, '\n') + 1 : v->buf : "", stdout);
+	fputs(ctl_vty_last_line(v), stdout);
 	fflush(stdout);
 	int rc = 0;
 	for (;;) {
@@ -242,8 +246,7 @@ int ctl_vty(struct ctl *ctl, int argc, char **argv)
 	if (ctl_vty_wait(&v, false) < 0)
 		goto out;
 	/* the host name: the prompt up to its '>' */
-	const char *line = strrchr(v.buf, '\n');
-	line = line ? line + 1 : v.buf;
+	const char *line = ctl_vty_last_line(&v);
 	snprintf(v.host, sizeof(v.host), "%.*s", (int)strcspn(line, ">#("), line);
 
 	rc = CTL_OK;
@@ -257,8 +260,7 @@ int ctl_vty(struct ctl *ctl, int argc, char **argv)
 	} else {
 		char *cmd = NULL;
 		size_t cap = 0;
-		ssize_t n;
-		while (rc == CTL_OK && (n = getline(&cmd, &cap, stdin)) >= 0) {
+		while (rc == CTL_OK && getline(&cmd, &cap, stdin) >= 0) {
 			cmd[strcspn(cmd, "\r\n")] = '\0';
 			if (*cmd && ctl_vty_command(&v, cmd) < 0)
 				rc = CTL_ERR;
