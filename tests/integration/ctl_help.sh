@@ -9,7 +9,7 @@ T=ctl_help
 all=$("$SPAZACTL" --help)
 check_match "$T: spazactl --help lists the commands" 'commands' "$all"
 cmds=$(awk '/^commands/ { f = 1; next } f && /^$/ { exit }
-	f && /^  [a-z]/ { w = $1; if ($2 ~ /^[a-z][a-z-]*$/ && length($1) + length($2) < 28) w = w " " $2; print w }' <<<"$all")
+	f && /^  [a-z]/ { n = split(substr($0, 3, 28), a, " "); w = a[1]; if (n > 1 && a[2] ~ /^[a-z][a-z-]*$/) w = w " " a[2]; print w }' <<<"$all")
 check_match "$T: ... slip print among them" '(^|'$'\n'')slip print('$'\n''|$)' "$cmds"
 n=0
 while read -r -a words; do
