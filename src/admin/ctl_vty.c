@@ -120,10 +120,11 @@ static int ctl_vty_wait(struct ctl_vty *v, bool password)
 	return 0;
 }
 
+/* MSG_NOSIGNAL: a VTY that closed the connection is an error to report, not a SIGPIPE. */
 static int ctl_vty_send(struct ctl_vty *v, const char *line)
 {
 	size_t n = strlen(line);
-	if (write(v->fd, line, n) != (ssize_t)n || write(v->fd, "\r\n", 2) != 2) {
+	if (send(v->fd, line, n, MSG_NOSIGNAL) != (ssize_t)n || send(v->fd, "\r\n", 2, MSG_NOSIGNAL) != 2) {
 		fprintf(stderr, "spazactl: vty: %s\n", strerror(errno));
 		return -EIO;
 	}
@@ -173,7 +174,7 @@ static int ctl_vty_interactive(struct ctl_vty *v)
 		}
 		if (p[0].revents) {
 			ssize_t n = read(STDIN_FILENO, in, sizeof(in));
-			if (n <= 0 || write(v->fd, in, n) != n)
+			if (n <= 0 || send(v->fd, in, n, MSG_NOSIGNAL) != n)
 				break;
 		}
 		if (p[1].revents) {
@@ -267,7 +268,7 @@ int ctl_vty(struct ctl *ctl, int argc, char **argv)
 		}
 		free(cmd);
 	}
-	if (rc == CTL_OK && !isatty(STDIN_FILENO))
+	if (rc == CTL_OK && (argc || !isatty(STDIN_FILENO)))
 		ctl_vty_send(&v, "exit");
 out:
 	close(v.fd);
