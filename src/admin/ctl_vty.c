@@ -120,11 +120,13 @@ static int ctl_vty_wait(struct ctl_vty *v, bool password)
 	return 0;
 }
 
-/* MSG_NOSIGNAL: a VTY that closed the connection is an error to report, not a SIGPIPE. */
+/* A line ends in a bare "\n": libosmovty runs a command at "\r" and again at "\n", so telnet's
+ * "\r\n" would add an empty command and a second prompt. MSG_NOSIGNAL: a VTY that closed the
+ * connection is an error to report, not a SIGPIPE. */
 static int ctl_vty_send(struct ctl_vty *v, const char *line)
 {
 	size_t n = strlen(line);
-	if (send(v->fd, line, n, MSG_NOSIGNAL) != (ssize_t)n || send(v->fd, "\r\n", 2, MSG_NOSIGNAL) != 2) {
+	if (send(v->fd, line, n, MSG_NOSIGNAL) != (ssize_t)n || send(v->fd, "\n", 1, MSG_NOSIGNAL) != 1) {
 		fprintf(stderr, "spazactl: vty: %s\n", strerror(errno));
 		return -EIO;
 	}
