@@ -47,7 +47,6 @@
 #include "stats.h"
 #include "timeline.h"
 
-#define SPAZAD_VTY_PORT 4265
 
 static void *spazad_ctx;
 static volatile sig_atomic_t quit, reload;
@@ -61,7 +60,7 @@ static struct vty_app_info vty_info = {
 static void usage(void)
 {
 	printf("usage: spazad [-c FILE] [-C] [-h] [-V]\n"
-	       "  -c FILE  configuration file (default spazad.cfg)\n"
+	       "  -c FILE  configuration file (default " CFG_DEFAULT_FILE ", which ./scripts/run writes)\n"
 	       "  -C       check the configuration and the menus, print \"configuration OK\" or file:line: reason\n"
 	       "  -V       print the version\n");
 }
@@ -203,7 +202,7 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-	const char *cfg_file = "spazad.cfg";
+	const char *cfg_file = CFG_DEFAULT_FILE;
 	bool check = false;
 	int opt;
 
@@ -266,7 +265,7 @@ int main(int argc, char **argv)
 		return 1;
 
 	stats_init(spazad_ctx);
-	if (telnet_init_default(spazad_ctx, NULL, SPAZAD_VTY_PORT) < 0) {
+	if (telnet_init_default(spazad_ctx, NULL, CFG_VTY_PORT_DEFAULT) < 0) {
 		LOGP(DMAIN, LOGL_FATAL, "cannot open the VTY port\n");
 		return 1;
 	}

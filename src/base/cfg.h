@@ -14,6 +14,11 @@ struct kannel_link {
 	uint8_t op_begin, op_answer, op_continue, op_end, op_abort;
 	bool end_bit;	/* the operator marks the end in its_session_info's low bit */
 };
+/* The configuration file spazad and spazactl read when not given one: the one ./scripts/run
+ * writes, relative to the top of the tree, so that the demo needs no -c. */
+#define CFG_DEFAULT_FILE "var/spazad.cfg"
+/* The VTY's port when `line vty` binds none (spazactl vty connects to the same). */
+#define CFG_VTY_PORT_DEFAULT 4265
 #define CFG_MAX_LINKS 16
 #define CFG_MAX_ALLOW 16
 

@@ -12,11 +12,12 @@
  * unsigned requests costs one HMAC each and no query. A signed request then counts against its
  * key's `limits till-requests-per-minute` (ratelimit.c); past it: 429 with a Retry-After.
  *
- * The money is moved by spaza_slip_pay() / spaza_slip_reverse() (sql/002_ledger.sql), one
- * statement each. They are idempotent by the till's payment id: a repeat gets the stored first
- * response, written out the same way every time, so it is the same byte for byte. Refusals
- * are built here as {"error": CODE, "message": TEXT, ...} with the HTTP status of the table
- * below; the code is the SQL function's outcome word where there is one. */
+ * What a slip is and how it is looked up and drawn is slip.c's; the money is moved by the
+ * money room (ledger.h), one statement each way, idempotent by the till's payment id: a repeat
+ * gets the stored first response, written out the same way every time, so it is the same byte
+ * for byte. This file is HTTP, JSON and the signature. Refusals are built here as
+ * {"error": CODE, "message": TEXT, ...} with the HTTP status of the tables below; the code is
+ * the ledger's outcome word (ledger_outcomes.def) where there is one. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -29,18 +30,18 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/sha.h>
 #include <osmocom/core/linuxlist.h>
-#include "barcode.h"
+#include <osmocom/core/utils.h>
 #include "cfg.h"
 #include "db.h"
-#include "easypay.h"
 #include "front_till.h"
 #include "http.h"
+#include "ledger.h"
 #include "logging.h"
 #include "money.h"
 #include "ratelimit.h"
 #include "secrets.h"
+#include "slip.h"
 #include "stats.h"
 
 #define TILL_PREFIX "/api/v1/slips/"
@@ -77,50 +78,62 @@ static struct {
 	struct llist_head calls;
 } g;
 
-/* Every refusal: its HTTP status, its counter, what it means. */
-static const struct till_refusal {
-	const char *code;
+/* A refusal's HTTP status, its counter, what it means. */
+struct till_answer {
 	unsigned status;
 	enum spaza_ctr ctr;
 	const char *message;
-} till_refusals[] = {
-	{ "missing_key", 401, CTR_TILL_BAD_SIGNATURE, "X-Spaza-Key is missing: it names your key id" },
-	{ "missing_signature", 401, CTR_TILL_BAD_SIGNATURE, "X-Spaza-Signature is missing" },
-	{ "bad_signature_header", 401, CTR_TILL_BAD_SIGNATURE,
-	  "X-Spaza-Signature must be t=<unix time>,v1=<64 hex digits>" },
-	{ "bad_signature", 401, CTR_TILL_BAD_SIGNATURE,
-	  "the signature does not match: sign t + \".\" + the exact body bytes with your key's secret" },
-	{ "stale_timestamp", 401, CTR_TILL_STALE, "the signature's time t is more than 300 s from the server's clock" },
-	{ "unknown_key", 401, CTR_TILL_UNKNOWN_KEY, "the key id is unknown or revoked" },
-	{ "not_found", 404, CTR_TILL_BAD_REQUEST, "no such endpoint" },
-	{ "unknown_slip", 404, CTR_TILL_UNKNOWN_SLIP, "no slip has this reference" },
-	{ "unknown_payment", 404, CTR_TILL_UNKNOWN_SLIP, "no payment has this id" },
-	{ "expired", 410, CTR_TILL_EXPIRED, "the slip has expired: the customer needs a new one" },
-	{ "voided", 410, CTR_TILL_EXPIRED, "the slip is void: its order was cancelled or paid another way" },
-	{ "wrong_amount", 422, CTR_TILL_WRONG_AMOUNT, "the amount is not the amount due (amount_cents)" },
-	{ "rate_limited", 429, CTR_LIMIT_TILL,
-	  "this key sent too many requests in a minute: send again after Retry-After seconds (with a new signature)" },
-	{ "conflict", 409, CTR_TILL_CONFLICT,
-	  "this payment id was used before for another slip or amount: use a new id for a new payment" },
-	{ "reversed", 409, CTR_TILL_CONFLICT, "this payment id was reversed: it can never be confirmed again" },
-	{ "already_paid", 409, CTR_TILL_CONFLICT, "the slip is already paid by another payment" },
-	{ "not_payable", 409, CTR_TILL_CONFLICT, "the order is no longer awaiting payment (cancelled or paid otherwise)" },
-	{ "wrong_slip", 409, CTR_TILL_CONFLICT, "this payment id belongs to another slip" },
-	{ "paid_by_other", 409, CTR_TILL_CONFLICT,
-	  "the slip is paid by another payment, not by this payment id: nothing of yours to reverse" },
-	{ "shipped", 409, CTR_TILL_CONFLICT, "the order has shipped: too late to reverse" },
-	{ "not_reversible", 409, CTR_TILL_CONFLICT, "the order was cancelled and refunded meanwhile: nothing to reverse" },
-	{ "bad_json", 400, CTR_TILL_BAD_REQUEST, "the body is not a JSON object" },
-	{ "bad_request", 400, CTR_TILL_BAD_REQUEST, "the request is malformed" },
-	{ "unavailable", 503, CTR_TILL_UNAVAILABLE,
-	  "the payment service is unavailable: send the same request again (with a new signature) shortly" },
 };
 
-static const struct till_refusal *till_refusal(const char *code)
+/* The refusals of the HTTP layer, before or beside the ledger. */
+static const struct {
+	const char *code;
+	struct till_answer a;
+} till_refusals[] = {
+	{ "missing_key", { 401, CTR_TILL_BAD_SIGNATURE, "X-Spaza-Key is missing: it names your key id" } },
+	{ "missing_signature", { 401, CTR_TILL_BAD_SIGNATURE, "X-Spaza-Signature is missing" } },
+	{ "bad_signature_header", { 401, CTR_TILL_BAD_SIGNATURE,
+	  "X-Spaza-Signature must be t=<unix time>,v1=<64 hex digits>" } },
+	{ "bad_signature", { 401, CTR_TILL_BAD_SIGNATURE,
+	  "the signature does not match: sign t + \".\" + the exact body bytes with your key's secret" } },
+	{ "stale_timestamp", { 401, CTR_TILL_STALE, "the signature's time t is more than 300 s from the server's clock" } },
+	{ "not_found", { 404, CTR_TILL_BAD_REQUEST, "no such endpoint" } },
+	{ "rate_limited", { 429, CTR_LIMIT_TILL,
+	  "this key sent too many requests in a minute: send again after Retry-After seconds (with a new signature)" } },
+	{ "bad_json", { 400, CTR_TILL_BAD_REQUEST, "the body is not a JSON object" } },
+	{ "bad_request", { 400, CTR_TILL_BAD_REQUEST, "the request is malformed" } },
+	{ "unavailable", { 503, CTR_TILL_UNAVAILABLE,
+	  "the payment service is unavailable: send the same request again (with a new signature) shortly" } },
+};
+
+/* The ledger's outcomes a till can meet, as HTTP; one without an entry is answered as
+ * unavailable (an outcome the SQL side added later). */
+static const struct till_answer till_outcomes[] = {
+	[LEDGER_UNKNOWN_KEY] = { 401, CTR_TILL_UNKNOWN_KEY, "the key id is unknown or revoked" },
+	[LEDGER_UNKNOWN_SLIP] = { 404, CTR_TILL_UNKNOWN_SLIP, "no slip has this reference" },
+	[LEDGER_UNKNOWN_PAYMENT] = { 404, CTR_TILL_UNKNOWN_SLIP, "no payment has this id" },
+	[LEDGER_EXPIRED] = { 410, CTR_TILL_EXPIRED, "the slip has expired: the customer needs a new one" },
+	[LEDGER_VOIDED] = { 410, CTR_TILL_EXPIRED, "the slip is void: its order was cancelled or paid another way" },
+	[LEDGER_WRONG_AMOUNT] = { 422, CTR_TILL_WRONG_AMOUNT, "the amount is not the amount due (amount_cents)" },
+	[LEDGER_CONFLICT] = { 409, CTR_TILL_CONFLICT,
+	  "this payment id was used before for another slip or amount: use a new id for a new payment" },
+	[LEDGER_REVERSED] = { 409, CTR_TILL_CONFLICT, "this payment id was reversed: it can never be confirmed again" },
+	[LEDGER_ALREADY_PAID] = { 409, CTR_TILL_CONFLICT, "the slip is already paid by another payment" },
+	[LEDGER_NOT_PAYABLE] = { 409, CTR_TILL_CONFLICT,
+	  "the order is no longer awaiting payment (cancelled or paid otherwise)" },
+	[LEDGER_WRONG_SLIP] = { 409, CTR_TILL_CONFLICT, "this payment id belongs to another slip" },
+	[LEDGER_PAID_BY_OTHER] = { 409, CTR_TILL_CONFLICT,
+	  "the slip is paid by another payment, not by this payment id: nothing of yours to reverse" },
+	[LEDGER_SHIPPED] = { 409, CTR_TILL_CONFLICT, "the order has shipped: too late to reverse" },
+	[LEDGER_NOT_REVERSIBLE] = { 409, CTR_TILL_CONFLICT,
+	  "the order was cancelled and refunded meanwhile: nothing to reverse" },
+};
+
+static const struct till_answer *till_refusal(const char *code)
 {
 	for (size_t i = 0; i < sizeof(till_refusals) / sizeof(till_refusals[0]); i++)
 		if (!strcmp(till_refusals[i].code, code))
-			return &till_refusals[i];
+			return &till_refusals[i].a;
 	return NULL;
 }
 
@@ -158,25 +171,16 @@ static void till_reply_obj(struct http_req *req, unsigned status, json_t *obj)
 	talloc_free(body);
 }
 
-/* A refusal: {"error", "message"} and the fields of extra (taken over, may be NULL); a detail,
- * when given, replaces the table's message. */
-__attribute__((format(printf, 4, 5)))
-static void till_refuse(struct http_req *req, const char *code, json_t *extra, const char *detail_fmt, ...)
+/* A refusal: {"error": code, "message"} and the fields of extra (taken over, may be NULL); a
+ * detail, when given, replaces the answer's message. */
+static void till_refuse_v(struct http_req *req, const char *code, const struct till_answer *r, json_t *extra,
+			  const char *detail_fmt, va_list ap)
 {
-	const struct till_refusal *r = till_refusal(code);
 	char detail[256];
 	json_t *obj = json_object();
 
-	if (!r) {	/* an outcome word the SQL side added later */
-		LOGP(DCAT, LOGL_ERROR, "till: no refusal for outcome \"%s\"\n", code);
-		r = till_refusal("unavailable");
-	}
-	if (detail_fmt) {
-		va_list ap;
-		va_start(ap, detail_fmt);
+	if (detail_fmt)
 		vsnprintf(detail, sizeof(detail), detail_fmt, ap);
-		va_end(ap);
-	}
 	json_object_set_new(obj, "error", json_string(code));
 	json_object_set_new(obj, "message", json_string(detail_fmt ? detail : r->message));
 	if (extra) {
@@ -190,6 +194,34 @@ static void till_refuse(struct http_req *req, const char *code, json_t *extra, c
 	till_ctr(r->ctr);
 	LOGP(DCAT, LOGL_INFO, "till %s from %s: %u %s\n", http_req_path(req), http_req_peer(req), r->status, code);
 	till_reply_obj(req, r->status, obj);
+}
+
+/* A refusal of the HTTP layer (till_refusals). */
+__attribute__((format(printf, 4, 5)))
+static void till_refuse(struct http_req *req, const char *code, json_t *extra, const char *detail_fmt, ...)
+{
+	va_list ap;
+	const struct till_answer *r = till_refusal(code);
+	OSMO_ASSERT(r);	/* the codes are this file's own */
+	va_start(ap, detail_fmt);
+	till_refuse_v(req, code, r, extra, detail_fmt, ap);
+	va_end(ap);
+}
+
+/* A refusal for a ledger outcome (till_outcomes). */
+__attribute__((format(printf, 4, 5)))
+static void till_refuse_outcome(struct http_req *req, enum ledger_outcome o, json_t *extra, const char *detail_fmt,
+				...)
+{
+	va_list ap;
+	va_start(ap, detail_fmt);
+	if (o < sizeof(till_outcomes) / sizeof(till_outcomes[0]) && till_outcomes[o].status) {
+		till_refuse_v(req, ledger_outcome_word(o), &till_outcomes[o], extra, detail_fmt, ap);
+	} else {
+		LOGP(DCAT, LOGL_ERROR, "till: no refusal for outcome \"%s\"\n", ledger_outcome_word(o));
+		till_refuse_v(req, "unavailable", till_refusal("unavailable"), extra, NULL, ap);
+	}
+	va_end(ap);
 }
 
 /* ---- the signature */
@@ -264,7 +296,7 @@ static bool till_authenticate(struct http_req *req, struct till_call *c)
 		return false;
 	}
 	if (!till_key_ok(key)) {
-		till_refuse(req, "unknown_key", NULL, NULL);
+		till_refuse_outcome(req, LEDGER_UNKNOWN_KEY, NULL, NULL);
 		return false;
 	}
 
@@ -332,29 +364,16 @@ static struct till_call *till_call_new(struct http_req *req, enum till_op op)
 	return c;
 }
 
-/* The slip reference from the path or a body: 15 digits, spaces between them allowed (the
- * grouped form), or the 16 digits an ITF scan gives ("0" + the reference). When it is not
- * one, the refusal has been sent. */
+/* The slip reference from the path or a body (slip_ref_parse()). When it is not one, the
+ * refusal has been sent. */
 static bool till_ref(struct http_req *req, const char *in, size_t len, char out[EASYPAY_REF_BUF])
 {
-	char digits[32];
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (in[i] == ' ')
-			continue;
-		if (in[i] < '0' || in[i] > '9' || n + 1 >= sizeof(digits)) {
-			till_refuse(req, "unknown_slip", NULL, "not a slip reference: 15 digits starting with 9");
-			return false;
-		}
-		digits[n++] = in[i];
-	}
-	digits[n] = '\0';
-	const char *d = n == EASYPAY_REF_LEN + 1 && digits[0] == '0' ? digits + 1 : digits;
-	int rc = easypay_ref_parse(d, NULL, NULL, out, EASYPAY_REF_BUF);
+	int rc = slip_ref_parse(in, len, out);
 	if (rc == -EBADMSG)
-		till_refuse(req, "unknown_slip", NULL, "the reference's check digit is wrong: check the number typed");
+		till_refuse_outcome(req, LEDGER_UNKNOWN_SLIP, NULL,
+				    "the reference's check digit is wrong: check the number typed");
 	else if (rc < 0)
-		till_refuse(req, "unknown_slip", NULL, "not a slip reference: 15 digits starting with 9");
+		till_refuse_outcome(req, LEDGER_UNKNOWN_SLIP, NULL, "not a slip reference: 15 digits starting with 9");
 	return rc == 0;
 }
 
@@ -369,23 +388,12 @@ static bool till_db_failed(struct till_call *c, int err)
 	return true;
 }
 
-/* TILL_LOOKUP columns */
-enum { LK_RETAILER, LK_REF, LK_STATUS, LK_AMOUNT, LK_EXPIRES_AT, LK_EXPIRES_DATE, LK_ORDER, LK_ORDER_STATUS,
-       LK_PAYMENT_ID, LK_PAYMENT_MINE };
-
-static void till_image(struct till_call *c, const PGresult *res)
+static void till_image(struct till_call *c, const struct slip *slip)
 {
-	struct barcode_slip slip = {
-		.shop = BARCODE_SHOP_DEFAULT,
-		.ref = PQgetvalue(res, 0, LK_REF),
-		.order_id = strtoll(PQgetvalue(res, 0, LK_ORDER), NULL, 10),
-		.amount_cents = strtoll(PQgetvalue(res, 0, LK_AMOUNT), NULL, 10),
-		.expires = PQgetvalue(res, 0, LK_EXPIRES_DATE),
-	};
 	uint8_t *img;
 	size_t len;
 	char disp[64];
-	int rc = barcode_slip_render(c, &slip, c->fmt, &img, &len);
+	int rc = slip_render(c, slip, c->fmt, &img, &len);
 	if (rc < 0) {
 		LOGP(DCAT, LOGL_ERROR, "slip %s: cannot render %s (%d)\n", c->ref, barcode_out_name(c->fmt), rc);
 		till_refuse(c->req, "unavailable", NULL, rc == -ENOKEY ?
@@ -402,48 +410,44 @@ static void till_image(struct till_call *c, const PGresult *res)
 static void till_lookup_done(void *priv, const PGresult *res, int err)
 {
 	struct till_call *c = priv;
+	struct slip slip;
 	c->dbr = NULL;
-	if (till_db_failed(c, err))
+	if (till_db_failed(c, err) || till_db_failed(c, slip_read(res, &slip)))
 		return;
-	if (PQntuples(res) == 0) {
-		till_refuse(c->req, "unknown_key", NULL, NULL);
+	if (!slip.key_known) {
+		till_refuse_outcome(c->req, LEDGER_UNKNOWN_KEY, NULL, NULL);
 		goto out;
 	}
-	if (PQgetisnull(res, 0, LK_REF)) {
-		till_refuse(c->req, "unknown_slip", json_pack("{ss}", "ref", c->ref), NULL);
+	if (!slip.found) {
+		till_refuse_outcome(c->req, LEDGER_UNKNOWN_SLIP, json_pack("{ss}", "ref", c->ref), NULL);
 		goto out;
 	}
-	const char *status = PQgetvalue(res, 0, LK_STATUS);
-	int64_t amount = strtoll(PQgetvalue(res, 0, LK_AMOUNT), NULL, 10);
 	char grouped[EASYPAY_GROUPED_BUF], money[MONEY_BUF_LEN];
 	easypay_ref_group(grouped, sizeof(grouped), c->ref);
-	money_format(money, sizeof(money), amount);
-	bool gone = !strcmp(status, "expired") || !strcmp(status, "voided");
-	if (c->op == TILL_OP_IMAGE && !gone) {
-		till_image(c, res);
+	money_format(money, sizeof(money), slip.amount_cents);
+	if (c->op == TILL_OP_IMAGE && !slip_gone(&slip)) {
+		till_image(c, &slip);
 		goto out;
 	}
 
 	json_t *obj = json_object();
 	json_object_set_new(obj, "ref", json_string(c->ref));
 	json_object_set_new(obj, "ref_grouped", json_string(grouped));
-	json_object_set_new(obj, "status", json_string(status));
-	json_object_set_new(obj, "amount_cents", json_integer(amount));
+	json_object_set_new(obj, "status", json_string(slip.status_word));
+	json_object_set_new(obj, "amount_cents", json_integer(slip.amount_cents));
 	json_object_set_new(obj, "amount", json_string(money));
-	json_object_set_new(obj, "expires_at", json_string(PQgetvalue(res, 0, LK_EXPIRES_AT)));
-	json_object_set_new(obj, "order", json_integer(strtoll(PQgetvalue(res, 0, LK_ORDER), NULL, 10)));
-	json_object_set_new(obj, "order_status", json_string(PQgetvalue(res, 0, LK_ORDER_STATUS)));
-	json_object_set_new(obj, "payable", json_boolean(!strcmp(status, "open") &&
-							  !strcmp(PQgetvalue(res, 0, LK_ORDER_STATUS), "awaiting_payment")));
+	json_object_set_new(obj, "expires_at", json_string(slip.expires_at));
+	json_object_set_new(obj, "order", json_integer(slip.order_id));
+	json_object_set_new(obj, "order_status", json_string(slip.order_status));
+	json_object_set_new(obj, "payable", json_boolean(slip_payable(&slip)));
 	/* a till resolving a timeout learns whether the payment in force is its own */
-	if (!PQgetisnull(res, 0, LK_PAYMENT_ID)) {
-		bool mine = !strcmp(PQgetvalue(res, 0, LK_PAYMENT_MINE), "t");
-		json_object_set_new(obj, "paid_by_you", json_boolean(mine));
-		if (mine)
-			json_object_set_new(obj, "payment_id", json_string(PQgetvalue(res, 0, LK_PAYMENT_ID)));
+	if (slip.payment_id) {
+		json_object_set_new(obj, "paid_by_you", json_boolean(slip.paid_by_key));
+		if (slip.paid_by_key)
+			json_object_set_new(obj, "payment_id", json_string(slip.payment_id));
 	}
-	if (gone) {
-		till_refuse(c->req, status, obj, NULL);
+	if (slip_gone(&slip)) {
+		till_refuse_outcome(c->req, slip.status == SLIP_EXPIRED ? LEDGER_EXPIRED : LEDGER_VOIDED, obj, NULL);
 		goto out;
 	}
 	till_ctr(CTR_TILL_LOOKUPS);
@@ -452,24 +456,21 @@ out:
 	talloc_free(c);
 }
 
-/* TILL_PAY and TILL_REVERSE: outcome, order_id, amount_cents, response (jsonb as text) */
+/* A payment or its reversal: the ledger's row, the response in its text */
 static void till_money_done(void *priv, const PGresult *res, int err)
 {
 	struct till_call *c = priv;
-	const char *ok_outcome = c->op == TILL_OP_PAY ? "paid" : "reversed";
+	enum ledger_outcome ok_outcome = c->op == TILL_OP_PAY ? LEDGER_PAID : LEDGER_REVERSED;
+	struct ledger_result r;
 	c->dbr = NULL;
-	if (till_db_failed(c, err))
+	if (till_db_failed(c, err) || till_db_failed(c, ledger_result(res, &r)))
 		return;
-	if (PQntuples(res) != 1) {
-		till_db_failed(c, -EIO);
-		return;
-	}
-	const char *outcome = PQgetvalue(res, 0, 0), *response = PQgetvalue(res, 0, 3);
-	if (!strcmp(outcome, ok_outcome)) {
+	const char *response = r.text ? r.text : "";
+	if (r.outcome == ok_outcome) {
 		char amount[MONEY_BUF_LEN];
-		money_format(amount, sizeof(amount), strtoll(PQgetvalue(res, 0, 2), NULL, 10));
-		LOGP(DCAT, LOGL_NOTICE, "slip %s %s: key %s, payment id %s, order %s, %s\n", c->ref, outcome, c->key_id,
-		     c->payment_id, PQgetvalue(res, 0, 1), amount);
+		money_format(amount, sizeof(amount), r.amount_cents);
+		LOGP(DCAT, LOGL_NOTICE, "slip %s %s: key %s, payment id %s, order %" PRId64 ", %s\n", c->ref,
+		     ledger_outcome_word(r.outcome), c->key_id, c->payment_id, r.id, amount);
 		till_ctr(c->op == TILL_OP_PAY ? CTR_TILL_PAID : CTR_TILL_REVERSED);
 		/* The stored first response, in our compact form. A repeat gets the same bytes: the
 		 * same stored jsonb text, written out in the same key order. */
@@ -486,7 +487,7 @@ static void till_money_done(void *priv, const PGresult *res, int err)
 			json_decref(extra);
 			extra = NULL;
 		}
-		till_refuse(c->req, outcome, extra, NULL);
+		till_refuse_outcome(c->req, r.outcome, extra, NULL);
 	}
 	talloc_free(c);
 }
@@ -579,8 +580,9 @@ static void till_get(struct http_req *req)
 	}
 	if (!till_authenticate(req, c) || !till_ref(req, rest, ref_len, c->ref))
 		goto fail;
-	const char *params[2] = { c->key_id, c->ref };
-	c->dbr = db_read(DB_TILL_LOOKUP, 2, params, till_lookup_done, c);
+	struct ledger_stmt st;
+	slip_lookup(&st, c->key_id, c->ref);
+	c->dbr = db_read(st.stmt, st.nparams, st.params, till_lookup_done, c);
 	return;
 fail:
 	talloc_free(c);
@@ -613,22 +615,12 @@ static void till_post(struct http_req *req)
 	if (!till_authenticate(req, c) || !till_ref(req, rest, slash - rest, c->ref) || !till_parse_body(c, path_id))
 		goto fail;
 
-	if (c->op == TILL_OP_PAY) {
-		/* the same payment id is the same request when it names the same slip and amount,
-		 * however the JSON around them is written */
-		char canon[64], hash_hex[2 * SHA256_DIGEST_LENGTH + 1], amount[24];
-		uint8_t hash[SHA256_DIGEST_LENGTH];
-		int n = snprintf(canon, sizeof(canon), "%s|%" PRId64, c->ref, c->amount_cents);
-		SHA256((const uint8_t *)canon, n, hash);
-		for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-			snprintf(hash_hex + 2 * i, 3, "%02x", hash[i]);
-		snprintf(amount, sizeof(amount), "%" PRId64, c->amount_cents);
-		const char *params[5] = { c->key_id, c->payment_id, c->ref, amount, hash_hex };
-		c->dbr = db_write(DB_TILL_PAY, 5, params, till_money_done, c);
-	} else {
-		const char *params[3] = { c->key_id, c->payment_id, c->ref };
-		c->dbr = db_write(DB_TILL_REVERSE, 3, params, till_money_done, c);
-	}
+	struct ledger_stmt st;
+	if (c->op == TILL_OP_PAY)
+		ledger_till_pay(&st, c->key_id, c->payment_id, c->ref, c->amount_cents);
+	else
+		ledger_till_reverse(&st, c->key_id, c->payment_id, c->ref);
+	c->dbr = db_write(st.stmt, st.nparams, st.params, till_money_done, c);
 	return;
 fail:
 	talloc_free(c);

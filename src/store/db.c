@@ -32,27 +32,12 @@
 /* One batch committing while the next waits right behind it keeps the server busy; more
  * in flight would only cut the queue into smaller batches, i.e. more commits. */
 #define DB_WRITE_GROUPS_MAX	2
-#define DB_MAX_PARAMS		10
 /* Recycled requests kept for the next burst, so a hop costs no allocation. */
 #define DB_FREE_MAX		4096
 #define DB_BACKOFF_MIN_MS	500
 #define DB_BACKOFF_MAX_MS	5000
 /* PQconnectPoll() ignores connect_timeout: a server that accepts and then hangs is ours to time out. */
 #define DB_CONNECT_TIMEOUT_S	10
-
-static const struct {
-	const char *name;
-	int nparams;
-	const char *sql;
-} db_stmts[] = {
-#define X(nm, np, s) [DB_##nm] = { #nm, np, s },
-#include "db_stmts.def"
-#undef X
-};
-
-#define X(nm, np, s) _Static_assert(np <= DB_MAX_PARAMS, #nm " has more than DB_MAX_PARAMS parameters");
-#include "db_stmts.def"
-#undef X
 
 enum db_req_kind {
 	DB_REQ_READ,	/* batched with the other reads of its loop turn */

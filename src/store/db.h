@@ -8,13 +8,7 @@
  * that answers the customer from its callback never shows an uncommitted result. */
 #include <stdbool.h>
 #include <libpq-fe.h>
-
-enum db_stmt {
-#define X(name, nparams, sql) DB_##name,
-#include "db_stmts.def"
-#undef X
-	_DB_STMT_COUNT
-};
+#include "db_stmts.h"
 
 struct db_req;
 

@@ -1,9 +1,10 @@
 #pragma once
 /* Statements that wait for their answer, for what runs outside the daemon's event loop: the
- * schema migrations (before the loop starts) and spazactl's catalogue import. The daemon's own
- * queries go through db.c's pipeline. */
+ * schema migrations (before the loop starts) and spazactl. The daemon's own queries go through
+ * db.c's pipeline; a statement of db_stmts.def runs through either, by the same enum. */
 #include <stddef.h>
 #include <libpq-fe.h>
+#include "db_stmts.h"
 
 /* Runs one statement and checks its status; on failure describes it in err as "what: reason"
  * and returns -EIO. With no params the text goes through PQexec, which allows several
@@ -12,6 +13,11 @@
  * the caller owns the result. */
 int db_sync_exec(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params,
 		 ExecStatusType want, PGresult **res_out, char *err, size_t errlen);
+
+/* Runs a statement of db_stmts.def (its parameter count is the table's) with db_sync_exec()'s
+ * rules: on failure err holds "what: reason". */
+int db_sync_stmt(PGconn *conn, const char *what, enum db_stmt stmt, const char *const *params, PGresult **res_out,
+		 char *err, size_t errlen);
 
 /* libpq keywords and values (NULL-terminated, for PQconnectdbParams/PQconnectStartParams with
  * expand_dbname) for a conninfo: it, and the secrets file's database-password if there is one

@@ -1,0 +1,34 @@
+/* spazactl ledger check: every invariant of the money core, proved against the whole database
+ * by spaza_ledger_check(): one line per violation, and exit status 1 if there is any. */
+#include "ctl.h"
+
+int ctl_ledger_check(struct ctl *ctl, int argc, char **argv)
+{
+	PGresult *res;
+	int violations;
+
+	if (ctl_db(ctl) < 0)
+		return CTL_ERR;
+	res = ctl_query(ctl, DB_LEDGER_TOTALS, NULL);
+	if (!res)
+		return CTL_ERR;
+	printf("ledger check: %s transactions, %s entries, %s vouchers, %s credit lines, %s slips, %s paid orders\n",
+	       PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+	       PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
+	PQclear(res);
+	res = ctl_query(ctl, DB_LEDGER_CHECK, NULL);
+	if (!res)
+		return CTL_ERR;
+	violations = PQntuples(res);
+	for (int i = 0; i < violations; i++)
+		printf("VIOLATION: %s: %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+	PQclear(res);
+	if (violations) {
+		printf("ledger check: %d violation%s\n", violations, violations == 1 ? "" : "s");
+		return CTL_ERR;
+	}
+	printf("ledger check: every invariant holds (postings sum to zero per transaction and overall; credit lines"
+	       " within their limits; vouchers within their value; slips paid at most once; each paid order has"
+	       " exactly one settled payment)\n");
+	return CTL_OK;
+}

@@ -1,0 +1,158 @@
+/* The money room (see ledger.h for the contract): parameters in, one row shape out. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/sha.h>
+#include "ledger.h"
+
+static const char *const ledger_words[] = {
+#define X(name, word) [LEDGER_##name] = word,
+#include "ledger_outcomes.def"
+#undef X
+	[LEDGER_OUTCOME_UNKNOWN] = "unknown",
+};
+
+/* The outcome row: outcome, amount_cents, balance_cents, id, text, detail */
+enum { LEDGER_COL_OUTCOME, LEDGER_COL_AMOUNT, LEDGER_COL_BALANCE, LEDGER_COL_ID, LEDGER_COL_TEXT, LEDGER_COL_DETAIL,
+       LEDGER_COLS };
+
+const char *ledger_outcome_word(enum ledger_outcome o)
+{
+	return o <= LEDGER_OUTCOME_UNKNOWN ? ledger_words[o] : ledger_words[LEDGER_OUTCOME_UNKNOWN];
+}
+
+enum ledger_outcome ledger_outcome_parse(const char *word)
+{
+	for (int o = 0; o < LEDGER_OUTCOME_UNKNOWN; o++)
+		if (!strcmp(ledger_words[o], word))
+			return o;
+	return LEDGER_OUTCOME_UNKNOWN;
+}
+
+static void ledger_stmt_init(struct ledger_stmt *st, enum db_stmt stmt)
+{
+	memset(st, 0, sizeof(*st));
+	st->stmt = stmt;
+	st->nparams = db_stmts[stmt].nparams;
+}
+
+static void ledger_str(struct ledger_stmt *st, int i, const char *s)
+{
+	st->params[i] = s;
+}
+
+static void ledger_i64(struct ledger_stmt *st, int i, int64_t v)
+{
+	snprintf(st->buf[i], sizeof(st->buf[i]), "%" PRId64, v);
+	st->params[i] = st->buf[i];
+}
+
+static void ledger_hex(struct ledger_stmt *st, int i, const uint8_t b[32])
+{
+	for (int k = 0; k < 32; k++)
+		snprintf(st->buf[i] + 2 * k, 3, "%02x", b[k]);
+	st->params[i] = st->buf[i];
+}
+
+void ledger_voucher_redeem(struct ledger_stmt *st, const char *idem_key, const uint8_t pin_hmac[32],
+			   int64_t customer_id, int64_t order_id)
+{
+	ledger_stmt_init(st, DB_VOUCHER_REDEEM);
+	ledger_str(st, 0, idem_key);
+	ledger_hex(st, 1, pin_hmac);
+	ledger_i64(st, 2, customer_id);
+	ledger_i64(st, 3, order_id);
+}
+
+void ledger_credit_hold(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id)
+{
+	ledger_stmt_init(st, DB_CREDIT_HOLD);
+	ledger_str(st, 0, idem_key);
+	ledger_i64(st, 1, customer_id);
+	ledger_i64(st, 2, order_id);
+}
+
+void ledger_credit_post(struct ledger_stmt *st, int64_t order_id)
+{
+	ledger_stmt_init(st, DB_CREDIT_POST);
+	ledger_i64(st, 0, order_id);
+}
+
+void ledger_credit_set_limit(struct ledger_stmt *st, int64_t customer_id, int64_t limit_cents)
+{
+	ledger_stmt_init(st, DB_CREDIT_SET_LIMIT);
+	ledger_i64(st, 0, customer_id);
+	ledger_i64(st, 1, limit_cents);
+}
+
+void ledger_slip_create(struct ledger_stmt *st, const char *idem_key, int64_t order_id, unsigned receiver_id)
+{
+	ledger_stmt_init(st, DB_SLIP_CREATE);
+	ledger_str(st, 0, idem_key);
+	ledger_i64(st, 1, order_id);
+	ledger_i64(st, 2, receiver_id);
+}
+
+void ledger_till_pay(struct ledger_stmt *st, const char *key_id, const char *payment_id, const char *ref,
+		     int64_t amount_cents)
+{
+	char canon[64];
+	uint8_t hash[SHA256_DIGEST_LENGTH];
+	_Static_assert(SHA256_DIGEST_LENGTH == 32, "the request hash is written as 32 bytes of hex");
+
+	ledger_stmt_init(st, DB_TILL_PAY);
+	ledger_str(st, 0, key_id);
+	ledger_str(st, 1, payment_id);
+	ledger_str(st, 2, ref);
+	ledger_i64(st, 3, amount_cents);
+	int n = snprintf(canon, sizeof(canon), "%s|%" PRId64, ref, amount_cents);
+	SHA256((const uint8_t *)canon, n, hash);
+	ledger_hex(st, 4, hash);
+}
+
+void ledger_till_reverse(struct ledger_stmt *st, const char *key_id, const char *payment_id, const char *ref)
+{
+	ledger_stmt_init(st, DB_TILL_REVERSE);
+	ledger_str(st, 0, key_id);
+	ledger_str(st, 1, payment_id);
+	ledger_str(st, 2, ref);
+}
+
+void ledger_order_cancel(struct ledger_stmt *st, int64_t order_id, const char *idem_key)
+{
+	ledger_stmt_init(st, DB_ORDER_CANCEL);
+	ledger_i64(st, 0, order_id);
+	ledger_str(st, 1, idem_key);
+}
+
+void ledger_holds_expire(struct ledger_stmt *st)
+{
+	ledger_stmt_init(st, DB_HOLDS_EXPIRE);
+}
+
+static int64_t ledger_col_i64(const PGresult *res, int col)
+{
+	return PQgetisnull(res, 0, col) ? 0 : strtoll(PQgetvalue(res, 0, col), NULL, 10);
+}
+
+static const char *ledger_col_str(const PGresult *res, int col)
+{
+	return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
+}
+
+int ledger_result(const PGresult *res, struct ledger_result *r)
+{
+	if (PQntuples(res) != 1 || PQnfields(res) != LEDGER_COLS || PQgetisnull(res, 0, LEDGER_COL_OUTCOME))
+		return -EIO;
+	*r = (struct ledger_result){
+		.outcome = ledger_outcome_parse(PQgetvalue(res, 0, LEDGER_COL_OUTCOME)),
+		.amount_cents = ledger_col_i64(res, LEDGER_COL_AMOUNT),
+		.balance_cents = ledger_col_i64(res, LEDGER_COL_BALANCE),
+		.id = ledger_col_i64(res, LEDGER_COL_ID),
+		.text = ledger_col_str(res, LEDGER_COL_TEXT),
+		.detail = ledger_col_str(res, LEDGER_COL_DETAIL),
+	};
+	return 0;
+}
