@@ -9,7 +9,6 @@
 #include <osmocom/vty/vty.h>
 #include <osmocom/vty/command.h>
 #include "cfg.h"
-#include "ratelimit.h"
 
 struct spaza_cfg *g_cfg;
 static void *cfg_ctx;
