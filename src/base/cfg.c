@@ -529,23 +529,30 @@ void cfg_vty_init(void)
 
 /* ---- reading a file ---- */
 
-/* The reason for a line that failed, from what was said while it was read: our command's own
- * "% reason", else our diagnosis of the line, else libosmovty's verdict in our words. */
+/* The reason for a line that failed, from what was said while it was read: a command that
+ * refused the line said why in its own "% " lines, which are passed on as they are (the
+ * operator reads them first, as always) and the reason points at them; else it is our
+ * diagnosis of the line, else libosmovty's verdict in our words. */
 static void cfg_read_reason(FILE *said, const char *line, char *why, size_t len)
 {
 	char buf[512];
-	bool no_match = false, ambiguous = false, incomplete = false;
-	why[0] = '\0';
+	bool own = false, no_match = false, ambiguous = false, incomplete = false;
 	rewind(said);
 	while (fgets(buf, sizeof(buf), said)) {
+		if (!strncmp(buf, "% ", 2)) {
+			fputs(buf, stderr);
+			own = true;
+		}
 		buf[strcspn(buf, "\r\n")] = '\0';
-		if (!strncmp(buf, "% ", 2) && !why[0])
-			snprintf(why, len, "%s", buf + 2);
 		no_match |= !strcmp(buf, "There is no such command.");
 		ambiguous |= !strcmp(buf, "Ambiguous command.");
 		incomplete |= !strcmp(buf, "Command incomplete.");
 	}
-	if (why[0] || cfg_diagnose(line, why, len) == -EINVAL)
+	if (own) {
+		snprintf(why, len, "refused, for the reason above");
+		return;
+	}
+	if (cfg_diagnose(line, why, len) == -EINVAL)
 		return;
 	const char *t = line + strspn(line, " \t");
 	snprintf(why, len, "%s: %.*s", ambiguous ? "ambiguous command" : incomplete ? "incomplete command" :

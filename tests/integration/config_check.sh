@@ -65,9 +65,11 @@ check_reason "spazad -C names the value out of range among several" \
 	" catalog limits name-max 24 price-max 0 qty-max 20" "price-max 0 out of range (1-1000000000)"
 check_reason "spazad -C says an address is not an IPv4 address" " kannel box connect 10.0.0 13001" \
 	"address 10.0.0 is not an IPv4 address"
-check_reason "spazad -C gives a refused secret's reason on its line, without the secret" \
-	" kannel sendsms password hunter2" \
-	"a password in the configuration is refused: put kannel-sendsms-password (its bytes in hex) in the secrets file"
+BAD=$T_TMP/refused.cfg
+{ cat "$GOOD"; echo " kannel sendsms password hunter2"; } > "$BAD"
+check_eq "spazad -C passes a command's own refusal on, then points at it from file:line" \
+	"1||% a password in the configuration is refused: put kannel-sendsms-password (its bytes in hex) in the secrets file
+$BAD:$((n_lines + 1)): refused, for the reason above" "$(check_cfg "$BAD")"
 
 r=$(check_cfg "$T_TMP/does-not-exist.cfg")
 check_true "spazad -C of a missing file exits non-zero" "exit status $(rc_of "$r")" test "$(rc_of "$r")" != 0
