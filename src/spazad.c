@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,7 +19,6 @@
 #include <osmocom/vty/stats.h>
 #include <osmocom/vty/telnet_interface.h>
 #include <osmocom/vty/vty.h>
-#include "catalog.h"
 #include "catalog_load.h"
 #include "cfg.h"
 #include "db_sync.h"
@@ -43,9 +41,9 @@
 #include "session.h"
 #include "sms.h"
 #include "sms_texts.h"
-#include "spazad.h"
 #include "stats.h"
 #include "timeline.h"
+#include "vty.h"
 
 
 static void *spazad_ctx;
@@ -71,7 +69,7 @@ static struct menu_limits menu_limits(void)
 		.qty_max = g_cfg->qty_max, .septets = 182, .ucs2 = 80 };
 }
 
-int spazad_reload_menus(void)
+static int spazad_reload_menus(void)
 {
 	struct menu_limits lim = menu_limits();
 	struct menu_set *set;
@@ -226,7 +224,7 @@ int main(int argc, char **argv)
 	osmo_talloc_vty_add_cmds();
 	cfg_init(spazad_ctx);
 	cfg_vty_init();
-	spaza_vty_init();
+	spaza_vty_init(spazad_reload_menus);
 
 	if (cfg_read(cfg_file) < 0)
 		return 1;
@@ -286,7 +284,7 @@ int main(int argc, char **argv)
 	front_at_init();
 	front_till_init(spazad_ctx);
 	sms_init(spazad_ctx);
-	front_kannel_init();
+	front_kannel_init(spazad_ctx);
 	outbox_init(spazad_ctx);
 	sms_promise_init(spazad_ctx);
 	front_box_init(spazad_ctx);
@@ -315,6 +313,7 @@ int main(int argc, char **argv)
 	session_shutdown();
 	front_till_close();
 	outbox_shutdown();
+	front_kannel_close();
 	front_box_close();
 	timeline_flush();
 	spazad_drain_db();

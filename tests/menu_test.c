@@ -212,9 +212,12 @@ static void linter(void *ctx)
 		"  a:\n    type: end\n    text: \"Hi {name}\"\n", "12: unknown placeholder {name}");
 	testfile_expect_refused(ctx, load_menu, "lint: a typo in a key is named", HEAD
 		"  a:\n    type: menu\n    text: Hi\n    otpions: []\n", "13: screen \"a\": unknown key \"otpions\"");
-	testfile_expect_refused(ctx, load_menu, "lint: a goto to a missing screen is refused", HEAD
+	testfile_expect_refused_once(ctx, load_menu, "lint: a goto to a missing screen is refused, with that error alone", HEAD
 		"  a:\n    type: menu\n    text: Hi\n    options:\n      - {label: X, goto: nowhere}\n",
 		"14: screen \"a\": no screen named \"nowhere\"");
+	testfile_expect_refused(ctx, load_menu, "lint: an option without a goto is refused", HEAD
+		"  a:\n    type: menu\n    text: Hi\n    options:\n      - {label: X}\n",
+		"14: screen \"a\": option 1 has no goto");
 	testfile_expect_refused(ctx, load_menu, "lint: YAML syntax errors give a line", HEAD "  a: [\n",
 		"11: YAML syntax");
 	testfile_expect_refused(ctx, load_menu, "lint: a bad pattern is refused", HEAD

@@ -15,8 +15,8 @@
 #include "cfg.h"
 #include "secrets.h"
 #include "session.h"
-#include "spazad.h"
 #include "stats.h"
+#include "vty.h"
 
 static void show_session(const struct session_info *si, void *priv)
 {
@@ -67,9 +67,11 @@ DEFUN(show_stats_spaza, show_stats_spaza_cmd, "show stats", SHOW_STR "Counters o
 	return CMD_SUCCESS;
 }
 
+static spaza_vty_reload_fn vty_reload_menus;
+
 DEFUN(menu_reload, menu_reload_cmd, "menu reload", "Menus\n" "Re-read the menu files (live sessions keep theirs)\n")
 {
-	int rc = spazad_reload_menus();
+	int rc = vty_reload_menus();
 	if (rc < 0) {
 		vty_out(vty, "%% menus not reloaded: see the log for file:line and reason%s", VTY_NEWLINE);
 		return CMD_WARNING;
@@ -78,8 +80,9 @@ DEFUN(menu_reload, menu_reload_cmd, "menu reload", "Menus\n" "Re-read the menu f
 	return CMD_SUCCESS;
 }
 
-void spaza_vty_init(void)
+void spaza_vty_init(spaza_vty_reload_fn reload_menus)
 {
+	vty_reload_menus = reload_menus;
 	install_element_ve(&show_sessions_cmd);
 	install_element_ve(&show_customer_cmd);
 	install_element_ve(&show_stats_spaza_cmd);

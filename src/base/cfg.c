@@ -1,90 +1,273 @@
-/* Configuration: the `spaza` VTY node, its defaults, and reading a file with file:line errors. */
+/* Configuration: the `spaza` VTY node, its defaults, and reading a file with file:line errors.
+ *
+ * The node's keys are listed once, in cfg_keys.def: each command's words, help, values with
+ * their type, bounds and default. From it come the VTY commands (one handler for all, which
+ * finds its row from the cmd_element libosmovty hands it), the defaults (set through the same
+ * parsing a config line gets), the range checks and their reasons, and config_write_spaza(),
+ * so `write file` and `show running-config` write back exactly what was read. Lines that repeat
+ * (allow lists) or are kept per link are parsed and written by hand, in their place of the
+ * table's order. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <talloc.h>
 #include <libpq-fe.h>
 #include <osmocom/vty/vty.h>
 #include <osmocom/vty/command.h>
 #include "cfg.h"
-#include "ratelimit.h"
 
 struct spaza_cfg *g_cfg;
 static void *cfg_ctx;
-static void cfg_sms_defaults(void);
+
+/* ---- the key table ---- */
+
+enum cfg_type { CFG_STR, CFG_LINE, CFG_IPV4, CFG_DIGITS, CFG_U16, CFG_UINT, CFG_I64 };
+enum cfg_write { CFG_ALWAYS, CFG_SET, CFG_OWN };
+
+enum cfg_cmd_id {
+#define CFG_CMD(id, words, help, write, check, then) CFG_CMD_##id,
+#define CFG_VAL(cmd, kw, kw_help, name, member, type, min, max, dflt, help)
+#include "cfg_keys.def"
+#undef CFG_CMD
+#undef CFG_VAL
+	CFG_N_CMDS
+};
+
+/* the most values one command has */
+#define CFG_MAX_VALS 3
+
+/* A check sees the values as typed (the LINE one joined) and may refuse the line. */
+typedef int (*cfg_check_fn)(struct vty *vty, char *const vals[]);
+
+struct cfg_cmd_def {
+	const char *words, *help;
+	enum cfg_write write;
+	cfg_check_fn check;
+	void (*then)(void);
+};
+
+struct cfg_val_def {
+	enum cfg_cmd_id cmd;
+	const char *keyword, *keyword_help, *name;
+	size_t off;
+	enum cfg_type type;
+	long long min, max;
+	const char *dflt, *help;
+	const char *token;	/* in the command's syntax */
+};
+
+/* the member each type writes must have the type's size */
+#define CFG_SIZE_STR sizeof(char *)
+#define CFG_SIZE_LINE sizeof(char *)
+#define CFG_SIZE_IPV4 sizeof(char *)
+#define CFG_SIZE_DIGITS sizeof(char *)
+#define CFG_SIZE_U16 sizeof(uint16_t)
+#define CFG_SIZE_UINT sizeof(unsigned)
+#define CFG_SIZE_I64 sizeof(int64_t)
+#define CFG_CMD(id, words, help, write, check, then)
+#define CFG_VAL(cmd, kw, kw_help, name, member, type, min, max, dflt, help) \
+	_Static_assert(sizeof(((struct spaza_cfg *)0)->member) == CFG_SIZE_##type, #member " is no " #type);
+#include "cfg_keys.def"
+#undef CFG_CMD
+#undef CFG_VAL
+
+#define CFG_TOKEN_STR(name, min, max) name
+#define CFG_TOKEN_LINE(name, min, max) "." name
+#define CFG_TOKEN_IPV4(name, min, max) "A.B.C.D"
+#define CFG_TOKEN_RANGE(min, max) "<" #min "-" #max ">"
+#define CFG_TOKEN_DIGITS(name, min, max) CFG_TOKEN_RANGE(min, max)
+#define CFG_TOKEN_U16(name, min, max) CFG_TOKEN_RANGE(min, max)
+#define CFG_TOKEN_UINT(name, min, max) CFG_TOKEN_RANGE(min, max)
+#define CFG_TOKEN_I64(name, min, max) CFG_TOKEN_RANGE(min, max)
+
+static int cfg_check_conninfo(struct vty *vty, char *const vals[]);
+static void cfg_then_retry(void);
+
+static const struct cfg_cmd_def cfg_cmd_defs[CFG_N_CMDS] = {
+#define CFG_CMD(id, words, help, write, check, then) [CFG_CMD_##id] = { words, help, CFG_##write, check, then },
+#define CFG_VAL(cmd, kw, kw_help, name, member, type, min, max, dflt, help)
+#include "cfg_keys.def"
+#undef CFG_CMD
+#undef CFG_VAL
+};
+
+static const struct cfg_val_def cfg_val_defs[] = {
+#define CFG_CMD(id, words, help, write, check, then)
+#define CFG_VAL(cmd, kw, kw_help, name, member, type, min, max, dflt, help) \
+	{ CFG_CMD_##cmd, kw, kw_help, name, offsetof(struct spaza_cfg, member), CFG_##type, min, max, dflt, help, \
+	  CFG_TOKEN_##type(name, min, max) },
+#include "cfg_keys.def"
+#undef CFG_CMD
+#undef CFG_VAL
+};
+
+/* The commands libosmovty runs, one per table row but the OWN ones, built by cfg_vty_init(). */
+static struct cmd_element cfg_cmds[CFG_N_CMDS];
+
+/* Whether text is a good value for v; if not, why says so in the words of spazad -C. */
+static int cfg_val_check(const struct cfg_val_def *v, const char *text, char *why, size_t len)
+{
+	struct in_addr a;
+	char *end;
+	switch (v->type) {
+	case CFG_STR:
+	case CFG_LINE:
+		return 0;
+	case CFG_IPV4:
+		if (inet_pton(AF_INET, text, &a) == 1)
+			return 0;
+		snprintf(why, len, "%s %s is not an IPv4 address", v->name, text);
+		return -EINVAL;
+	default:
+		errno = 0;
+		long long n = strtoll(text, &end, 10);
+		if (!*text || *end || errno) {
+			snprintf(why, len, "%s %s is not a number", v->name, text);
+			return -EINVAL;
+		}
+		if (n < v->min || n > v->max) {
+			snprintf(why, len, "%s %s out of range (%lld-%lld)", v->name, text, v->min, v->max);
+			return -ERANGE;
+		}
+		return 0;
+	}
+}
+
+/* Stores a value cfg_val_check() accepted. */
+static void cfg_val_store(const struct cfg_val_def *v, const char *text)
+{
+	void *p = (char *)g_cfg + v->off;
+	switch (v->type) {
+	case CFG_STR:
+	case CFG_LINE:
+	case CFG_IPV4:
+	case CFG_DIGITS:
+		osmo_talloc_replace_string(g_cfg, (char **)p, text);
+		break;
+	case CFG_U16:
+		*(uint16_t *)p = strtoll(text, NULL, 10);
+		break;
+	case CFG_UINT:
+		*(unsigned *)p = strtoll(text, NULL, 10);
+		break;
+	case CFG_I64:
+		*(int64_t *)p = strtoll(text, NULL, 10);
+		break;
+	}
+}
+
+/* The value as `write file` writes it, NULL when it is not set (a NULL string, a 0). */
+static const char *cfg_val_text(const struct cfg_val_def *v, char *buf, size_t len)
+{
+	const void *p = (const char *)g_cfg + v->off;
+	long long n;
+	switch (v->type) {
+	case CFG_U16:
+		n = *(const uint16_t *)p;
+		break;
+	case CFG_UINT:
+		n = *(const unsigned *)p;
+		break;
+	case CFG_I64:
+		n = *(const int64_t *)p;
+		break;
+	default:
+		return *(char *const *)p;
+	}
+	snprintf(buf, len, "%lld", n);
+	return n ? buf : NULL;
+}
+
+/* The values of command c, in order: their rows in vals, how many as the result. */
+static unsigned cfg_cmd_vals(enum cfg_cmd_id c, const struct cfg_val_def *vals[CFG_MAX_VALS])
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < ARRAY_SIZE(cfg_val_defs); i++)
+		if (cfg_val_defs[i].cmd == c) {
+			OSMO_ASSERT(n < CFG_MAX_VALS);
+			vals[n++] = &cfg_val_defs[i];
+		}
+	return n;
+}
+
+/* The one handler of every table command: all values are checked before any is stored, so a
+ * refused line changes nothing. */
+static int cfg_cmd_run(struct cmd_element *self, struct vty *vty, int argc, const char *argv[])
+{
+	enum cfg_cmd_id c = self - cfg_cmds;
+	const struct cfg_val_def *vals[CFG_MAX_VALS];
+	char *texts[CFG_MAX_VALS] = { NULL };
+	char why[160];
+	unsigned n = cfg_cmd_vals(c, vals);
+	int rc = CMD_SUCCESS;
+
+	for (unsigned i = 0; i < n && (int)i < argc; i++) {
+		texts[i] = vals[i]->type == CFG_LINE ? argv_concat(argv, argc, i) : talloc_strdup(cfg_ctx, argv[i]);
+		if (cfg_val_check(vals[i], texts[i], why, sizeof(why)) < 0) {
+			vty_out(vty, "%% %s%s", why, VTY_NEWLINE);
+			rc = CMD_WARNING;
+		}
+	}
+	if (rc == CMD_SUCCESS && cfg_cmd_defs[c].check)
+		rc = cfg_cmd_defs[c].check(vty, texts);
+	for (unsigned i = 0; i < n; i++) {
+		if (rc == CMD_SUCCESS && texts[i])
+			cfg_val_store(vals[i], texts[i]);
+		talloc_free(texts[i]);
+	}
+	if (rc == CMD_SUCCESS && cfg_cmd_defs[c].then)
+		cfg_cmd_defs[c].then();
+	return rc;
+}
+
+/* Diagnoses a line libosmovty found no command for: one of ours, typed right, with a value
+ * out of its bounds or of the wrong form (libosmovty only says "no such command" then). */
+static int cfg_diagnose(const char *line, char *why, size_t len)
+{
+	char *words[16];
+	unsigned n = 0;
+	char *copy = talloc_strdup(cfg_ctx, line), *save = NULL;
+	for (char *w = strtok_r(copy, " \t\r\n", &save); w && n < ARRAY_SIZE(words); w = strtok_r(NULL, " \t\r\n", &save))
+		words[n++] = w;
+	int rc = -ENOENT;
+	for (unsigned c = 0; c < CFG_N_CMDS && rc == -ENOENT; c++) {
+		const struct cfg_val_def *vals[CFG_MAX_VALS];
+		unsigned nv = cfg_cmd_vals(c, vals), k = 0;
+		char *cw = talloc_strdup(copy, cfg_cmd_defs[c].words), *s2 = NULL;
+		bool same = cfg_cmd_defs[c].write != CFG_OWN;
+		for (char *w = strtok_r(cw, " ", &s2); w && same; w = strtok_r(NULL, " ", &s2))
+			same = k < n && !strcmp(words[k++], w);
+		for (unsigned i = 0; i < nv && same; i++) {
+			if (vals[i]->keyword)
+				same = k < n && !strcmp(words[k++], vals[i]->keyword);
+			if (same && vals[i]->type != CFG_LINE)
+				same = k < n;
+			if (same && vals[i]->type != CFG_LINE && cfg_val_check(vals[i], words[k++], why, len) < 0)
+				rc = -EINVAL;
+		}
+	}
+	talloc_free(copy);
+	return rc;
+}
+
+/* ---- defaults ---- */
 
 void cfg_init(void *ctx)
 {
 	cfg_ctx = ctx;
 	g_cfg = talloc_zero(ctx, struct spaza_cfg);
-	g_cfg->http_addr = talloc_strdup(g_cfg, "127.0.0.1");
-	g_cfg->http_port = 8180;
-	g_cfg->db_conninfo = talloc_strdup(g_cfg, "dbname=spaza");
-	g_cfg->menus_dir = talloc_strdup(g_cfg, "menus");
-	g_cfg->idle_timeout_s = 60;
-	g_cfg->hop_deadline_ms = 4000;
-	g_cfg->max_body = 4096;
-	g_cfg->country_code = talloc_strdup(g_cfg, "27");
-	g_cfg->secrets_file = NULL;
-	g_cfg->name_max = 24;
-	g_cfg->price_max_cents = 999999;
-	g_cfg->qty_max = 20;
-	g_cfg->slip_receiver = 1234;
-	g_cfg->hops_per_minute = 120;
-	g_cfg->sessions_per_hour = 60;
-	/* 600, ten a second sustained for a minute: a till sends about three requests per customer
-	 * (lookup, perhaps the image, the payment), so even a chain's server relaying dozens of busy
-	 * tills under one key stays well below it, while a script looping on the API is stopped
-	 * within its first second or two. */
-	g_cfg->till_requests_per_minute = 600;
+	for (unsigned i = 0; i < ARRAY_SIZE(cfg_val_defs); i++)
+		if (cfg_val_defs[i].dflt)
+			cfg_val_store(&cfg_val_defs[i], cfg_val_defs[i].dflt);
 	g_cfg->n_links = 1;
 	g_cfg->links[0] = (struct kannel_link){ talloc_strdup(g_cfg, "*"), 1, 18, 2, 17, 33, false };
-	cfg_sms_defaults();
 }
 
-const struct kannel_link *cfg_kannel_link(const char *smsc_id)
-{
-	for (unsigned i = 1; smsc_id && i < g_cfg->n_links; i++)
-		if (!strcmp(g_cfg->links[i].smsc_id, smsc_id))
-			return &g_cfg->links[i];
-	return &g_cfg->links[0];
-}
-
-static struct kannel_link *link_get(const char *smsc_id)
-{
-	for (unsigned i = 0; i < g_cfg->n_links; i++)
-		if (!strcmp(g_cfg->links[i].smsc_id, smsc_id))
-			return &g_cfg->links[i];
-	if (g_cfg->n_links == CFG_MAX_LINKS)
-		return NULL;
-	struct kannel_link *l = &g_cfg->links[g_cfg->n_links++];
-	*l = g_cfg->links[0];
-	l->smsc_id = talloc_strdup(g_cfg, smsc_id);
-	return l;
-}
-
-/* ---- SMS: the outbox, Kannel's sendsms, the texts ---- */
-
-static void cfg_sms_defaults(void)
-{
-	g_cfg->sendsms_timeout_ms = 10000;
-	g_cfg->sms_retry_min_s = 5;
-	g_cfg->sms_retry_max_s = 600;
-	g_cfg->sms_poll_s = 5;
-	g_cfg->sms_in_flight = 16;
-}
-
-DEFUN(cfg_sendsms_url, cfg_sendsms_url_cmd, "kannel sendsms url URL username USER",
-      "Kannel front ends\n" "SMS out through smsbox's sendsms\n"
-      "sendsms URL\n" "e.g. http://127.0.0.1:13013/cgi-bin/sendsms\n"
-      "sendsms-user\n" "Its username\n")
-{
-	osmo_talloc_replace_string(g_cfg, &g_cfg->sendsms_url, argv[0]);
-	osmo_talloc_replace_string(g_cfg, &g_cfg->sendsms_user, argv[1]);
-	return CMD_SUCCESS;
-}
+/* ---- the keys with checks of their own ---- */
 
 /* libosmovty echoes a config line that failed to stderr: a refused secret is starred out in
  * the line buffer first, so that the refusal does not print it. */
@@ -108,102 +291,29 @@ DEFUN(cfg_sendsms_password, cfg_sendsms_password_cmd, "kannel sendsms password P
 	return CMD_WARNING;
 }
 
-DEFUN(cfg_sendsms_from, cfg_sendsms_from_cmd, "kannel sendsms from SENDER",
-      "Kannel front ends\n" "SMS out through smsbox's sendsms\n" "Sender of our SMS\n" "The short code, e.g. 31555\n")
+static int cfg_check_conninfo(struct vty *vty, char *const vals[])
 {
-	osmo_talloc_replace_string(g_cfg, &g_cfg->sendsms_from, argv[0]);
-	return CMD_SUCCESS;
+	PQconninfoOption *opts = PQconninfoParse(vals[0], NULL);
+	bool has_password = false;
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && *o->val) {
+			has_password = true;
+			cfg_mask_secret(vty, o->val);
+		}
+	PQconninfoFree(opts);
+	if (!has_password)
+		return CMD_SUCCESS;
+	/* it would be written back by `write file` and shown by `show running-config` */
+	vty_out(vty, "%% a password in the configuration is refused: put database-password (its bytes in hex)"
+		" in the secrets file, or use PGPASSWORD or a ~/.pgpass file%s", VTY_NEWLINE);
+	explicit_bzero(vals[0], strlen(vals[0]));
+	return CMD_WARNING;
 }
 
-DEFUN(cfg_sendsms_smsc, cfg_sendsms_smsc_cmd, "kannel sendsms smsc SMSC",
-      "Kannel front ends\n" "SMS out through smsbox's sendsms\n" "Route our SMS over one link\n" "Kannel smsc-id\n")
+static void cfg_then_retry(void)
 {
-	osmo_talloc_replace_string(g_cfg, &g_cfg->sendsms_smsc, argv[0]);
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_sendsms_timeout, cfg_sendsms_timeout_cmd, "kannel sendsms timeout <100-120000>",
-      "Kannel front ends\n" "SMS out through smsbox's sendsms\n"
-      "Give up on a sendsms request after (it is retried later)\n" "Milliseconds\n")
-{
-	g_cfg->sendsms_timeout_ms = atoi(argv[0]);
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_dlr_url, cfg_dlr_url_cmd, "kannel dlr-url URL",
-      "Kannel front ends\n" "Where Kannel reports deliveries: spazad's /kannel/dlr as Kannel reaches it\n"
-      "e.g. http://10.0.0.5:8180/kannel/dlr\n")
-{
-	osmo_talloc_replace_string(g_cfg, &g_cfg->dlr_url, argv[0]);
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_sms_texts, cfg_sms_texts_cmd, "sms texts FILE",
-      "SMS\n" "The texts of SMS replies and notifications (default: <menus>/sms/texts.yaml)\n" "Path\n")
-{
-	osmo_talloc_replace_string(g_cfg, &g_cfg->sms_texts, argv[0]);
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_sms_retry, cfg_sms_retry_cmd, "sms retry min <1-3600> max <1-86400>",
-      "SMS\n" "Back-off of the outbox after a failed send, doubling per attempt\n"
-      "First wait\n" "Seconds\n" "Longest wait\n" "Seconds\n")
-{
-	g_cfg->sms_retry_min_s = atoi(argv[0]);
-	g_cfg->sms_retry_max_s = atoi(argv[1]);
 	if (g_cfg->sms_retry_max_s < g_cfg->sms_retry_min_s)
 		g_cfg->sms_retry_max_s = g_cfg->sms_retry_min_s;
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_sms_outbox, cfg_sms_outbox_cmd, "sms outbox poll <1-3600> in-flight <1-256>",
-      "SMS\n" "The persistent outbox\n" "Look for due messages at least this often\n" "Seconds\n"
-      "Send at most this many at a time\n" "Requests\n")
-{
-	g_cfg->sms_poll_s = atoi(argv[0]);
-	g_cfg->sms_in_flight = atoi(argv[1]);
-	return CMD_SUCCESS;
-}
-
-static void config_write_sms(struct vty *vty)
-{
-	if (g_cfg->sendsms_url)
-		vty_out(vty, " kannel sendsms url %s username %s%s", g_cfg->sendsms_url, g_cfg->sendsms_user, VTY_NEWLINE);
-	if (g_cfg->sendsms_from)
-		vty_out(vty, " kannel sendsms from %s%s", g_cfg->sendsms_from, VTY_NEWLINE);
-	if (g_cfg->sendsms_smsc)
-		vty_out(vty, " kannel sendsms smsc %s%s", g_cfg->sendsms_smsc, VTY_NEWLINE);
-	vty_out(vty, " kannel sendsms timeout %u%s", g_cfg->sendsms_timeout_ms, VTY_NEWLINE);
-	if (g_cfg->dlr_url)
-		vty_out(vty, " kannel dlr-url %s%s", g_cfg->dlr_url, VTY_NEWLINE);
-	if (g_cfg->sms_texts)
-		vty_out(vty, " sms texts %s%s", g_cfg->sms_texts, VTY_NEWLINE);
-	vty_out(vty, " sms retry min %u max %u%s", g_cfg->sms_retry_min_s, g_cfg->sms_retry_max_s, VTY_NEWLINE);
-	vty_out(vty, " sms outbox poll %u in-flight %u%s", g_cfg->sms_poll_s, g_cfg->sms_in_flight, VTY_NEWLINE);
-}
-
-static void cfg_sms_vty_init(void)
-{
-	install_element(SPAZA_NODE, &cfg_sendsms_url_cmd);
-	install_element(SPAZA_NODE, &cfg_sendsms_password_cmd);
-	install_element(SPAZA_NODE, &cfg_sendsms_from_cmd);
-	install_element(SPAZA_NODE, &cfg_sendsms_smsc_cmd);
-	install_element(SPAZA_NODE, &cfg_sendsms_timeout_cmd);
-	install_element(SPAZA_NODE, &cfg_dlr_url_cmd);
-	install_element(SPAZA_NODE, &cfg_sms_texts_cmd);
-	install_element(SPAZA_NODE, &cfg_sms_retry_cmd);
-	install_element(SPAZA_NODE, &cfg_sms_outbox_cmd);
-}
-
-/* ---- the native box front end ---- */
-
-DEFUN(cfg_kannel_box, cfg_kannel_box_cmd, "kannel box connect A.B.C.D <1-65535>",
-      "Kannel front ends\n" "The native box front end: spazad as a box on bearerbox, no smsbox\n"
-      "Connect to bearerbox's smsbox-port (retrying while it is away)\n" "IPv4 address\n" "TCP port\n")
-{
-	osmo_talloc_replace_string(g_cfg, &g_cfg->box_addr, argv[0]);
-	g_cfg->box_port = atoi(argv[1]);
-	return CMD_SUCCESS;
 }
 
 DEFUN(cfg_no_kannel_box, cfg_no_kannel_box_cmd, "no kannel box",
@@ -213,101 +323,28 @@ DEFUN(cfg_no_kannel_box, cfg_no_kannel_box_cmd, "no kannel box",
 	return CMD_SUCCESS;
 }
 
-static struct cmd_node spaza_node = { .node = SPAZA_NODE, .prompt = "%s(config-spaza)# ", .vtysh = 1 };
+/* ---- Kannel links ---- */
 
-DEFUN(cfg_spaza, cfg_spaza_cmd, "spaza", "Configure the Spaza gateway\n")
+const struct kannel_link *cfg_kannel_link(const char *smsc_id)
 {
-	vty->node = SPAZA_NODE;
-	return CMD_SUCCESS;
+	for (unsigned i = 1; smsc_id && i < g_cfg->n_links; i++)
+		if (!strcmp(g_cfg->links[i].smsc_id, smsc_id))
+			return &g_cfg->links[i];
+	return &g_cfg->links[0];
 }
 
-DEFUN(cfg_http_listen, cfg_http_listen_cmd, "http listen A.B.C.D <1-65535>",
-      "HTTP front end\n" "Address and port to listen on\n" "IPv4 address\n" "TCP port\n")
+static struct kannel_link *link_get(const char *smsc_id)
 {
-	osmo_talloc_replace_string(g_cfg, &g_cfg->http_addr, argv[0]);
-	g_cfg->http_port = atoi(argv[1]);
-	return CMD_SUCCESS;
+	for (unsigned i = 0; i < g_cfg->n_links; i++)
+		if (!strcmp(g_cfg->links[i].smsc_id, smsc_id))
+			return &g_cfg->links[i];
+	if (g_cfg->n_links == CFG_MAX_LINKS)
+		return NULL;
+	struct kannel_link *l = &g_cfg->links[g_cfg->n_links++];
+	*l = g_cfg->links[0];
+	l->smsc_id = talloc_strdup(g_cfg, smsc_id);
+	return l;
 }
-
-DEFUN(cfg_http_max_body, cfg_http_max_body_cmd, "http max-body <256-1048576>",
-      "HTTP front end\n" "Largest request body accepted, larger ones get 413\n" "Bytes\n")
-{
-	g_cfg->max_body = atoi(argv[0]);
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_database, cfg_database_cmd, "database .CONNINFO",
-      "PostgreSQL connection\n" "libpq connection string, e.g. host=127.0.0.1 port=5432 dbname=spaza\n")
-{
-	char *s = argv_concat(argv, argc, 0);
-	PQconninfoOption *opts = PQconninfoParse(s, NULL);
-	bool has_password = false;
-	for (PQconninfoOption *o = opts; o && o->keyword; o++)
-		if (!strcmp(o->keyword, "password") && o->val && *o->val) {
-			has_password = true;
-			cfg_mask_secret(vty, o->val);
-		}
-	PQconninfoFree(opts);
-	if (has_password) {
-		/* it would be written back by `write file` and shown by `show running-config` */
-		vty_out(vty, "%% a password in the configuration is refused: put database-password (its bytes in hex)"
-			" in the secrets file, or use PGPASSWORD or a ~/.pgpass file%s", VTY_NEWLINE);
-		explicit_bzero(s, strlen(s));
-		talloc_free(s);
-		return CMD_WARNING;
-	}
-	osmo_talloc_replace_string(g_cfg, &g_cfg->db_conninfo, s);
-	talloc_free(s);
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_menus, cfg_menus_cmd, "menus PATH",
-      "Directory holding the menu files (*.yaml)\n" "Path\n")
-{
-	osmo_talloc_replace_string(g_cfg, &g_cfg->menus_dir, argv[0]);
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_idle_timeout, cfg_idle_timeout_cmd, "session idle-timeout <1-3600>",
-      "USSD sessions\n" "End a session idle for longer (outcome timeout)\n" "Seconds\n")
-{
-	g_cfg->idle_timeout_s = atoi(argv[0]);
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_hop_deadline, cfg_hop_deadline_cmd, "session hop-deadline <50-60000>",
-      "USSD sessions\n" "Answer a hop with a polite END if it is not done by then\n" "Milliseconds\n")
-{
-	g_cfg->hop_deadline_ms = atoi(argv[0]);
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_country_code, cfg_country_code_cmd, "country-code <1-999>",
-      "Country calling code used to turn national numbers (0821234567) into E.164\n" "Code\n")
-{
-	osmo_talloc_replace_string(g_cfg, &g_cfg->country_code, argv[0]);
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_secrets_file, cfg_secrets_file_cmd, "secrets-file PATH",
-      "File (mode 0600, outside git) holding the HMAC keys\n" "Path\n")
-{
-	osmo_talloc_replace_string(g_cfg, &g_cfg->secrets_file, argv[0]);
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_catalog_limits, cfg_catalog_limits_cmd,
-      "catalog limits name-max <8-80> price-max <1-1000000000> qty-max <1-999>",
-      "Catalogue\n" "Worst-case values the menu linter proves every screen against\n"
-      "Longest product name\n" "Characters\n" "Largest price\n" "Cents\n"
-      "Largest order quantity\n" "Units\n")
-{
-	g_cfg->name_max = atoi(argv[0]);
-	g_cfg->price_max_cents = atoll(argv[1]);
-	g_cfg->qty_max = atoi(argv[2]);
-	return CMD_SUCCESS;
-}
-
 DEFUN(cfg_kannel_ops, cfg_kannel_ops_cmd,
       "kannel link SMSC ussd-op begin <0-255> answer <0-255> continue <0-255> end <0-255> abort <0-255>",
       "Kannel front ends\n" "An SMSC link\n" "Kannel smsc-id, or * for every link not named\n"
@@ -339,29 +376,7 @@ DEFUN(cfg_kannel_end_bit, cfg_kannel_end_bit_cmd, "kannel link SMSC end-bit (on|
 	return CMD_SUCCESS;
 }
 
-DEFUN(cfg_slip_receiver, cfg_slip_receiver_cmd, "payments slip-receiver <0-9999>",
-      "Payments\n" "Receiver id in payment slip numbers (9 + receiver + account + check digit)\n" "Id\n")
-{
-	g_cfg->slip_receiver = atoi(argv[0]);
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_limits, cfg_limits_cmd, "limits hops-per-minute <0-100000> sessions-per-hour <0-100000>",
-      "Abuse limits per phone number (0: none)\n" "USSD hops in a minute\n" "Hops\n"
-      "USSD sessions started in an hour\n" "Sessions\n")
-{
-	g_cfg->hops_per_minute = atoi(argv[0]);
-	g_cfg->sessions_per_hour = atoi(argv[1]);
-	return CMD_SUCCESS;
-}
-
-/* A command of its own: retailers and phone numbers are tuned apart. */
-DEFUN(cfg_limits_till, cfg_limits_till_cmd, "limits till-requests-per-minute <0-100000>",
-      "Abuse limits (0: none)\n" "Signed till API requests per retailer key in a minute\n" "Requests\n")
-{
-	g_cfg->till_requests_per_minute = atoi(argv[0]);
-	return CMD_SUCCESS;
-}
+/* ---- allow lists ---- */
 
 static int netlist_add(struct vty *vty, struct cfg_netlist *l, const char *arg)
 {
@@ -418,67 +433,137 @@ DEFUN(cfg_kannel_allow, cfg_kannel_allow_cmd, "kannel allow A.B.C.D/M",
 	return netlist_add(vty, &g_cfg->kannel_allow, argv[0]);
 }
 
+/* ---- the node and its write-back ---- */
+
+static struct cmd_node spaza_node = { .node = SPAZA_NODE, .prompt = "%s(config-spaza)# ", .vtysh = 1 };
+
+DEFUN(cfg_spaza, cfg_spaza_cmd, "spaza", "Configure the Spaza gateway\n")
+{
+	vty->node = SPAZA_NODE;
+	return CMD_SUCCESS;
+}
+
+static void cfg_write_own(struct vty *vty, enum cfg_cmd_id c)
+{
+	switch (c) {
+	case CFG_CMD_AT_ALLOW:
+		netlist_write(vty, "ussd-at allow", &g_cfg->at_allow);
+		break;
+	case CFG_CMD_KANNEL_ALLOW:
+		netlist_write(vty, "kannel allow", &g_cfg->kannel_allow);
+		break;
+	case CFG_CMD_KANNEL_LINK:
+		for (unsigned i = 0; i < g_cfg->n_links; i++) {
+			const struct kannel_link *l = &g_cfg->links[i];
+			vty_out(vty, " kannel link %s ussd-op begin %u answer %u continue %u end %u abort %u%s", l->smsc_id,
+				l->op_begin, l->op_answer, l->op_continue, l->op_end, l->op_abort, VTY_NEWLINE);
+			if (l->end_bit)
+				vty_out(vty, " kannel link %s end-bit on%s", l->smsc_id, VTY_NEWLINE);
+		}
+		break;
+	default:
+		OSMO_ASSERT(0);
+	}
+}
+
 static int config_write_spaza(struct vty *vty)
 {
 	vty_out(vty, "spaza%s", VTY_NEWLINE);
-	vty_out(vty, " http listen %s %u%s", g_cfg->http_addr, g_cfg->http_port, VTY_NEWLINE);
-	vty_out(vty, " http max-body %u%s", g_cfg->max_body, VTY_NEWLINE);
-	vty_out(vty, " database %s%s", g_cfg->db_conninfo, VTY_NEWLINE);
-	vty_out(vty, " menus %s%s", g_cfg->menus_dir, VTY_NEWLINE);
-	vty_out(vty, " session idle-timeout %u%s", g_cfg->idle_timeout_s, VTY_NEWLINE);
-	vty_out(vty, " session hop-deadline %u%s", g_cfg->hop_deadline_ms, VTY_NEWLINE);
-	vty_out(vty, " country-code %s%s", g_cfg->country_code, VTY_NEWLINE);
-	if (g_cfg->secrets_file)
-		vty_out(vty, " secrets-file %s%s", g_cfg->secrets_file, VTY_NEWLINE);
-	vty_out(vty, " catalog limits name-max %u price-max %lld qty-max %u%s", g_cfg->name_max,
-		(long long)g_cfg->price_max_cents, g_cfg->qty_max, VTY_NEWLINE);
-	vty_out(vty, " payments slip-receiver %u%s", g_cfg->slip_receiver, VTY_NEWLINE);
-	netlist_write(vty, "ussd-at allow", &g_cfg->at_allow);
-	netlist_write(vty, "kannel allow", &g_cfg->kannel_allow);
-	vty_out(vty, " limits hops-per-minute %u sessions-per-hour %u%s", g_cfg->hops_per_minute,
-		g_cfg->sessions_per_hour, VTY_NEWLINE);
-	vty_out(vty, " limits till-requests-per-minute %u%s", g_cfg->till_requests_per_minute, VTY_NEWLINE);
-	for (unsigned i = 0; i < g_cfg->n_links; i++) {
-		const struct kannel_link *l = &g_cfg->links[i];
-		vty_out(vty, " kannel link %s ussd-op begin %u answer %u continue %u end %u abort %u%s", l->smsc_id,
-			l->op_begin, l->op_answer, l->op_continue, l->op_end, l->op_abort, VTY_NEWLINE);
-		if (l->end_bit)
-			vty_out(vty, " kannel link %s end-bit on%s", l->smsc_id, VTY_NEWLINE);
+	for (unsigned c = 0; c < CFG_N_CMDS; c++) {
+		const struct cfg_val_def *vals[CFG_MAX_VALS];
+		unsigned n = cfg_cmd_vals(c, vals);
+		char *line;
+		bool all_set = true;
+		if (cfg_cmd_defs[c].write == CFG_OWN) {
+			cfg_write_own(vty, c);
+			continue;
+		}
+		line = talloc_asprintf(cfg_ctx, " %s", cfg_cmd_defs[c].words);
+		for (unsigned i = 0; i < n; i++) {
+			char buf[24];
+			const char *t = cfg_val_text(vals[i], buf, sizeof(buf));
+			all_set = all_set && t;
+			line = talloc_asprintf_append(line, "%s%s %s", vals[i]->keyword ? " " : "",
+						      vals[i]->keyword ? vals[i]->keyword : "", t ? t : "");
+		}
+		if (cfg_cmd_defs[c].write == CFG_ALWAYS || all_set)
+			vty_out(vty, "%s%s", line, VTY_NEWLINE);
+		talloc_free(line);
 	}
-	config_write_sms(vty);
-	if (g_cfg->box_port)
-		vty_out(vty, " kannel box connect %s %u%s", g_cfg->box_addr, g_cfg->box_port, VTY_NEWLINE);
 	return CMD_SUCCESS;
+}
+
+/* Each table command's syntax and help, from its words and its values' keywords and tokens. */
+static void cfg_cmd_build(enum cfg_cmd_id c)
+{
+	const struct cfg_val_def *vals[CFG_MAX_VALS];
+	unsigned n = cfg_cmd_vals(c, vals);
+	char *string = talloc_strdup(cfg_ctx, cfg_cmd_defs[c].words);
+	char *doc = talloc_strdup(cfg_ctx, cfg_cmd_defs[c].help);
+	for (unsigned i = 0; i < n; i++) {
+		if (vals[i]->keyword) {
+			string = talloc_asprintf_append(string, " %s", vals[i]->keyword);
+			doc = talloc_strdup_append(doc, vals[i]->keyword_help);
+		}
+		string = talloc_asprintf_append(string, " %s", vals[i]->token);
+		doc = talloc_strdup_append(doc, vals[i]->help);
+	}
+	cfg_cmds[c] = (struct cmd_element){ .string = string, .func = cfg_cmd_run, .doc = doc };
+	install_element(SPAZA_NODE, &cfg_cmds[c]);
 }
 
 void cfg_vty_init(void)
 {
 	install_element(CONFIG_NODE, &cfg_spaza_cmd);
 	install_node(&spaza_node, config_write_spaza);
-	install_element(SPAZA_NODE, &cfg_http_listen_cmd);
-	install_element(SPAZA_NODE, &cfg_http_max_body_cmd);
-	install_element(SPAZA_NODE, &cfg_database_cmd);
-	install_element(SPAZA_NODE, &cfg_menus_cmd);
-	install_element(SPAZA_NODE, &cfg_idle_timeout_cmd);
-	install_element(SPAZA_NODE, &cfg_hop_deadline_cmd);
-	install_element(SPAZA_NODE, &cfg_country_code_cmd);
-	install_element(SPAZA_NODE, &cfg_secrets_file_cmd);
-	install_element(SPAZA_NODE, &cfg_catalog_limits_cmd);
-	install_element(SPAZA_NODE, &cfg_slip_receiver_cmd);
-	install_element(SPAZA_NODE, &cfg_limits_cmd);
-	install_element(SPAZA_NODE, &cfg_limits_till_cmd);
+	for (unsigned c = 0; c < CFG_N_CMDS; c++)
+		if (cfg_cmd_defs[c].write != CFG_OWN)
+			cfg_cmd_build(c);
 	install_element(SPAZA_NODE, &cfg_at_allow_cmd);
 	install_element(SPAZA_NODE, &cfg_kannel_allow_cmd);
 	install_element(SPAZA_NODE, &cfg_kannel_ops_cmd);
 	install_element(SPAZA_NODE, &cfg_kannel_end_bit_cmd);
-	cfg_sms_vty_init();
-	install_element(SPAZA_NODE, &cfg_kannel_box_cmd);
+	install_element(SPAZA_NODE, &cfg_sendsms_password_cmd);
 	install_element(SPAZA_NODE, &cfg_no_kannel_box_cmd);
 }
 
-/* libosmovty reads a file line by line with fgets() and stops at the first line it
- * cannot execute, so the stream position tells which line failed: count the newlines
- * before it. That gives operators the file:line they need without a parser of our own. */
+/* ---- reading a file ---- */
+
+/* The reason for a line that failed, from what was said while it was read: a command that
+ * refused the line said why in its own "% " lines, which are passed on as they are (the
+ * operator reads them first, as always) and the reason points at them; else it is our
+ * diagnosis of the line, else libosmovty's verdict in our words. */
+static void cfg_read_reason(FILE *said, const char *line, char *why, size_t len)
+{
+	char buf[512];
+	bool own = false, no_match = false, ambiguous = false, incomplete = false;
+	rewind(said);
+	while (fgets(buf, sizeof(buf), said)) {
+		if (!strncmp(buf, "% ", 2)) {
+			fputs(buf, stderr);
+			own = true;
+		}
+		buf[strcspn(buf, "\r\n")] = '\0';
+		no_match |= !strcmp(buf, "There is no such command.");
+		ambiguous |= !strcmp(buf, "Ambiguous command.");
+		incomplete |= !strcmp(buf, "Command incomplete.");
+	}
+	if (own) {
+		snprintf(why, len, "refused, for the reason above");
+		return;
+	}
+	if (cfg_diagnose(line, why, len) == -EINVAL)
+		return;
+	const char *t = line + strspn(line, " \t");
+	snprintf(why, len, "%s: %.*s", ambiguous ? "ambiguous command" : incomplete ? "incomplete command" :
+		 no_match ? "unknown command" : "invalid or unknown configuration command", (int)strcspn(t, "\r\n"), t);
+}
+
+/* libosmovty reads a file line by line with fgets() and stops at the first line it cannot
+ * execute, so the stream position tells which line failed: count the newlines before it.
+ * What it and our commands say meanwhile goes to stderr in its own words ("There is no such
+ * command.", the line again): stderr is caught in a temporary file while it reads, so that a
+ * bad line gives the operator one `file:line: reason` and nothing else. */
 int cfg_read(const char *file)
 {
 	FILE *fp = fopen(file, "r");
@@ -487,21 +572,54 @@ int cfg_read(const char *file)
 		return -errno;
 	}
 	host_config_set(file);	/* so that `write file` writes back where it was read */
+	FILE *said = tmpfile();
+	int saved = -1;
+	fflush(stderr);
+	if (said) {
+		saved = dup(STDERR_FILENO);
+		dup2(fileno(said), STDERR_FILENO);
+	}
 	int rc = vty_read_config_filep(fp, NULL);
-	if (rc < 0) {
+	fflush(stderr);
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	if (rc >= 0) {
+		/* what was said on a good read (log lines) is not ours to drop */
+		char buf[512];
+		size_t n;
+		rewind(said);
+		while (said && (n = fread(buf, 1, sizeof(buf), said)) > 0)
+			fwrite(buf, 1, n, stderr);
+	} else {
 		long pos = ftell(fp);
 		unsigned line = 0;
 		int c = '\n';
+		char text[512] = "", why[640];
+		size_t tl = 0;
 		rewind(fp);
-		for (long i = 0; i < pos; i++)
-			if ((c = fgetc(fp)) == '\n')
+		for (long i = 0; i < pos; i++) {
+			if ((c = fgetc(fp)) == '\n') {
 				line++;
+				if (i < pos - 1)
+					tl = 0;
+			} else if (tl < sizeof(text) - 1) {
+				text[tl++] = c;
+			}
+		}
+		text[tl] = '\0';
 		if (c != '\n')	/* the failing line is the last one, without a newline */
 			line++;
-		fprintf(stderr, "%s:%u: invalid or unknown configuration command\n", file, line ? line : 1);
-		fclose(fp);
-		return -EINVAL;
+		if (said)
+			cfg_read_reason(said, text, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "invalid or unknown configuration command");
+		fprintf(stderr, "%s:%u: %s\n", file, line ? line : 1, why);
+		rc = -EINVAL;
 	}
+	if (said)
+		fclose(said);
 	fclose(fp);
-	return 0;
+	return rc < 0 ? -EINVAL : 0;
 }

@@ -1,6 +1,5 @@
 /* In-memory catalogue: categories and their products, looked up by id on every hop. */
 #include <errno.h>
-#include <stdlib.h>
 #include <talloc.h>
 #include "catalog.h"
 

@@ -3,9 +3,9 @@
  * The database is the queue. A claim takes a few due rows and leases them (next_attempt moves
  * past the send timeout), so a crash mid-send only delays them; the send's outcome then marks the
  * row sent, queued again with a back-off, or failed. Nothing is kept only in memory, which is
- * what lets a Kannel outage or a restart delay SMS without losing any.
+ * what lets a transport outage or a restart delay SMS without losing any.
  *
- * Kannel down shows as every send failing at once: after a failure the outbox pauses (doubling
+ * A transport down shows as every send failing at once: after a failure the outbox pauses (doubling
  * up to `sms retry max`) instead of walking the whole queue into failures.
  *
  * Rows are found on NOTIFY spaza_outbox (a trigger sends it when a row is queued), after every
@@ -23,8 +23,6 @@
 #include "cfg.h"
 #include "db.h"
 #include "gsm7.h"
-#include "http.h"
-#include "kannel_send.h"
 #include "logging.h"
 #include "orders.h"
 #include "sms_texts.h"
@@ -263,35 +261,6 @@ static void notified(void *priv)
 	outbox_kick();
 }
 
-/* ---- the Kannel sendsms backend ---- */
-
-struct kannel_call {
-	outbox_done_cb done;
-	void *priv;
-};
-
-static void kannel_done(void *priv, enum kannel_send_result r, const char *detail)
-{
-	struct kannel_call *kc = priv;
-	outbox_done_cb done = kc->done;
-	void *p = kc->priv;
-	talloc_free(kc);
-	done(p, r == KANNEL_SEND_OK ? OUTBOX_SENT : r == KANNEL_SEND_REFUSED ? OUTBOX_REFUSED : OUTBOX_RETRY, detail);
-}
-
-static int kannel_backend_send(int64_t id, const char *to, const char *text, outbox_done_cb done, void *priv)
-{
-	struct kannel_call *kc = talloc_zero(g.ctx, struct kannel_call);
-	kc->done = done;
-	kc->priv = priv;
-	int rc = kannel_send(to, text, id, kannel_done, kc);
-	if (rc < 0)
-		talloc_free(kc);
-	return rc;
-}
-
-const struct outbox_backend outbox_kannel_backend = { .name = "sendsms", .send = kannel_backend_send };
-
 void outbox_resume(void)
 {
 	if (g.down || !g.backend)
@@ -304,72 +273,42 @@ void outbox_resume(void)
 void outbox_set_backend(const struct outbox_backend *b)
 {
 	g.backend = b;
-	if (b)
+	if (b && g.ctx)
 		osmo_timer_schedule(&g.kick, 0, 0);
 }
 
-/* ---- delivery reports: GET /kannel/dlr?id=<row>&type=%d&reply=%A ---- */
+/* ---- delivery reports ---- */
 
-static const char *dlr_name(long type)
-{
-	switch (type) {
-	case 1: return "delivered";
-	case 2: return "failed";
-	case 4: return "buffered";
-	case 8: return "submitted";
-	case 16: return "rejected";
-	default: return NULL;
-	}
-}
+struct ob_dlr {
+	outbox_dlr_cb done;
+	void *priv;
+};
 
 static void dlr_written(void *priv, const PGresult *res, int err)
 {
-	struct http_req *req = priv;
-	if (err) {
+	struct ob_dlr *d = priv;
+	outbox_dlr_cb done = d->done;
+	void *p = d->priv;
+	talloc_free(d);
+	if (err)
 		STAT_INC(DB_ERRORS);
-		http_reply(req, 503, "text/plain", "database unavailable\n", 21);
-	} else if (PQntuples(res) == 0) {
-		http_reply(req, 404, "text/plain", "no such message\n", 16);
-	} else {
-		http_reply(req, 200, "text/plain", "ok\n", 3);
-	}
+	done(p, err ? -EIO : PQntuples(res) == 0 ? -ENOENT : 0);
 }
 
-static void dlr_bad(struct http_req *req, const char *why)
+void outbox_dlr(int64_t id, const char *state, const char *reply, outbox_dlr_cb done, void *priv)
 {
-	LOGP(DKANNEL, LOGL_NOTICE, "DLR dropped: %s\n", why);
-	http_reply(req, 400, "text/plain", why, strlen(why));
-}
-
-static void outbox_dlr(struct http_req *req)
-{
-	const char *id = http_req_arg(req, "id"), *type = http_req_arg(req, "type");
-	const char *reply = http_req_arg(req, "reply");
-	char *end;
-
-	STAT_INC(KANNEL_DLR);
-	if (!cfg_net_allowed(&g_cfg->kannel_allow, http_req_peer(req))) {
-		static const char no[] = "this address may not call /kannel/dlr";
-		STAT_INC(KANNEL_REFUSED_PEERS);
-		http_reply(req, 403, "text/plain", no, sizeof(no) - 1);
-		return;
-	}
-	if (!id || !type)
-		return dlr_bad(req, "missing id or type");
-	long long n = strtoll(id, &end, 10);
-	if (*end || n <= 0 || id[0] < '0' || id[0] > '9')
-		return dlr_bad(req, "bad id");
-	long t = strtol(type, &end, 10);
-	const char *name = *end ? NULL : dlr_name(t);
-	if (!name)
-		return dlr_bad(req, "unknown type");
-	LOGP(DKANNEL, LOGL_INFO, "DLR #%s: %s\n", id, name);
+	/* under priv: the report lives as long as whoever waits for it, even past outbox_shutdown() */
+	struct ob_dlr *d = talloc_zero(priv, struct ob_dlr);
+	char ids[24];
 	/* the SMSC's words are free text of any length: keep what a timeline line shows */
 	char r[161];
+	d->done = done;
+	d->priv = priv;
+	snprintf(ids, sizeof(ids), "%" PRId64, id);
 	snprintf(r, sizeof(r), "%s", reply ? reply : "");
 	gsm7_truncate(r, strlen(r), 160, 160);
-	const char *params[3] = { id, name, r };
-	db_write(DB_SMS_DLR, 3, params, dlr_written, req);
+	const char *params[3] = { ids, state, r };
+	db_write(DB_SMS_DLR, 3, params, dlr_written, d);
 }
 
 /* ---- life cycle ---- */
@@ -380,11 +319,6 @@ void outbox_init(void *ctx)
 	INIT_LLIST_HEAD(&g.sending);
 	osmo_timer_setup(&g.timer, poll_cb, NULL);
 	osmo_timer_setup(&g.kick, kick_cb, NULL);
-	http_route("GET", "/kannel/dlr", outbox_dlr);
-	if (kannel_send_init(ctx) == 0)
-		g.backend = &outbox_kannel_backend;
-	else
-		LOGP(DSMS, LOGL_NOTICE, "outbox: no sendsms configured (kannel sendsms url ...): SMS stay queued\n");
 	db_listen("spaza_outbox", notified, NULL);
 	osmo_timer_schedule(&g.timer, g_cfg->sms_poll_s, 0);
 }
@@ -399,7 +333,6 @@ void outbox_shutdown(void)
 	osmo_timer_del(&g.kick);
 	if (g.backend && g.backend->forget)
 		g.backend->forget();
-	kannel_send_shutdown();
 	if (!llist_empty(&g.sending)) {
 		char *ids = talloc_strdup(g.ctx, "{");
 		struct ob_msg *m;

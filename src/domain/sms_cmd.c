@@ -3,7 +3,6 @@
  * trailing full stop or exclamation mark do not matter, because that is how people type on
  * a keypad. Words after a command that takes no argument are ignored ("STOP please"). */
 #include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sms_cmd.h"

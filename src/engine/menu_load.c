@@ -311,8 +311,10 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 			static const char *const okeys[] = { "label", "goto" };
 			yd_check_keys(&ld->yd, o, what, okeys, ARRAY_SIZE(okeys));
 			text_load(ld, yd_map_get(&ld->yd, o, "label"), what, s->options[i].label, true);
-			s->options[i].go = screen_ref(ld, yd_map_get(&ld->yd, o, "goto"), what);
-			if (!s->options[i].go)
+			const yaml_node_t *go = yd_map_get(&ld->yd, o, "goto");
+			/* a goto to a missing screen is screen_ref()'s error, said once */
+			s->options[i].go = screen_ref(ld, go, what);
+			if (!go)
 				yd_err(&ld->yd, o, "%s: option %u has no goto", what, i + 1);
 		}
 		break;

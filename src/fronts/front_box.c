@@ -843,7 +843,7 @@ static void box_outbox_forget(void)
 		mt->done = NULL;
 }
 
-const struct outbox_backend outbox_box_backend = {
+static const struct outbox_backend box_outbox_backend = {
 	.name = "bearerbox (box front)",
 	.send = box_outbox_send,
 	.forget = box_outbox_forget,
@@ -869,7 +869,7 @@ void front_box_init(void *ctx)
 	if (!kannel_send_enabled()) {
 		if (g_cfg->sendsms_from) {
 			g_box.outbox = true;
-			outbox_set_backend(&outbox_box_backend);
+			outbox_set_backend(&box_outbox_backend);
 			if (!g_cfg->sendsms_smsc)
 				LOGBOX(LOGL_NOTICE, "outbox SMS go to bearerbox without an smsc-id: a link with"
 				       " allowed-smsc-id refuses them (set kannel sendsms smsc)\n");

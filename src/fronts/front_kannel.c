@@ -1,20 +1,28 @@
-/* GET /kannel/mo: Kannel's sms-service calls this for every MO.
+/* Kannel's smsbox front end: GET /kannel/mo, which Kannel's sms-service calls for every MO;
+ * GET /kannel/dlr, its delivery reports; and sendsms (kannel_send.c) as the outbox's way out.
  *
  * USSD arrives as an MO whose meta-data carries the SMPP TLVs ussd_service_op and
  * its_session_info (raw octets, URL-encoded once more inside the %D string). The reply goes
  * back synchronously in the HTTP response: Kannel turns X-Kannel-Meta-Data into the
  * submit_sm's TLVs, so we echo its_session_info and set ussd_service_op to "continue" or "end".
- * Everything else is an SMS and goes to the keyword commands. */
+ * Everything else is an SMS and goes to the keyword commands.
+ *
+ * A DLR names the outbox row it reports on (kannel_send.c puts the id in the dlr-url), the
+ * report type (%d) and the SMSC's words (%A); the outbox records it. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "front_kannel.h"
 #include "cfg.h"
 #include "gsm7.h"
 #include "http.h"
 #include "kannel_meta.h"
+#include "kannel_send.h"
 #include "logging.h"
 #include "menu.h"
 #include "msisdn.h"
+#include "outbox.h"
 #include "session.h"
 #include "sms.h"
 #include "stats.h"
@@ -139,8 +147,75 @@ static void kannel_mo(struct http_req *req)
 	session_hop(&hop);
 }
 
-void front_kannel_init(void)
+/* ---- delivery reports: GET /kannel/dlr?id=<row>&type=%d&reply=%A ---- */
+
+static const char *kannel_dlr_state(long type)
+{
+	switch (type) {
+	case 1: return "delivered";
+	case 2: return "failed";
+	case 4: return "buffered";
+	case 8: return "submitted";
+	case 16: return "rejected";
+	default: return NULL;
+	}
+}
+
+static void kannel_dlr_done(void *priv, int rc)
+{
+	struct http_req *req = priv;
+	if (rc == -ENOENT)
+		http_reply(req, 404, "text/plain", "no such message\n", 16);
+	else if (rc < 0)
+		http_reply(req, 503, "text/plain", "database unavailable\n", 21);
+	else
+		http_reply(req, 200, "text/plain", "ok\n", 3);
+}
+
+static void kannel_dlr_bad(struct http_req *req, const char *why)
+{
+	LOGP(DKANNEL, LOGL_NOTICE, "DLR dropped: %s\n", why);
+	http_reply(req, 400, "text/plain", why, strlen(why));
+}
+
+static void kannel_dlr(struct http_req *req)
+{
+	const char *id = http_req_arg(req, "id"), *type = http_req_arg(req, "type");
+	char *end;
+
+	STAT_INC(KANNEL_DLR);
+	if (!cfg_net_allowed(&g_cfg->kannel_allow, http_req_peer(req))) {
+		static const char no[] = "this address may not call /kannel/dlr";
+		STAT_INC(KANNEL_REFUSED_PEERS);
+		http_reply(req, 403, "text/plain", no, sizeof(no) - 1);
+		return;
+	}
+	if (!id || !type)
+		return kannel_dlr_bad(req, "missing id or type");
+	long long n = strtoll(id, &end, 10);
+	if (*end || n <= 0 || id[0] < '0' || id[0] > '9')
+		return kannel_dlr_bad(req, "bad id");
+	long t = strtol(type, &end, 10);
+	const char *state = *end ? NULL : kannel_dlr_state(t);
+	if (!state)
+		return kannel_dlr_bad(req, "unknown type");
+	LOGP(DKANNEL, LOGL_INFO, "DLR #%s: %s\n", id, state);
+	outbox_dlr(n, state, http_req_arg(req, "reply"), kannel_dlr_done, req);
+}
+
+void front_kannel_init(void *ctx)
 {
 	http_route("GET", "/kannel/mo", kannel_mo);
 	http_route("POST", "/kannel/mo", kannel_mo);
+	http_route("GET", "/kannel/dlr", kannel_dlr);
+	if (kannel_send_init(ctx) == 0)
+		outbox_set_backend(&kannel_send_backend);
+	else
+		LOGP(DSMS, LOGL_NOTICE, "outbox: no sendsms configured (kannel sendsms url ...): SMS stay queued\n");
+}
+
+/* Sends in flight are dropped (the outbox has released their rows already). */
+void front_kannel_close(void)
+{
+	kannel_send_shutdown();
 }

@@ -1,4 +1,4 @@
-/* Kannel's sendsms, asynchronously: libcurl's multi interface with its sockets as osmo_fds and
+/* Kannel's sendsms, the outbox's way out through smsbox, asynchronously: libcurl's multi interface with its sockets as osmo_fds and
  * its timeout as an osmo_timer (curl_multi_socket_action), so the loop never waits on smsbox.
  *
  * Each SMS is one GET to sendsms with the text, the coding Kannel needs (GSM-7 text as UTF-8 with
@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 #include <curl/curl.h>
@@ -29,7 +28,7 @@
 
 struct ks_req {
 	CURL *easy;
-	kannel_send_cb cb;
+	outbox_done_cb cb;
 	void *priv;
 	int64_t id;
 	char *url;
@@ -51,7 +50,6 @@ static struct {
 	bool enabled;
 	char *password;		/* from the secrets file or the config */
 	char *dlr_base;
-	unsigned in_flight;
 } g;
 
 /* ---- the loop glue ---- */
@@ -131,18 +129,20 @@ static size_t ks_write_fn(char *data, size_t size, size_t n, void *userp)
 	return len;
 }
 
-static enum kannel_send_result ks_classify(CURLcode rc, long status)
+/* smsbox accepted it (2xx); refused this request itself (4xx), so trying again will not help;
+ * or it was not reachable, answered 5xx, timed out or refused our credentials: try again later. */
+static enum outbox_result ks_classify(CURLcode rc, long status)
 {
 	if (rc != CURLE_OK)
-		return KANNEL_SEND_RETRY;
+		return OUTBOX_RETRY;
 	if (status >= 200 && status < 300)
-		return KANNEL_SEND_OK;
+		return OUTBOX_SENT;
 	/* credentials and rate limits are fixed on Kannel's side, the message is fine: keep it */
 	if (status == 401 || status == 403 || status == 408 || status == 429)
-		return KANNEL_SEND_RETRY;
+		return OUTBOX_RETRY;
 	if (status >= 400 && status < 500)
-		return KANNEL_SEND_REFUSED;
-	return KANNEL_SEND_RETRY;
+		return OUTBOX_REFUSED;
+	return OUTBOX_RETRY;
 }
 
 static int ks_req_destructor(struct ks_req *r)
@@ -150,7 +150,6 @@ static int ks_req_destructor(struct ks_req *r)
 	if (r->easy) {
 		curl_multi_remove_handle(g.multi, r->easy);
 		curl_easy_cleanup(r->easy);
-		g.in_flight--;
 	}
 	return 0;
 }
@@ -168,15 +167,15 @@ static void ks_check_done(void)
 		long status = 0;
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-		enum kannel_send_result res = ks_classify(rc, status);
+		enum outbox_result res = ks_classify(rc, status);
 		char detail[KS_BODY_MAX + 64];
 		if (rc != CURLE_OK)
 			snprintf(detail, sizeof(detail), "%s", r->err[0] ? r->err : curl_easy_strerror(rc));
 		else
 			snprintf(detail, sizeof(detail), "HTTP %ld: %.*s", status, (int)strcspn(r->body, "\r\n"), r->body);
-		LOGP(DKANNEL, res == KANNEL_SEND_OK ? LOGL_INFO : LOGL_NOTICE, "sendsms #%" PRId64 ": %s\n", r->id, detail);
+		LOGP(DKANNEL, res == OUTBOX_SENT ? LOGL_INFO : LOGL_NOTICE, "sendsms #%" PRId64 ": %s\n", r->id, detail);
 		/* the handle goes first: the callback may well send the next one */
-		kannel_send_cb cb = r->cb;
+		outbox_done_cb cb = r->cb;
 		void *priv = r->priv;
 		talloc_free(r);
 		cb(priv, res, detail);
@@ -232,7 +231,8 @@ static char *ks_url(void *ctx, const char *to, const char *text, int64_t id)
 	return url;
 }
 
-int kannel_send(const char *to, const char *text, int64_t dlr_id, kannel_send_cb cb, void *priv)
+/* One GET per SMS; the DLR request names the row's id. */
+static int ks_send(int64_t dlr_id, const char *to, const char *text, outbox_done_cb cb, void *priv)
 {
 	if (!g.enabled)
 		return -ENOTCONN;
@@ -268,14 +268,8 @@ int kannel_send(const char *to, const char *text, int64_t dlr_id, kannel_send_cb
 		talloc_free(r);
 		return -EIO;
 	}
-	g.in_flight++;
 	talloc_set_destructor(r, ks_req_destructor);
 	return 0;
-}
-
-unsigned kannel_send_in_flight(void)
-{
-	return g.in_flight;
 }
 
 bool kannel_send_enabled(void)
@@ -327,3 +321,10 @@ void kannel_send_shutdown(void)
 	g.ctx = NULL;
 	curl_global_cleanup();
 }
+
+/* Dropping the requests in flight is what the outbox asks of forget: their rows stay leased. */
+const struct outbox_backend kannel_send_backend = {
+	.name = "sendsms",
+	.send = ks_send,
+	.forget = kannel_send_shutdown,
+};

@@ -46,6 +46,31 @@ r=$(check_cfg "$BAD")
 check_has "spazad -C names the right line when the bad command is the last line without a newline" \
 	"$BAD:$((n_lines + 1)):" "$r"
 
+# the report is one line, file:line: reason, without libosmovty's own words around it
+BAD=$T_TMP/typo.cfg
+{ head -n 3 "$GOOD"; echo " sesion idle-timeout 30"; tail -n +4 "$GOOD"; } > "$BAD"
+r=$(check_cfg "$BAD")
+check_eq "spazad -C with a typo prints only file:line: reason" \
+	"1||$BAD:4: unknown command: sesion idle-timeout 30" "$r"
+
+# check_reason WHAT LINE REASON: the good config and LINE after it is refused with REASON alone
+check_reason() {
+	local bad=$T_TMP/reason.cfg
+	{ cat "$GOOD"; echo "$2"; } > "$bad"
+	check_eq "$1" "1||$bad:$((n_lines + 1)): $3" "$(check_cfg "$bad")"
+}
+check_reason "spazad -C with a port out of range says so" " http listen 127.0.0.1 70000" \
+	"port 70000 out of range (1-65535)"
+check_reason "spazad -C names the value out of range among several" \
+	" catalog limits name-max 24 price-max 0 qty-max 20" "price-max 0 out of range (1-1000000000)"
+check_reason "spazad -C says an address is not an IPv4 address" " kannel box connect 10.0.0 13001" \
+	"address 10.0.0 is not an IPv4 address"
+BAD=$T_TMP/refused.cfg
+{ cat "$GOOD"; echo " kannel sendsms password hunter2"; } > "$BAD"
+check_eq "spazad -C passes a command's own refusal on, then points at it from file:line" \
+	"1||% a password in the configuration is refused: put kannel-sendsms-password (its bytes in hex) in the secrets file
+$BAD:$((n_lines + 1)): refused, for the reason above" "$(check_cfg "$BAD")"
+
 r=$(check_cfg "$T_TMP/does-not-exist.cfg")
 check_true "spazad -C of a missing file exits non-zero" "exit status $(rc_of "$r")" test "$(rc_of "$r")" != 0
 check_has "spazad -C of a missing file names it" "$T_TMP/does-not-exist.cfg" "$r"
