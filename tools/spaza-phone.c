@@ -1,7 +1,9 @@
 /* spaza-phone: a terminal phone for dialling into the Spaza demo, and "ussdscript", the transcript
- * runner the tests use. Both speak the aggregator contract of DESIGN.md section 4: POST /ussd/at with
+ * runner the tests use. Both speak the aggregator contract of doc/ussd-at.md: POST /ussd/at with
  * sessionId, serviceCode, phoneNumber, networkCode and text (every input so far joined by '*'),
- * answered by "CON <screen>" or "END <screen>". The transcript format is doc/transcripts.md. */
+ * answered by "CON <screen>" or "END <screen>". The transcript format is doc/transcripts.md.
+ * With --smsc the interactive phone is a handset on spaza-smsc's network instead (its control
+ * interface, doc/kannel.md): USSD and SMS through SMPP and Kannel, and the number's SMS inbox. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
