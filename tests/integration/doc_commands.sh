@@ -4,8 +4,8 @@
 # Which lines are commands: in a code block (fenced, or indented four spaces), a line that starts
 # with "$ " (a console example: the lines after it are its output), or, in a block with no "$ "
 # lines, a line whose first word is one of the commands of this project (curl, ./src/spazactl,
-# ./tools/..., ./scripts/..., psql, make, source, ... : COMMAND_WORDS below) or that sets a shell
-# variable (NAME=...). A line ending in "\"
+# ./tools/..., ./scripts/..., psql, make, source, ... : COMMAND_WORDS below) or that only sets a
+# shell variable (NAME=value, no blank in the value; "c=16   147876 ..." is a table of output). A line ending in "\"
 # goes on on the next one. Configuration, transcripts, YAML and output are none of these, and a
 # block with a VTY prompt ("spazad> ", "spazad# ") is a VTY session, not shell.
 #
@@ -56,7 +56,7 @@ doc_extract() {
 				cmd = cmd "\n" line
 			} else if (prompt && line ~ /^\$ /) {
 				cmd = substr(line, 3); start = bl[i]
-			} else if (!prompt && (line ~ words || line ~ /^[A-Za-z_][A-Za-z0-9_]*=/)) {
+			} else if (!prompt && (line ~ words || line ~ /^[A-Za-z_][A-Za-z0-9_]*=[^ \t]*([ \t]+#.*)?$/)) {
 				cmd = line; start = bl[i]
 			} else {
 				continue
