@@ -6,6 +6,8 @@
 #   kannel_up NAME SMSC_PORT                bearerbox only (box front: spazad connects to smsbox-port)
 #   kannel_wait_smsc [SECONDS]              until the SMPP link is online (the SMSC must be up)
 #   kannel_down NAME                        /shutdown on the admin port, then wait for both to exit
+#   kannel_alive NAME                       is NAME's bearerbox (and smsbox, if it has one) running?
+#   kannel_env NAME                         the exports of kannel_up for a NAME that is running
 #
 # kannel_up exports KANNEL_DIR, KANNEL_ADMIN_PORT, KANNEL_ADMIN_PASSWORD, KANNEL_SMSBOX_PORT,
 # KANNEL_SENDSMS_PORT, KANNEL_SENDSMS_USER, KANNEL_SENDSMS_PASS, KANNEL_SENDSMS_URL, KANNEL_SMSC_ID,
@@ -71,15 +73,10 @@ kannel_up() {
 	mkdir -p "$dir"
 	[ -f "$dir/bearerbox.pid" ] && kannel_down "$name"
 
-	export KANNEL_DIR=$dir
-	export KANNEL_SMSC_ID=${KANNEL_SMSC_ID:-sim}
-	export KANNEL_SMSC_SYSTEM_ID=${KANNEL_SMSC_SYSTEM_ID:-spaza}
-	export KANNEL_SMSC_PASSWORD=${KANNEL_SMSC_PASSWORD:-spaza1}	# SMPP allows 8 characters
 	export KANNEL_LOG_LEVEL=${KANNEL_LOG_LEVEL:-1}
 	# A restart keeps its ports while nobody else has taken them.
 	if [ -f "$dir/ports" ]; then
-		read -r KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_SENDSMS_PORT KANNEL_ADMIN_PASSWORD \
-			KANNEL_SENDSMS_PASS < "$dir/ports"
+		kannel_env "$name"
 		if kannel_listening "$KANNEL_ADMIN_PORT" || kannel_listening "$KANNEL_SMSBOX_PORT" ||
 			kannel_listening "$KANNEL_SENDSMS_PORT"; then
 			rm -f "$dir/ports"
@@ -87,15 +84,10 @@ kannel_up() {
 	fi
 	if [ ! -f "$dir/ports" ]; then
 		ports=$(kannel_ports 3 "$smsc_port")
-		read -r KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_SENDSMS_PORT <<< "$(echo $ports)"
-		KANNEL_ADMIN_PASSWORD=adm$RANDOM$RANDOM
-		KANNEL_SENDSMS_PASS=snd$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')	# >= 16 bytes: a secrets-file key
-		echo "$KANNEL_ADMIN_PORT $KANNEL_SMSBOX_PORT $KANNEL_SENDSMS_PORT $KANNEL_ADMIN_PASSWORD" \
-			"$KANNEL_SENDSMS_PASS" > "$dir/ports"
+		# the sendsms password is >= 16 bytes: a secrets-file key
+		echo $ports "adm$RANDOM$RANDOM" "snd$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')" > "$dir/ports"
 	fi
-	export KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_SENDSMS_PORT KANNEL_ADMIN_PASSWORD KANNEL_SENDSMS_PASS
-	export KANNEL_SENDSMS_USER=spaza
-	export KANNEL_SENDSMS_URL=http://127.0.0.1:$KANNEL_SENDSMS_PORT/cgi-bin/sendsms
+	kannel_env "$name"
 
 	sed -e "s|@ADMIN_PORT@|$KANNEL_ADMIN_PORT|g" \
 	    -e "s|@ADMIN_PASSWORD@|$KANNEL_ADMIN_PASSWORD|g" \
@@ -129,6 +121,29 @@ kannel_up() {
 		kannel_wait 10 "$(cat "$dir/smsbox.pid")" kannel_smsbox_connected ||
 		{ kannel_tail "$dir/smsbox.out" "$dir/smsbox.log"; kannel_down "$name";
 		  die "smsbox did not come up (see $dir/smsbox.log)"; }
+}
+
+kannel_alive() {
+	local dir=$VAR/$1 f
+	[ -f "$dir/bearerbox.pid" ] && [ -f "$dir/ports" ] || return 1
+	for f in bearerbox smsbox; do
+		[ -f "$dir/$f.pid" ] || continue
+		kannel_pid_alive "$(cat "$dir/$f.pid")" || return 1
+	done
+}
+
+# What kannel_up exported, for a Kannel that an earlier run started (./scripts/run keeps it running).
+kannel_env() {
+	local dir=$VAR/$1
+	export KANNEL_DIR=$dir
+	export KANNEL_SMSC_ID=${KANNEL_SMSC_ID:-sim}
+	export KANNEL_SMSC_SYSTEM_ID=${KANNEL_SMSC_SYSTEM_ID:-spaza}
+	export KANNEL_SMSC_PASSWORD=${KANNEL_SMSC_PASSWORD:-spaza1}	# SMPP allows 8 characters
+	read -r KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_SENDSMS_PORT KANNEL_ADMIN_PASSWORD \
+		KANNEL_SENDSMS_PASS < "$dir/ports"
+	export KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_SENDSMS_PORT KANNEL_ADMIN_PASSWORD KANNEL_SENDSMS_PASS
+	export KANNEL_SENDSMS_USER=spaza
+	export KANNEL_SENDSMS_URL=http://127.0.0.1:$KANNEL_SENDSMS_PORT/cgi-bin/sendsms
 }
 
 # bearerbox lists a connected smsbox under "Box connections" as "smsbox:..., IP 127.0.0.1 (on-line ...)".

@@ -3,11 +3,32 @@
 set -euo pipefail
 
 SPAZA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VAR=$SPAZA_TOP/var
+# Where the running state lives (clusters, configs, logs); SPAZA_VAR moves it, as
+# tests/integration/demo.sh does to run a second demo beside yours.
+VAR=${SPAZA_VAR:-$SPAZA_TOP/var}
 PGBIN=/usr/lib/postgresql/15/bin
 
 say() { printf '%s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
+die() { ticker_stop; say "error: $*"; exit 1; }
+
+# ticker_start WHAT: until ticker_stop, a line on stderr every SPAZA_TICK seconds (default 5) that
+# WHAT is still running and for how long, so that a long step (apt-get, the build, the fuzz targets)
+# is not taken for a hang. The ticker also ends by itself when the script that started it is gone.
+SPAZA_TICKER=
+ticker_start() {
+	ticker_stop
+	local what=$1 t0=$SECONDS me=$$
+	( while sleep "${SPAZA_TICK:-5}" && kill -0 "$me" 2>/dev/null; do
+		printf '  ... %s (%d s)\n' "$what" $((SECONDS - t0))
+	  done ) </dev/null >&2 &
+	SPAZA_TICKER=$!
+}
+ticker_stop() {
+	[ -n "${SPAZA_TICKER:-}" ] || return 0
+	kill "$SPAZA_TICKER" 2>/dev/null || true
+	wait "$SPAZA_TICKER" 2>/dev/null || true
+	SPAZA_TICKER=
+}
 
 # Every Debian package the build, the demo and the tests need (clang and libclang-rt-14-dev:
 # the fuzz targets' libFuzzer build; cppcheck and clang-tidy: scripts/lint).
@@ -25,8 +46,10 @@ spaza_deps() {
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	say "installing: ${missing[*]}"
+	ticker_start "installing ${#missing[@]} packages"
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+	ticker_stop
 	# The postgresql package may start a system cluster; we never use it, and it only costs memory.
 	as_root systemctl disable --now postgresql >/dev/null 2>&1 || true
 	as_root systemctl disable --now nginx >/dev/null 2>&1 || true
@@ -38,14 +61,17 @@ spaza_build() {
 	[ "$mode" = asan ] && flags="--enable-sanitize"
 	cd "$SPAZA_TOP"
 	mkdir -p "$VAR"
+	ticker_start "building ($mode)"
 	[ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null 2>&1 || die "autoreconf failed"
-	if [ ! -f config.status ] || [ "$(cat "$VAR/build-mode" 2>/dev/null)" != "$mode" ]; then
+	if [ ! -f config.status ] || [ "$(cat var/build-mode 2>/dev/null)" != "$mode" ]; then
 		[ -f Makefile ] && make -s distclean >/dev/null 2>&1 || true
 		./configure -q $flags CFLAGS="-O2 -g" >/dev/null || die "configure failed"
-		echo "$mode" > "$VAR/build-mode"
+		mkdir -p var
+		echo "$mode" > var/build-mode
 	fi
 	make -s -j"$(nproc)" >/dev/null || die "build failed (run make to see why)"
 	make -s -j"$(nproc)" -C tests check TESTS= >/dev/null || die "test build failed"
+	ticker_stop
 }
 
 # A free TCP port on loopback, below the kernel's range for outgoing connections (32768 and
@@ -83,7 +109,9 @@ pg_dir() {
 	mkdir -p "$dir"
 	[ "$(id -u)" = 0 ] && chown "$(pg_user)" "$dir" && chmod 700 "$dir"
 	if ! pg_run test -w "$dir" 2>/dev/null; then
-		dir=/var/tmp/spaza-$(printf '%s' "$SPAZA_TOP" | md5sum | cut -c1-8)/$1
+		local key=$SPAZA_TOP	# (named after the checkout, or after SPAZA_VAR when that is set)
+		[ "$VAR" = "$SPAZA_TOP/var" ] || key=$VAR
+		dir=/var/tmp/spaza-$(printf '%s' "$key" | md5sum | cut -c1-8)/$1
 		mkdir -p "$dir"
 		[ "$(id -u)" = 0 ] && chown "$(pg_user)" "$dir" "$(dirname "$dir")" && chmod 700 "$dir"
 		ln -sfn "$dir" "$VAR/$1.link"
