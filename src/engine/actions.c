@@ -6,7 +6,6 @@
  * (the hop's deadline) may have freed its own by the time the database answers, and it
  * decides on its own whether the result still matters. Requests to the database are never
  * cancelled, so every call ends in exactly one callback. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

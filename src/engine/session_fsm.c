@@ -26,7 +26,6 @@
  *
  * Requests to the database are never cancelled: a session that gave up on one (deadline)
  * stays allocated until every callback has come back, so callbacks never see freed memory. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <talloc.h>
