@@ -9,6 +9,7 @@
 #include <osmocom/vty/vty.h>
 #include <osmocom/vty/command.h>
 #include "cfg.h"
+#include "listen_cfg.h"
 #include "ratelimit.h"
 
 struct spaza_cfg *g_cfg;
@@ -42,6 +43,7 @@ void cfg_init(void *ctx)
 	g_cfg->n_links = 1;
 	g_cfg->links[0] = (struct kannel_link){ talloc_strdup(g_cfg, "*"), 1, 18, 2, 17, 33, false };
 	cfg_sms_defaults();
+	listen_cfg_init(g_cfg);
 }
 
 const struct kannel_link *cfg_kannel_link(const char *smsc_id)
@@ -363,7 +365,7 @@ DEFUN(cfg_limits_till, cfg_limits_till_cmd, "limits till-requests-per-minute <0-
 	return CMD_SUCCESS;
 }
 
-static int netlist_add(struct vty *vty, struct cfg_netlist *l, const char *arg)
+int cfg_netlist_add(struct vty *vty, struct cfg_netlist *l, const char *arg)
 {
 	char ip[INET_ADDRSTRLEN];
 	unsigned prefix;
@@ -383,7 +385,7 @@ static int netlist_add(struct vty *vty, struct cfg_netlist *l, const char *arg)
 	return CMD_SUCCESS;
 }
 
-static void netlist_write(struct vty *vty, const char *cmd, const struct cfg_netlist *l)
+void cfg_netlist_write(struct vty *vty, const char *cmd, const struct cfg_netlist *l)
 {
 	for (unsigned i = 0; i < l->n; i++) {
 		struct in_addr a = { .s_addr = htonl(l->net[i].addr) };
@@ -408,20 +410,20 @@ DEFUN(cfg_at_allow, cfg_at_allow_cmd, "ussd-at allow A.B.C.D/M",
       "The aggregator front end, POST /ussd/at\n" "Only these networks may call it (repeat for more)\n"
       "IPv4 network, e.g. 196.201.214.0/24\n")
 {
-	return netlist_add(vty, &g_cfg->at_allow, argv[0]);
+	return cfg_netlist_add(vty, &g_cfg->at_allow, argv[0]);
 }
 
 DEFUN(cfg_kannel_allow, cfg_kannel_allow_cmd, "kannel allow A.B.C.D/M",
       "Kannel front ends\n" "Only these networks may call /kannel/mo and /kannel/dlr (repeat for more)\n"
       "IPv4 network of the smsbox hosts, e.g. 10.1.2.0/28\n")
 {
-	return netlist_add(vty, &g_cfg->kannel_allow, argv[0]);
+	return cfg_netlist_add(vty, &g_cfg->kannel_allow, argv[0]);
 }
 
 static int config_write_spaza(struct vty *vty)
 {
 	vty_out(vty, "spaza%s", VTY_NEWLINE);
-	vty_out(vty, " http listen %s %u%s", g_cfg->http_addr, g_cfg->http_port, VTY_NEWLINE);
+	listen_cfg_write(vty);
 	vty_out(vty, " http max-body %u%s", g_cfg->max_body, VTY_NEWLINE);
 	vty_out(vty, " database %s%s", g_cfg->db_conninfo, VTY_NEWLINE);
 	vty_out(vty, " menus %s%s", g_cfg->menus_dir, VTY_NEWLINE);
@@ -433,8 +435,8 @@ static int config_write_spaza(struct vty *vty)
 	vty_out(vty, " catalog limits name-max %u price-max %lld qty-max %u%s", g_cfg->name_max,
 		(long long)g_cfg->price_max_cents, g_cfg->qty_max, VTY_NEWLINE);
 	vty_out(vty, " payments slip-receiver %u%s", g_cfg->slip_receiver, VTY_NEWLINE);
-	netlist_write(vty, "ussd-at allow", &g_cfg->at_allow);
-	netlist_write(vty, "kannel allow", &g_cfg->kannel_allow);
+	cfg_netlist_write(vty, "ussd-at allow", &g_cfg->at_allow);
+	cfg_netlist_write(vty, "kannel allow", &g_cfg->kannel_allow);
 	vty_out(vty, " limits hops-per-minute %u sessions-per-hour %u%s", g_cfg->hops_per_minute,
 		g_cfg->sessions_per_hour, VTY_NEWLINE);
 	vty_out(vty, " limits till-requests-per-minute %u%s", g_cfg->till_requests_per_minute, VTY_NEWLINE);
@@ -456,6 +458,7 @@ void cfg_vty_init(void)
 	install_element(CONFIG_NODE, &cfg_spaza_cmd);
 	install_node(&spaza_node, config_write_spaza);
 	install_element(SPAZA_NODE, &cfg_http_listen_cmd);
+	listen_cfg_vty_init();
 	install_element(SPAZA_NODE, &cfg_http_max_body_cmd);
 	install_element(SPAZA_NODE, &cfg_database_cmd);
 	install_element(SPAZA_NODE, &cfg_menus_cmd);

@@ -380,7 +380,7 @@ void outbox_init(void *ctx)
 	INIT_LLIST_HEAD(&g.sending);
 	osmo_timer_setup(&g.timer, poll_cb, NULL);
 	osmo_timer_setup(&g.kick, kick_cb, NULL);
-	http_route("GET", "/kannel/dlr", outbox_dlr);
+	http_route(LISTEN_FRONT, "GET", "/kannel/dlr", outbox_dlr);
 	if (kannel_send_init(ctx) == 0)
 		g.backend = &outbox_kannel_backend;
 	else

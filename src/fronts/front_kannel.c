@@ -141,6 +141,6 @@ static void kannel_mo(struct http_req *req)
 
 void front_kannel_init(void)
 {
-	http_route("GET", "/kannel/mo", kannel_mo);
-	http_route("POST", "/kannel/mo", kannel_mo);
+	http_route(LISTEN_FRONT, "GET", "/kannel/mo", kannel_mo);
+	http_route(LISTEN_FRONT, "POST", "/kannel/mo", kannel_mo);
 }
