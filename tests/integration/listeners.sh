@@ -54,25 +54,25 @@ fi
 own_down till_routes
 
 # ---- a listener open to the network without its protection is refused, at start and by -C
-# refused CFG WHAT: spazad -C and spazad itself refuse CFG with "file:line: ... WHAT"
+# refused CFG WHAT CASE: spazad -C and spazad itself refuse CFG with "file:line: ... WHAT"
 refused() {
-	local cfg=$1 what=$2 line out rc=0
+	local cfg=$1 what=$2 case=$3 line out rc=0
 	line=$(grep -nE "^ listen ${what%% *} " "$cfg" | tail -1 | cut -d: -f1)
 	out=$("$SPAZAD" -C -c "$cfg" 2>&1) || rc=$?
-	check_match "spazad -C refuses a non-loopback $what" "^1\|.*$cfg:$line: listen ${what%% *} 0\.0\.0\.0 [0-9]+ is not a loopback address and has no ${what#* }" "$rc|$out"
+	check_match "spazad -C refuses a non-loopback $what ($case)" "^1\|.*$cfg:$line: listen ${what%% *} 0\.0\.0\.0 [0-9]+ is not a loopback address and has no ${what#* }" "$rc|$out"
 	rc=0
 	timeout 20 "$SPAZAD" -c "$cfg" >"$T_TMP/refused.log" 2>&1 || rc=$?
-	check_match "spazad refuses to start with a non-loopback $what" "^1\|.*$cfg:$line: .*no ${what#* }" "$rc|$(cat "$T_TMP/refused.log")"
+	check_match "spazad refuses to start with a non-loopback $what ($case)" "^1\|.*$cfg:$line: .*no ${what#* }" "$rc|$(cat "$T_TMP/refused.log")"
 }
 base() { own_cfg "$1" "$(free_port)" "$(free_port)"; }
 base "$T_TMP/front.cfg"; echo " listen front 0.0.0.0 $(free_port)" >> "$T_TMP/front.cfg"
-refused "$T_TMP/front.cfg" "front allow-list"
+refused "$T_TMP/front.cfg" "front allow-list" "none at all"
 base "$T_TMP/front1.cfg"; printf ' listen front 0.0.0.0 %s\n ussd-at allow 10.0.0.0/8\n' "$(free_port)" >> "$T_TMP/front1.cfg"
-refused "$T_TMP/front1.cfg" "front allow-list"
+refused "$T_TMP/front1.cfg" "front allow-list" "ussd-at allow only, /kannel/* open"
 base "$T_TMP/till.cfg"; echo " listen till 0.0.0.0 $(free_port)" >> "$T_TMP/till.cfg"
-refused "$T_TMP/till.cfg" "till TLS"
+refused "$T_TMP/till.cfg" "till TLS" "listen till 0.0.0.0"
 base "$T_TMP/admin.cfg"; echo " listen admin 0.0.0.0 $(free_port)" >> "$T_TMP/admin.cfg"
-refused "$T_TMP/admin.cfg" "admin TLS"
+refused "$T_TMP/admin.cfg" "admin TLS" "listen admin 0.0.0.0"
 
 base "$T_TMP/ok.cfg"
 printf ' listen front 0.0.0.0 %s\n allow front 10.0.0.0/8\n' "$(free_port)" >> "$T_TMP/ok.cfg"
@@ -103,7 +103,7 @@ slow() { # slow N: a byte every 0.3 s (18 s at most); writes how long its connec
 	trap '' PIPE
 	local t0=${EPOCHREALTIME/./} i
 	exec 4<>"/dev/tcp/127.0.0.1/$port" || { echo 0 > "$T_TMP/slow.$1"; return; }
-	printf 'POST /ussd/at HTTP/1.1\r\nX-Slow: ' >&4
+	printf 'POST /ussd/at HTTP/1.1\r\nX-Slow: ' >&4 2>/dev/null
 	for ((i = 0; i < 60; i++)); do
 		printf 'a' >&4 2>/dev/null || break
 		sleep 0.3
