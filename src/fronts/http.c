@@ -434,12 +434,17 @@ static void http_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* Each listener may need more descriptors than a default soft limit of 1024 allows (4000
- * connections each): take what the hard limit gives, once, and say so. */
+ * connections each): take what the hard limit gives, once, and say so. spazad.c's main()
+ * does not touch the limit, so this is the one place that does. */
 static void http_raise_nofile(void)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return;
+	if (rl.rlim_cur >= rl.rlim_max) {
+		LOGP(DHTTP, LOGL_NOTICE, "open files limit %llu (the hard limit)\n", (unsigned long long)rl.rlim_cur);
+		return;
+	}
 	rlim_t was = rl.rlim_cur;
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)

@@ -90,6 +90,9 @@ check_has "it warns about the insecure admin listener in the log" "WARNING: admi
 if [ "$(ulimit -Sn)" != "$(ulimit -Hn)" ]; then
 	check_has "the open files limit is raised to the hard limit, and logged" \
 		"open files limit raised from $(ulimit -Sn) to $(ulimit -Hn)" "$(cat "$OWN_LOG")"
+else
+	check_has "the open files limit, already the hard limit, is logged" \
+		"open files limit $(ulimit -Hn) (the hard limit)" "$(cat "$OWN_LOG")"
 fi
 own_down insecure
 
