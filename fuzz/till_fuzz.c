@@ -40,7 +40,7 @@ static struct {
 
 /* ---- the HTTP layer (http.h) */
 
-void http_route_prefix(const char *method, const char *prefix, http_handler h)
+void http_route_prefix(enum listen_kind l, const char *method, const char *prefix, http_handler h)
 {
 	if (!strcmp(method, "GET"))
 		handler_get = h;
@@ -48,7 +48,7 @@ void http_route_prefix(const char *method, const char *prefix, http_handler h)
 		handler_post = h;
 }
 
-void http_route(const char *method, const char *path, http_handler h)
+void http_route(enum listen_kind l, const char *method, const char *path, http_handler h)
 {
 }
 

@@ -86,6 +86,10 @@ free_port() {
 	die "no free port"
 }
 
+port_or_free() { # port_or_free PORT: PORT when no socket uses it, else a free port
+	if ss -Htan "sport = :$1" 2>/dev/null | grep -q .; then free_port; else echo "$1"; fi
+}
+
 wait_for() { # wait_for SECONDS CMD...: poll until CMD succeeds
 	local t=$1; shift
 	local end=$(( $(date +%s) + t ))
@@ -175,10 +179,13 @@ spaza_secret_set() {
 	mv "$1.new" "$1"
 }
 
-# spazad_cfg FILE HTTP_PORT VTY_PORT: a config for the current SPAZA_CONNINFO, with a secrets
-# file beside it.
+# spazad_cfg FILE HTTP_PORT VTY_PORT [TILL_PORT ADMIN_PORT]: a config for the current
+# SPAZA_CONNINFO, with a secrets file beside it. HTTP_PORT is the front listener's (/ussd/at,
+# /kannel/*); unless given, the till and admin listeners take the two ports after it (the
+# demo's 8181 and 8182) when those are free, else free ports; cfg_port finds them.
 spazad_cfg() {
 	spaza_secrets "$(dirname "$1")/secrets"
+	local till=${4:-$(port_or_free $(($2 + 1)))} admin=${5:-$(port_or_free $(($2 + 2)))}
 	cat > "$1" <<CFG
 log stderr
  logging filter all 1
@@ -188,13 +195,18 @@ log stderr
 line vty
  bind 127.0.0.1 $3
 spaza
- http listen 127.0.0.1 $2
+ listen front 127.0.0.1 $2
+ listen till 127.0.0.1 $till
+ listen admin 127.0.0.1 $admin
  database $SPAZA_CONNINFO
  menus $SPAZA_TOP/menus
  country-code 27
  secrets-file $(cd "$(dirname "$1")" && pwd)/secrets
 CFG
 }
+
+# cfg_port CFG front|till|admin: the port of that listener in a config spazad_cfg wrote.
+cfg_port() { awk -v k="$2" '$1 == "listen" && $2 == k && $4 ~ /^[0-9]+$/ { p = $4 } END { print p }' "$1"; }
 
 # spazad_up CFG LOG PIDFILE HTTP_PORT: start the daemon, wait until it answers HTTP.
 spazad_up() {

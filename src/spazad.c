@@ -24,11 +24,13 @@
 #include "db_sync.h"
 #include "crm.h"
 #include "db.h"
+#include "front_admin.h"
 #include "front_at.h"
 #include "front_kannel.h"
 #include "front_till.h"
 #include "front_box.h"
 #include "http.h"
+#include "listen_cfg.h"
 #include "logging.h"
 #include "menu.h"
 #include "migrate.h"
@@ -105,13 +107,6 @@ static int spazad_migrate(void)
 	}
 	LOGP(DMAIN, LOGL_FATAL, "database not reachable\n");
 	return -ENOTCONN;
-}
-
-static void health(struct http_req *req)
-{
-	bool ok = db_is_up() && catalog_loaded();
-	const char *body = ok ? "ok\n" : "starting\n";
-	http_reply(req, ok ? 200 : 503, "text/plain", body, strlen(body));
 }
 
 /* Give queued writes (the last timeline rows, a backlog of them after a busy spell) up to
@@ -254,6 +249,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	PQconninfoFree(co);
+	if (listen_cfg_check(cfg_file) < 0)
+		return 1;
 	if (check) {
 		printf("configuration OK: %s, %u menus in %s\n", cfg_file, menus->n, g_cfg->menus_dir);
 		talloc_free(spazad_ctx);
@@ -276,11 +273,9 @@ int main(int argc, char **argv)
 	session_init(spazad_ctx);
 	session_set_menus(menus);
 	catalog_load_init(spazad_ctx);
-	if (http_init(spazad_ctx, g_cfg->http_addr, g_cfg->http_port, g_cfg->max_body) < 0) {
-		LOGP(DMAIN, LOGL_FATAL, "cannot listen on %s:%u\n", g_cfg->http_addr, g_cfg->http_port);
+	if (http_listen(spazad_ctx, g_cfg->max_body) < 0)
 		return 1;
-	}
-	http_route("GET", "/health", health);
+	front_admin_init();
 	front_at_init();
 	front_till_init(spazad_ctx);
 	sms_init(spazad_ctx);
@@ -294,8 +289,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	LOGP(DMAIN, LOGL_NOTICE, "spazad %s listening on http://%s:%u\n", PACKAGE_VERSION, g_cfg->http_addr,
-	     g_cfg->http_port);
+	LOGP(DMAIN, LOGL_NOTICE, "spazad %s running\n", PACKAGE_VERSION);
 
 	/* a signal interrupts the poll, so the flags are seen at once */
 	while (!quit) {

@@ -19,6 +19,7 @@
 #include <osmocom/vty/vty.h>
 #include <osmocom/vty/command.h>
 #include "cfg.h"
+#include "listen_cfg.h"
 
 struct spaza_cfg *g_cfg;
 static void *cfg_ctx;
@@ -26,7 +27,7 @@ static void *cfg_ctx;
 /* ---- the key table ---- */
 
 enum cfg_type { CFG_STR, CFG_LINE, CFG_IPV4, CFG_DIGITS, CFG_U16, CFG_UINT, CFG_I64 };
-enum cfg_write { CFG_ALWAYS, CFG_SET, CFG_OWN };
+enum cfg_write { CFG_ALWAYS, CFG_SET, CFG_OWN, CFG_ALIAS };
 
 enum cfg_cmd_id {
 #define CFG_CMD(id, words, help, write, check, then) CFG_CMD_##id,
@@ -265,6 +266,7 @@ void cfg_init(void *ctx)
 			cfg_val_store(&cfg_val_defs[i], cfg_val_defs[i].dflt);
 	g_cfg->n_links = 1;
 	g_cfg->links[0] = (struct kannel_link){ talloc_strdup(g_cfg, "*"), 1, 18, 2, 17, 33, false };
+	listen_cfg_init(g_cfg);
 }
 
 /* ---- the keys with checks of their own ---- */
@@ -378,7 +380,7 @@ DEFUN(cfg_kannel_end_bit, cfg_kannel_end_bit_cmd, "kannel link SMSC end-bit (on|
 
 /* ---- allow lists ---- */
 
-static int netlist_add(struct vty *vty, struct cfg_netlist *l, const char *arg)
+int cfg_netlist_add(struct vty *vty, struct cfg_netlist *l, const char *arg)
 {
 	char ip[INET_ADDRSTRLEN];
 	unsigned prefix;
@@ -398,7 +400,7 @@ static int netlist_add(struct vty *vty, struct cfg_netlist *l, const char *arg)
 	return CMD_SUCCESS;
 }
 
-static void netlist_write(struct vty *vty, const char *cmd, const struct cfg_netlist *l)
+void cfg_netlist_write(struct vty *vty, const char *cmd, const struct cfg_netlist *l)
 {
 	for (unsigned i = 0; i < l->n; i++) {
 		struct in_addr a = { .s_addr = htonl(l->net[i].addr) };
@@ -423,14 +425,14 @@ DEFUN(cfg_at_allow, cfg_at_allow_cmd, "ussd-at allow A.B.C.D/M",
       "The aggregator front end, POST /ussd/at\n" "Only these networks may call it (repeat for more)\n"
       "IPv4 network, e.g. 196.201.214.0/24\n")
 {
-	return netlist_add(vty, &g_cfg->at_allow, argv[0]);
+	return cfg_netlist_add(vty, &g_cfg->at_allow, argv[0]);
 }
 
 DEFUN(cfg_kannel_allow, cfg_kannel_allow_cmd, "kannel allow A.B.C.D/M",
       "Kannel front ends\n" "Only these networks may call /kannel/mo and /kannel/dlr (repeat for more)\n"
       "IPv4 network of the smsbox hosts, e.g. 10.1.2.0/28\n")
 {
-	return netlist_add(vty, &g_cfg->kannel_allow, argv[0]);
+	return cfg_netlist_add(vty, &g_cfg->kannel_allow, argv[0]);
 }
 
 /* ---- the node and its write-back ---- */
@@ -446,11 +448,14 @@ DEFUN(cfg_spaza, cfg_spaza_cmd, "spaza", "Configure the Spaza gateway\n")
 static void cfg_write_own(struct vty *vty, enum cfg_cmd_id c)
 {
 	switch (c) {
+	case CFG_CMD_HTTP_LISTEN:
+		listen_cfg_write(vty);
+		break;
 	case CFG_CMD_AT_ALLOW:
-		netlist_write(vty, "ussd-at allow", &g_cfg->at_allow);
+		cfg_netlist_write(vty, "ussd-at allow", &g_cfg->at_allow);
 		break;
 	case CFG_CMD_KANNEL_ALLOW:
-		netlist_write(vty, "kannel allow", &g_cfg->kannel_allow);
+		cfg_netlist_write(vty, "kannel allow", &g_cfg->kannel_allow);
 		break;
 	case CFG_CMD_KANNEL_LINK:
 		for (unsigned i = 0; i < g_cfg->n_links; i++) {
@@ -474,7 +479,7 @@ static int config_write_spaza(struct vty *vty)
 		unsigned n = cfg_cmd_vals(c, vals);
 		char *line;
 		bool all_set = true;
-		if (cfg_cmd_defs[c].write == CFG_OWN) {
+		if (cfg_cmd_defs[c].write == CFG_OWN || cfg_cmd_defs[c].write == CFG_ALIAS) {
 			cfg_write_own(vty, c);
 			continue;
 		}
@@ -525,6 +530,7 @@ void cfg_vty_init(void)
 	install_element(SPAZA_NODE, &cfg_kannel_end_bit_cmd);
 	install_element(SPAZA_NODE, &cfg_sendsms_password_cmd);
 	install_element(SPAZA_NODE, &cfg_no_kannel_box_cmd);
+	listen_cfg_vty_init();
 }
 
 /* ---- reading a file ---- */

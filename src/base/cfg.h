@@ -68,6 +68,10 @@ extern struct spaza_cfg *g_cfg;
 const struct kannel_link *cfg_kannel_link(const char *smsc_id);
 /* Whether peer (dotted IPv4) is in the list (or the list is empty). */
 bool cfg_net_allowed(const struct cfg_netlist *l, const char *peer);
+/* "A.B.C.D/M" added to l (CMD_WARNING and why on vty when not a network or l is full); every
+ * network written back as " CMD A.B.C.D/M". */
+int cfg_netlist_add(struct vty *vty, struct cfg_netlist *l, const char *arg);
+void cfg_netlist_write(struct vty *vty, const char *cmd, const struct cfg_netlist *l);
 
 void cfg_init(void *ctx);
 void cfg_vty_init(void);

@@ -345,3 +345,8 @@ void outbox_shutdown(void)
 	talloc_free(g.ctx);
 	g.ctx = NULL;
 }
+
+unsigned outbox_in_flight(void)
+{
+	return g.in_flight;
+}

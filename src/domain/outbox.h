@@ -30,6 +30,8 @@ void outbox_set_backend(const struct outbox_backend *b);
 void outbox_resume(void);
 /* Look for due rows now (they are also found on NOTIFY spaza_outbox and by the poll timer). */
 void outbox_kick(void);
+/* SMS handed to the transport and not yet answered (the admin listener's /health). */
+unsigned outbox_in_flight(void);
 
 /* A delivery report for row id: state is delivered, failed, buffered, submitted or rejected,
  * reply the SMSC's words (NULL: none). done is called once, after the write: 0, -ENOENT (no

@@ -64,5 +64,5 @@ static void at_handle(struct http_req *req)
 
 void front_at_init(void)
 {
-	http_route("POST", "/ussd/at", at_handle);
+	http_route(LISTEN_FRONT, "POST", "/ussd/at", at_handle);
 }

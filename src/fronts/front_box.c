@@ -811,6 +811,11 @@ DEFUN(show_kannel_box, show_kannel_box_cmd, "show kannel box",
 	return CMD_SUCCESS;
 }
 
+const char *front_box_state(void)
+{
+	return g_box.ctx ? box_state_names[g_box.state] : NULL;
+}
+
 /* ---- start and stop ---- */
 
 /* ---- the outbox over the box connection ----

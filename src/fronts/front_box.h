@@ -7,3 +7,5 @@
 void front_box_init(void *ctx);
 /* Close the connection at shutdown; replies that come later are dropped. */
 void front_box_close(void);
+/* The connection to bearerbox ("connected", "connecting", ...), NULL when not configured. */
+const char *front_box_state(void);

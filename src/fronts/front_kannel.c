@@ -205,9 +205,9 @@ static void kannel_dlr(struct http_req *req)
 
 void front_kannel_init(void *ctx)
 {
-	http_route("GET", "/kannel/mo", kannel_mo);
-	http_route("POST", "/kannel/mo", kannel_mo);
-	http_route("GET", "/kannel/dlr", kannel_dlr);
+	http_route(LISTEN_FRONT, "GET", "/kannel/mo", kannel_mo);
+	http_route(LISTEN_FRONT, "POST", "/kannel/mo", kannel_mo);
+	http_route(LISTEN_FRONT, "GET", "/kannel/dlr", kannel_dlr);
 	if (kannel_send_init(ctx) == 0)
 		outbox_set_backend(&kannel_send_backend);
 	else

@@ -630,8 +630,8 @@ void front_till_init(void *ctx)
 {
 	g.ctx = ctx;
 	INIT_LLIST_HEAD(&g.calls);
-	http_route_prefix("GET", TILL_PREFIX, till_get);
-	http_route_prefix("POST", TILL_PREFIX, till_post);
+	http_route_prefix(LISTEN_TILL, "GET", TILL_PREFIX, till_get);
+	http_route_prefix(LISTEN_TILL, "POST", TILL_PREFIX, till_post);
 }
 
 void front_till_close(void)

@@ -4,18 +4,22 @@
  * database costs no thread and blocks nothing. */
 #include <stddef.h>
 #include <stdint.h>
+#include "listen_cfg.h"
 
 struct http_req;
 typedef void (*http_handler)(struct http_req *req);
 
-int http_init(void *ctx, const char *addr, uint16_t port, size_t max_body);
+/* Binds every listener of g_listen (logged; -errno when one cannot be): the one place that
+ * binds, so that it can run before privileges are dropped. Raises the open files limit. */
+int http_listen(void *ctx, size_t max_body);
 void http_close(void);
-/* Exact path match; method "GET" or "POST". Unrouted paths get 404, other methods 405. */
-void http_route(const char *method, const char *path, http_handler h);
+/* Exact path match on one listener; method "GET" or "POST". Paths no route of the listener
+ * knows get 404 there (whatever other listeners serve), other methods 405. */
+void http_route(enum listen_kind l, const char *method, const char *path, http_handler h);
 /* Every path that starts with prefix (e.g. "/api/v1/slips/") and goes on after it; an exact
  * route wins over a prefix route, a longer prefix over a shorter one. The handler reads
  * what follows the prefix with http_req_path_rest(). */
-void http_route_prefix(const char *method, const char *prefix, http_handler h);
+void http_route_prefix(enum listen_kind l, const char *method, const char *prefix, http_handler h);
 
 const char *http_req_body(const struct http_req *req, size_t *len);
 const char *http_req_arg(struct http_req *req, const char *name);	/* query string */

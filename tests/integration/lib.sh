@@ -141,8 +141,8 @@ own_cfg() {
 	local l
 	for l in "$@"; do printf '%s\n' "$l" >> "$f"; done
 }
-# own_up NAME [EXTRA lines...]: start an own spazad; sets OWN_URL, OWN_VTY, OWN_CFG, OWN_PID,
-# OWN_LOG. It is stopped at exit. The log goes beside the shared daemon's config (var/test/
+# own_up NAME [EXTRA lines...]: start an own spazad; sets OWN_URL (the front listener),
+# OWN_TILL_URL, OWN_ADMIN_URL, OWN_VTY, OWN_CFG, OWN_PID, OWN_LOG. It is stopped at exit. The log goes beside the shared daemon's config (var/test/
 # in the suite). free_port only knows listening sockets, so a port can still be taken by
 # some connection's local end: then try other ports.
 own_up() {
@@ -156,6 +156,8 @@ own_up() {
 		OWN_PID=$!
 		echo "$OWN_PID" > "$OWN_PIDF"
 		OWN_URL=http://127.0.0.1:$http OWN_VTY=$vty
+		OWN_TILL_URL=http://127.0.0.1:$(cfg_port "$OWN_CFG" till)
+		OWN_ADMIN_URL=http://127.0.0.1:$(cfg_port "$OWN_CFG" admin)
 		wait_for 30 sh -c "curl -sf --noproxy '*' -o /dev/null '$OWN_URL/health' || ! kill -0 $OWN_PID" &&
 			kill -0 "$OWN_PID" 2>/dev/null && { at_exit "spazad_down '$OWN_PIDF'"; return 0; }
 		spazad_down "$OWN_PIDF"

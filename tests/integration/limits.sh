@@ -43,7 +43,7 @@ sign() { printf '%s.%s' "$2" "$3" | openssl dgst -sha256 -mac HMAC -macopt "hexk
 till_get() {
 	local t; t=$(date +%s)
 	local st; st=$(curl -sS --noproxy '*' --max-time 20 -o "$T_TMP/body" -D "$T_TMP/headers" -w '%{http_code}' \
-		-H "X-Spaza-Key: $1" -H "X-Spaza-Signature: t=$t,v1=$(sign "$2" "$t" "")" "$OWN_URL$3")
+		-H "X-Spaza-Key: $1" -H "X-Spaza-Signature: t=$t,v1=$(sign "$2" "$t" "")" "$OWN_TILL_URL$3")
 	echo "$st $(sed -nE 's/.*"error": ?"([^"]*)".*/\1/p' "$T_TMP/body")"
 }
 new_key "Limits test A $$ $RANDOM"

@@ -59,7 +59,7 @@ check_match "$T: with a vty-token the VTY may listen off loopback" '^0\|configur
 OWN_PID=$!
 echo "$OWN_PID" > "$OWN_PIDF"
 at_exit "spazad_down '$OWN_PIDF'"
-OWN_URL=http://127.0.0.1:$HTTP
+OWN_URL=http://127.0.0.1:$HTTP OWN_TILL_URL=http://127.0.0.1:$(cfg_port "$OWN_CFG" till)
 wait_for 30 curl -sf --noproxy '*' -o /dev/null "$OWN_URL/health" || { fail "$T: own spazad starts (log: $OWN_LOG)"; exit 0; }
 
 # raw_vty PASSWORD CMD...: log in over telnet and run the commands; prints all it read
@@ -97,7 +97,7 @@ ussd "$S" "$P" "" "" "$OWN_URL" >/dev/null
 r=$(ussd "$S" "$P" "3*${ORDER:-0}*1*$PIN" "" "$OWN_URL")
 check_match "$T: a voucher PIN is tried (a wrong one here)" '^(CON|END) ' "$r"
 curl -s --noproxy '*' -o /dev/null -H "X-Spaza-Key: rk_test" -H "X-Spaza-Signature: t=$(date +%s),v1=$(printf '%064d' 0)" \
-	"$OWN_URL/api/v1/slips/91234" || true
+	"$OWN_TILL_URL/api/v1/slips/91234" || true
 wait_for 10 grep -q "sendsms" "$OWN_LOG"
 LOGTEXT=$(cat "$OWN_LOG")
 check_has "$T: the log is at debug level (it would show what it has)" "Received Event HOP" "$LOGTEXT"

@@ -43,7 +43,7 @@ api() {
 	[ -n "$key" ] && args+=(-H "X-Spaza-Key: $key")
 	[ -z "${NOSIG:-}" ] && args+=(-H "X-Spaza-Signature: ${SIG:-t=$t,v1=$(sign "$secret" "$t" "$body")}")
 	[ "$method" = POST ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
-	curl "${args[@]}" "$SPAZA_URL$path"
+	curl "${args[@]}" "$SPAZA_TILL_URL$path"
 }
 body() { cat "$T_TMP/body"; }
 # jfield NAME: a string, number or boolean field of the last body
@@ -155,7 +155,7 @@ for i in $(seq 1 10); do
 	( t=$(date +%s)
 	  curl -sS --noproxy '*' --max-time 20 -o "$T_TMP/replay.$i" -w '%{http_code}' -X POST \
 		-H "X-Spaza-Key: $KEY_A" -H "X-Spaza-Signature: t=$t,v1=$(sign "$SECRET_A" "$t" "$PAY_BODY")" \
-		-H 'Content-Type: application/json' --data-binary "$PAY_BODY" "$SPAZA_URL/api/v1/slips/$REF/payments" \
+		-H 'Content-Type: application/json' --data-binary "$PAY_BODY" "$SPAZA_TILL_URL/api/v1/slips/$REF/payments" \
 		> "$T_TMP/replay.$i.status" ) &
 done
 wait
