@@ -14,6 +14,7 @@
 struct spaza_cfg *g_cfg;
 static void *cfg_ctx;
 static void cfg_sms_defaults(void);
+static void cfg_privilege_defaults(void);
 
 void cfg_init(void *ctx)
 {
@@ -42,6 +43,7 @@ void cfg_init(void *ctx)
 	g_cfg->n_links = 1;
 	g_cfg->links[0] = (struct kannel_link){ talloc_strdup(g_cfg, "*"), 1, 18, 2, 17, 33, false };
 	cfg_sms_defaults();
+	cfg_privilege_defaults();
 }
 
 const struct kannel_link *cfg_kannel_link(const char *smsc_id)
@@ -193,6 +195,42 @@ static void cfg_sms_vty_init(void)
 	install_element(SPAZA_NODE, &cfg_sms_texts_cmd);
 	install_element(SPAZA_NODE, &cfg_sms_retry_cmd);
 	install_element(SPAZA_NODE, &cfg_sms_outbox_cmd);
+}
+
+/* ---- least privilege: who spazactl and spazad are (doc/security.md) ---- */
+
+static void cfg_privilege_defaults(void)
+{
+	/* the system user scripts/lib.sh makes for PostgreSQL and the packaged unit names */
+	g_cfg->run_as = talloc_strdup(g_cfg, "spaza");
+}
+
+DEFUN(cfg_database_owner, cfg_database_owner_cmd, "database-owner ROLE",
+      "The database role spazactl connects as (it runs the migrations; spazad uses `database`)\n"
+      "Role name; its password, if any, is database-owner-password in the secrets file\n")
+{
+	osmo_talloc_replace_string(g_cfg, &g_cfg->db_owner, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_run_as, cfg_run_as_cmd, "run-as USER",
+      "Started as root, spazad binds its listeners, then runs as this user\n" "System user name\n")
+{
+	osmo_talloc_replace_string(g_cfg, &g_cfg->run_as, argv[0]);
+	return CMD_SUCCESS;
+}
+
+static void config_write_privilege(struct vty *vty)
+{
+	if (g_cfg->db_owner)
+		vty_out(vty, " database-owner %s%s", g_cfg->db_owner, VTY_NEWLINE);
+	vty_out(vty, " run-as %s%s", g_cfg->run_as, VTY_NEWLINE);
+}
+
+static void cfg_privilege_vty_init(void)
+{
+	install_element(SPAZA_NODE, &cfg_database_owner_cmd);
+	install_element(SPAZA_NODE, &cfg_run_as_cmd);
 }
 
 /* ---- the native box front end ---- */
@@ -446,6 +484,7 @@ static int config_write_spaza(struct vty *vty)
 			vty_out(vty, " kannel link %s end-bit on%s", l->smsc_id, VTY_NEWLINE);
 	}
 	config_write_sms(vty);
+	config_write_privilege(vty);
 	if (g_cfg->box_port)
 		vty_out(vty, " kannel box connect %s %u%s", g_cfg->box_addr, g_cfg->box_port, VTY_NEWLINE);
 	return CMD_SUCCESS;
@@ -474,6 +513,7 @@ void cfg_vty_init(void)
 	cfg_sms_vty_init();
 	install_element(SPAZA_NODE, &cfg_kannel_box_cmd);
 	install_element(SPAZA_NODE, &cfg_no_kannel_box_cmd);
+	cfg_privilege_vty_init();
 }
 
 /* libosmovty reads a file line by line with fgets() and stops at the first line it
