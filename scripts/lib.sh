@@ -200,6 +200,7 @@ pg_archive() {
 	repo1-retention-full=2
 	log-path=$dir/pgbackrest-log
 	lock-path=$dir/pgbackrest-lock
+	spool-path=$dir/pgbackrest-spool
 	log-level-console=warn
 	log-level-file=info
 	compress-type=none
@@ -212,7 +213,7 @@ pg_archive() {
 	pg1-socket-path=$dir
 	pg1-user=postgres
 	CONF
-	pg_run mkdir -p "$dir/backup" "$dir/pgbackrest-log" "$dir/pgbackrest-lock"
+	pg_run mkdir -p "$dir/backup" "$dir/pgbackrest-log" "$dir/pgbackrest-lock" "$dir/pgbackrest-spool"
 	local cmd="pgbackrest --config=$dir/pgbackrest.conf --stanza=spaza archive-push %p"
 	# archive_mode takes a restart; so does a Unix socket, which pgBackRest's backup needs (it
 	# connects through one only), in the cluster's own directory: pg_up starts without one.
