@@ -190,8 +190,8 @@ pgbr() {
 }
 
 # pg_archive NAME: WAL archiving on for cluster NAME (pg_up first), and a full backup if the
-# repository has none yet. Running it again changes nothing. Small and quick: no compression,
-# an immediate checkpoint for the backup, one process.
+# repository has none yet. Running it again changes nothing and restarts nothing. Small and
+# quick: no compression, an immediate checkpoint for the backup, one process.
 pg_archive() {
 	local dir; dir=$(pg_dir "$1")
 	pg_run tee "$dir/pgbackrest.conf" >/dev/null <<-CONF
@@ -215,20 +215,29 @@ pg_archive() {
 	CONF
 	pg_run mkdir -p "$dir/backup" "$dir/pgbackrest-log" "$dir/pgbackrest-lock" "$dir/pgbackrest-spool"
 	local cmd="pgbackrest --config=$dir/pgbackrest.conf --stanza=spaza archive-push %p"
-	# archive_mode takes a restart; so does a Unix socket, which pgBackRest's backup needs (it
-	# connects through one only), in the cluster's own directory: pg_up starts without one.
-	if [ "$(psql -X -d postgres -qtAc "SHOW archive_command")" != "$cmd" ] ||
-	   [ "$(psql -X -d postgres -qtAc "SHOW archive_mode")" != on ] || ! pg_run test -S "$dir/.s.PGSQL.$PGPORT"; then
-		psql -X -d postgres -q -c "ALTER SYSTEM SET archive_mode = on" -c "ALTER SYSTEM SET wal_level = replica" \
-			-c "ALTER SYSTEM SET archive_command = '$cmd'" >/dev/null || die "cannot configure WAL archiving"
-		pg_run "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -m fast -w -t 30 \
-			-o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir" restart >/dev/null ||
-			die "PostgreSQL did not restart: see $dir/postgres.log"
-		wait_for 30 "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT" || die "PostgreSQL not ready"
+	if [ "$(psql -X -d postgres -qtAc "SHOW archive_command")" = "$cmd" ] &&
+	   [ "$(psql -X -d postgres -qtAc "SHOW archive_mode")" = on ] &&
+	   pgbr "$1" info --output=json 2>/dev/null | grep -q '"label"'; then
+		return 0	# archiving, with a backup to start from
 	fi
+	psql -X -d postgres -q -c "ALTER SYSTEM SET archive_mode = on" -c "ALTER SYSTEM SET wal_level = replica" \
+		-c "ALTER SYSTEM SET archive_command = '$cmd'" >/dev/null || die "cannot configure WAL archiving"
+	pg_socket "$1" restart
 	pgbr "$1" stanza-create >/dev/null || die "pgbackrest stanza-create failed (see $dir/pgbackrest-log)"
 	pgbr "$1" info --output=json | grep -q '"label"' && return 0
 	pgbr "$1" --type=full backup >/dev/null || die "pgbackrest backup failed (see $dir/pgbackrest-log)"
+}
+
+# pg_socket NAME [restart]: cluster NAME restarted with a Unix socket in its own directory if it
+# has none (or always, with "restart": archive_mode takes one). pgBackRest's stanza-create and
+# backup reach PostgreSQL through a socket only; pg_up starts without one, and archiving needs none.
+pg_socket() {
+	local dir; dir=$(pg_dir "$1")
+	[ "${2:-}" = restart ] || ! pg_run test -S "$dir/.s.PGSQL.$PGPORT" || return 0
+	pg_run "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -m fast -w -t 30 \
+		-o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir" restart >/dev/null ||
+		die "PostgreSQL did not restart: see $dir/postgres.log"
+	wait_for 30 "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT" || die "PostgreSQL not ready"
 }
 
 # spaza_secrets FILE: the HMAC keys (PIN hashes, retailer signing secrets), made once, mode
