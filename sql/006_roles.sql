@@ -46,11 +46,15 @@ ALTER FUNCTION spaza_order_cancel SECURITY DEFINER SET search_path = public, pg_
 ALTER FUNCTION spaza_holds_expire SECURITY DEFINER SET search_path = public, pg_temp;
 ALTER FUNCTION spaza_ledger_check SECURITY DEFINER SET search_path = public, pg_temp;
 
--- The internals and the triggers run inside the functions above, or as whoever wrote the row
--- (the SMS triggers): the same fixed search_path, for the same reason, and no EXECUTE for anyone
--- but the owner.
-ALTER FUNCTION spaza__ledger_append_only SET search_path = public, pg_temp;
-ALTER FUNCTION spaza__ledger_balanced SET search_path = public, pg_temp;
+-- The balance check is a deferred trigger: it fires at COMMIT, after the function that wrote the
+-- postings has returned, as whoever commits (spaza_app), who may not read the postings. It runs
+-- as the owner wherever it fires; so does the append-only guard, for the same reason.
+ALTER FUNCTION spaza__ledger_append_only SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza__ledger_balanced SECURITY DEFINER SET search_path = public, pg_temp;
+
+-- The internals and the other triggers run inside the functions above, or as whoever wrote the
+-- row (the SMS triggers): the same fixed search_path, for the same reason, and no EXECUTE for
+-- anyone but the owner.
 ALTER FUNCTION spaza__lock_key SET search_path = public, pg_temp;
 ALTER FUNCTION spaza__hash SET search_path = public, pg_temp;
 ALTER FUNCTION spaza__account SET search_path = public, pg_temp;

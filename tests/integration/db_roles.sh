@@ -75,6 +75,21 @@ check_eq "$T: the runtime role runs the ledger's public functions (ledger check)
 check_match "$T: the runtime role reads what a hop needs (customers, catalogue)" '^[0-9]+\|[0-9]+$' \
 	"$(as_app "SELECT (SELECT count(*) FROM customers) || '|' || (SELECT count(*) FROM products)")"
 
+# A payment by the runtime role commits in one transaction with other writes, as spazad batches
+# them: the ledger's balance check is a deferred trigger, firing at COMMIT, outside the function
+# that wrote the postings.
+C=$(psql_val "INSERT INTO customers (msisdn) VALUES ('+2782970' || lpad((random() * 99999)::int::text, 5, '0'))
+	ON CONFLICT (msisdn) DO UPDATE SET lang = customers.lang RETURNING id")
+P=$(psql_val "SELECT id || ' ' || price_cents FROM products WHERE active ORDER BY id LIMIT 1")
+O=$(psql_val "INSERT INTO orders (customer_id, product_id, qty, unit_cents, total_cents, idem_key)
+	VALUES ($C, ${P% *}, 1, ${P#* }, ${P#* }, '$(t_sid)') RETURNING id")
+psql_val "SELECT spaza_credit_set_limit($C, 100000000)" >/dev/null
+check_eq "$T: the runtime role pays (credit hold and post) and commits with other writes" $'ok\nposted' \
+	"$(as_app "SELECT outcome FROM spaza_credit_hold('$T:hold:$O', $C, $O); SELECT outcome FROM spaza_credit_post($O);
+		UPDATE customers SET lang = lang WHERE id = $C")"
+check_eq "$T: ... and the posting is in the ledger" "1" \
+	"$(psql_val "SELECT count(*) FROM ledger_txns WHERE order_id = $O AND reason = 'credit_payment'")"
+
 # Every function of the ledger: public ones run as their owner with a fixed search_path, internal
 # ones are the owner's alone (a function a later migration adds without this fails here).
 check_eq "$T: every public spaza_* function is SECURITY DEFINER with search_path=public, pg_temp" "" \
