@@ -31,11 +31,13 @@ ticker_stop() {
 }
 
 # Every Debian package the build, the demo and the tests need (clang and libclang-rt-14-dev:
-# the fuzz targets' libFuzzer build; cppcheck and clang-tidy: scripts/lint).
+# the fuzz targets' libFuzzer build; cppcheck and clang-tidy: scripts/lint; pgbackrest: WAL
+# archiving and point-in-time restore, scripts/drill).
 SPAZA_PACKAGES="autoconf automake libtool pkg-config make gcc git curl ca-certificates iproute2 procps
  libosmocore-dev libtalloc-dev libpq-dev libssl-dev libmicrohttpd-dev libcurl4-openssl-dev
  libjansson-dev libqrencode-dev libzint-dev libyaml-dev postgresql-15 postgresql-client-15
- kannel kannel-extras libsmpp34-dev nginx-light clang libclang-rt-14-dev cppcheck clang-tidy openssl"
+ kannel kannel-extras libsmpp34-dev nginx-light clang libclang-rt-14-dev cppcheck clang-tidy openssl
+ pgbackrest"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -146,9 +148,59 @@ pg_up() {
 	fi
 	export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=spaza
 	wait_for 30 "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" || die "PostgreSQL not ready"
+	pg_roles
 	psql -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname='spaza'" | grep -q 1 ||
-		psql -d postgres -qc "CREATE DATABASE spaza" >/dev/null
-	export SPAZA_CONNINFO="host=127.0.0.1 port=$port user=postgres dbname=spaza"
+		psql -d postgres -qc "CREATE DATABASE spaza OWNER $SPAZA_OWNER_ROLE" >/dev/null
+	pg_adopt spaza
+	# spazad connects as the runtime role, spazactl as the owner (database-owner, spazad_cfg);
+	# psql here stays the superuser, for tests that reach behind both.
+	export SPAZA_CONNINFO="host=127.0.0.1 port=$port user=$SPAZA_APP_ROLE dbname=spaza"
+	export SPAZA_OWNER_CONNINFO="host=127.0.0.1 port=$port user=$SPAZA_OWNER_ROLE dbname=spaza"
+}
+
+# The two database roles (doc/security.md): the owner runs the migrations and owns every
+# object; spazad's runtime role may do only what sql/006_roles.sql grants it, and neither
+# may create roles or databases or is a superuser.
+SPAZA_OWNER_ROLE=spaza_owner
+SPAZA_APP_ROLE=spaza_app
+pg_roles() {
+	local r
+	for r in "$SPAZA_OWNER_ROLE" "$SPAZA_APP_ROLE"; do
+		psql -X -d postgres -qtAc "SELECT 1 FROM pg_roles WHERE rolname = '$r'" | grep -q 1 ||
+			psql -X -d postgres -qc "CREATE ROLE $r LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" >/dev/null ||
+			die "cannot create the database role $r"
+	done
+	# Databases are made from template1, and the tests drop and make theirs often: with its
+	# public schema the owner's, every new database's is too, so the owner can migrate it.
+	psql -X -d template1 -qc "ALTER SCHEMA public OWNER TO $SPAZA_OWNER_ROLE" >/dev/null
+}
+
+# pg_adopt DB: a database made before there were two roles (the demo's under var/, whose
+# migrations ran as the superuser) becomes the owner's, with everything in its public schema,
+# so that the owner can migrate it further. Nothing to do on a database the owner made.
+pg_adopt() {
+	psql -X -d "$1" -v ON_ERROR_STOP=1 -q >/dev/null <<-SQL || die "cannot hand database $1 to $SPAZA_OWNER_ROLE"
+	ALTER DATABASE "$1" OWNER TO $SPAZA_OWNER_ROLE;
+	ALTER SCHEMA public OWNER TO $SPAZA_OWNER_ROLE;
+	DO \$\$
+	DECLARE r record;
+	BEGIN
+		-- tables first: a serial's sequence follows its table and cannot be given away alone
+		FOR r IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v')
+			   AND c.relowner <> '$SPAZA_OWNER_ROLE'::regrole LOOP
+			EXECUTE format('ALTER TABLE %s OWNER TO $SPAZA_OWNER_ROLE', r.name);
+		END LOOP;
+		FOR r IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			 WHERE n.nspname = 'public' AND c.relkind = 'S' AND c.relowner <> '$SPAZA_OWNER_ROLE'::regrole LOOP
+			EXECUTE format('ALTER SEQUENCE %s OWNER TO $SPAZA_OWNER_ROLE', r.name);
+		END LOOP;
+		FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+			 WHERE n.nspname = 'public' AND p.proowner <> '$SPAZA_OWNER_ROLE'::regrole LOOP
+			EXECUTE format('ALTER FUNCTION %s OWNER TO $SPAZA_OWNER_ROLE', r.name);
+		END LOOP;
+	END \$\$;
+	SQL
 }
 
 pg_down() {
@@ -157,6 +209,67 @@ pg_down() {
 	[ -f "$dir/data/PG_VERSION" ] || return 0
 	pg_run "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 	rm -f "$dir/port"
+}
+
+# ---- backups: continuous WAL archiving and point-in-time restore with pgBackRest (doc/security.md)
+
+# pgbr NAME ARGS...: pgBackRest on cluster NAME's stanza "spaza", as the PostgreSQL user. Its
+# configuration, repository, logs and lock live beside the cluster (pg_dir NAME); a shop's
+# repository belongs on another machine or in object storage (repo1-type=s3 and the like).
+pgbr() {
+	local dir; dir=$(pg_dir "$1"); shift
+	pg_run pgbackrest --config="$dir/pgbackrest.conf" --stanza=spaza "$@"
+}
+
+# pg_archive NAME: WAL archiving on for cluster NAME (pg_up first), and a full backup if the
+# repository has none yet. Running it again changes nothing and restarts nothing. Small and
+# quick: no compression, an immediate checkpoint for the backup, one process.
+pg_archive() {
+	local dir; dir=$(pg_dir "$1")
+	pg_run tee "$dir/pgbackrest.conf" >/dev/null <<-CONF
+	[global]
+	repo1-path=$dir/backup
+	repo1-retention-full=2
+	log-path=$dir/pgbackrest-log
+	lock-path=$dir/pgbackrest-lock
+	spool-path=$dir/pgbackrest-spool
+	log-level-console=warn
+	log-level-file=info
+	compress-type=none
+	start-fast=y
+	process-max=1
+
+	[spaza]
+	pg1-path=$dir/data
+	pg1-port=$PGPORT
+	pg1-socket-path=$dir
+	pg1-user=postgres
+	CONF
+	pg_run mkdir -p "$dir/backup" "$dir/pgbackrest-log" "$dir/pgbackrest-lock" "$dir/pgbackrest-spool"
+	local cmd="pgbackrest --config=$dir/pgbackrest.conf --stanza=spaza archive-push %p"
+	if [ "$(psql -X -d postgres -qtAc "SHOW archive_command")" = "$cmd" ] &&
+	   [ "$(psql -X -d postgres -qtAc "SHOW archive_mode")" = on ] &&
+	   pgbr "$1" info --output=json 2>/dev/null | grep -q '"label"'; then
+		return 0	# archiving, with a backup to start from
+	fi
+	psql -X -d postgres -q -c "ALTER SYSTEM SET archive_mode = on" -c "ALTER SYSTEM SET wal_level = replica" \
+		-c "ALTER SYSTEM SET archive_command = '$cmd'" >/dev/null || die "cannot configure WAL archiving"
+	pg_socket "$1" restart
+	pgbr "$1" stanza-create >/dev/null || die "pgbackrest stanza-create failed (see $dir/pgbackrest-log)"
+	pgbr "$1" info --output=json | grep -q '"label"' && return 0
+	pgbr "$1" --type=full backup >/dev/null || die "pgbackrest backup failed (see $dir/pgbackrest-log)"
+}
+
+# pg_socket NAME [restart]: cluster NAME restarted with a Unix socket in its own directory if it
+# has none (or always, with "restart": archive_mode takes one). pgBackRest's stanza-create and
+# backup reach PostgreSQL through a socket only; pg_up starts without one, and archiving needs none.
+pg_socket() {
+	local dir; dir=$(pg_dir "$1")
+	[ "${2:-}" = restart ] || ! pg_run test -S "$dir/.s.PGSQL.$PGPORT" || return 0
+	pg_run "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -m fast -w -t 30 \
+		-o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir" restart >/dev/null ||
+		die "PostgreSQL did not restart: see $dir/postgres.log"
+	wait_for 30 "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT" || die "PostgreSQL not ready"
 }
 
 # spaza_secrets FILE: the HMAC keys (PIN hashes, retailer signing secrets), made once, mode
@@ -199,6 +312,7 @@ spaza
  listen till 127.0.0.1 $till
  listen admin 127.0.0.1 $admin
  database $SPAZA_CONNINFO
+ database-owner $SPAZA_OWNER_ROLE
  menus $SPAZA_TOP/menus
  country-code 27
  secrets-file $(cd "$(dirname "$1")" && pwd)/secrets

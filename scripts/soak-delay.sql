@@ -5,7 +5,8 @@
 CREATE TABLE soak_delay (one boolean PRIMARY KEY DEFAULT true CHECK (one), armed integer NOT NULL,
                          delay_ms integer NOT NULL, msisdn text);
 INSERT INTO soak_delay VALUES (true, 0, 0, NULL);
-CREATE FUNCTION soak_delay_order() RETURNS trigger LANGUAGE plpgsql AS $$
+-- It runs as its owner: spazad's role (spaza_app) has no rights on soak_delay.
+CREATE FUNCTION soak_delay_order() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE d integer;
 BEGIN
 	UPDATE soak_delay s SET armed = s.armed - 1 WHERE s.armed > 0 AND (s.msisdn IS NULL OR s.msisdn =

@@ -36,6 +36,7 @@
 #include "migrate.h"
 #include "orders.h"
 #include "payments.h"
+#include "privdrop.h"
 #include "ratelimit.h"
 #include "secrets.h"
 #include "outbox.h"
@@ -84,20 +85,39 @@ static int spazad_reload_menus(void)
 	return 0;
 }
 
-/* Start-up is the one place that may block: the schema must be current before we serve.
- * A database that is still starting gets 30 s. */
-static int spazad_migrate(void)
+/* A role that owns the schema (or a superuser) could do everything the runtime role is kept
+ * from (doc/security.md): worth a word in the log, though it works. */
+static void spazad_role_warn(PGconn *conn)
+{
+	char err[256];
+	PGresult *res;
+	if (db_sync_exec(conn, "role", "SELECT current_user, rolsuper OR pg_has_role(current_user,"
+			 " (SELECT relowner FROM pg_class WHERE oid = 'schema_migrations'::regclass), 'USAGE')"
+			 " FROM pg_roles WHERE rolname = current_user", 0, NULL, PGRES_TUPLES_OK, &res, err, sizeof(err)))
+		return;
+	if (PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 1), "t"))
+		LOGP(DMAIN, LOGL_NOTICE, "connected to the database as %s, which owns the schema or is a superuser:"
+		     " connect as the runtime role, spaza_app (doc/security.md)\n", PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
+
+/* Start-up is the one place that may block: the schema must be the one this build carries
+ * before we serve. spazad never migrates it: its role may not (spazactl migrate does, as the
+ * owner). A database that is still starting gets 30 s. */
+static int spazad_schema_check(void)
 {
 	char err[512];
 	for (int attempt = 0; attempt < 60; attempt++) {
-		const char *kw[3], *val[3];
-		db_conn_params(g_cfg->db_conninfo, kw, val);
+		const char *kw[4], *val[4];
+		db_conn_params(g_cfg->db_conninfo, NULL, kw, val);
 		PGconn *conn = PQconnectdbParams(kw, val, 1);
 		if (PQstatus(conn) == CONNECTION_OK) {
-			int rc = migrate_apply(conn, err, sizeof(err));
-			PQfinish(conn);
+			int rc = migrate_check(conn, err, sizeof(err));
 			if (rc < 0)
-				LOGP(DMAIN, LOGL_FATAL, "schema migration failed: %s\n", err);
+				LOGP(DMAIN, LOGL_FATAL, "database schema: %s\n", err);
+			else
+				spazad_role_warn(conn);
+			PQfinish(conn);
 			return rc;
 		}
 		if (attempt == 0)
@@ -256,7 +276,14 @@ int main(int argc, char **argv)
 		talloc_free(spazad_ctx);
 		return 0;
 	}
-	if (spazad_migrate() < 0)
+	/* before anything is bound or connected: a root start with no user to become goes no further */
+	struct priv_user run_as;
+	if (priv_prepare(g_cfg->run_as, &run_as, verr, sizeof(verr)) < 0) {
+		LOGP(DMAIN, LOGL_FATAL, "%s\n", verr);
+		return 1;
+	}
+	priv_raise_nofile();
+	if (spazad_schema_check() < 0)
 		return 1;
 
 	stats_init(spazad_ctx);
@@ -275,6 +302,12 @@ int main(int argc, char **argv)
 	catalog_load_init(spazad_ctx);
 	if (http_listen(spazad_ctx, g_cfg->max_body) < 0)
 		return 1;
+	/* every listener is bound (the VTY and HTTP above; the box front connects out): root is
+	 * no longer needed, and is not kept */
+	if (priv_drop(&run_as, verr, sizeof(verr)) < 0) {
+		LOGP(DMAIN, LOGL_FATAL, "%s\n", verr);
+		return 1;
+	}
 	front_admin_init();
 	front_at_init();
 	front_till_init(spazad_ctx);

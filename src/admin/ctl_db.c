@@ -15,8 +15,9 @@ int ctl_db(struct ctl *ctl)
 {
 	char err[512];
 
-	const char *kw[3], *val[3];
-	db_conn_params(g_cfg->db_conninfo, kw, val);
+	/* as the schema's owner: staff's work and the migrations are beyond spazad's role */
+	const char *kw[4], *val[4];
+	db_conn_params(g_cfg->db_conninfo, g_cfg->db_owner, kw, val);
 	ctl->conn = PQconnectdbParams(kw, val, 1);
 	if (PQstatus(ctl->conn) != CONNECTION_OK) {
 		fprintf(stderr, "spazactl: database (%s): %s", g_cfg->db_conninfo, PQerrorMessage(ctl->conn));

@@ -61,6 +61,10 @@ struct spaza_cfg {
 	/* The native box front end (front_box.c): bearerbox's smsbox-port; port 0: none */
 	char *box_addr;
 	uint16_t box_port;
+	/* Least privilege (doc/security.md): the role spazactl connects as (the `database` conninfo
+	 * with this user; NULL: as that conninfo says), and the user spazad drops to when root. */
+	char *db_owner;
+	char *run_as;
 };
 
 

@@ -625,8 +625,8 @@ fail:
 
 static void db_connect_start(void)
 {
-	const char *kw[3], *val[3];
-	db_conn_params(g_db->conninfo, kw, val);
+	const char *kw[4], *val[4];
+	db_conn_params(g_db->conninfo, NULL, kw, val);
 	g_db->conn = PQconnectStartParams(kw, val, 1);
 	if (!g_db->conn || PQstatus(g_db->conn) == CONNECTION_BAD) {
 		LOGP(DDB, LOGL_ERROR, "connecting failed: %.*s\n",

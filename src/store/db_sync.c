@@ -44,11 +44,13 @@ int db_sync_stmt(PGconn *conn, const char *what, enum db_stmt stmt, const char *
 	return db_sync_check(conn, res, what, PGRES_COMMAND_OK, res_out, err, errlen);
 }
 
-void db_conn_params(const char *conninfo, const char *kw[3], const char *val[3])
+void db_conn_params(const char *conninfo, const char *user, const char *kw[4], const char *val[4])
 {
-	const char *pw = secrets_password("database-password");
+	const char *pw = secrets_password(user ? "database-owner-password" : "database-password");
 	int n = 0;
 	kw[n] = "dbname", val[n++] = conninfo;	/* expanded: a whole conninfo or URI */
+	if (user)	/* later keywords override what the expanded conninfo said */
+		kw[n] = "user", val[n++] = user;
 	if (pw)
 		kw[n] = "password", val[n++] = pw;
 	kw[n] = NULL, val[n] = NULL;

@@ -22,5 +22,7 @@ int db_sync_stmt(PGconn *conn, const char *what, enum db_stmt stmt, const char *
 /* libpq keywords and values (NULL-terminated, for PQconnectdbParams/PQconnectStartParams with
  * expand_dbname) for a conninfo: it, and the secrets file's database-password if there is one
  * (otherwise libpq's own PGPASSWORD or ~/.pgpass apply). The configuration refuses a password
- * in the conninfo itself, where `write file` would write it back. */
-void db_conn_params(const char *conninfo, const char *kw[3], const char *val[3]);
+ * in the conninfo itself, where `write file` would write it back. With a user (the schema's
+ * owner, `database-owner`), the same server and database as that user, with the secrets
+ * file's database-owner-password instead. */
+void db_conn_params(const char *conninfo, const char *user, const char *kw[4], const char *val[4]);

@@ -1,4 +1,4 @@
-/* Applying the embedded schema migrations (see migrate.h). */
+/* Applying the embedded schema migrations, and checking none is pending (see migrate.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -56,41 +56,61 @@ static int migrate_one(PGconn *conn, const struct migration *m, char *err, size_
 	return 0;
 }
 
+/* Whether the table of applied migrations exists yet. */
+static int migrate_have_table(PGconn *conn, bool *have, char *err, size_t errlen)
+{
+	PGresult *res;
+	int rc = db_sync_exec(conn, "schema_migrations", "SELECT to_regclass('schema_migrations') IS NOT NULL", 0,
+			      NULL, PGRES_TUPLES_OK, &res, err, errlen);
+	if (rc)
+		return rc;
+	*have = !strcmp(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	return 0;
+}
+
+/* The applied versions (the caller owns the result), refusing (-EPROTO) a version this binary
+ * does not know: an older binary must not run against a newer schema. */
+static int migrate_applied(PGconn *conn, PGresult **applied, char *err, size_t errlen)
+{
+	int rc = db_sync_exec(conn, "schema_migrations", "SELECT version, name FROM schema_migrations ORDER BY version",
+			      0, NULL, PGRES_TUPLES_OK, applied, err, errlen);
+	if (rc)
+		return rc;
+	for (int i = 0; i < PQntuples(*applied); i++) {
+		unsigned v = strtoul(PQgetvalue(*applied, i, 0), NULL, 10);
+		if (!migrate_known(v)) {
+			snprintf(err, errlen, "the database has schema version %u (%s), which this binary does not"
+				 " know (it knows up to %u): use a newer build", v, PQgetvalue(*applied, i, 1),
+				 spaza_migrations[spaza_migrations_count - 1].version);
+			PQclear(*applied);
+			return -EPROTO;
+		}
+	}
+	return 0;
+}
+
 static int migrate_locked(PGconn *conn, char *err, size_t errlen)
 {
 	PGresult *applied;
+	bool have;
 	int rc;
 
 	/* Checked first rather than CREATE TABLE IF NOT EXISTS, whose notice libpq would print on
 	 * stderr every time; the advisory lock makes check-then-create safe. */
-	rc = db_sync_exec(conn, "schema_migrations", "SELECT to_regclass('schema_migrations') IS NULL", 0, NULL,
-			  PGRES_TUPLES_OK, &applied, err, errlen);
+	rc = migrate_have_table(conn, &have, err, errlen);
 	if (rc)
 		return rc;
-	bool missing = !strcmp(PQgetvalue(applied, 0, 0), "t");
-	PQclear(applied);
-	if (missing) {
+	if (!have) {
 		rc = db_sync_exec(conn, "schema_migrations",
 				  "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
 				  " applied_at timestamptz NOT NULL)", 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
 		if (rc)
 			return rc;
 	}
-	rc = db_sync_exec(conn, "schema_migrations", "SELECT version, name FROM schema_migrations ORDER BY version",
-			  0, NULL, PGRES_TUPLES_OK, &applied, err, errlen);
+	rc = migrate_applied(conn, &applied, err, errlen);
 	if (rc)
 		return rc;
-
-	for (int i = 0; i < PQntuples(applied); i++) {
-		unsigned v = strtoul(PQgetvalue(applied, i, 0), NULL, 10);
-		if (!migrate_known(v)) {
-			snprintf(err, errlen, "the database has schema version %u (%s), which this binary does not"
-				 " know (it knows up to %u): use a newer build", v, PQgetvalue(applied, i, 1),
-				 spaza_migrations[spaza_migrations_count - 1].version);
-			PQclear(applied);
-			return -EPROTO;
-		}
-	}
 	for (unsigned i = 0; i < spaza_migrations_count && !rc; i++)
 		if (!migrate_recorded(applied, spaza_migrations[i].version))
 			rc = migrate_one(conn, &spaza_migrations[i], err, errlen);
@@ -116,6 +136,38 @@ int migrate_apply(PGconn *conn, char *err, size_t errlen)
 		rc = -EIO;
 	}
 	return rc;
+}
+
+int migrate_check(PGconn *conn, char *err, size_t errlen)
+{
+	PGresult *applied;
+	unsigned pending = 0;
+	const char *first = NULL;
+	bool have;
+	int rc;
+
+	rc = migrate_have_table(conn, &have, err, errlen);
+	if (rc)
+		return rc;
+	if (!have) {
+		snprintf(err, errlen, "the database has no Spaza schema: run `spazactl migrate` first (it connects"
+			 " as the schema's owner, `database-owner`)");
+		return -EAGAIN;
+	}
+	rc = migrate_applied(conn, &applied, err, errlen);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < spaza_migrations_count; i++)
+		if (!migrate_recorded(applied, spaza_migrations[i].version) && !pending++)
+			first = spaza_migrations[i].name;
+	PQclear(applied);
+	if (pending) {
+		snprintf(err, errlen, "%u schema migration%s pending, the first %s: run `spazactl migrate` (as the"
+			 " schema's owner, `database-owner`); spazad's own role may not change the schema", pending,
+			 pending == 1 ? "" : "s", first);
+		return -EAGAIN;
+	}
+	return 0;
 }
 
 int migrate_current(PGconn *conn, unsigned *version, char *err, size_t errlen)

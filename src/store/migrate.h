@@ -1,6 +1,6 @@
 #pragma once
 /* Schema migrations: sql/NNN_description.sql, compiled in by scripts/embed-sql (sql_embed.c),
- * applied by spazad at start-up and by spazactl before every command. */
+ * applied by spazactl before every command (as the schema's owner); spazad only checks them. */
 #include <stddef.h>
 #include <libpq-fe.h>
 
@@ -20,6 +20,12 @@ extern const unsigned spaza_migrations_count;
  * older binary must not run against a newer schema. Idempotent. Synchronous; call it
  * before any event loop runs. Returns 0, or -EPROTO / -EIO with a reason in err. */
 int migrate_apply(PGconn *conn, char *err, size_t errlen);
+
+/* Whether the database has exactly the schema this binary carries, changing nothing: spazad
+ * connects as the runtime role, which may not change the schema, so it checks and refuses
+ * rather than migrates. Returns 0; -EAGAIN when migrations are pending (err says which and that
+ * `spazactl migrate` applies them); -EPROTO for a schema newer than this binary; -EIO. */
+int migrate_check(PGconn *conn, char *err, size_t errlen);
 
 /* The newest version recorded in the database (0 if none). Returns 0 or -EIO. */
 int migrate_current(PGconn *conn, unsigned *version, char *err, size_t errlen);

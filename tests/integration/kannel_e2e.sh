@@ -43,7 +43,7 @@ DB=spaza_kannel_e2e
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null 2>&1 ||
 	{ fail "$T: a database of its own: expected one, got none"; exit 0; }
 at_exit "psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS $DB WITH (FORCE)' >/dev/null 2>&1"
-SPAZA_CONNINFO="host=${PGHOST:-127.0.0.1} port=${PGPORT:-5432} user=${PGUSER:-postgres} dbname=$DB"
+SPAZA_CONNINFO="host=${PGHOST:-127.0.0.1} port=${PGPORT:-5432} user=$SPAZA_APP_ROLE dbname=$DB"
 q() { psql -X -qtA -d "$DB" -c "$1"; }
 own_cfg "$T_TMP/pre.cfg" 1 1
 "$SPAZACTL" -c "$T_TMP/pre.cfg" catalog import "$SPAZA_TOP/menus/demo-catalog.csv" >/dev/null ||

@@ -16,6 +16,9 @@ export SPAZA_CONNINFO
 
 # A scratch directory for this test, removed at exit (with whatever cleanup the test adds).
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/spaza-it.XXXXXX")
+# Started as root, spazad runs as the user spaza (run-as): an own daemon must still read what a
+# test puts here (menus it reloads) and write its configuration back (`write file`).
+[ "$(id -u)" != 0 ] || ! id spaza >/dev/null 2>&1 || chown spaza "$T_TMP"
 T_CLEANUP=()
 t_cleanup() {
 	local i
