@@ -147,7 +147,7 @@ static int secrets_parse(FILE *fp, const char *path, struct secret *tab, unsigne
 			why = secrets_parse_line(line, &tab[*n]);
 		for (unsigned i = 0; !why && i < *n; i++)
 			if (!strcmp(tab[i].name, tab[*n].name) && tab[i].version == tab[*n].version)
-				why = "the key name and version appear twice";
+				why = "the key name appears twice";
 		if (why) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
 			rc = -EINVAL;
