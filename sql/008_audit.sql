@@ -110,6 +110,8 @@ BEGIN
 	UPDATE sms_messages SET text = NULL, last_error = NULL, smsc_reply = NULL, dlr = NULL,
 		status = CASE WHEN status = 'queued' THEN 'failed' ELSE status END
 		WHERE sms_messages.customer_id = spaza_customer_forget.customer_id;
+	-- a daemon that caches customers by number drops this one (the id is not personal)
+	PERFORM pg_notify('spaza_customer_forgotten', customer_id::text);
 END $$;
 
 ------------------------------------------------------------------------------------------
