@@ -2,9 +2,9 @@
  * HMAC check, the slip reference in the path and the JSON body, as a till or anyone on the
  * network can send them. front_till.c keeps all of it static behind its HTTP handlers, so
  * this harness is the HTTP and database layers instead: it defines http_req_*(),
- * http_reply*(), db_read/db_write/db_cancel and secrets_hmac() itself (the linker then never
- * takes http.c, db.c or secrets.c from the archive) and calls the handlers front_till_init()
- * registers.
+ * http_reply*() and db_read/db_write/db_cancel itself (the linker then never takes http.c or
+ * db.c from the archive) and calls the handlers front_till_init() registers. The keys are real
+ * (secrets.c, key versions and all), loaded from a file the harness writes at start.
  *
  * Input: byte 0 is flags, then "rest\nkey\nsignature\nbody" (the body may hold anything).
  *   bit 0  POST (else GET)        bit 1  sign it correctly: the signature is replaced by
@@ -14,6 +14,7 @@
 #include "fuzz.h"
 #include <errno.h>
 #include <time.h>
+#include <unistd.h>
 #include <talloc.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -127,14 +128,18 @@ void db_cancel(struct db_req *req)
 	db.cb = NULL;
 }
 
-/* ---- secrets (secrets.h): a fixed master key */
+/* ---- secrets (secrets.h): fixed keys, version 1 of the master and the QR key */
 
-int secrets_hmac(const char *name, const void *data, size_t len, uint8_t out[SECRETS_HMAC_LEN])
+static void fuzz_secrets(void)
 {
-	static const char master[] = "fuzz master key";
-	unsigned n = 0;
-	FUZZ_ASSERT(HMAC(EVP_sha256(), master, sizeof(master) - 1, data, len, out, &n) && n == SECRETS_HMAC_LEN);
-	return 0;
+	static const char keys[] = "retailer-master = 66757a7a206d6173746572206b657920666f722074696c6c73\n"
+				   "slip-qr = 66757a7a20736c6970207172206b6579\n";
+	char path[] = "/tmp/spaza-till-fuzz-XXXXXX", err[256];
+	int fd = mkstemp(path);	/* mode 0600, as secrets_load() wants */
+	FUZZ_ASSERT(fd >= 0 && write(fd, keys, sizeof(keys) - 1) == (ssize_t)(sizeof(keys) - 1));
+	close(fd);
+	FUZZ_ASSERT(secrets_load(path, err, sizeof(err)) == 0);
+	unlink(path);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -144,6 +149,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	spaza_logging_init(ctx);	/* its stderr is the quiet one */
 	stats_init(ctx);
 	cfg_init(ctx);	/* the defaults; without ratelimit_init() no request is limited */
+	fuzz_secrets();
 	front_till_init(ctx);
 	FUZZ_ASSERT(handler_get && handler_post);
 	return 0;

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <talloc.h>
 #include <openssl/evp.h>
@@ -525,6 +526,38 @@ static void test_render(void *ctx)
 	T_EQ_STR(barcode_out_ctype(BARCODE_OUT_SVG), "image/svg+xml", "SVG content type");
 }
 
+/* Key versions: a payload names the slip-qr version that signed it; a new one is signed with
+ * the newest; an old one verifies within the grace period (cfg default, a week) and not after. */
+static void test_qr_versions(void)
+{
+	char old[BARCODE_QR_MAX], fresh[BARCODE_QR_MAX], lines[256], when[32];
+	struct barcode_qr_info info;
+	time_t now = time(NULL), long_ago = now - 30 * 86400;
+
+	load_secrets("slip-qr = " QR_KEY "\n");
+	barcode_qr_payload(old, sizeof(old), REF, 1500, "2030-01-08");
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	snprintf(lines, sizeof(lines), "slip-qr = " QR_KEY "\nslip-qr@2 = " OTHER_KEY " since %s\n", when);
+	load_secrets(lines);
+	T_EQ_INT(barcode_qr_payload(fresh, sizeof(fresh), REF, 1500, "2030-01-08"), 0, "a payload after a rotation");
+	T_EQ_INT(strncmp(fresh, "SPAZA2:" REF ":", 23), 0, "... names version 2");
+	T_EQ_INT(barcode_qr_verify(fresh, &info), 0, "... and verifies");
+	T_EQ_INT(info.key_version, 2, "... as version 2");
+	T_EQ_INT(barcode_qr_verify(old, &info), 0, "a version 1 payload verifies within the grace period");
+	T_EQ_INT(info.key_version, 1, "... as version 1");
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&long_ago));
+	snprintf(lines, sizeof(lines), "slip-qr = " QR_KEY "\nslip-qr@2 = " OTHER_KEY " since %s\n", when);
+	load_secrets(lines);
+	T_EQ_INT(barcode_qr_verify(old, &info), -EKEYEXPIRED, "a version 1 payload is refused after the grace period");
+	T_EQ_INT(barcode_qr_verify(fresh, &info), 0, "... a version 2 one still verifies");
+	char forged[BARCODE_QR_MAX];
+	snprintf(forged, sizeof(forged), "SPAZA2%s", old + 6);
+	T_EQ_INT(barcode_qr_verify(forged, &info), -EBADMSG, "a version 1 MAC under version 2's name is a forgery");
+	snprintf(forged, sizeof(forged), "SPAZA3%s", old + 6);
+	T_EQ_INT(barcode_qr_verify(forged, &info), -ENOKEY, "a version the file does not have is refused");
+}
+
 int main(void)
 {
 	void *ctx = talloc_named_const(NULL, 0, "barcode_test");
@@ -537,6 +570,7 @@ int main(void)
 	}
 	test_symbols(ctx);
 	test_qr();
+	test_qr_versions();
 	test_render(ctx);
 	secrets_clear();
 	char path[256];

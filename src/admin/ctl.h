@@ -21,6 +21,10 @@ enum ctl_exit {
 struct ctl {
 	void *ctx;
 	PGconn *conn;
+	/* What a command that changes something tells the audit log beside its words (JSON for
+	 * the record before and after, where there is one); empty: nothing. */
+	char audit_subject[64];
+	char audit_before[256], audit_after[256];
 };
 
 /* A command: its words, its arguments, what it does. */
@@ -31,6 +35,7 @@ struct ctl_cmd {
 	int min_args, max_args;
 	const char *help;
 	int (*run)(struct ctl *ctl, int argc, char **argv);
+	bool changes;		/* it changes something: the audit log records it (ctl_audit.c) */
 };
 
 /* ---- ctl_db.c: the database, statements, arguments every noun takes */
@@ -90,3 +95,11 @@ int ctl_sms_marketing(struct ctl *ctl, int argc, char **argv);
 /* The SMS part of customer show; -EIO after a message. */
 int ctl_sms_timeline(struct ctl *ctl, const char *msisdn);
 int ctl_vty(struct ctl *ctl, int argc, char **argv);
+int ctl_keys_rotate(struct ctl *ctl, int argc, char **argv);
+int ctl_keys_list(struct ctl *ctl, int argc, char **argv);
+int ctl_audit_list(struct ctl *ctl, int argc, char **argv);
+int ctl_customer_forget(struct ctl *ctl, int argc, char **argv);
+/* The audit log's row for a command that changes something: argv its words after
+ * "spazactl [-c FILE]", rc how it ended. Connects if the command did not; a failure to record
+ * is said on stderr and turns success into CTL_ERR. */
+int ctl_audit_record(struct ctl *ctl, int argc, char **argv, int rc);

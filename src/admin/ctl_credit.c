@@ -30,8 +30,15 @@ int ctl_credit_set_limit(struct ctl *ctl, int argc, char **argv)
 	res = ctl_query(ctl, DB_CUSTOMER_ENSURE, params);
 	if (!res)
 		return CTL_ERR;
-	ledger_credit_set_limit(&st, strtoll(PQgetvalue(res, 0, 0), NULL, 10), cents);
+	int64_t customer_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(ctl->audit_subject, sizeof(ctl->audit_subject), "customer %s", PQgetvalue(res, 0, 0));
+	const char *id_params[] = { PQgetvalue(res, 0, 0) };
+	PGresult *was = ctl_query(ctl, DB_CREDIT_BALANCE, id_params);
+	if (was && PQntuples(was) == 1)
+		snprintf(ctl->audit_before, sizeof(ctl->audit_before), "{\"limit_cents\": %s}", PQgetvalue(was, 0, 0));
+	PQclear(was);
 	PQclear(res);
+	ledger_credit_set_limit(&st, customer_id, cents);
 	res = ctl_query(ctl, st.stmt, st.params);
 	if (!res)
 		return CTL_ERR;
@@ -44,6 +51,7 @@ int ctl_credit_set_limit(struct ctl *ctl, int argc, char **argv)
 	money_format(amount, sizeof(amount), cents);
 	money_format(used, sizeof(used), r.balance_cents);
 	if (r.outcome == LEDGER_OK) {
+		snprintf(ctl->audit_after, sizeof(ctl->audit_after), "{\"limit_cents\": %" PRId64 "}", cents);
 		printf("credit limit of %s: %s (%s in use)\n", msisdn, amount, used);
 		return CTL_OK;
 	}

@@ -47,3 +47,31 @@ int ctl_customer_show(struct ctl *ctl, int argc, char **argv)
 		return CTL_ERR;
 	return CTL_OK;
 }
+
+/* customer forget MSISDN: the database erases what identifies the customer (sql/008_audit.sql:
+ * spaza_customer_forget) in one statement; the ledger keeps every posting, owned by the
+ * customer's id. The audit row names the customer by id, never by number. */
+int ctl_customer_forget(struct ctl *ctl, int argc, char **argv)
+{
+	char msisdn[MSISDN_BUF_LEN];
+
+	if (ctl_msisdn(argv[0], msisdn, sizeof(msisdn)) < 0)
+		return CTL_USAGE;
+	if (ctl_db(ctl) < 0)
+		return CTL_ERR;
+	const char *params[] = { msisdn };
+	PGresult *res = ctl_query(ctl, DB_CUSTOMER_FORGET, params);
+	if (!res)
+		return CTL_ERR;
+	if (PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		fprintf(stderr, "spazactl: no customer %s\n", argv[0]);
+		return CTL_ERR;
+	}
+	snprintf(ctl->audit_subject, sizeof(ctl->audit_subject), "customer %s", PQgetvalue(res, 0, 0));
+	snprintf(ctl->audit_after, sizeof(ctl->audit_after), "{\"msisdn\": \"%s\"}", PQgetvalue(res, 0, 1));
+	printf("customer %s forgotten: now %s; their SMS texts are erased, their ledger postings stay\n",
+	       PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return CTL_OK;
+}

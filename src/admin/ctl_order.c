@@ -103,8 +103,11 @@ int ctl_order_status(struct ctl *ctl, int argc, char **argv)
 		res = ctl_order_cancel_status(ctl, id, n, status);
 	else
 		res = ctl_query_row(ctl, DB_ORDER_FULFIL, params, "no order #%s that can become %s", id, status);
+	snprintf(ctl->audit_subject, sizeof(ctl->audit_subject), "order %" PRId64, n);
 	if (!res)
 		return CTL_ERR;
+	snprintf(ctl->audit_before, sizeof(ctl->audit_before), "{\"status\": \"%s\"}", PQgetvalue(res, 0, 1));
+	snprintf(ctl->audit_after, sizeof(ctl->audit_after), "{\"status\": \"%s\"}", status);
 	printf("order #%s: %s -> %s\n", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), status);
 	PQclear(res);
 	return CTL_OK;
@@ -124,6 +127,7 @@ int ctl_order_cancel(struct ctl *ctl, int argc, char **argv)
 		return CTL_USAGE;
 	if (ctl_db(ctl) < 0)
 		return CTL_ERR;
+	snprintf(ctl->audit_subject, sizeof(ctl->audit_subject), "order %" PRId64, n);
 	/* The same key every time: cancelling twice is asking once. */
 	snprintf(key, sizeof(key), "spazactl:order-cancel:%" PRId64, n);
 	ledger_order_cancel(&st, n, key);
@@ -137,6 +141,8 @@ int ctl_order_cancel(struct ctl *ctl, int argc, char **argv)
 	}
 	money_format(amount, sizeof(amount), r.amount_cents);
 	const char *to = r.text ? r.text : "";
+	snprintf(ctl->audit_after, sizeof(ctl->audit_after), "{\"outcome\": \"%s\", \"refund_cents\": %" PRId64 "}",
+		 ledger_outcome_word(r.outcome), r.amount_cents);
 	switch (r.outcome) {
 	case LEDGER_CANCELLED:
 		printf("order #%s cancelled (it was not paid: nothing to refund)\n", id);

@@ -4,7 +4,7 @@
 #include "ctl.h"
 #include "secrets.h"
 
-/* Random bytes in a retailer's key id ("rk_" + hex). */
+/* Random bytes in a retailer's key id ("rk_" or "rk<master version>_", then hex). */
 #define CTL_KEY_ID_BYTES 8
 
 /* A new key id for a retailer and the signing secret derived from it, printed once: the
@@ -12,7 +12,7 @@
 static int ctl_retailer_key(struct ctl *ctl, const char *name, bool rotate)
 {
 	uint8_t rnd[CTL_KEY_ID_BYTES], secret[SECRETS_HMAC_LEN];
-	char key_id[4 + 2 * CTL_KEY_ID_BYTES], secret_hex[2 * SECRETS_HMAC_LEN + 1];
+	char key_id[8 + 2 * CTL_KEY_ID_BYTES], secret_hex[2 * SECRETS_HMAC_LEN + 1], master_txt[16];
 	PGresult *res;
 
 	if (strlen(name) < 1 || strlen(name) > 64 || strpbrk(name, "\n\r\t")) {
@@ -23,9 +23,11 @@ static int ctl_retailer_key(struct ctl *ctl, const char *name, bool rotate)
 		return CTL_ERR;
 	if (ctl_random(rnd, sizeof(rnd)) < 0)
 		return CTL_ERR;
-	memcpy(key_id, "rk_", 3);
-	ctl_hex(key_id + 3, rnd, sizeof(rnd));
-	if (secrets_hmac("retailer-master", key_id, strlen(key_id), secret) < 0)
+	/* the key id names the master version: rk_ (1), rk2_, rk3_ ... (secrets_id_version()) */
+	unsigned master_v = secrets_newest("retailer-master");
+	int n = master_v > 1 ? snprintf(key_id, sizeof(key_id), "rk%u_", master_v) : snprintf(key_id, sizeof(key_id), "rk_");
+	ctl_hex(key_id + n, rnd, sizeof(rnd));
+	if (secrets_hmac_v("retailer-master", master_v, key_id, strlen(key_id), secret) < 0)
 		return CTL_ERR;
 	if (ctl_db(ctl) < 0)
 		return CTL_ERR;
@@ -46,7 +48,8 @@ static int ctl_retailer_key(struct ctl *ctl, const char *name, bool rotate)
 				    "retailer \"%s\" exists (a new key: spazactl retailer rotate-key)", name);
 	}
 	if (res) {
-		const char *key_params[] = { key_id, PQgetvalue(res, 0, 0) };
+		snprintf(master_txt, sizeof(master_txt), "%u", master_v);
+		const char *key_params[] = { key_id, PQgetvalue(res, 0, 0), master_txt };
 		PGresult *added = ctl_query(ctl, DB_RETAILER_KEY_ADD, key_params);
 		if (!added || ctl_txn(ctl, "COMMIT") < 0) {
 			PQclear(res);

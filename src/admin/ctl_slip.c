@@ -124,11 +124,14 @@ int ctl_slip_verify(struct ctl *ctl, int argc, char **argv)
 		return CTL_ERR;
 	int rc = barcode_qr_verify(argv[0], &qr);
 	if (rc == -EINVAL) {
-		fprintf(stderr, "spazactl: not a Spaza slip QR code (they read " BARCODE_QR_PREFIX ":...)\n");
+		fprintf(stderr, "spazactl: not a Spaza slip QR code (they read " BARCODE_QR_PREFIX "1:...)\n");
 		return CTL_ERR;
 	}
-	if (rc == -ENOKEY)
+	if (rc == -ENOKEY) {
+		fprintf(stderr, "spazactl: the QR code names slip-qr version %u, which the secrets file does not have:"
+			" do not accept this slip\n", qr.key_version);
 		return CTL_ERR;
+	}
 	if (easypay_ref_group(grouped, sizeof(grouped), qr.ref) < 0 ||
 	    money_format(amount, sizeof(amount), qr.amount_cents) < 0)
 		return CTL_ERR;
@@ -137,7 +140,13 @@ int ctl_slip_verify(struct ctl *ctl, int argc, char **argv)
 		       " do not accept this slip\n", grouped, amount, qr.expires);
 		return CTL_ERR;
 	}
-	printf("genuine: slip %s for %s, pay by %s\n", grouped, amount, qr.expires);
+	if (rc == -EKEYEXPIRED) {
+		printf("RETIRED: the QR code says slip %s for %s, pay by %s, signed with slip-qr version %u, which was"
+		       " replaced more than the grace period ago: do not accept this slip; print a new one\n", grouped,
+		       amount, qr.expires, qr.key_version);
+		return CTL_ERR;
+	}
+	printf("genuine: slip %s for %s, pay by %s (slip-qr version %u)\n", grouped, amount, qr.expires, qr.key_version);
 	if (ctl_db(ctl) < 0)
 		return CTL_ERR;
 	if (ctl_slip_lookup(ctl, qr.ref, &slip, &res) < 0)

@@ -49,8 +49,8 @@ static bool ctl_voucher_is_date(const char *s)
 
 /* Writes count PINs to fp and, as text[] literals of plain hex and digits ("{hex,hex,...}",
  * "{1234,0456,...}"), their HMACs and last 4 digits into hmacs and last4s. */
-static int ctl_voucher_pins(FILE *fp, long count, const char *value_txt, const char *expires_txt, char *hmacs,
-			    char *last4s)
+static int ctl_voucher_pins(FILE *fp, long count, const char *value_txt, const char *expires_txt, unsigned key_v,
+			    char *hmacs, char *last4s)
 {
 	char *h = hmacs, *l = last4s;
 	int rc = 0;
@@ -60,7 +60,7 @@ static int ctl_voucher_pins(FILE *fp, long count, const char *value_txt, const c
 	for (long i = 0; i < count; i++) {
 		char pin[CTL_VOUCHER_PIN_LEN + 1];
 		uint8_t mac[SECRETS_HMAC_LEN];
-		if (ctl_voucher_pin(pin) < 0 || secrets_hmac("voucher-pin", pin, CTL_VOUCHER_PIN_LEN, mac) < 0) {
+		if (ctl_voucher_pin(pin) < 0 || secrets_hmac_v("voucher-pin", key_v, pin, CTL_VOUCHER_PIN_LEN, mac) < 0) {
 			rc = -EIO;
 			break;
 		}
@@ -167,7 +167,11 @@ int ctl_vouchers_issue(struct ctl *ctl, int argc, char **argv)
 	char *hmacs = talloc_size(ctl->ctx, hmacs_len), *last4s = talloc_size(ctl->ctx, last4s_len);
 	int rc = CTL_OK;
 	money_format(value_txt, sizeof(value_txt), value);
-	if (ctl_voucher_pins(fp, count, value_txt, expires_txt, hmacs, last4s) < 0)
+	/* one version for the whole batch, and the database records which */
+	unsigned key_v = secrets_newest("voucher-pin");
+	char key_v_txt[16];
+	snprintf(key_v_txt, sizeof(key_v_txt), "%u", key_v);
+	if (ctl_voucher_pins(fp, count, value_txt, expires_txt, key_v, hmacs, last4s) < 0)
 		rc = CTL_ERR;
 	if (rc == CTL_OK && (fflush(fp) != 0 || fsync(fileno(fp)) != 0)) {
 		fprintf(stderr, "spazactl: %s: %s\n", out, strerror(errno));
@@ -181,7 +185,7 @@ int ctl_vouchers_issue(struct ctl *ctl, int argc, char **argv)
 	if (rc == CTL_OK) {
 		char value_c[24];
 		snprintf(value_c, sizeof(value_c), "%" PRId64, value);
-		const char *params[] = { hmacs, last4s, value_c, expires };
+		const char *params[] = { hmacs, last4s, value_c, expires, key_v_txt };
 		res = ctl_query(ctl, DB_VOUCHER_ISSUE, params);
 		if (!res)
 			rc = CTL_ERR;

@@ -21,34 +21,42 @@
 #define CTL_SYNOPSIS_COL 28
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "migrate", NULL, "", 0, 0, "apply schema migrations, print the schema version", ctl_migrate },
+	{ "migrate", NULL, "", 0, 0, "apply schema migrations, print the schema version", ctl_migrate, true },
 	{ "catalog", "import", "FILE.csv", 1, 1, "replace the catalogue (CSV: sku,category,name,price,stock)",
-	  ctl_catalog_import },
-	{ "catalog", "show", "", 0, 0, "list categories and products with prices and stock", ctl_catalog_show },
+	  ctl_catalog_import, true },
+	{ "catalog", "show", "", 0, 0, "list categories and products with prices and stock", ctl_catalog_show, false },
 	{ "customer", "show", "MSISDN", 1, 1, "a customer and their sessions and orders, newest first",
-	  ctl_customer_show },
-	{ "order", "list", "[MSISDN]", 0, 1, "the latest 50 orders, of one customer if given", ctl_order_list },
-	{ "order", "status", "ORDER STATUS", 2, 2, "set an order's status", ctl_order_status },
+	  ctl_customer_show, false },
+	{ "order", "list", "[MSISDN]", 0, 1, "the latest 50 orders, of one customer if given", ctl_order_list, false },
+	{ "order", "status", "ORDER STATUS", 2, 2, "set an order's status", ctl_order_status, true },
 	{ "order", "cancel", "ORDER", 1, 1, "cancel an order: void its holds and slips, or refund it once",
-	  ctl_order_cancel },
+	  ctl_order_cancel, true },
 	{ "vouchers", "issue", "--count N --value R --out FILE [--expires YYYY-MM-DD]", 3, 8,
-	  "issue voucher PINs into a new file (mode 0600)", ctl_vouchers_issue },
-	{ "vouchers", "show", "LAST4", 1, 1, "vouchers ending in LAST4, with their redemptions", ctl_vouchers_show },
-	{ "credit", "set-limit", "MSISDN AMOUNT", 2, 2, "set a customer's credit limit in rand", ctl_credit_set_limit },
-	{ "credit", "show", "MSISDN", 1, 1, "a customer's credit line, holds and store credit", ctl_credit_show },
-	{ "retailer", "add", "NAME", 1, 1, "add a till retailer; prints its key id and secret once", ctl_retailer_add },
+	  "issue voucher PINs into a new file (mode 0600)", ctl_vouchers_issue, true },
+	{ "vouchers", "show", "LAST4", 1, 1, "vouchers ending in LAST4, with their redemptions", ctl_vouchers_show, false },
+	{ "credit", "set-limit", "MSISDN AMOUNT", 2, 2, "set a customer's credit limit in rand", ctl_credit_set_limit, true },
+	{ "credit", "show", "MSISDN", 1, 1, "a customer's credit line, holds and store credit", ctl_credit_show, false },
+	{ "retailer", "add", "NAME", 1, 1, "add a till retailer; prints its key id and secret once", ctl_retailer_add, true },
 	{ "retailer", "rotate-key", "NAME", 1, 1, "a new key for a retailer, revoking the old one",
-	  ctl_retailer_rotate_key },
-	{ "ledger", "check", "", 0, 0, "prove the money invariants; exit 1 naming each violation", ctl_ledger_check },
+	  ctl_retailer_rotate_key, true },
+	{ "ledger", "check", "", 0, 0, "prove the money invariants; exit 1 naming each violation", ctl_ledger_check, false },
 	{ "slip", "print", "REF [--format pdf|png|svg] [--out FILE]", 1, 5,
-	  "a payment slip to print (80 mm): barcodes, signed QR code", ctl_slip_print },
+	  "a payment slip to print (80 mm): barcodes, signed QR code", ctl_slip_print, false },
 	{ "slip", "verify", "PAYLOAD", 1, 1, "check a slip's scanned QR code: genuine, forged or out of date",
-	  ctl_slip_verify },
-	{ "sms", "send", "MSISDN TEXT", 2, 64, "queue an SMS to a customer (one SMS long)", ctl_sms_send },
+	  ctl_slip_verify, false },
+	{ "sms", "send", "MSISDN TEXT", 2, 64, "queue an SMS to a customer (one SMS long)", ctl_sms_send, true },
 	{ "sms", "marketing", "TEXT", 1, 64, "queue a marketing SMS to every customer who has not sent STOP",
-	  ctl_sms_marketing },
+	  ctl_sms_marketing, true },
+	{ "customer", "forget", "MSISDN", 1, 1,
+	  "erase a customer's personal data (POPIA): the number becomes a pseudonym, SMS texts go", ctl_customer_forget, true },
+	{ "keys", "rotate", "NAME", 1, 1, "add a new version of a key (voucher-pin, retailer-master, slip-qr)",
+	  ctl_keys_rotate, true },
+	{ "keys", "list", "", 0, 0, "the keys of the secrets file: versions, dates, grace (never the keys)",
+	  ctl_keys_list, false },
+	{ "audit", NULL, "[--since TIME] [--who WHO]", 0, 4, "the audit log of admin actions, oldest first",
+	  ctl_audit_list, false },
 	{ "vty", NULL, "[COMMAND...]", 0, 64,
-	  "run VTY commands on the running spazad and print their output (interactive without any)", ctl_vty },
+	  "run VTY commands on the running spazad and print their output (interactive without any)", ctl_vty, false },
 	{ .group = NULL }
 };
 
@@ -219,8 +227,12 @@ int main(int argc, char **argv)
 
 	ctl.ctx = talloc_named_const(NULL, 0, "spazactl");
 	rc = ctl_config(ctl.ctx, cfg_file);
-	if (rc == CTL_OK)
+	if (rc == CTL_OK) {
 		rc = cmd->run(&ctl, argc - optind - words, argv + optind + words);
+		/* a usage error changed nothing; anything else was an attempt worth recording */
+		if (cmd->changes && rc != CTL_USAGE)
+			rc = ctl_audit_record(&ctl, argc - optind, argv + optind, rc);
+	}
 
 	PQfinish(ctl.conn);
 	log_fini();

@@ -9,8 +9,12 @@
 #include <osmocom/vty/command.h>
 #include <osmocom/vty/misc.h>
 #include <osmocom/vty/vty.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include "audit.h"
 #include "crm.h"
 #include "db.h"
+#include "logging.h"
 #include "msisdn.h"
 #include "cfg.h"
 #include "secrets.h"
@@ -80,9 +84,42 @@ DEFUN(menu_reload, menu_reload_cmd, "menu reload", "Menus\n" "Re-read the menu f
 	return CMD_SUCCESS;
 }
 
+/* ---- configuration changes go to the audit log (audit.h), who being the VTY's peer */
+
+static void vty_audit_done(void *priv, const PGresult *res, int err)
+{
+	if (err)
+		LOGP(DMAIN, LOGL_ERROR, "the audit log could not record a VTY configuration change\n");
+}
+
+static void vty_audit(struct vty *vty, bool ok)
+{
+	struct audit_rec r = { .source = AUDIT_VTY, .ok = ok };
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "unknown";
+	uint16_t port = 0;
+
+	if (getpeername(vty->fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+			port = ntohs(sin->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+			port = ntohs(sin6->sin6_port);
+		}
+	}
+	snprintf(r.who, sizeof(r.who), "%s:%u", host, port);
+	audit_action_line(&r, vty->buf ? vty->buf : "");
+	db_write(DB_AUDIT_ADD, db_stmts[DB_AUDIT_ADD].nparams, audit_params(&r), vty_audit_done, NULL);
+}
+
 void spaza_vty_init(spaza_vty_reload_fn reload_menus)
 {
 	vty_reload_menus = reload_menus;
+	cfg_set_audit(vty_audit);
 	install_element_ve(&show_sessions_cmd);
 	install_element_ve(&show_customer_cmd);
 	install_element_ve(&show_stats_spaza_cmd);

@@ -20,6 +20,7 @@
 #include <osmocom/vty/command.h>
 #include "cfg.h"
 #include "listen_cfg.h"
+#include "logging.h"
 
 struct spaza_cfg *g_cfg;
 static void *cfg_ctx;
@@ -193,6 +194,37 @@ static unsigned cfg_cmd_vals(enum cfg_cmd_id c, const struct cfg_val_def *vals[C
 			vals[n++] = &cfg_val_defs[i];
 		}
 	return n;
+}
+
+/* ---- the audit log: every command of the spaza node typed over the VTY (not read from the
+ * file) is handed to the audit function spazad sets, refused or not. The node's commands are
+ * installed with cfg_audited() in front of their own function, which it finds by the command. */
+static cfg_audit_fn cfg_audit;
+#define CFG_AUDITED_MAX (CFG_N_CMDS + 8)
+static struct {
+	const struct cmd_element *cmd;
+	int (*func)(struct cmd_element *self, struct vty *vty, int argc, const char *argv[]);
+} cfg_audited_cmds[CFG_AUDITED_MAX];
+static unsigned cfg_n_audited;
+
+static int cfg_audited(struct cmd_element *self, struct vty *vty, int argc, const char *argv[])
+{
+	int rc = CMD_WARNING;
+	for (unsigned i = 0; i < cfg_n_audited; i++)
+		if (cfg_audited_cmds[i].cmd == self)
+			rc = cfg_audited_cmds[i].func(self, vty, argc, argv);
+	if (cfg_audit && vty->type != VTY_FILE)
+		cfg_audit(vty, rc == CMD_SUCCESS);
+	return rc;
+}
+
+static void cfg_install(struct cmd_element *cmd)
+{
+	OSMO_ASSERT(cfg_n_audited < CFG_AUDITED_MAX);
+	cfg_audited_cmds[cfg_n_audited].cmd = cmd;
+	cfg_audited_cmds[cfg_n_audited++].func = cmd->func;
+	cmd->func = cfg_audited;
+	install_element(SPAZA_NODE, cmd);
 }
 
 /* The one handler of every table command: all values are checked before any is stored, so a
@@ -514,7 +546,12 @@ static void cfg_cmd_build(enum cfg_cmd_id c)
 		doc = talloc_strdup_append(doc, vals[i]->help);
 	}
 	cfg_cmds[c] = (struct cmd_element){ .string = string, .func = cfg_cmd_run, .doc = doc };
-	install_element(SPAZA_NODE, &cfg_cmds[c]);
+	cfg_install(&cfg_cmds[c]);
+}
+
+void cfg_set_audit(cfg_audit_fn fn)
+{
+	cfg_audit = fn;
 }
 
 void cfg_vty_init(void)
@@ -524,12 +561,12 @@ void cfg_vty_init(void)
 	for (unsigned c = 0; c < CFG_N_CMDS; c++)
 		if (cfg_cmd_defs[c].write != CFG_OWN)
 			cfg_cmd_build(c);
-	install_element(SPAZA_NODE, &cfg_at_allow_cmd);
-	install_element(SPAZA_NODE, &cfg_kannel_allow_cmd);
-	install_element(SPAZA_NODE, &cfg_kannel_ops_cmd);
-	install_element(SPAZA_NODE, &cfg_kannel_end_bit_cmd);
-	install_element(SPAZA_NODE, &cfg_sendsms_password_cmd);
-	install_element(SPAZA_NODE, &cfg_no_kannel_box_cmd);
+	cfg_install(&cfg_at_allow_cmd);
+	cfg_install(&cfg_kannel_allow_cmd);
+	cfg_install(&cfg_kannel_ops_cmd);
+	cfg_install(&cfg_kannel_end_bit_cmd);
+	cfg_install(&cfg_sendsms_password_cmd);
+	cfg_install(&cfg_no_kannel_box_cmd);
 	listen_cfg_vty_init();
 }
 
@@ -586,6 +623,7 @@ int cfg_read(const char *file)
 		dup2(fileno(said), STDERR_FILENO);
 	}
 	int rc = vty_read_config_filep(fp, NULL);
+	spaza_logging_privacy();	/* the targets the config made */
 	fflush(stderr);
 	if (saved >= 0) {
 		dup2(saved, STDERR_FILENO);

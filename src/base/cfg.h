@@ -39,6 +39,8 @@ struct spaza_cfg {
 	unsigned max_body;		/* largest request body accepted */
 	char *country_code;		/* "27": 0821234567 -> +27821234567 */
 	char *secrets_file;
+	unsigned key_grace_s;		/* a replaced key version verifies this long after its successor */
+	unsigned log_full_msisdn;	/* 1: phone numbers in full at info and debug (never at notice+) */
 	unsigned name_max;		/* longest product name the catalogue accepts (the linter's worst case) */
 	int64_t price_max_cents;	/* largest price the catalogue accepts */
 	unsigned qty_max;		/* largest quantity an order can have (worst case of totals) */
@@ -79,4 +81,10 @@ void cfg_netlist_write(struct vty *vty, const char *cmd, const struct cfg_netlis
 
 void cfg_init(void *ctx);
 void cfg_vty_init(void);
+/* Called after each command of the spaza node typed over the VTY (not read from the file),
+ * ok saying whether it was taken; vty->buf holds the line. spazad's VTY adds it to the audit
+ * log (audit.h). */
+struct vty;
+typedef void (*cfg_audit_fn)(struct vty *vty, bool ok);
+void cfg_set_audit(cfg_audit_fn fn);
 int cfg_read(const char *file);

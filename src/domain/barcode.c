@@ -8,6 +8,7 @@
 #include <string.h>
 #include <talloc.h>
 #include <openssl/crypto.h>
+#include <time.h>
 #include <qrencode.h>
 #include <zint.h>
 #include "barcode.h"
@@ -85,11 +86,11 @@ static bool barcode_date_compact(const char *date, char out[9])
 
 /* ---- the QR payload */
 
-/* The MAC of the signed part of a payload, as upper-case hex. */
-static int barcode_qr_mac(const char *signed_part, size_t len, uint8_t mac[BARCODE_QR_MAC_BYTES])
+/* The MAC of the signed part of a payload under version v of the key. */
+static int barcode_qr_mac(unsigned v, const char *signed_part, size_t len, uint8_t mac[BARCODE_QR_MAC_BYTES])
 {
 	uint8_t full[SECRETS_HMAC_LEN];
-	int rc = secrets_hmac(BARCODE_QR_KEY, signed_part, len, full);
+	int rc = secrets_hmac_v(BARCODE_QR_KEY, v, signed_part, len, full);
 	if (rc < 0)
 		return rc;
 	memcpy(mac, full, BARCODE_QR_MAC_BYTES);
@@ -105,10 +106,13 @@ int barcode_qr_payload(char *out, size_t len, const char *ref, int64_t amount_ce
 	if (!barcode_ref_ok(ref) || amount_cents <= 0 || amount_cents > BARCODE_AMOUNT_MAX ||
 	    !barcode_date_compact(expires, date))
 		return -EINVAL;
-	int n = snprintf(out, len, BARCODE_QR_PREFIX ":%s:%" PRId64 ":%s", ref, amount_cents, date);
+	unsigned v = secrets_newest(BARCODE_QR_KEY);
+	if (!v)
+		return -ENOKEY;
+	int n = snprintf(out, len, BARCODE_QR_PREFIX "%u:%s:%" PRId64 ":%s", v, ref, amount_cents, date);
 	if (n < 0 || (size_t)n + 1 + 2 * BARCODE_QR_MAC_BYTES >= len)
 		return -ENOSPC;
-	int rc = barcode_qr_mac(out, n, mac);
+	int rc = barcode_qr_mac(v, out, n, mac);
 	if (rc < 0)
 		return rc;
 	out[n++] = ':';
@@ -136,9 +140,15 @@ int barcode_qr_verify(const char *payload, struct barcode_qr_info *info)
 	int64_t amount = 0;
 
 	memset(info, 0, sizeof(*info));
-	if (strncmp(p, BARCODE_QR_PREFIX ":", plen + 1))
+	if (strncmp(p, BARCODE_QR_PREFIX, plen))
 		return -EINVAL;
-	p += plen + 1;
+	p += plen;
+	size_t nv = strspn(p, "0123456789");
+	if (nv < 1 || nv > 4 || p[0] == '0' || p[nv] != ':')
+		return -EINVAL;
+	for (size_t i = 0; i < nv; i++)
+		info->key_version = info->key_version * 10 + (p[i] - '0');
+	p += nv + 1;
 	if (strspn(p, "0123456789") != EASYPAY_REF_LEN || p[EASYPAY_REF_LEN] != ':')
 		return -EINVAL;
 	memcpy(info->ref, p, EASYPAY_REF_LEN);
@@ -163,7 +173,7 @@ int barcode_qr_verify(const char *payload, struct barcode_qr_info *info)
 		given[i] = hi << 4 | lo;
 	}
 	info->amount_cents = amount;
-	int rc = barcode_qr_mac(payload, signed_len, want);
+	int rc = barcode_qr_mac(info->key_version, payload, signed_len, want);
 	if (rc < 0)
 		return rc;
 	rc = CRYPTO_memcmp(given, want, sizeof(want)) ? -EBADMSG : 0;
@@ -171,6 +181,9 @@ int barcode_qr_verify(const char *payload, struct barcode_qr_info *info)
 	/* a genuine payload always names a well-formed reference */
 	if (!rc && !barcode_ref_ok(info->ref))
 		rc = -EBADMSG;
+	/* only a genuine one is old: a forgery naming an old version is a forgery */
+	if (!rc)
+		rc = secrets_usable(BARCODE_QR_KEY, info->key_version, time(NULL));
 	return rc;
 }
 

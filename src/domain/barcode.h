@@ -41,10 +41,11 @@ const char *barcode_out_ctype(enum barcode_out fmt);
 int barcode_slip_render(void *ctx, const struct barcode_slip *slip, enum barcode_out fmt, uint8_t **out,
 			size_t *len);
 
-/* ---- the QR payload: "SPAZA1:<ref>:<amount cents>:<expiry YYYYMMDD>:<MAC>", MAC being the
- * first 16 bytes of HMAC-SHA256('slip-qr', everything before the last ':') in upper-case hex.
- * Only QR alphanumeric characters, so the symbol stays small (version 4, 33 modules). */
-#define BARCODE_QR_PREFIX "SPAZA1"
+/* ---- the QR payload: "SPAZA<N>:<ref>:<amount cents>:<expiry YYYYMMDD>:<MAC>", MAC being the
+ * first 16 bytes of HMAC-SHA256(version N of 'slip-qr', everything before the last ':') in
+ * upper-case hex; slips printed before keys had versions read SPAZA1, version 1. Only QR
+ * alphanumeric characters, so the symbol stays small (version 4, 33 modules). */
+#define BARCODE_QR_PREFIX "SPAZA"
 #define BARCODE_QR_MAC_BYTES 16
 #define BARCODE_QR_MAX 96
 
@@ -55,10 +56,12 @@ struct barcode_qr_info {
 	char ref[EASYPAY_REF_BUF];
 	int64_t amount_cents;
 	char expires[11];	/* YYYY-MM-DD */
+	unsigned key_version;	/* the 'slip-qr' version it names */
 };
 /* Check a scanned payload. Returns 0 (genuine: info filled in), -EINVAL (not a slip payload),
- * -EBADMSG (the MAC does not match: forged or altered) or -ENOKEY (no 'slip-qr' secret). The
- * MAC is compared in constant time. */
+ * -EBADMSG (the MAC does not match: forged or altered), -EKEYEXPIRED (genuine, but its key
+ * version is past its grace period: logged) or -ENOKEY (no 'slip-qr' secret of its version).
+ * The MAC is compared in constant time. */
 int barcode_qr_verify(const char *payload, struct barcode_qr_info *info);
 
 /* ---- the 1-D symbols, for tests and anyone who wants the bars themselves */

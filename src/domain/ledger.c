@@ -56,14 +56,27 @@ static void ledger_hex(struct ledger_stmt *st, int i, const uint8_t b[32])
 	st->params[i] = st->buf[i];
 }
 
-void ledger_voucher_redeem(struct ledger_stmt *st, const char *idem_key, const uint8_t pin_hmac[32],
+void ledger_voucher_redeem(struct ledger_stmt *st, const char *idem_key, const struct secrets_macs *macs,
 			   int64_t customer_id, int64_t order_id)
 {
+	size_t n = 0, v = 0;
 	ledger_stmt_init(st, DB_VOUCHER_REDEEM);
 	ledger_str(st, 0, idem_key);
-	ledger_hex(st, 1, pin_hmac);
-	ledger_i64(st, 2, customer_id);
-	ledger_i64(st, 3, order_id);
+	/* {hex,hex} and {1,2}: the PIN under each key version, and which */
+	st->macs[n++] = '{';
+	st->buf[2][v++] = '{';
+	for (unsigned i = 0; i < macs->n; i++) {
+		for (int k = 0; k < SECRETS_HMAC_LEN; k++, n += 2)
+			snprintf(st->macs + n, 3, "%02x", macs->mac[i][k]);
+		st->macs[n++] = i + 1 < macs->n ? ',' : '}';
+		v += snprintf(st->buf[2] + v, sizeof(st->buf[2]) - v, "%u%s", macs->version[i], i + 1 < macs->n ? "," : "}");
+	}
+	st->macs[n] = '\0';
+	st->params[1] = st->macs;
+	st->params[2] = st->buf[2];
+	ledger_i64(st, 3, macs->oldest_usable);
+	ledger_i64(st, 4, customer_id);
+	ledger_i64(st, 5, order_id);
 }
 
 void ledger_credit_hold(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id)

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <libpq-fe.h>
 #include "db_stmts.h"
+#include "secrets.h"
 
 enum ledger_outcome {
 #define X(name, word) LEDGER_##name,
@@ -31,7 +32,7 @@ enum ledger_outcome {
 const char *ledger_outcome_word(enum ledger_outcome o);	/* "unknown" for LEDGER_OUTCOME_UNKNOWN */
 enum ledger_outcome ledger_outcome_parse(const char *word);
 
-#define LEDGER_PARAMS_MAX 5
+#define LEDGER_PARAMS_MAX 6
 /* A number or the hex of a 32-byte hash, with its NUL. */
 #define LEDGER_PARAM_LEN 65
 
@@ -42,10 +43,11 @@ struct ledger_stmt {
 	int nparams;
 	const char *params[LEDGER_PARAMS_MAX];
 	char buf[LEDGER_PARAMS_MAX][LEDGER_PARAM_LEN];
+	char macs[SECRETS_MACS_MAX * (2 * SECRETS_HMAC_LEN + 1) + 3];	/* a voucher PIN's HMACs, a text[] */
 };
 
-/* pin_hmac: HMAC-SHA256 of the PIN under the secret "voucher-pin" */
-void ledger_voucher_redeem(struct ledger_stmt *st, const char *idem_key, const uint8_t pin_hmac[32],
+/* macs: HMAC-SHA256 of the PIN under each version of the secret "voucher-pin" */
+void ledger_voucher_redeem(struct ledger_stmt *st, const char *idem_key, const struct secrets_macs *macs,
 			   int64_t customer_id, int64_t order_id);
 void ledger_credit_hold(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id);
 void ledger_credit_post(struct ledger_stmt *st, int64_t order_id);

@@ -66,7 +66,12 @@ static void voucher_done(void *priv, const PGresult *res, int err)
 		/* The lockout is the database's (5 failures in 24 h, sql/002_ledger.sql); this is
 		 * where the daemon sees it, so it is counted here, once per answer a session gets
 		 * (a repeated hop is answered from the session's last reply, not asked again). */
-		if (lr.outcome == LEDGER_LOCKED)
+		if (lr.outcome == LEDGER_KEY_RETIRED) {
+			/* The customer hears what a wrong PIN hears: the voucher cannot be used. */
+			LOGP(DCAT, LOGL_NOTICE, "a voucher PIN under a retired voucher-pin key version was refused\n");
+			STAT_INC(KEYS_RETIRED);
+			r.outcome = ledger_outcome_word(LEDGER_INVALID);
+		} else if (lr.outcome == LEDGER_LOCKED)
 			STAT_INC(LIMIT_PIN_LOCKOUTS);
 		else if (lr.outcome == LEDGER_INVALID)
 			STAT_INC(PAYMENTS_BAD_PINS);
@@ -74,11 +79,11 @@ static void voucher_done(void *priv, const PGresult *res, int err)
 	call_done(priv, err, &r);
 }
 
-void payments_voucher(const char *idem_key, const uint8_t pin_hmac[32], int64_t customer_id, int64_t order_id,
+void payments_voucher(const char *idem_key, const struct secrets_macs *macs, int64_t customer_id, int64_t order_id,
 		      payments_cb cb, void *priv)
 {
 	struct ledger_stmt st;
-	ledger_voucher_redeem(&st, idem_key, pin_hmac, customer_id, order_id);
+	ledger_voucher_redeem(&st, idem_key, macs, customer_id, order_id);
 	db_write(st.stmt, st.nparams, st.params, voucher_done, call_new(cb, priv));
 }
 

@@ -2,6 +2,7 @@
 /* Paying orders from a USSD session: each call is one SQL function (sql/002_ledger.sql) run in
  * the database's write batch, idempotent by key, so a replayed hop or a retry pays once. */
 #include <stdint.h>
+struct secrets_macs;
 
 struct payments_result {
 	const char *outcome;		/* the SQL function's outcome word */
@@ -13,8 +14,9 @@ struct payments_result {
 typedef void (*payments_cb)(void *priv, const struct payments_result *r, int err);
 
 void payments_init(void *ctx);
-/* pin_hmac: HMAC-SHA256 of the PIN under the secret "voucher-pin" (the PIN itself never leaves spazad) */
-void payments_voucher(const char *idem_key, const uint8_t pin_hmac[32], int64_t customer_id, int64_t order_id,
+/* macs: HMAC-SHA256 of the PIN under each version of the secret "voucher-pin" (the PIN itself
+ * never leaves spazad) */
+void payments_voucher(const char *idem_key, const struct secrets_macs *macs, int64_t customer_id, int64_t order_id,
 		      payments_cb cb, void *priv);
 /* Hold the amount on the credit line, then post it (the shop accepts credit orders at once);
  * a crash between the two leaves a hold that expiry resolves. */

@@ -156,9 +156,9 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
  * that is computed. */
 static void actions_pay_voucher(struct actions_call *c, const struct actions_req *req, const char *key)
 {
-	uint8_t mac[SECRETS_HMAC_LEN];
+	struct secrets_macs macs;
 	bool ok = luhn_valid(req->v->pin);
-	int rc = ok ? secrets_hmac("voucher-pin", req->v->pin, strlen(req->v->pin), mac) : 0;
+	int rc = ok ? secrets_hmac_all("voucher-pin", req->v->pin, strlen(req->v->pin), &macs) : 0;
 	explicit_bzero(req->v->pin, sizeof(req->v->pin));
 	explicit_bzero(c->v.pin, sizeof(c->v.pin));
 	if (!ok) {
@@ -170,8 +170,8 @@ static void actions_pay_voucher(struct actions_call *c, const struct actions_req
 		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .fatal = true };
 		return actions_finish(c, &r);
 	}
-	payments_voucher(key, mac, req->cust->id, c->v.order_id, actions_payment_done, c);
-	explicit_bzero(mac, sizeof(mac));
+	payments_voucher(key, &macs, req->cust->id, c->v.order_id, actions_payment_done, c);
+	explicit_bzero(&macs, sizeof(macs));
 }
 
 void actions_run(const struct actions_req *req, actions_cb cb, void *priv)

@@ -302,7 +302,16 @@ static bool till_authenticate(struct http_req *req, struct till_call *c)
 
 	uint8_t secret[SECRETS_HMAC_LEN], mac[SECRETS_HMAC_LEN];
 	unsigned mac_len = 0;
-	if (secrets_hmac("retailer-master", key, strlen(key), secret) < 0) {
+	/* the key id names the retailer-master version its secret was derived under */
+	unsigned master_v = secrets_id_version(key, "rk");
+	int usable = secrets_usable("retailer-master", master_v, time(NULL));
+	if (usable == -EKEYEXPIRED)
+		STAT_INC(KEYS_RETIRED);
+	if (usable < 0 && secrets_newest("retailer-master")) {
+		till_refuse_outcome(req, LEDGER_UNKNOWN_KEY, NULL, NULL);
+		return false;
+	}
+	if (secrets_hmac_v("retailer-master", master_v, key, strlen(key), secret) < 0) {
 		till_refuse(req, "unavailable", NULL, "the server has no retailer-master key: tell the shop");
 		return false;
 	}
