@@ -127,7 +127,9 @@ start_refused "on a database with no schema" 'no Spaza schema: run `spazactl mig
 "$SPAZACTL" -c "$T_TMP/fresh.cfg" migrate >/dev/null
 psql -X -q -d "$DB" -c "DELETE FROM schema_migrations WHERE version = 6" >/dev/null
 start_refused "with a migration pending" '1 schema migration pending, the first 006_roles.sql: run `spazactl migrate`'
-check_eq "$T: spazactl migrate (as the owner) applies it" "schema version 6" "$("$SPAZACTL" -c "$T_TMP/fresh.cfg" migrate 2>&1 | tail -1)"
+latest=$(basename "$(ls "$SPAZA_TOP"/sql/[0-9]*.sql | tail -1)")
+latest=$((10#${latest%%_*}))
+check_eq "$T: spazactl migrate (as the owner) applies it" "schema version $latest" "$("$SPAZACTL" -c "$T_TMP/fresh.cfg" migrate 2>&1 | tail -1)"
 sed -i '/^ database-owner /d' "$T_TMP/fresh.cfg"
 check_has "$T: spazactl as the runtime role may not issue vouchers" "permission denied for function spaza_voucher_issue" \
 	"$("$SPAZACTL" -c "$T_TMP/fresh.cfg" vouchers issue --count 1 --value 10 --out "$T_TMP/pins" 2>&1)"
