@@ -115,6 +115,13 @@ BEGIN
 END $$;
 
 ------------------------------------------------------------------------------------------
+-- As the ledger's functions (sql/006_roles.sql): run as their owner, never resolving a name
+-- through the caller's search_path, so the runtime role needs EXECUTE and nothing on the tables.
+ALTER FUNCTION spaza_voucher_issue_v SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_voucher_redeem_v SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_customer_forget SECURITY DEFINER SET search_path = public, pg_temp;
+
+------------------------------------------------------------------------------------------
 -- Grants for the runtime role of sql/006_roles.sql, when it exists: spazad adds audit rows
 -- (VTY changes) and reads them, never changes them; it issues nothing with versions itself
 -- but redeems vouchers through the new function.

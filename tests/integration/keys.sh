@@ -81,7 +81,7 @@ sign() { printf '%s.%s' "$2" "$3" | openssl dgst -sha256 -mac HMAC -macopt "hexk
 till_get() { # till_get KEY SECRET PATH: the status of a signed GET
 	local t; t=$(date +%s)
 	curl -sS --noproxy '*' --max-time 20 -o "$T_TMP/body" -w '%{http_code}' -H "X-Spaza-Key: $1" \
-		-H "X-Spaza-Signature: t=$t,v1=$(sign "$2" "$t" "")" "$OWN_URL$3"
+		-H "X-Spaza-Signature: t=$t,v1=$(sign "$2" "$t" "")" "$OWN_TILL_URL$3"
 }
 SLIP_PHONE=$(t_phone 72)
 r=$(pay "$SLIP_PHONE" "3*$(order_via_ussd "$SLIP_PHONE")*3")

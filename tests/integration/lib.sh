@@ -143,6 +143,9 @@ own_cfg() {
 	spazad_cfg "$f" "$h" "$v"
 	local l
 	for l in "$@"; do printf '%s\n' "$l" >> "$f"; done
+	# `write file` keeps the old file as a hard link first, and the kernel (protected_hardlinks)
+	# lets spazad, once it runs as spaza, link only to files of its own
+	[ "$(id -u)" != 0 ] || ! id spaza >/dev/null 2>&1 || chown spaza "$f"
 }
 # own_up NAME [EXTRA lines...]: start an own spazad; sets OWN_URL (the front listener),
 # OWN_TILL_URL, OWN_ADMIN_URL, OWN_VTY, OWN_CFG, OWN_PID, OWN_LOG. It is stopped at exit. The log goes beside the shared daemon's config (var/test/
