@@ -20,6 +20,7 @@ struct http_req {
 	struct MHD_Connection *conn;	/* NULL once the daemon closed it (orphan) */
 	struct llist_head entry;	/* in g.suspended while suspended */
 	http_handler handler;
+	char *target;		/* path and query exactly as sent, before any decoding */
 	char *path;		/* as libmicrohttpd decoded it */
 	size_t rest;		/* where what follows a prefix route's prefix starts in path */
 	char *body;
@@ -166,12 +167,22 @@ static void http_reply_text(struct http_req *req, unsigned status, const char *t
 	http_reply(req, status, "text/plain", text, strlen(text));
 }
 
+/* libmicrohttpd's first look at a request, with the target as it came on the request line: a
+ * signature over the request (front_till.c) covers these bytes, which percent-decoding the
+ * path and splitting off the query would lose. The request starts here, so it has them from
+ * its first call on. */
+static void *http_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_req *req = talloc_zero(g.ctx, struct http_req);
+	req->target = talloc_strdup(req, uri);
+	return req;
+}
+
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				   const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
 {
 	struct http_req *req = *con_cls;
-	if (!req) {
-		req = talloc_zero(g.ctx, struct http_req);
+	if (!req->conn) {
 		req->conn = conn;
 		req->path = talloc_strdup(req, url);
 		*con_cls = req;
@@ -262,6 +273,11 @@ const char *http_req_path(const struct http_req *req)
 	return req->path;
 }
 
+const char *http_req_target(const struct http_req *req)
+{
+	return req->target;
+}
+
 const char *http_req_path_rest(const struct http_req *req)
 {
 	return req->path + req->rest;
@@ -287,6 +303,7 @@ int http_init(void *ctx, const char *addr, uint16_t port, size_t max_body)
 				 MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 				 MHD_OPTION_SOCK_ADDR, &sin,
 				 MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+				 MHD_OPTION_URI_LOG_CALLBACK, http_uri, NULL,
 				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
 				 MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
 				 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
