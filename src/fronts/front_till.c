@@ -69,7 +69,7 @@
 #define TILL_KEY_MAX 64
 #define TILL_PAYMENT_ID_MAX 64
 #define TILL_SIG_V2_MAX 4		/* v2= entries looked at in one header */
-#define TILL_SEEN_HASH_BITS 12
+#define TILL_SEEN_HASH_BITS 14		/* 16,384 chains for till replay-max's 100,000 signatures */
 #define TILL_SEEN_SWEEP_S 30
 #define TILL_AMOUNT_MAX 999999999999LL
 #define TILL_RETRY_AFTER_S "5"
@@ -357,7 +357,7 @@ static int till_seen_add(const char *key, const uint8_t mac[SECRETS_HMAC_LEN], l
 	return 0;
 }
 
-/* 429 for limit, Retry-After wait_s. */
+/* A 429 for a limit of limit `what` a minute, to be sent again in wait_s (Retry-After). */
 static void till_refuse_wait(struct http_req *req, const char *code, unsigned wait_s, const char *what,
 			     unsigned limit)
 {

@@ -61,8 +61,10 @@ AMOUNT=5598
 
 new_retailer "Till attacks $$ $RANDOM"
 KEY=$NEW_KEY SECRET=$NEW_SECRET
-S1=$(new_slip 80) S2=$(new_slip 81) S3=$(new_slip 82)
-for s in "$S1" "$S2" "$S3"; do [[ $s =~ ^9[0-9]{14}$ ]] || { fail "three slips made on USSD: got <$S1 $S2 $S3>"; exit 0; }; done
+S1=$(new_slip 80) S2=$(new_slip 81) S3=$(new_slip 82) S4=$(new_slip 83)
+for s in "$S1" "$S2" "$S3" "$S4"; do
+	[[ $s =~ ^9[0-9]{14}$ ]] || { fail "four slips made on USSD: got <$S1 $S2 $S3 $S4>"; exit 0; }
+done
 
 # ---- a payment's signature on the reversal path ---------------------------------------------
 
@@ -84,34 +86,36 @@ check_eq "one payment on the ledger for the order" "1 0" "$(psql_val "SELECT
 
 # ---- a declined payment on another slip's path -----------------------------------------------
 
-# S1 is paid: the till's payment with a new id is declined; the same request is then sent to
-# S2, in the old form (no ref in the body, as the scheme before allowed) and in the new one
+# S2 is paid: the till's payment with a new id is declined; the same request is then sent to
+# S4, in the old form (no ref in the body, as the scheme before allowed) and in the new one
+r=$(signed POST "/api/v1/slips/$S2/payments" "$(pay_body "$S2" "att-$$-0" $AMOUNT)")
+check_eq "another slip, paid by a till" "200 paid" "$r"
 PID2="att-$$-2"
 OLD_BODY="{\"payment_id\":\"$PID2\",\"amount_cents\":$AMOUNT}"
-SIG=$(capture POST "/api/v1/slips/$S1/payments" "$OLD_BODY")
-r=$(send POST "/api/v1/slips/$S1/payments" "$SIG" "$OLD_BODY")
-check_match "a payment body without its slip, for a paid slip: declined, 4xx" '^4[0-9][0-9] ' "$r"
+SIG=$(capture POST "/api/v1/slips/$S2/payments" "$OLD_BODY")
 r=$(send POST "/api/v1/slips/$S2/payments" "$SIG" "$OLD_BODY")
+check_match "a payment body without its slip, for the paid slip: declined, 4xx" '^4[0-9][0-9] ' "$r"
+r=$(send POST "/api/v1/slips/$S4/payments" "$SIG" "$OLD_BODY")
 check_eq "... sent to another slip's payments path: 401 bad_signature" "401 bad_signature" "$r"
-check_eq "... and that slip's order is not paid" "awaiting_payment" "$(order_status "$S2")"
-NEW_BODY=$(pay_body "$S1" "$PID2" $AMOUNT)
-SIG=$(capture POST "/api/v1/slips/$S1/payments" "$NEW_BODY")
-r=$(send POST "/api/v1/slips/$S1/payments" "$SIG" "$NEW_BODY")
-check_eq "a payment for a paid slip is declined: 409 already_paid" "409 already_paid" "$r"
+check_eq "... and that slip's order is not paid" "awaiting_payment" "$(order_status "$S4")"
+NEW_BODY=$(pay_body "$S2" "$PID2" $AMOUNT)
+SIG=$(capture POST "/api/v1/slips/$S2/payments" "$NEW_BODY")
 r=$(send POST "/api/v1/slips/$S2/payments" "$SIG" "$NEW_BODY")
+check_eq "a payment for the paid slip is declined: 409 already_paid" "409 already_paid" "$r"
+r=$(send POST "/api/v1/slips/$S4/payments" "$SIG" "$NEW_BODY")
 check_eq "... sent to another slip's payments path: 401 bad_signature" "401 bad_signature" "$r"
-# the declined id sent again, freshly signed, for S2: it stays bound to the slip it was for
-r=$(signed POST "/api/v1/slips/$S2/payments" "$(pay_body "$S2" "$PID2" $AMOUNT)")
+# the declined id sent again, freshly signed, for S4: it stays bound to the slip it was for
+r=$(signed POST "/api/v1/slips/$S4/payments" "$(pay_body "$S4" "$PID2" $AMOUNT)")
 check_eq "the declined payment id, signed anew for another slip: 409 wrong_slip" "409 wrong_slip" "$r"
-check_eq "... and that slip's order is still not paid" "awaiting_payment" "$(order_status "$S2")"
-r=$(signed POST "/api/v1/slips/$S2/payments/$PID2/reversal" "{\"type\":\"reversal\",\"ref\":\"$S2\",\"payment_id\":\"$PID2\"}")
+check_eq "... and that slip's order is still not paid" "awaiting_payment" "$(order_status "$S4")"
+r=$(signed POST "/api/v1/slips/$S4/payments/$PID2/reversal" "{\"type\":\"reversal\",\"ref\":\"$S4\",\"payment_id\":\"$PID2\"}")
 check_eq "... nor can it be spent on that slip by a reversal: 409 wrong_slip" "409 wrong_slip" "$r"
 PID3="att-$$-3"
-r=$(signed POST "/api/v1/slips/$S2/payments" "$(pay_body "$S2" "$PID3" $((AMOUNT - 1)))")
+r=$(signed POST "/api/v1/slips/$S4/payments" "$(pay_body "$S4" "$PID3" $((AMOUNT - 1)))")
 check_eq "a payment id refused on a slip for the wrong amount ..." "422 wrong_amount" "$r"
-r=$(signed POST "/api/v1/slips/$S2/payments" "$(pay_body "$S2" "$PID3" $AMOUNT)")
+r=$(signed POST "/api/v1/slips/$S4/payments" "$(pay_body "$S4" "$PID3" $AMOUNT)")
 check_eq "... is judged afresh on that slip: the right amount pays" "200 paid" "$r"
-check_eq "the bindings are kept in the database" "$S1 $S2" \
+check_eq "the bindings are kept in the database" "$S2 $S4" \
 	"$(psql_val "SELECT s.ref FROM till_payment_slips b JOIN slips s ON s.id = b.slip_id
 		WHERE b.till_payment_id IN ('$PID2', '$PID3') ORDER BY b.till_payment_id" | tr '\n' ' ' | sed 's/ $//')"
 
