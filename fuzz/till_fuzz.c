@@ -6,11 +6,16 @@
  * db.c from the archive) and calls the handlers front_till_init() registers. The keys are real
  * (secrets.c, key versions and all), loaded from a file the harness writes at start.
  *
- * Input: byte 0 is flags, then "rest\nkey\nsignature\nbody" (the body may hold anything).
+ * Input: byte 0 is flags, then "rest\nkey\nsignature\nbody" (the body may hold anything); rest is
+ * what follows /api/v1/slips/ on the request line, a "?query" included.
  *   bit 0  POST (else GET)        bit 1  sign it correctly: the signature is replaced by
- *   bit 2  no X-Spaza-Key header         t=<now>,v1=<the right HMAC> followed by what was given
+ *   bit 2  no X-Spaza-Key header         t=<now>,v2=<the right HMAC> followed by what was given
  *   bit 3  no X-Spaza-Signature   bit 4  a database call fails (-EIO) instead of staying queued
- * Checked: every request is answered exactly once or waits on exactly one database call. */
+ *   bit 5  send it a second time, unchanged
+ * Checked: every request is answered exactly once or waits on exactly one database call, and a
+ * request sent again after it reached the database is answered at once (a replay, 401). Each
+ * input starts with no signature seen (front_till_close() and front_till_init() between
+ * inputs), so that an input does the same whenever it runs. */
 #include "fuzz.h"
 #include <errno.h>
 #include <time.h>
@@ -18,6 +23,7 @@
 #include <talloc.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include "cfg.h"
 #include "db.h"
 #include "front_till.h"
@@ -27,7 +33,7 @@
 #include "stats.h"
 
 struct http_req {
-	const char *rest, *key, *sig, *body;
+	const char *rest, *target, *key, *sig, *body;
 	size_t body_len;
 	unsigned replies, status;
 };
@@ -88,6 +94,11 @@ const char *http_req_path_rest(const struct http_req *req)
 	return req->rest;
 }
 
+const char *http_req_target(const struct http_req *req)
+{
+	return req->target;
+}
+
 void http_reply_header(struct http_req *req, const char *name, const char *value)
 {
 	FUZZ_ASSERT(!req->replies);
@@ -142,15 +153,17 @@ static void fuzz_secrets(void)
 	unlink(path);
 }
 
+static void *fuzz_ctx;
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	void *ctx = talloc_named_const(NULL, 0, "fuzz");
+	fuzz_ctx = talloc_named_const(NULL, 0, "fuzz");
 	fuzz_quiet();
-	spaza_logging_init(ctx);	/* its stderr is the quiet one */
-	stats_init(ctx);
-	cfg_init(ctx);	/* the defaults; without ratelimit_init() no request is limited */
+	spaza_logging_init(fuzz_ctx);	/* its stderr is the quiet one */
+	stats_init(fuzz_ctx);
+	cfg_init(fuzz_ctx);	/* the defaults; without ratelimit_init() no request is limited */
 	fuzz_secrets();
-	front_till_init(ctx);
+	front_till_init(fuzz_ctx);
 	FUZZ_ASSERT(handler_get && handler_post);
 	return 0;
 }
@@ -168,6 +181,44 @@ static char *field(char **p)
 	return s;
 }
 
+/* The v2 signature header of req as a till computes it, then what the input gave. */
+static char *sign(void *ctx, const struct http_req *req, const char *method)
+{
+	uint8_t secret[SECRETS_HMAC_LEN], mac[SECRETS_HMAC_LEN], hash[SHA256_DIGEST_LENGTH];
+	char secret_hex[2 * SECRETS_HMAC_LEN + 1], hash_hex[2 * SHA256_DIGEST_LENGTH + 1];
+	unsigned n = 0;
+	long long t = time(NULL);
+	secrets_hmac("retailer-master", req->key, strlen(req->key), secret);
+	for (int i = 0; i < SECRETS_HMAC_LEN; i++)
+		snprintf(secret_hex + 2 * i, 3, "%02x", secret[i]);
+	SHA256((const uint8_t *)req->body, req->body_len, hash);
+	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		snprintf(hash_hex + 2 * i, 3, "%02x", hash[i]);
+	char *text = talloc_asprintf(ctx, "v2\n%s\n%s\n%s\n%lld\n%s", method, req->target, req->key, t, hash_hex);
+	FUZZ_ASSERT(HMAC(EVP_sha256(), secret_hex, strlen(secret_hex), (uint8_t *)text, strlen(text), mac, &n));
+	char *sig = talloc_asprintf(ctx, "t=%lld,v2=", t);
+	for (int i = 0; i < SECRETS_HMAC_LEN; i++)
+		sig = talloc_asprintf_append(sig, "%02x", mac[i]);
+	return talloc_asprintf_append(sig, "%s%s", *req->sig ? "," : "", req->sig);
+}
+
+/* One request through its handler; whether it reached the database. */
+static bool run(struct http_req *req, uint8_t flags)
+{
+	db.calls = 0;
+	db.cb = NULL;
+	req->replies = 0;
+	(flags & 1 ? handler_post : handler_get)(req);
+	FUZZ_ASSERT(req->replies + db.calls == 1);
+	if (db.calls && (flags & 16) && db.cb) {
+		db_cb cb = db.cb;
+		db.cb = NULL;
+		cb(db.priv, NULL, -EIO);
+		FUZZ_ASSERT(req->replies == 1);
+	}
+	return db.calls;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -178,50 +229,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_req *req = talloc_zero(ctx, struct http_req);
 
 	/* the body is what follows the third newline, NULs and all */
-	req->rest = field(&p);
+	char *line = field(&p);
 	req->key = field(&p);
 	req->sig = field(&p);
 	req->body = p ? p : "";
 	req->body_len = p ? size - 1 - (size_t)(p - in) : 0;
-	if (!req->rest || !req->key || !req->sig) {
+	if (!line || !req->key || !req->sig) {
 		talloc_free(ctx);
 		free(in);
 		return 0;
 	}
-	char *signed_sig = NULL;
-	if (flags & 2) {
-		uint8_t secret[SECRETS_HMAC_LEN], mac[SECRETS_HMAC_LEN];
-		unsigned n = 0;
-		char t[24];
-		int tl = snprintf(t, sizeof(t), "%lld", (long long)time(NULL));
-		secrets_hmac("retailer-master", req->key, strlen(req->key), secret);
-		char *text = talloc_asprintf(ctx, "%s.", t);
-		text = talloc_realloc(ctx, text, char, tl + 1 + req->body_len + 1);
-		memcpy(text + tl + 1, req->body, req->body_len);
-		FUZZ_ASSERT(HMAC(EVP_sha256(), secret, sizeof(secret), (uint8_t *)text, tl + 1 + req->body_len, mac, &n));
-		signed_sig = talloc_asprintf(ctx, "t=%s,v1=", t);
-		for (int i = 0; i < SECRETS_HMAC_LEN; i++)
-			signed_sig = talloc_asprintf_append(signed_sig, "%02x", mac[i]);
-		signed_sig = talloc_asprintf_append(signed_sig, "%s%s", *req->sig ? "," : "", req->sig);
-		req->sig = signed_sig;
-	}
+	/* the path as libmicrohttpd hands it over stops at the query */
+	req->target = talloc_asprintf(ctx, "/api/v1/slips/%s", line);
+	req->rest = talloc_strndup(ctx, line, strcspn(line, "?"));
+	if (flags & 2)
+		req->sig = sign(ctx, req, flags & 1 ? "POST" : "GET");
 	if (flags & 4)
 		req->key = NULL;
 	if (flags & 8)
 		req->sig = NULL;
 
-	db.calls = 0;
-	db.cb = NULL;
-	(flags & 1 ? handler_post : handler_get)(req);
-	FUZZ_ASSERT(req->replies + db.calls == 1);
-	if (db.calls && (flags & 16) && db.cb) {
-		db_cb cb = db.cb;
-		db.cb = NULL;
-		cb(db.priv, NULL, -EIO);
-		FUZZ_ASSERT(req->replies == 1);
-	}
+	void *conn = talloc_named_const(ctx, 0, "connection");
+	struct http_req *first = talloc_memdup(conn, req, sizeof(*req));
+	bool reached_db = run(first, flags);
 	/* the connection goes away: a call still waiting is cancelled by its destructor */
+	talloc_free(conn);
+	if (flags & 32) {
+		run(req, flags & ~16);
+		FUZZ_ASSERT(!reached_db || (req->replies == 1 && req->status == 401));
+	}
 	talloc_free(ctx);
 	free(in);
+	front_till_close();
+	front_till_init(fuzz_ctx);
 	return 0;
 }

@@ -50,6 +50,8 @@ struct spaza_cfg {
 	unsigned hops_per_minute;	/* per MSISDN; 0: no limit */
 	unsigned sessions_per_hour;	/* per MSISDN; 0: no limit */
 	unsigned till_requests_per_minute;	/* per retailer key; 0: no limit */
+	unsigned till_unknown_slips_per_minute;	/* per retailer key; 0: no limit */
+	unsigned till_replay_max;	/* signatures kept against replays */
 	unsigned n_links;
 	struct kannel_link links[CFG_MAX_LINKS];
 	/* SMS out through Kannel's sendsms (kannel_send.c); no url: no sendsms, the outbox waits */

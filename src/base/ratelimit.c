@@ -20,6 +20,7 @@ static const unsigned rl_window_s[] = {
 	[RATELIMIT_KIND_HOPS] = 60,
 	[RATELIMIT_KIND_SESSIONS] = 3600,
 	[RATELIMIT_KIND_TILL] = 60,
+	[RATELIMIT_KIND_TILL_UNKNOWN] = 60,
 };
 
 struct rl_entry {
@@ -74,18 +75,40 @@ void ratelimit_init(void *ctx)
 	osmo_timer_schedule(&g.sweep, RATELIMIT_SWEEP_S, 0);
 }
 
+static struct rl_entry *rl_find(enum ratelimit_kind kind, const char *key, uint32_t h)
+{
+	struct rl_entry *e;
+	hash_for_each_possible(g.table, e, node, h)
+		if (e->kind == kind && !strcmp(e->key, key))
+			return e;
+	return NULL;
+}
+
+/* The seconds left in e's window, at least 1 (a Retry-After of 0 would invite a retry now). */
+static unsigned rl_left(const struct rl_entry *e, time_t now)
+{
+	time_t left = e->start + rl_window_s[e->kind] - now;
+	return left < 1 ? 1 : (unsigned)left;
+}
+
+unsigned ratelimit_peek(enum ratelimit_kind kind, const char *key, unsigned limit)
+{
+	if (!limit || !g.ctx)
+		return 0;
+	time_t now = rl_now();
+	const struct rl_entry *e = rl_find(kind, key, rl_hash(kind, key));
+	if (!e || now - e->start >= rl_window_s[kind] || e->count < limit)
+		return 0;
+	return rl_left(e, now);
+}
+
 unsigned ratelimit_take(enum ratelimit_kind kind, const char *key, unsigned limit)
 {
 	if (!limit || !g.ctx)
 		return 0;
 	uint32_t h = rl_hash(kind, key);
 	time_t now = rl_now();
-	struct rl_entry *e, *found = NULL;
-	hash_for_each_possible(g.table, e, node, h)
-		if (e->kind == kind && !strcmp(e->key, key)) {
-			found = e;
-			break;
-		}
+	struct rl_entry *found = rl_find(kind, key, h);
 	if (!found) {
 		size_t len = strlen(key);
 		found = talloc_zero_size(g.ctx, sizeof(*found) + len + 1);
@@ -102,8 +125,7 @@ unsigned ratelimit_take(enum ratelimit_kind kind, const char *key, unsigned limi
 	}
 	if (++found->count <= limit)
 		return 0;
-	time_t left = found->start + window - now;
-	return left < 1 ? 1 : (unsigned)left;
+	return rl_left(found, now);
 }
 
 enum ratelimit_verdict ratelimit_hop(const char *msisdn, bool new_session)

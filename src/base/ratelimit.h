@@ -11,6 +11,7 @@ enum ratelimit_kind {
 	RATELIMIT_KIND_HOPS,		/* USSD hops of an MSISDN, a minute */
 	RATELIMIT_KIND_SESSIONS,	/* USSD sessions an MSISDN starts, an hour */
 	RATELIMIT_KIND_TILL,		/* signed till API requests of a retailer key id, a minute */
+	RATELIMIT_KIND_TILL_UNKNOWN,	/* a retailer key id's requests for slips that do not exist, a minute */
 };
 
 void ratelimit_init(void *ctx);
@@ -20,6 +21,11 @@ void ratelimit_init(void *ctx);
  * its window passes. The caller counts the refusal in its stats.def counter. Before
  * ratelimit_init() nothing is limited (the fuzz harness runs front_till.c's handlers alone). */
 unsigned ratelimit_take(enum ratelimit_kind kind, const char *key, unsigned limit);
+/* Whether key is past limit in its current window already, without counting anything: 0, or
+ * the seconds until the window ends. For a limit on what answers turn out to be (a lookup of
+ * a slip that does not exist), counted with ratelimit_take() once the answer is known and
+ * checked with this before the next question is asked. */
+unsigned ratelimit_peek(enum ratelimit_kind kind, const char *key, unsigned limit);
 /* Count one hop (and a new session when new_session) for msisdn; says whether it may go on,
  * and counts a refusal in limits:hops or limits:sessions. */
 enum ratelimit_verdict ratelimit_hop(const char *msisdn, bool new_session);

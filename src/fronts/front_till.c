@@ -2,15 +2,32 @@
  *
  *   GET  /api/v1/slips/{ref}                           a slip: amount due, status, expiry, order
  *   GET  /api/v1/slips/{ref}.png | .svg | .pdf         the slip to print (barcode.c)
- *   POST /api/v1/slips/{ref}/payments                  {"payment_id": "...", "amount_cents": N}
- *   POST /api/v1/slips/{ref}/payments/{id}/reversal    {"payment_id": "{id}"}
+ *   POST /api/v1/slips/{ref}/payments                  {"type": "payment", "ref": "{ref}",
+ *                                                       "payment_id": "...", "amount_cents": N}
+ *   POST /api/v1/slips/{ref}/payments/{id}/reversal    {"type": "reversal", "ref": "{ref}",
+ *                                                       "payment_id": "{id}"}
  *
  * Every request is signed: X-Spaza-Key names the retailer's key id and X-Spaza-Signature is
- * "t=<unix time>,v1=<hex HMAC-SHA256(secret, t "." body)>", where the secret is
- * HMAC-SHA256('retailer-master', key id) (secrets.h): derived here, stored nowhere. The
- * signature and the clock are checked before the database is asked anything, so a flood of
- * unsigned requests costs one HMAC each and no query. A signed request then counts against its
- * key's `limits till-requests-per-minute` (ratelimit.c); past it: 429 with a Retry-After.
+ * "t=<unix time>,v2=<hex HMAC-SHA256(secret, canonical string)>", where the secret is the
+ * lower-case hex of HMAC-SHA256('retailer-master', key id) (secrets.h), 64 characters as
+ * spazactl prints them: derived here, stored nowhere. As text, so that `openssl dgst -hmac`
+ * and every language's HMAC take it as given, with nothing to decode first. The canonical
+ * string is the whole request, one item a line (till_canonical()):
+ *
+ *   v2 \n METHOD \n TARGET \n KEY ID \n T \n hex SHA-256 of the body
+ *
+ * TARGET being the path and query exactly as on the request line. A signature is good for
+ * one request: another path, method, key or body needs its own, and the same one again within
+ * its 300 s is a replay, refused (till_seen_add()). Both bodies name their slip and what they
+ * are, so that no body means one thing on one path and another elsewhere.
+ *
+ * The signature and the clock are checked before the database is asked anything, so a flood
+ * of unsigned requests costs one HMAC each and no query. A signed request then counts against
+ * its key's `limits till-requests-per-minute` (ratelimit.c); past it: 429 with a Retry-After.
+ * A slip lookup answers with the amount and status of an order, so a key that keeps naming
+ * slips that do not exist (guessing) is stopped too: past `limits
+ * till-unknown-slips-per-minute`, its lookups, images and payments get 429 until the minute
+ * is over. Reversals are never held back: they undo money a till took.
  *
  * What a slip is and how it is looked up and drawn is slip.c's; the money is moved by the
  * money room (ledger.h), one statement each way, idempotent by the till's payment id: a repeat
@@ -30,7 +47,10 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <osmocom/core/hashtable.h>
 #include <osmocom/core/linuxlist.h>
+#include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
 #include "cfg.h"
 #include "db.h"
@@ -48,7 +68,9 @@
 #define TILL_MAX_SKEW_S 300		/* a request's t may be this far from our clock, either way */
 #define TILL_KEY_MAX 64
 #define TILL_PAYMENT_ID_MAX 64
-#define TILL_SIG_V1_MAX 4		/* v1= entries looked at in one header */
+#define TILL_SIG_V2_MAX 4		/* v2= entries looked at in one header */
+#define TILL_SEEN_HASH_BITS 14		/* 16,384 chains for till replay-max's 100,000 signatures */
+#define TILL_SEEN_SWEEP_S 30
 #define TILL_AMOUNT_MAX 999999999999LL
 #define TILL_RETRY_AFTER_S "5"
 
@@ -73,9 +95,22 @@ struct till_call {
 	int64_t amount_cents;
 };
 
+/* A signature seen, until its request would be stale anyway. */
+struct till_seen {
+	struct hlist_node node;
+	time_t expires;		/* its t + TILL_MAX_SKEW_S, on the wall clock its t is checked on */
+	uint8_t mac[SECRETS_HMAC_LEN];
+	char key_id[];
+};
+
 static struct {
 	void *ctx;
 	struct llist_head calls;
+	void *seen_ctx;
+	DECLARE_HASHTABLE(seen, TILL_SEEN_HASH_BITS);
+	unsigned n_seen;
+	time_t full_sweep;	/* when a full table was last swept on the spot */
+	struct osmo_timer_list sweep;
 } g;
 
 /* A refusal's HTTP status, its counter, what it means. */
@@ -93,13 +128,22 @@ static const struct {
 	{ "missing_key", { 401, CTR_TILL_BAD_SIGNATURE, "X-Spaza-Key is missing: it names your key id" } },
 	{ "missing_signature", { 401, CTR_TILL_BAD_SIGNATURE, "X-Spaza-Signature is missing" } },
 	{ "bad_signature_header", { 401, CTR_TILL_BAD_SIGNATURE,
-	  "X-Spaza-Signature must be t=<unix time>,v1=<64 hex digits>" } },
+	  "X-Spaza-Signature must be t=<unix time>,v2=<64 hex digits>" } },
 	{ "bad_signature", { 401, CTR_TILL_BAD_SIGNATURE,
-	  "the signature does not match: sign t + \".\" + the exact body bytes with your key's secret" } },
+	  "the signature does not match: sign \"v2\", the method, the path and query as sent, the key id, t and "
+	  "the hex SHA-256 of the exact body, one a line, with your key's secret (doc/retailer-api.md)" } },
 	{ "stale_timestamp", { 401, CTR_TILL_STALE, "the signature's time t is more than 300 s from the server's clock" } },
+	{ "replayed", { 401, CTR_TILL_REPLAYED,
+	  "this signature was used before: it is good for one request. To send a request again, sign it again "
+	  "(a new t); a payment id sent again gets its first result" } },
+	{ "busy", { 503, CTR_TILL_REPLAY_FULL,
+	  "the server is too busy to take more signed requests: send again (with a new signature) shortly" } },
 	{ "not_found", { 404, CTR_TILL_BAD_REQUEST, "no such endpoint" } },
 	{ "rate_limited", { 429, CTR_LIMIT_TILL,
 	  "this key sent too many requests in a minute: send again after Retry-After seconds (with a new signature)" } },
+	{ "too_many_unknown_slips", { 429, CTR_LIMIT_TILL_UNKNOWN,
+	  "this key named too many slips that do not exist in a minute: send again after Retry-After seconds "
+	  "(with a new signature)" } },
 	{ "bad_json", { 400, CTR_TILL_BAD_REQUEST, "the body is not a JSON object" } },
 	{ "bad_request", { 400, CTR_TILL_BAD_REQUEST, "the request is malformed" } },
 	{ "unavailable", { 503, CTR_TILL_UNAVAILABLE,
@@ -241,15 +285,99 @@ static bool till_key_ok(const char *key)
 	       strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
-/* Whether the request is signed by the key it names, within the clock window. When it is
- * not, the refusal has been sent. */
-static bool till_authenticate(struct http_req *req, struct till_call *c)
+/* The text a request's signature is the HMAC of (doc/retailer-api.md has it for tills). One
+ * item a line, none of which can hold a newline (the method and the key id are ours to check,
+ * the target comes off the request line, t is digits, the body goes in as its hash), so two
+ * different requests never give the same text. A talloc child of ctx. */
+static char *till_canonical(void *ctx, const char *method, const char *target, const char *key, const char *t,
+			    size_t t_len, const char *body, size_t blen)
+{
+	uint8_t hash[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1];
+	SHA256((const uint8_t *)body, blen, hash);
+	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+	return talloc_asprintf(ctx, "v2\n%s\n%s\n%s\n%.*s\n%s", method, target, key, (int)t_len, t, hex);
+}
+
+/* ---- signatures seen: a signed request is good once */
+
+static uint32_t till_seen_hash(const uint8_t mac[SECRETS_HMAC_LEN])
+{
+	/* an HMAC's bytes are as good as any hash of them */
+	return (uint32_t)mac[0] << 24 | mac[1] << 16 | mac[2] << 8 | mac[3];
+}
+
+static void till_seen_sweep(void)
+{
+	struct till_seen *e;
+	struct hlist_node *tmp;
+	unsigned b;
+	time_t now = time(NULL);
+	hash_for_each_safe(g.seen, b, tmp, e, node)
+		if (e->expires < now) {
+			hash_del(&e->node);
+			talloc_free(e);
+			g.n_seen--;
+		}
+}
+
+static void till_seen_sweep_cb(void *data)
+{
+	till_seen_sweep();
+	osmo_timer_schedule(&g.sweep, TILL_SEEN_SWEEP_S, 0);
+}
+
+/* Remembers (key, mac), signed at ts, until the request would be refused as stale anyway:
+ * 0, -EALREADY when it was seen before (a replay), -ENOSPC when the table is full even after
+ * dropping what expired. A full table refuses rather than forgets: forgetting a signature
+ * early is what would let its replay through. It is swept on the spot at most once a second,
+ * so that a full table costs each request one lookup, not a walk over every entry. */
+static int till_seen_add(const char *key, const uint8_t mac[SECRETS_HMAC_LEN], long long ts)
+{
+	uint32_t h = till_seen_hash(mac);
+	struct till_seen *e;
+	hash_for_each_possible(g.seen, e, node, h)
+		if (!memcmp(e->mac, mac, SECRETS_HMAC_LEN) && !strcmp(e->key_id, key))
+			return -EALREADY;
+	if (g.n_seen >= g_cfg->till_replay_max && g.full_sweep != time(NULL)) {
+		g.full_sweep = time(NULL);
+		till_seen_sweep();
+	}
+	if (g.n_seen >= g_cfg->till_replay_max)
+		return -ENOSPC;
+	size_t len = strlen(key);
+	e = talloc_zero_size(g.seen_ctx, sizeof(*e) + len + 1);
+	talloc_set_name_const(e, "till_seen");
+	e->expires = ts + TILL_MAX_SKEW_S;
+	memcpy(e->mac, mac, SECRETS_HMAC_LEN);
+	memcpy(e->key_id, key, len + 1);
+	hash_add(g.seen, &e->node, h);
+	g.n_seen++;
+	return 0;
+}
+
+/* A 429 for a limit of limit `what` a minute, to be sent again in wait_s (Retry-After). */
+static void till_refuse_wait(struct http_req *req, const char *code, unsigned wait_s, const char *what,
+			     unsigned limit)
+{
+	char retry_after[16];
+	snprintf(retry_after, sizeof(retry_after), "%u", wait_s);
+	http_reply_header(req, "Retry-After", retry_after);
+	till_refuse(req, code, json_pack("{si}", "retry_after_s", (int)wait_s),
+		    "this key sent more than %u %s in a minute: send again in %u s (with a new signature)", limit, what,
+		    wait_s);
+}
+
+/* Whether the request is signed by the key it names, within the clock window, and was not seen
+ * before. When it is not, the refusal has been sent. */
+static bool till_authenticate(struct http_req *req, struct till_call *c, const char *method)
 {
 	const char *key = http_req_header(req, "X-Spaza-Key");
 	const char *sig = http_req_header(req, "X-Spaza-Signature");
 	const char *t = NULL;
-	size_t t_len = 0, n_v1 = 0, blen;
-	uint8_t v1[TILL_SIG_V1_MAX][SECRETS_HMAC_LEN];
+	size_t t_len = 0, n_v2 = 0, blen;
+	uint8_t v2[TILL_SIG_V2_MAX][SECRETS_HMAC_LEN];
 
 	if (!key || !*key) {
 		till_refuse(req, "missing_key", NULL, NULL);
@@ -259,8 +387,8 @@ static bool till_authenticate(struct http_req *req, struct till_call *c)
 		till_refuse(req, "missing_signature", NULL, NULL);
 		return false;
 	}
-	/* "t=1700000000,v1=ab12...": items in any order, spaces after the commas allowed,
-	 * other schemes (v0=...) ignored, up to TILL_SIG_V1_MAX v1 values (key rollover) */
+	/* "t=1700000000,v2=ab12...": items in any order, spaces after the commas allowed,
+	 * other schemes (v1=...) ignored, up to TILL_SIG_V2_MAX v2 values (key rollover) */
 	for (const char *p = sig; *p;) {
 		while (*p == ' ' || *p == ',')
 			p++;
@@ -268,23 +396,23 @@ static bool till_authenticate(struct http_req *req, struct till_call *c)
 		if (len > 2 && !strncmp(p, "t=", 2)) {
 			t = p + 2;
 			t_len = len - 2;
-		} else if (len == 3 + 2 * SECRETS_HMAC_LEN && !strncmp(p, "v1=", 3) && n_v1 < TILL_SIG_V1_MAX) {
+		} else if (len == 3 + 2 * SECRETS_HMAC_LEN && !strncmp(p, "v2=", 3) && n_v2 < TILL_SIG_V2_MAX) {
 			bool ok = true;
 			for (int i = 0; i < SECRETS_HMAC_LEN && ok; i++) {
 				int hi = till_hexval(p[3 + 2 * i]), lo = till_hexval(p[4 + 2 * i]);
 				ok = hi >= 0 && lo >= 0;
 				if (ok)	/* -1 << 4 is undefined */
-					v1[n_v1][i] = hi << 4 | lo;
+					v2[n_v2][i] = hi << 4 | lo;
 			}
 			if (!ok) {
 				till_refuse(req, "bad_signature_header", NULL, NULL);
 				return false;
 			}
-			n_v1++;
+			n_v2++;
 		}
 		p += len;
 	}
-	if (!t || !n_v1 || t_len > 12 || strspn(t, "0123456789") != t_len) {
+	if (!t || !n_v2 || t_len > 12 || strspn(t, "0123456789") != t_len) {
 		till_refuse(req, "bad_signature_header", NULL, NULL);
 		return false;
 	}
@@ -301,6 +429,7 @@ static bool till_authenticate(struct http_req *req, struct till_call *c)
 	}
 
 	uint8_t secret[SECRETS_HMAC_LEN], mac[SECRETS_HMAC_LEN];
+	char secret_hex[2 * SECRETS_HMAC_LEN + 1];
 	unsigned mac_len = 0;
 	/* the key id names the retailer-master version its secret was derived under */
 	unsigned master_v = secrets_id_version(key, "rk");
@@ -315,24 +444,41 @@ static bool till_authenticate(struct http_req *req, struct till_call *c)
 		till_refuse(req, "unavailable", NULL, "the server has no retailer-master key: tell the shop");
 		return false;
 	}
-	const char *body = http_req_body(req, &blen);
-	char *signed_text = talloc_size(req, t_len + 1 + blen);
-	memcpy(signed_text, t, t_len);
-	signed_text[t_len] = '.';
-	memcpy(signed_text + t_len + 1, body, blen);
-	bool ok = HMAC(EVP_sha256(), secret, sizeof(secret), (const uint8_t *)signed_text, t_len + 1 + blen, mac,
-		       &mac_len) && mac_len == SECRETS_HMAC_LEN;
-	talloc_free(signed_text);
+	for (int i = 0; i < SECRETS_HMAC_LEN; i++)
+		snprintf(secret_hex + 2 * i, 3, "%02x", secret[i]);
 	OPENSSL_cleanse(secret, sizeof(secret));
+	const char *body = http_req_body(req, &blen);
+	char *text = till_canonical(req, method, http_req_target(req), key, t, t_len, body, blen);
+	bool ok = HMAC(EVP_sha256(), secret_hex, 2 * SECRETS_HMAC_LEN, (const uint8_t *)text, strlen(text), mac,
+		       &mac_len) && mac_len == SECRETS_HMAC_LEN;
+	talloc_free(text);
+	OPENSSL_cleanse(secret_hex, sizeof(secret_hex));
 	bool match = false;
-	for (size_t i = 0; ok && i < n_v1; i++)
-		match |= CRYPTO_memcmp(mac, v1[i], SECRETS_HMAC_LEN) == 0;
-	OPENSSL_cleanse(mac, sizeof(mac));
+	for (size_t i = 0; ok && i < n_v2; i++)
+		match |= CRYPTO_memcmp(mac, v2[i], SECRETS_HMAC_LEN) == 0;
 	if (!match) {
+		OPENSSL_cleanse(mac, sizeof(mac));
 		till_refuse(req, "bad_signature", NULL, NULL);
 		return false;
 	}
 	snprintf(c->key_id, sizeof(c->key_id), "%s", key);
+
+	/* Only a signature that holds is remembered, so a forger cannot fill the table; and it is
+	 * remembered whatever becomes of the request (refused by a limit, the database down): the
+	 * first use is the only one. */
+	int rc = till_seen_add(c->key_id, mac, ts);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	if (rc == -EALREADY) {
+		LOGP(DCAT, LOGL_NOTICE, "till key %s: a signature seen before, refused as a replay\n", c->key_id);
+		till_refuse(req, "replayed", NULL, NULL);
+		return false;
+	}
+	if (rc < 0) {
+		LOGP(DCAT, LOGL_ERROR, "till: %u signatures in the last %d s fill `till replay-max`\n", g.n_seen,
+		     TILL_MAX_SKEW_S);
+		till_refuse(req, "busy", NULL, NULL);
+		return false;
+	}
 
 	/* Counted only now that the signature holds: a forger cannot spend a real retailer's
 	 * budget (forgeries are till:bad-signature), and the table only ever holds key ids the
@@ -341,16 +487,30 @@ static bool till_authenticate(struct http_req *req, struct till_call *c)
 	unsigned limit = g_cfg->till_requests_per_minute;
 	unsigned wait_s = ratelimit_take(RATELIMIT_KIND_TILL, c->key_id, limit);
 	if (wait_s) {
-		char retry_after[16];
-		snprintf(retry_after, sizeof(retry_after), "%u", wait_s);
-		http_reply_header(req, "Retry-After", retry_after);
 		LOGP(DCAT, LOGL_NOTICE, "till key %s: request limit reached (%u a minute)\n", c->key_id, limit);
-		till_refuse(req, "rate_limited", json_pack("{si}", "retry_after_s", (int)wait_s),
-			    "this key sent more than %u requests in a minute: send again in %u s (with a new signature)",
-			    limit, wait_s);
+		till_refuse_wait(req, "rate_limited", wait_s, "requests", limit);
 		return false;
 	}
 	return true;
+}
+
+/* Whether the key may ask about a slip now (a lookup, an image, a payment), or has named too
+ * many that do not exist this minute. When it may not, the refusal has been sent. */
+static bool till_may_ask(struct till_call *c)
+{
+	unsigned limit = g_cfg->till_unknown_slips_per_minute;
+	unsigned wait_s = ratelimit_peek(RATELIMIT_KIND_TILL_UNKNOWN, c->key_id, limit);
+	if (!wait_s)
+		return true;
+	LOGP(DCAT, LOGL_NOTICE, "till key %s: unknown slip limit reached (%u a minute)\n", c->key_id, limit);
+	till_refuse_wait(c->req, "too_many_unknown_slips", wait_s, "unknown slip references", limit);
+	return false;
+}
+
+/* The key named a slip that does not exist: counted towards till_may_ask()'s limit. */
+static void till_unknown_slip(struct till_call *c)
+{
+	ratelimit_take(RATELIMIT_KIND_TILL_UNKNOWN, c->key_id, g_cfg->till_unknown_slips_per_minute);
 }
 
 /* ---- requests */
@@ -428,6 +588,7 @@ static void till_lookup_done(void *priv, const PGresult *res, int err)
 		goto out;
 	}
 	if (!slip.found) {
+		till_unknown_slip(c);
 		till_refuse_outcome(c->req, LEDGER_UNKNOWN_SLIP, json_pack("{ss}", "ref", c->ref), NULL);
 		goto out;
 	}
@@ -491,6 +652,8 @@ static void till_money_done(void *priv, const PGresult *res, int err)
 		}
 		till_reply_obj(c->req, 200, obj);
 	} else {
+		if (r.outcome == LEDGER_UNKNOWN_SLIP)
+			till_unknown_slip(c);
 		json_t *extra = json_loads(response, 0, NULL);
 		if (extra && !json_is_object(extra)) {
 			json_decref(extra);
@@ -501,20 +664,24 @@ static void till_money_done(void *priv, const PGresult *res, int err)
 	talloc_free(c);
 }
 
-/* The JSON body of a POST: payment_id always (1-64 printable characters, no spaces), ref
- * optional (must be the path's slip), amount_cents for payments. When it is not right, the
+/* The JSON body of a POST, every field required: type ("payment" or "reversal", which must be
+ * the path's), ref (the path's slip), payment_id (1-64 printable characters, no spaces; a
+ * reversal's is the path's) and, for payments, amount_cents. A body says in full what it does,
+ * so that it cannot be taken for another request on another path. When it is not right, the
  * refusal has been sent. */
 static bool till_parse_body(struct till_call *c, const char *path_id)
 {
 	size_t len;
 	const char *body = http_req_body(c->req, &len);
+	const char *type_word = c->op == TILL_OP_PAY ? "payment" : "reversal";
 	json_error_t jerr;
 	json_t *j = len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
 	bool ok = false;
 
 	if (!len) {
-		till_refuse(c->req, "bad_json", NULL, "the body is empty: send a JSON object naming the payment, "
-			    "{\"payment_id\": \"...\"%s}", c->op == TILL_OP_PAY ? ", \"amount_cents\": N" : "");
+		till_refuse(c->req, "bad_json", NULL, "the body is empty: send a JSON object naming the %s, "
+			    "{\"type\": \"%s\", \"ref\": \"...\", \"payment_id\": \"...\"%s}", type_word, type_word,
+			    c->op == TILL_OP_PAY ? ", \"amount_cents\": N" : "");
 		return false;
 	}
 	if (!j || !json_is_object(j)) {
@@ -525,8 +692,12 @@ static bool till_parse_body(struct till_call *c, const char *path_id)
 				    jerr.line, jerr.column);
 		goto out;
 	}
-	json_t *id = json_object_get(j, "payment_id"), *amount = json_object_get(j, "amount_cents");
-	json_t *ref = json_object_get(j, "ref");
+	json_t *type = json_object_get(j, "type"), *id = json_object_get(j, "payment_id");
+	json_t *amount = json_object_get(j, "amount_cents"), *ref = json_object_get(j, "ref");
+	if (!json_is_string(type) || strcmp(json_string_value(type), type_word)) {
+		till_refuse(c->req, "bad_request", NULL, "type must be \"%s\" on this path", type_word);
+		goto out;
+	}
 	const char *ids = json_is_string(id) ? json_string_value(id) : NULL;
 	size_t idl = ids ? json_string_length(id) : 0;
 	bool id_ok = ids && idl >= 1 && idl <= TILL_PAYMENT_ID_MAX && strlen(ids) == idl;
@@ -541,18 +712,16 @@ static bool till_parse_body(struct till_call *c, const char *path_id)
 		till_refuse(c->req, "bad_request", NULL, "payment_id in the body is not the payment id in the path");
 		goto out;
 	}
-	if (ref) {
-		char body_ref[EASYPAY_REF_BUF];
-		if (!json_is_string(ref)) {
-			till_refuse(c->req, "bad_request", NULL, "ref must be a string");
-			goto out;
-		}
-		if (!till_ref(c->req, json_string_value(ref), json_string_length(ref), body_ref))
-			goto out;
-		if (strcmp(body_ref, c->ref)) {
-			till_refuse(c->req, "bad_request", NULL, "ref in the body is not the slip in the path");
-			goto out;
-		}
+	char body_ref[EASYPAY_REF_BUF];
+	if (!json_is_string(ref)) {
+		till_refuse(c->req, "bad_request", NULL, "ref must be the slip's reference, as in the path");
+		goto out;
+	}
+	if (!till_ref(c->req, json_string_value(ref), json_string_length(ref), body_ref))
+		goto out;
+	if (strcmp(body_ref, c->ref)) {
+		till_refuse(c->req, "bad_request", NULL, "ref in the body is not the slip in the path");
+		goto out;
 	}
 	if (c->op == TILL_OP_PAY) {
 		if (!json_is_integer(amount) || json_integer_value(amount) <= 0 ||
@@ -587,7 +756,7 @@ static void till_get(struct http_req *req)
 		till_refuse(req, "not_found", NULL, NULL);
 		goto fail;
 	}
-	if (!till_authenticate(req, c) || !till_ref(req, rest, ref_len, c->ref))
+	if (!till_authenticate(req, c, "GET") || !till_ref(req, rest, ref_len, c->ref) || !till_may_ask(c))
 		goto fail;
 	struct ledger_stmt st;
 	slip_lookup(&st, c->key_id, c->ref);
@@ -621,7 +790,8 @@ static void till_post(struct http_req *req)
 		c->op = TILL_OP_REVERSE;
 		path_id = talloc_strndup(c, after + 1, n - rl - 1);
 	}
-	if (!till_authenticate(req, c) || !till_ref(req, rest, slash - rest, c->ref) || !till_parse_body(c, path_id))
+	if (!till_authenticate(req, c, "POST") || !till_ref(req, rest, slash - rest, c->ref) ||
+	    !till_parse_body(c, path_id) || (c->op == TILL_OP_PAY && !till_may_ask(c)))
 		goto fail;
 
 	struct ledger_stmt st;
@@ -639,6 +809,10 @@ void front_till_init(void *ctx)
 {
 	g.ctx = ctx;
 	INIT_LLIST_HEAD(&g.calls);
+	g.seen_ctx = talloc_named_const(ctx, 0, "till_seen");
+	hash_init(g.seen);
+	osmo_timer_setup(&g.sweep, till_seen_sweep_cb, NULL);
+	osmo_timer_schedule(&g.sweep, TILL_SEEN_SWEEP_S, 0);
 	http_route_prefix(LISTEN_TILL, "GET", TILL_PREFIX, till_get);
 	http_route_prefix(LISTEN_TILL, "POST", TILL_PREFIX, till_post);
 }
@@ -652,4 +826,8 @@ void front_till_close(void)
 		till_refuse(c->req, "unavailable", NULL, "the server is shutting down: send the same request again shortly");
 		talloc_free(c);
 	}
+	osmo_timer_del(&g.sweep);
+	TALLOC_FREE(g.seen_ctx);
+	hash_init(g.seen);
+	g.n_seen = 0;
 }

@@ -52,6 +52,7 @@ struct http_req {
 	struct http_listener *l;
 	struct llist_head entry;	/* in g.suspended while suspended */
 	http_handler handler;
+	char *target;		/* path and query exactly as sent, before any decoding */
 	char *path;		/* as libmicrohttpd decoded it */
 	size_t rest;		/* where what follows a prefix route's prefix starts in path */
 	char *body;
@@ -227,13 +228,23 @@ static bool http_declared_too_big(struct http_req *req)
 	return true;
 }
 
+/* libmicrohttpd's first look at a request, with the target as it came on the request line: a
+ * signature over the request (front_till.c) covers these bytes, which percent-decoding the
+ * path and splitting off the query would lose. The request starts here, so it has them from
+ * its first call on. */
+static void *http_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_req *req = talloc_zero(g.ctx, struct http_req);
+	req->target = talloc_strdup(req, uri);
+	return req;
+}
+
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				   const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
 {
 	struct http_listener *l = cls;
 	struct http_req *req = *con_cls;
-	if (!req) {
-		req = talloc_zero(g.ctx, struct http_req);
+	if (!req->conn) {
 		req->conn = conn;
 		req->l = l;
 		req->path = talloc_strdup(req, url);
@@ -421,6 +432,11 @@ const char *http_req_path(const struct http_req *req)
 	return req->path;
 }
 
+const char *http_req_target(const struct http_req *req)
+{
+	return req->target;
+}
+
 const char *http_req_path_rest(const struct http_req *req)
 {
 	return req->path + req->rest;
@@ -493,6 +509,7 @@ static int http_listener_start(enum listen_kind k)
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)http_log, NULL },
 		{ MHD_OPTION_SOCK_ADDR, 0, &sin },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_completed, l },
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)http_uri, NULL },
 		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)http_notify_conn, l },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, 2 * lc->timeout_s, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, 4000, NULL },

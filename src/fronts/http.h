@@ -29,6 +29,9 @@ const char *http_req_peer(const struct http_req *req);
  * the prefix of the prefix route that matched ("" for exact routes). */
 const char *http_req_path(const struct http_req *req);
 const char *http_req_path_rest(const struct http_req *req);
+/* The request target as it came on the request line: the path and any "?query", with their
+ * percent-encoding untouched. */
+const char *http_req_target(const struct http_req *req);
 
 /* Add a response header before http_reply (copied). */
 void http_reply_header(struct http_req *req, const char *name, const char *value);

@@ -89,6 +89,17 @@ next_second() {
 	wait_for 3 sh -c "[ \$(date +%s) -gt $s ]"
 }
 
+# till_sign SECRET METHOD TARGET KEY T BODY: the hex of a till request's v2 signature, computed
+# with openssl exactly as doc/retailer-api.md tells tills to: HMAC-SHA256 under the secret as
+# printed (64 characters) of "v2", the method, the path and query as sent, the key id, t and
+# the hex SHA-256 of the body, one a line.
+till_sign() {
+	local body_hash
+	body_hash=$(printf '%s' "$6" | openssl dgst -sha256 | awk '{ print $NF }')
+	printf 'v2\n%s\n%s\n%s\n%s\n%s' "$2" "$3" "$4" "$5" "$body_hash" |
+		openssl dgst -sha256 -hmac "$1" | awk '{ print $NF }'
+}
+
 # ---- the VTY over bash's /dev/tcp: one command at a time, each answer read up to the prompt.
 
 # vty_open PORT: fd 7 connected, the banner read.

@@ -36,14 +36,16 @@ new_key() {
 	[[ $KEY =~ ^rk_[0-9a-f]{16}$ && $SECRET =~ ^[0-9a-f]{64}$ ]] ||
 		{ fail "retailer add $1: got <$(oneline "$out")>"; exit 0; }
 }
-# sign SECRET T BODY: the v1 signature, as doc/retailer-api.md computes it (till.sh's helper)
-sign() { printf '%s.%s' "$2" "$3" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$1" | awk '{ print $NF }'; }
 # till_get KEY SECRET PATH: a signed GET to the own daemon; prints the status and the error
-# code; the headers are in $T_TMP/headers, the body in $T_TMP/body
+# code; the headers are in $T_TMP/headers, the body in $T_TMP/body. Each is signed at a t of
+# its own (a signature is good once), counting back from when this test started.
+: > "$T_TMP/till_n"
+TILL_T0=$(date +%s)
 till_get() {
-	local t; t=$(date +%s)
+	echo >> "$T_TMP/till_n"
+	local t=$(( TILL_T0 - $(wc -l < "$T_TMP/till_n") ))
 	local st; st=$(curl -sS --noproxy '*' --max-time 20 -o "$T_TMP/body" -D "$T_TMP/headers" -w '%{http_code}' \
-		-H "X-Spaza-Key: $1" -H "X-Spaza-Signature: t=$t,v1=$(sign "$2" "$t" "")" "$OWN_TILL_URL$3")
+		-H "X-Spaza-Key: $1" -H "X-Spaza-Signature: t=$t,v2=$(till_sign "$2" GET "$3" "$1" "$t" "")" "$OWN_TILL_URL$3")
 	echo "$st $(sed -nE 's/.*"error": ?"([^"]*)".*/\1/p' "$T_TMP/body")"
 }
 new_key "Limits test A $$ $RANDOM"

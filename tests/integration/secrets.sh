@@ -96,7 +96,7 @@ S=$(t_sid)
 ussd "$S" "$P" "" "" "$OWN_URL" >/dev/null
 r=$(ussd "$S" "$P" "3*${ORDER:-0}*1*$PIN" "" "$OWN_URL")
 check_match "$T: a voucher PIN is tried (a wrong one here)" '^(CON|END) ' "$r"
-curl -s --noproxy '*' -o /dev/null -H "X-Spaza-Key: rk_test" -H "X-Spaza-Signature: t=$(date +%s),v1=$(printf '%064d' 0)" \
+curl -s --noproxy '*' -o /dev/null -H "X-Spaza-Key: rk_test" -H "X-Spaza-Signature: t=$(date +%s),v2=$(printf '%064d' 0)" \
 	"$OWN_TILL_URL/api/v1/slips/91234" || true
 wait_for 10 grep -q "sendsms" "$OWN_LOG"
 LOGTEXT=$(cat "$OWN_LOG")

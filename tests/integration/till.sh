@@ -1,8 +1,9 @@
 # The retailer till API (front_till.c, doc/retailer-api.md) over real HTTP, every request
 # signed with openssl exactly as the reference tells tills to: a slip made on USSD is looked
-# up, paid once however often the payment is replayed, reversed, and refused for every reason
-# the reference lists (bad, missing or stale signatures, unknown keys and slips, wrong amounts,
-# another retailer's or a reversed payment id, expired slips, malformed JSON). Slip images come
+# up, paid once however often the payment is sent again, reversed, and refused for every reason
+# the reference lists (bad, missing, stale or replayed signatures, unknown keys and slips, wrong
+# amounts, another retailer's or a reversed payment id, expired slips, malformed JSON, bodies
+# without their type or slip). till_attacks.sh has the attacks on the signature itself. Slip images come
 # signed over HTTP and from spazactl, their QR payload verifies and a forged one does not.
 # The ledger check passes at the end.
 source "$(dirname "$0")/lib.sh"
@@ -31,21 +32,33 @@ KEY_A=$NEW_KEY SECRET_A=$NEW_SECRET
 new_retailer "Till test B $$ $RANDOM"
 KEY_B=$NEW_KEY SECRET_B=$NEW_SECRET
 
-# sign SECRET T BODY: the v1 signature, as doc/retailer-api.md computes it
-sign() { printf '%s.%s' "$2" "$3" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$1" | awk '{ print $NF }'; }
-
 # api METHOD PATH [BODY]: a signed request with retailer A's key (override with KEY=, SECRET=,
 # T= (the time signed), SIG= (the whole signature header) or NOSIG=1); prints the status, the
-# body is in $T_TMP/body, the headers in $T_TMP/headers.
+# body is in $T_TMP/body, the headers in $T_TMP/headers. A signature is good once, so a request
+# the same as one signed in this second waits for the next (T= and SIG= are taken as given).
+: > "$T_TMP/signed"
 api() {
-	local method=$1 path=$2 body=${3-} t=${T:-$(date +%s)} key=${KEY:-$KEY_A} secret=${SECRET:-$SECRET_A}
+	local method=$1 path=$2 body=${3-} t=${T:-} key=${KEY:-$KEY_A} secret=${SECRET:-$SECRET_A} id
+	if [ -z "$t" ]; then
+		id=$(printf '%s\n' "$method" "$path" "$key" "$body" | openssl dgst -sha256 | awk '{ print $NF }')
+		t=$(date +%s)
+		grep -qx "$t $id" "$T_TMP/signed" && { next_second; t=$(date +%s); }
+		echo "$t $id" >> "$T_TMP/signed"
+	fi
 	local args=(-sS --noproxy '*' --max-time 20 -o "$T_TMP/body" -D "$T_TMP/headers" -w '%{http_code}' -X "$method")
 	[ -n "$key" ] && args+=(-H "X-Spaza-Key: $key")
-	[ -z "${NOSIG:-}" ] && args+=(-H "X-Spaza-Signature: ${SIG:-t=$t,v1=$(sign "$secret" "$t" "$body")}")
+	[ -z "${NOSIG:-}" ] &&
+		args+=(-H "X-Spaza-Signature: ${SIG:-t=$t,v2=$(till_sign "$secret" "$method" "$path" "$key" "$t" "$body")}")
 	[ "$method" = POST ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
 	curl "${args[@]}" "$SPAZA_TILL_URL$path"
 }
 body() { cat "$T_TMP/body"; }
+# pay_body PAYMENT-ID AMOUNT [REF], rev_body PAYMENT-ID [REF]: the bodies as the reference gives
+# them, for slip $REF unless told
+pay_body() { printf '{"type":"payment","ref":"%s","payment_id":"%s","amount_cents":%s}' "${3:-$REF}" "$1" "$2"; }
+rev_body() { printf '{"type":"reversal","ref":"%s","payment_id":"%s"}' "${2:-$REF}" "$1"; }
+# refused_body PATH WHAT BODY: a POST of BODY to PATH is refused, 400 bad_request
+refused_body() { check_api "$2: 400" "400" "bad_request" "$(api POST "$1" "$3")"; }
 # jfield NAME: a string, number or boolean field of the last body
 jfield() { sed -nE 's/.*"'"$1"'": ?("([^"]*)"|([-0-9a-z.]+)).*/\2\3/p' "$T_TMP/body"; }
 check_api() { # check_api WHAT STATUS ERROR-CODE-OR-OUTCOME GOT-STATUS
@@ -98,7 +111,7 @@ st=$(NOSIG=1 api GET "/api/v1/slips/$REF")
 check_api "no signature: 401" "401" "missing_signature" "$st"
 st=$(KEY=" " api GET "/api/v1/slips/$REF")
 check_api "no key id: 401" "401" "missing_key" "$st"
-st=$(SIG="t=$(date +%s),v1=nothex" api GET "/api/v1/slips/$REF")
+st=$(SIG="t=$(date +%s),v2=nothex" api GET "/api/v1/slips/$REF")
 check_api "a malformed signature header: 401" "401" "bad_signature_header" "$st"
 st=$(T=$(( $(date +%s) - 301 )) api GET "/api/v1/slips/$REF")
 check_api "signed 301 s ago: 401 stale" "401" "stale_timestamp" "$st"
@@ -108,8 +121,8 @@ st=$(T=$(( $(date +%s) - 250 )) api GET "/api/v1/slips/$REF")
 check_api "signed 250 s ago: still accepted" "200" "open" "$st"
 # the body is signed: a payment whose amount is changed after signing is refused
 t=$(date +%s)
-st=$(SIG="t=$t,v1=$(sign "$SECRET_A" "$t" "{\"payment_id\":\"x-1\",\"amount_cents\":1}")" \
-	api POST "/api/v1/slips/$REF/payments" "{\"payment_id\":\"x-1\",\"amount_cents\":$AMOUNT}")
+st=$(SIG="t=$t,v2=$(till_sign "$SECRET_A" POST "/api/v1/slips/$REF/payments" "$KEY_A" "$t" "$(pay_body x-1 1)")" \
+	api POST "/api/v1/slips/$REF/payments" "$(pay_body x-1 "$AMOUNT")")
 check_api "a body changed after signing: 401" "401" "bad_signature" "$st"
 st=$(KEY=rk_0000000000000000 SECRET=$SECRET_A api GET "/api/v1/slips/$REF")
 check_api "an unknown key id (the signature cannot match its secret): 401" "401" "bad_signature" "$st"
@@ -127,22 +140,25 @@ check_api "an unknown endpoint: 404" "404" "not_found" "$st"
 # ---- paying -------------------------------------------------------------------------------
 
 PID="till-a-$$-$RANDOM"
-st=$(api POST "/api/v1/slips/$REF/payments" "{\"payment_id\":\"$PID\",\"amount_cents\":$((AMOUNT - 1))}")
+st=$(api POST "/api/v1/slips/$REF/payments" "$(pay_body "$PID" $((AMOUNT - 1)))")
 check_api "the wrong amount: 422" "422" "wrong_amount" "$st"
 check_eq "... saying what is due" "$AMOUNT" "$(jfield amount_cents)"
 st=$(api POST "/api/v1/slips/$REF/payments" "{\"payment_id\":\"$PID\",\"amount_cents\":")
 check_api "malformed JSON: 400" "400" "bad_json" "$st"
 st=$(api POST "/api/v1/slips/$REF/payments" "[\"$PID\", $AMOUNT]")
 check_api "JSON that is not an object: 400" "400" "bad_json" "$st"
-st=$(api POST "/api/v1/slips/$REF/payments" "{\"payment_id\":\"$PID\",\"amount_cents\":\"55.98\"}")
+st=$(api POST "/api/v1/slips/$REF/payments" "$(pay_body "$PID" '"55.98"')")
 check_api "an amount that is not whole cents: 400" "400" "bad_request" "$st"
-st=$(api POST "/api/v1/slips/$REF/payments" "{\"amount_cents\":$AMOUNT}")
-check_api "no payment id: 400" "400" "bad_request" "$st"
-st=$(api POST "/api/v1/slips/$REF/payments" "{\"payment_id\":\"$PID\",\"amount_cents\":$AMOUNT,\"ref\":\"$UNKNOWN\"}")
-check_api "a body naming another slip than the path: 400" "400" "bad_request" "$st"
+P=/api/v1/slips/$REF/payments
+refused_body "$P" "no payment id" "{\"type\":\"payment\",\"ref\":\"$REF\",\"amount_cents\":$AMOUNT}"
+refused_body "$P" "a body naming another slip than the path" "$(pay_body "$PID" "$AMOUNT" "$UNKNOWN")"
+refused_body "$P" "a payment body without its slip (ref)" "{\"type\":\"payment\",\"payment_id\":\"$PID\",\"amount_cents\":$AMOUNT}"
+refused_body "$P" "a payment body without its type" "{\"ref\":\"$REF\",\"payment_id\":\"$PID\",\"amount_cents\":$AMOUNT}"
+refused_body "$P" "a body of type reversal on the payments path" \
+	"{\"type\":\"reversal\",\"ref\":\"$REF\",\"payment_id\":\"$PID\",\"amount_cents\":$AMOUNT}"
 check_eq "none of that paid anything" "awaiting_payment" "$(psql_val "SELECT status FROM orders WHERE id = $ORDER")"
 
-PAY_BODY="{\"payment_id\":\"$PID\",\"amount_cents\":$AMOUNT,\"ref\":\"$GROUPED\"}"
+PAY_BODY="{\"type\":\"payment\",\"payment_id\":\"$PID\",\"amount_cents\":$AMOUNT,\"ref\":\"$GROUPED\"}"
 st=$(api POST "/api/v1/slips/$REF/payments" "$PAY_BODY")
 check_api "the payment: 200 paid" "200" "paid" "$st"
 cp "$T_TMP/body" "$T_TMP/first"
@@ -150,11 +166,13 @@ check_eq "... for the order" "$ORDER" "$(jfield order)"
 check_eq "... with the till's payment id" "$PID" "$(jfield payment_id)"
 check_eq "the order is paid, by slip" "paid|slip" "$(psql_val "SELECT status || '|' || payment_method FROM orders WHERE id = $ORDER")"
 
-# replayed 10 times at once, each with a fresh signature: one payment, the first response
+# sent again 10 times at once, each with a signature of its own (signed 101, 102, ... s ago, no
+# second api() signs at): one payment, the first response
+t0=$(( $(date +%s) - 100 ))
 for i in $(seq 1 10); do
-	( t=$(date +%s)
-	  curl -sS --noproxy '*' --max-time 20 -o "$T_TMP/replay.$i" -w '%{http_code}' -X POST \
-		-H "X-Spaza-Key: $KEY_A" -H "X-Spaza-Signature: t=$t,v1=$(sign "$SECRET_A" "$t" "$PAY_BODY")" \
+	( t=$(( t0 - i ))
+	  curl -sS --noproxy '*' --max-time 20 -o "$T_TMP/replay.$i" -w '%{http_code}' -X POST -H "X-Spaza-Key: $KEY_A" \
+		-H "X-Spaza-Signature: t=$t,v2=$(till_sign "$SECRET_A" POST "/api/v1/slips/$REF/payments" "$KEY_A" "$t" "$PAY_BODY")" \
 		-H 'Content-Type: application/json' --data-binary "$PAY_BODY" "$SPAZA_TILL_URL/api/v1/slips/$REF/payments" \
 		> "$T_TMP/replay.$i.status" ) &
 done
@@ -163,22 +181,24 @@ same=0
 for i in $(seq 1 10); do
 	[ "$(cat "$T_TMP/replay.$i.status")" = 200 ] && cmp -s "$T_TMP/first" "$T_TMP/replay.$i" && same=$((same + 1))
 done
-check_eq "the payment replayed 10 times at once: 10 x 200 with the first response, byte for byte" 10 "$same"
-# the same request again, signature and all (a replay within the 300 s)
-t=$(date +%s)
-SIG_FIXED="t=$t,v1=$(sign "$SECRET_A" "$t" "$PAY_BODY")"
+check_eq "the payment sent 10 times at once: 10 x 200 with the first response, byte for byte" 10 "$same"
+# the same request again, signature and all (a replay within the 300 s): refused, nothing done
+t=$(( $(date +%s) - 200 ))
+SIG_FIXED="t=$t,v2=$(till_sign "$SECRET_A" POST "/api/v1/slips/$REF/payments" "$KEY_A" "$t" "$PAY_BODY")"
 SIG=$SIG_FIXED api POST "/api/v1/slips/$REF/payments" "$PAY_BODY" >/dev/null
-SIG=$SIG_FIXED api POST "/api/v1/slips/$REF/payments" "$PAY_BODY" >/dev/null
-check_true "... and a byte-identical replay of one signed request too" "the responses differ" cmp -s "$T_TMP/first" "$T_TMP/body"
+check_true "... once more with a signature of its own: the first response" "the responses differ" \
+	cmp -s "$T_TMP/first" "$T_TMP/body"
+st=$(SIG=$SIG_FIXED api POST "/api/v1/slips/$REF/payments" "$PAY_BODY")
+check_api "... and that signed request again, byte for byte: 401 replayed" "401" "replayed" "$st"
 check_eq "one till payment, one ledger posting for the slip" "1 1" "$(psql_val "SELECT
 	(SELECT count(*) FROM till_payments p JOIN slips s ON s.id = p.slip_id WHERE s.ref = '$REF'),
 	(SELECT count(*) FROM ledger_txns WHERE order_id = $ORDER AND reason = 'slip_payment')" | tr '|' ' ')"
 # the same id, reformatted JSON, same content: the same request
-st=$(api POST "/api/v1/slips/$REF/payments" "{ \"amount_cents\": $AMOUNT, \"payment_id\": \"$PID\" }")
+st=$(api POST "/api/v1/slips/$REF/payments" "{ \"amount_cents\": $AMOUNT, \"payment_id\": \"$PID\", \"ref\": \"$REF\", \"type\": \"payment\" }")
 check_true "the same id and content, other JSON layout: the first response" "status $st" cmp -s "$T_TMP/first" "$T_TMP/body"
-st=$(api POST "/api/v1/slips/$REF/payments" "{\"payment_id\":\"$PID\",\"amount_cents\":$((AMOUNT + 1))}")
+st=$(api POST "/api/v1/slips/$REF/payments" "$(pay_body "$PID" $((AMOUNT + 1)))")
 check_api "the same payment id with another amount: 409" "409" "conflict" "$st"
-st=$(api POST "/api/v1/slips/$REF/payments" "{\"payment_id\":\"$PID-2\",\"amount_cents\":$AMOUNT}")
+st=$(api POST "/api/v1/slips/$REF/payments" "$(pay_body "$PID-2" "$AMOUNT")")
 check_api "another payment id for the paid slip: 409" "409" "already_paid" "$st"
 
 st=$(api GET "/api/v1/slips/$REF")
@@ -189,7 +209,7 @@ check_eq "another retailer sees it paid, not by them, without the payment id" "2
 	"$st $(jfield status) $(jfield paid_by_you) $(jfield payment_id)"
 
 # another retailer reversing A's payment id: B never made a payment with it
-st=$(KEY=$KEY_B SECRET=$SECRET_B api POST "/api/v1/slips/$REF/payments/$PID/reversal" "{\"payment_id\":\"$PID\"}")
+st=$(KEY=$KEY_B SECRET=$SECRET_B api POST "/api/v1/slips/$REF/payments/$PID/reversal" "$(rev_body "$PID")")
 check_api "another retailer's payment id cannot be reversed: 409" "409" "paid_by_other" "$st"
 check_eq "... and the order stays paid" "paid" "$(psql_val "SELECT status FROM orders WHERE id = $ORDER")"
 
@@ -197,9 +217,11 @@ check_eq "... and the order stays paid" "paid" "$(psql_val "SELECT status FROM o
 
 st=$(api POST "/api/v1/slips/$REF/payments/$PID/reversal" "")
 check_api "a reversal without a body naming the payment: 400" "400" "bad_json" "$st"
-st=$(api POST "/api/v1/slips/$REF/payments/$PID/reversal" "{\"payment_id\":\"other\"}")
-check_api "a reversal whose body names another payment: 400" "400" "bad_request" "$st"
-REV_BODY="{\"payment_id\":\"$PID\"}"
+P=/api/v1/slips/$REF/payments/$PID/reversal
+refused_body "$P" "a reversal whose body names another payment" "$(rev_body other)"
+refused_body "$P" "a reversal body that does not say it is one (no type)" "{\"ref\":\"$REF\",\"payment_id\":\"$PID\"}"
+refused_body "$P" "a reversal body without its slip (ref)" "{\"type\":\"reversal\",\"payment_id\":\"$PID\"}"
+REV_BODY=$(rev_body "$PID")
 st=$(api POST "/api/v1/slips/$REF/payments/$PID/reversal" "$REV_BODY")
 check_api "the reversal: 200 reversed" "200" "reversed" "$st"
 check_eq "... of the amount paid" "$AMOUNT" "$(jfield amount_cents)"
@@ -213,24 +235,24 @@ check_api "paying again with the reversed payment id (pay after reverse): 409" "
 
 # a till's timeout: it never heard back, so it reverses the id; the payment arriving late is refused
 PID3="till-a-$$-late"
-st=$(api POST "/api/v1/slips/$REF/payments/$PID3/reversal" "{\"payment_id\":\"$PID3\"}")
+st=$(api POST "/api/v1/slips/$REF/payments/$PID3/reversal" "$(rev_body "$PID3")")
 check_api "reversing a payment id never seen (a till's timeout): 200 reversed" "200" "reversed" "$st"
 check_eq "... of nothing" "0" "$(jfield amount_cents)"
-st=$(api POST "/api/v1/slips/$REF/payments" "{\"payment_id\":\"$PID3\",\"amount_cents\":$AMOUNT}")
+st=$(api POST "/api/v1/slips/$REF/payments" "$(pay_body "$PID3" "$AMOUNT")")
 check_api "... so the payment arriving late is refused: 409" "409" "reversed" "$st"
 
 # a new payment; then a reversal of some other, never seen id (reverse after pay) and one after shipping
 PID2="till-a-$$-second"
-st=$(api POST "/api/v1/slips/$REF/payments" "{\"payment_id\":\"$PID2\",\"amount_cents\":$AMOUNT}")
+st=$(api POST "/api/v1/slips/$REF/payments" "$(pay_body "$PID2" "$AMOUNT")")
 check_api "a new payment id pays the reopened slip" "200" "paid" "$st"
-st=$(api POST "/api/v1/slips/$REF/payments/nope-$$/reversal" "{\"payment_id\":\"nope-$$\"}")
+st=$(api POST "/api/v1/slips/$REF/payments/nope-$$/reversal" "$(rev_body "nope-$$")")
 check_api "reversing an id that did not pay the paid slip (reverse after pay): 409" "409" "paid_by_other" "$st"
 ctl order status "$ORDER" shipped >/dev/null
-st=$(api POST "/api/v1/slips/$REF/payments/$PID2/reversal" "{\"payment_id\":\"$PID2\"}")
+st=$(api POST "/api/v1/slips/$REF/payments/$PID2/reversal" "$(rev_body "$PID2")")
 check_api "reversing after the order shipped: 409" "409" "shipped" "$st"
-st=$(api POST "/api/v1/slips/$REF/payments/never-$$/reversal" "{\"payment_id\":\"never-$$\",\"ref\":\"$UNKNOWN\"}")
+st=$(api POST "/api/v1/slips/$REF/payments/never-$$/reversal" "$(rev_body "never-$$" "$UNKNOWN")")
 check_api "a reversal whose body names another slip: 400" "400" "bad_request" "$st"
-st=$(api POST "/api/v1/slips/$UNKNOWN/payments/never-$$/reversal" "{\"payment_id\":\"never-$$\"}")
+st=$(api POST "/api/v1/slips/$UNKNOWN/payments/never-$$/reversal" "$(rev_body "never-$$" "$UNKNOWN")")
 check_api "a reversal on an unknown slip: 404" "404" "unknown_slip" "$st"
 
 # ---- expired slips, revoked keys -----------------------------------------------------------
@@ -243,7 +265,7 @@ psql_val "UPDATE slips SET expires_at = now() - interval '1 minute' WHERE ref = 
 st=$(api GET "/api/v1/slips/$REF2")
 check_api "lookup of an expired slip: 410" "410" "expired" "$st"
 check_eq "... still saying what it was for" "$ORDER2 $AMOUNT" "$(jfield order) $(jfield amount_cents)"
-st=$(api POST "/api/v1/slips/$REF2/payments" "{\"payment_id\":\"exp-$$\",\"amount_cents\":$AMOUNT}")
+st=$(api POST "/api/v1/slips/$REF2/payments" "$(pay_body "exp-$$" "$AMOUNT" "$REF2")")
 check_api "paying an expired slip: 410" "410" "expired" "$st"
 st=$(api GET "/api/v1/slips/$REF2.pdf")
 check_api "no image of an expired slip: 410" "410" "expired" "$st"
@@ -252,7 +274,7 @@ ctl retailer rotate-key "$(psql_val "SELECT r.name FROM retailers r JOIN retaile
 	WHERE k.key_id = '$KEY_B'")" >/dev/null
 st=$(KEY=$KEY_B SECRET=$SECRET_B api GET "/api/v1/slips/$REF")
 check_api "a revoked key (after rotate-key), signed right: 401" "401" "unknown_key" "$st"
-st=$(KEY=$KEY_B SECRET=$SECRET_B api POST "/api/v1/slips/$REF/payments" "{\"payment_id\":\"b-$$\",\"amount_cents\":$AMOUNT}")
+st=$(KEY=$KEY_B SECRET=$SECRET_B api POST "/api/v1/slips/$REF/payments" "$(pay_body "b-$$" "$AMOUNT")")
 check_api "... paying with it too" "401" "unknown_key" "$st"
 
 # ---- slip images --------------------------------------------------------------------------
@@ -323,6 +345,33 @@ check_eq "a forged amount in the QR payload: exit 1" 1 "$rc"
 check_has "... FORGED" "FORGED" "$out"
 out=$(ctl slip verify "hello" 2>&1); rc=$?
 check_eq "not a slip payload: exit 1" 1 "$rc"
+
+# ---- the reference's signing, as a retailer's developer reads it --------------------------------
+
+BODY_V='{"type":"payment","ref":"912340000010089","payment_id":"till7-000123","amount_cents":5598}'
+check_eq "the reference's test vector (a payment) is what tills compute here" \
+	"20781e708be6bf4d84094525b906645ac336f0a924be11d0c90382ee5c65352b" \
+	"$(till_sign 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f POST \
+		/api/v1/slips/912340000010089/payments rk_0123456789abcdef 1700000000 "$BODY_V")"
+check_eq "... and (a lookup)" "087170d8baf8d401e0311a55b209d73a65ba0d0c03f4ddcba25c6e9095c915d0" \
+	"$(till_sign 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f GET \
+		/api/v1/slips/912340000010089 rk_0123456789abcdef 1700000000 "")"
+
+# the worked example's shell block, run with sh as it is written, on a new slip (its own key,
+# secret, daemon and slip put in its first lines)
+PHONE4=$(t_phone 73)
+ORDER4=$(order_via_ussd "$PHONE4")
+REF4=$(slip_via_ussd "$PHONE4" "$ORDER4")
+REF4=${REF4// /}
+awk '/^```sh$/ { f = 1; next } /^```$/ { f = 0 } f' "$SPAZA_TOP/doc/retailer-api.md" |
+	sed -e "s|^KEY=.*|KEY=$KEY_A|" -e "s|^SECRET=.*|SECRET=$SECRET_A|" -e "s|^URL=.*|URL=$SPAZA_URL|" \
+	    -e "s|^REF=.*|REF=$REF4|" > "$T_TMP/example.sh"
+out=$(cd "$T_TMP" && sh example.sh 2>&1)
+check_eq "the worked example: the lookup, the payment, the reversal" "open paid reversed" \
+	"$(sed -nE 's/.*"(status|outcome)":"([a-z_]+)".*/\2/p' <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "... for the slip's order and amount" "$ORDER4 $AMOUNT" \
+	"$(sed -nE '/"outcome":"paid"/s/.*"order":([0-9]+).*"amount_cents":([0-9]+).*/\1 \2/p' <<<"$out")"
+check_eq "... and the slip as a PDF" "%PDF-1.4" "$(head -c 8 "$T_TMP/slip.pdf" 2>/dev/null)"
 
 # ---- the daemon's counters and the ledger --------------------------------------------------
 
