@@ -77,11 +77,10 @@ check_match "$T: a PIN issued before the rotation redeems within the grace perio
 r=$(pay_voucher "$PHONE" "$PIN2")
 check_match "$T: a PIN issued after it redeems" '^END Paid\.' "$r"
 
-sign() { printf '%s.%s' "$2" "$3" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$1" | awk '{ print $NF }'; }
 till_get() { # till_get KEY SECRET PATH: the status of a signed GET
 	local t; t=$(date +%s)
 	curl -sS --noproxy '*' --max-time 20 -o "$T_TMP/body" -w '%{http_code}' -H "X-Spaza-Key: $1" \
-		-H "X-Spaza-Signature: t=$t,v1=$(sign "$2" "$t" "")" "$OWN_TILL_URL$3"
+		-H "X-Spaza-Signature: t=$t,v2=$(till_sign "$2" GET "$3" "$1" "$t" "")" "$OWN_TILL_URL$3"
 }
 SLIP_PHONE=$(t_phone 72)
 r=$(pay "$SLIP_PHONE" "3*$(order_via_ussd "$SLIP_PHONE")*3")
