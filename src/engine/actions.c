@@ -22,6 +22,7 @@
 #include "orders.h"
 #include "payments.h"
 #include "secrets.h"
+#include "stats.h"
 
 struct actions_call {
 	enum menu_action action;
@@ -54,6 +55,10 @@ static void actions_failed(struct actions_call *c)
 static void actions_order_created(void *priv, int64_t id, int64_t total, int err)
 {
 	struct actions_call *c = priv;
+	if (err == -EEXIST) {
+		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .conflict = true };
+		return actions_finish(c, &r);
+	}
 	if (err)
 		return actions_failed(c);
 	c->v.order_id = id;
@@ -127,8 +132,11 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 	if (err)
 		return actions_failed(c);
 	struct menu_vars *v = &c->v;
-	struct actions_result r = { .outcome = actions_payment_outcome(pr->outcome) };
-	if (r.outcome == MENU_OUTCOME_ERROR)
+	struct actions_result r = { .outcome = actions_payment_outcome(pr->outcome),
+				    .conflict = !strcmp(pr->outcome, "conflict") };
+	if (r.conflict)
+		STAT_INC(KEY_CONFLICTS);
+	else if (r.outcome == MENU_OUTCOME_ERROR)
 		LOGP(DSESS, LOGL_ERROR, "payment for order %" PRId64 ": %s\n", v->order_id, pr->outcome);
 	switch (c->action) {
 	case MENU_ACTION_PAY_VOUCHER:
