@@ -34,6 +34,7 @@
 #include "migrate.h"
 #include "orders.h"
 #include "payments.h"
+#include "pin_budget.h"
 #include "ratelimit.h"
 #include "secrets.h"
 #include "outbox.h"
@@ -272,6 +273,7 @@ int main(int argc, char **argv)
 	orders_init(spazad_ctx);
 	payments_init(spazad_ctx);
 	ratelimit_init(spazad_ctx);
+	pin_budget_init(spazad_ctx);
 	timeline_init(spazad_ctx);
 	session_init(spazad_ctx);
 	session_set_menus(menus);

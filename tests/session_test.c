@@ -137,6 +137,11 @@ static const char *key_of(const char *ref, const char *msisdn, unsigned n, const
 
 static struct customer customers[32];
 
+void crm_put(struct customer *c)
+{
+	c->users--;
+}
+
 struct db_req *crm_get(const char *msisdn, crm_cb cb, void *priv)
 {
 	unsigned i = 0;
@@ -147,6 +152,7 @@ struct db_req *crm_get(const char *msisdn, crm_cb cb, void *priv)
 		snprintf(customers[i].msisdn, sizeof(customers[i].msisdn), "%s", msisdn);
 		snprintf(customers[i].lang, sizeof(customers[i].lang), "en");
 	}
+	customers[i].users++;
 	cb(priv, &customers[i], 0);	/* as when cached */
 	return NULL;
 }

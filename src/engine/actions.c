@@ -21,6 +21,7 @@
 #include "luhn.h"
 #include "orders.h"
 #include "payments.h"
+#include "pin_budget.h"
 #include "secrets.h"
 #include "stats.h"
 
@@ -28,6 +29,7 @@ struct actions_call {
 	enum menu_action action;
 	struct menu_vars v;
 	bool went_on;	/* FIND_ORDER, see actions_req */
+	char front[8], peer[48];	/* PAY_VOUCHER, see actions_req */
 	actions_cb cb;
 	void *priv;
 };
@@ -136,6 +138,8 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 				    .conflict = !strcmp(pr->outcome, "conflict") };
 	if (r.conflict)
 		STAT_INC(KEY_CONFLICTS);
+	else if (c->action == MENU_ACTION_PAY_VOUCHER && r.outcome == MENU_OUTCOME_INVALID)
+		pin_budget_failed(c->front, c->peer);
 	else if (r.outcome == MENU_OUTCOME_ERROR)
 		LOGP(DSESS, LOGL_ERROR, "payment for order %" PRId64 ": %s\n", v->order_id, pr->outcome);
 	switch (c->action) {
@@ -170,6 +174,13 @@ static void actions_pay_voucher(struct actions_call *c, const struct actions_req
 	int rc = ok ? secrets_hmac("voucher-pin", req->v->pin, strlen(req->v->pin), mac) : 0;
 	explicit_bzero(req->v->pin, sizeof(req->v->pin));
 	explicit_bzero(c->v.pin, sizeof(c->v.pin));
+	if (pin_budget_paused()) {
+		/* before anything is looked up: a paused gateway tells a guesser nothing */
+		STAT_INC(PINS_PAUSED);
+		explicit_bzero(mac, sizeof(mac));
+		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .paused = true };
+		return actions_finish(c, &r);
+	}
 	if (!ok) {
 		struct actions_result r = { .outcome = MENU_OUTCOME_INVALID };
 		return actions_finish(c, &r);
@@ -190,6 +201,8 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 	c->action = req->action;
 	c->v = *req->v;
 	c->went_on = req->went_on;
+	snprintf(c->front, sizeof(c->front), "%s", req->front ? req->front : "-");
+	snprintf(c->peer, sizeof(c->peer), "%s", req->peer ? req->peer : "-");
 	c->cb = cb;
 	c->priv = priv;
 	switch (req->action) {

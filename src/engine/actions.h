@@ -25,6 +25,7 @@ struct actions_req {
 	const struct menu *menu;		/* SET_LANGUAGE: its languages */
 	const struct menu_screen *screen;	/* the screen whose action it is (LOAD_ORDERS: max-items) */
 	bool went_on;		/* FIND_ORDER: the history goes on past this screen (a replay) */
+	const char *front, *peer;	/* PAY_VOUCHER: where a failed PIN came from (pin_budget.h) */
 };
 
 struct actions_result {
@@ -35,6 +36,8 @@ struct actions_result {
 	/* The key names another request's order or payment (dialogues:key-conflicts): the
 	 * dialogue ends on a screen that says nothing was done, never on that result. */
 	bool conflict;
+	/* Voucher entry is paused for everyone (pin_budget.h): a screen that says so. */
+	bool paused;
 	/* The outcome reaches the customer by the order's own notification (placed, paid): a
 	 * customer told "we'll SMS you" needs no second SMS for it. */
 	bool notified;

@@ -82,6 +82,7 @@ static const char *const outcome_names[] = { "completed", "abandoned", "timeout"
 static const char *const channel_names[] = { "at", "kannel", "box" };
 static const char expired[] = "Your session has ended. Please dial again.";
 static const char wrong_phone[] = "This session belongs to another phone. Please dial again.";
+static const char paused[] = "Voucher payments are paused for a few minutes. Please try again later.";
 static const char conflict[] = "We could not match this to your session. Nothing was done. Please dial again.";
 
 struct waiter {
@@ -106,6 +107,7 @@ struct session {
 	bool did_stored;	/* its row committed */
 	uint64_t pin_inputs;	/* input positions (< 64) that held a PIN, masked in every history */
 	char msisdn[17];
+	char peer[48];		/* who handed over the last hop (session_hop's peer) */
 	char *service_code;
 	struct customer *cust;
 	struct menu_set *menus;
@@ -392,6 +394,7 @@ static void session_action_start(struct session *s)
 		.ctx = s, .action = s->run->pending, .cust = s->cust, .key = key, .v = &s->run->v,
 		.menu = s->run->menu, .screen = s->run->screen,
 		.went_on = s->hop_text && s->hop_text[0] && s->hop_pos <= strlen(s->hop_text),
+		.front = channel_names[s->ch], .peer = s->peer,
 	};
 	s->outstanding++;
 	actions_run(&req, session_action_done, s);
@@ -403,6 +406,8 @@ static void session_action_result(struct session *s, const struct actions_result
 {
 	if (r->conflict)
 		return session_fail_with(s, conflict, sizeof(conflict) - 1);
+	if (r->paused)
+		return session_fail_with(s, paused, sizeof(paused) - 1);
 	if (r->outcome == MENU_OUTCOME_ERROR && (r->fatal || !s->run->screen->on[MENU_OUTCOME_ERROR]))
 		return session_fail(s);
 	/* an order or a payment decides anew whether its own notification tells the outcome */
@@ -528,6 +533,8 @@ static void session_customer_ready(void *priv, struct customer *c, int err)
 	struct session *s = priv;
 	s->outstanding--;
 	osmo_fsm_inst_dispatch(s->fi, EV_CUSTOMER, err ? NULL : c);
+	if (!err && c && s->cust != c)	/* a dialogue that gave up meanwhile holds none */
+		crm_put(c);
 }
 
 static void session_dialogue_found(void *priv, const char *id, int err)
@@ -577,6 +584,8 @@ static int session_destructor(struct session *s)
 		talloc_free(s->menus);
 	hash_del(&s->node);
 	session_unlive(s);
+	if (s->cust)
+		crm_put(s->cust);
 	g.count--;
 	for (unsigned i = 0; i < s->n_waiting; i++)
 		session_text_free(s->waiting[i].text);
@@ -618,6 +627,7 @@ static char *session_with_prefix(struct session *s, const char *text)
 
 static void session_queue(struct session *s, const struct session_hop *hop, const char *text)
 {
+	snprintf(s->peer, sizeof(s->peer), "%s", hop->peer ? hop->peer : "-");
 	s->waiting[s->n_waiting++] = (struct waiter){ hop->reply, hop->priv, talloc_strdup(s, text) };
 	if (hop->mo_id)
 		osmo_talloc_replace_string(s, &s->last_mo_id, hop->mo_id);
