@@ -440,6 +440,15 @@ static void test_recycled(void)
 		"both are \"%s\"", first);
 	act_answer(MENU_OUTCOME_OK, 1370, true);
 	advance_ms(LINGER_S * 1000);
+
+	/* a dialogue met first mid-way (we restarted before it wrote anything): no row to find, so
+	 * a new id, stored before its order, so that its replay after another restart finds it */
+	hop("cyc-2", p, "1*2*1*1*2*1");
+	T_CHECK(dialogue_of("cyc-2", p) != NULL, "recycled: a dialogue met mid-way with no row gets one stored before its order",
+		"no row");
+	T_EQ_STR(act.key, key_of("cyc-2", p, 6, ""), "recycled: ... and its order is keyed by it");
+	act_answer(MENU_OUTCOME_OK, 1371, true);
+	advance_ms(LINGER_S * 1000);
 }
 
 /* Every block of memory under ctx, searched for the PIN's digits. */

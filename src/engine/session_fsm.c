@@ -70,7 +70,7 @@ enum session_state { ST_LOOKUP, ST_BUSY, ST_WAIT, ST_SLOW, ST_DONE };
 enum session_event {
 	EV_HOP,		/* a hop for this session: struct session_hop_in */
 	EV_CUSTOMER,	/* the customer record: struct customer, NULL when the lookup failed */
-	EV_DIALOGUE,	/* the dialogue id of a dialogue continued after a restart: char *, NULL: failed */
+	EV_DIALOGUE,	/* a continued dialogue's id is in s->did (NULL: the lookup failed) */
 	EV_ACTION_DONE,	/* the screen's action finished: struct actions_result */
 	EV_ABORT,	/* the network gave up on the dialogue (the customer hung up) */
 	EV_SHUTDOWN,	/* the daemon stops */
@@ -540,18 +540,19 @@ static void session_customer_ready(void *priv, struct customer *c, int err)
 static void session_dialogue_found(void *priv, const char *id, int err)
 {
 	struct session *s = priv;
-	char did[DIALOGUE_ID_LEN + 1] = "";
 	s->outstanding--;
-	if (!err) {
+	if (!err && s->fi->state == ST_LOOKUP) {
 		if (id && strlen(id) == DIALOGUE_ID_LEN) {
-			memcpy(did, id, sizeof(did));
+			memcpy(s->did, id, sizeof(s->did));
+			s->did_stored = true;
 		} else {
 			/* it never wrote anything (its row comes before its first write): nothing to
-			 * find again, a new id is as good */
-			dialogue_new_id(did);
+			 * find again, and a new id, stored like a new dialogue's, is as good */
+			dialogue_new_id(s->did);
+			session_dialogue_store(s);
 		}
 	}
-	osmo_fsm_inst_dispatch(s->fi, EV_DIALOGUE, err ? NULL : did);
+	osmo_fsm_inst_dispatch(s->fi, EV_DIALOGUE, err ? NULL : s->did);
 }
 
 static struct session *session_alloc(const struct session_hop *hop)
@@ -855,8 +856,6 @@ static void st_lookup(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 		/* without the id a replay could order again under a new one: the polite END */
 		if (!data)
 			return session_fail(s);
-		memcpy(s->did, data, sizeof(s->did));
-		s->did_stored = true;
 		if (s->cust)
 			session_next_hop(s);
 		break;

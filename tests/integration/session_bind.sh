@@ -12,10 +12,8 @@ r=$(ussd "$S" "$VICTIM" "1*2*1*1*2")
 check_eq "the victim reaches the order confirmation" $'CON Order 2 x Coke 2L for R55.98?\n1. Confirm\n2. Cancel' "$r"
 
 vty_open "$SPAZA_VTY_PORT" || { echo "VTY on port $SPAZA_VTY_PORT not reachable" >&2; exit 1; }
-# counter DESCRIPTION STATS: the total show stats prints for it (descriptions hold colons too)
-counter() { grep -F "  $1:" <<<"$2" | head -1 | sed -E 's/^.*:[[:space:]]+([0-9]+) \(.*$/\1/'; }
 WHAT="Hops refused: the phone number is not the one its session began with"
-before=$(counter "$WHAT" "$(vty "show stats")")
+before=$(stat_count "$WHAT" "$(vty "show stats")")
 
 r=$(ussd "$S" "$OTHER" "1*2*1*1*2*1")
 check_eq "a hop with the victim's sessionId from another phone is refused" \
@@ -24,7 +22,7 @@ check_eq "... and placed no order" 0 "$(psql_val "SELECT count(*) FROM orders WH
 r=$(ussd "$S" "$OTHER" "")
 check_eq "... nor can the other phone begin the victim's session anew" \
 	"END This session belongs to another phone. Please dial again." "$r"
-after=$(counter "$WHAT" "$(vty "show stats")")
+after=$(stat_count "$WHAT" "$(vty "show stats")")
 check_eq "both are counted in show stats (sessions:wrong-phone)" "$(( ${before:-0} + 2 ))" "${after:-none}"
 vty_close
 
