@@ -37,6 +37,7 @@
 #include "orders.h"
 #include "payments.h"
 #include "privdrop.h"
+#include "pin_budget.h"
 #include "ratelimit.h"
 #include "secrets.h"
 #include "outbox.h"
@@ -296,6 +297,7 @@ int main(int argc, char **argv)
 	orders_init(spazad_ctx);
 	payments_init(spazad_ctx);
 	ratelimit_init(spazad_ctx);
+	pin_budget_init(spazad_ctx);
 	timeline_init(spazad_ctx);
 	session_init(spazad_ctx);
 	session_set_menus(menus);

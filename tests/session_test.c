@@ -5,7 +5,12 @@
  * then by SMS) and the polite END otherwise; a repeated hop is answered from memory with no
  * second effect; an ended session answers repeats for 10 s, and after that the same hop is
  * replayed from the start with the same idempotency keys; a session left for a newer dial, or
- * aborted by the network, is abandoned. Nothing sleeps: time moves by libosmocore's clock override. */
+ * aborted by the network, is abandoned. A session is its phone's: a hop with its id from another
+ * number is refused; a recycled session id begins a new dialogue with keys of its own; a key
+ * that names another request ends the dialogue on a conflict screen; no PIN digit stays in a
+ * session's memory once its payment started. Nothing sleeps: time moves by libosmocore's clock
+ * override. */
+#define _GNU_SOURCE	/* memmem */
 #include <stdio.h>
 #include <string.h>
 #include <talloc.h>
@@ -14,6 +19,7 @@
 #include "catalog.h"
 #include "cfg.h"
 #include "crm.h"
+#include "dialogue.h"
 #include "logging.h"
 #include "menu.h"
 #include "session.h"
@@ -50,6 +56,8 @@ bool actions_may_commit(enum menu_action a)
 void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 {
 	act.runs++;
+	if (req->action == MENU_ACTION_PAY_VOUCHER)	/* as actions.c promises */
+		explicit_bzero(req->v->pin, sizeof(req->v->pin));
 	act.action = req->action;
 	snprintf(act.key, sizeof(act.key), "%s", req->key);
 	act.went_on = req->went_on;
@@ -73,7 +81,66 @@ static void act_answer(enum menu_outcome oc, int64_t order, bool notified)
 	cb(act.priv, &r);
 }
 
-static struct customer customers[8];
+/* The key named another request's order or payment. */
+static void act_conflict(void)
+{
+	struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .conflict = true, .v = &act.v };
+	actions_cb cb = act.cb;
+	act.cb = NULL;
+	cb(act.priv, &r);
+}
+
+/* The dialogue rows "in the database": ids counted up, found again by session id and number. */
+static struct dlg_row {
+	char ref[32], msisdn[17], id[DIALOGUE_ID_LEN + 1];
+} dialogues[64];
+static unsigned n_dialogues;
+
+void dialogue_new_id(char *id)
+{
+	static unsigned next;
+	snprintf(id, DIALOGUE_ID_LEN + 1, "%016x", ++next);
+}
+
+void dialogue_store(const char *channel, const char *ref, const char *msisdn, const char *id,
+		    void (*cb)(void *priv, int err), void *priv)
+{
+	struct dlg_row *d = &dialogues[n_dialogues++ % 64];
+	snprintf(d->ref, sizeof(d->ref), "%s", ref);
+	snprintf(d->msisdn, sizeof(d->msisdn), "%s", msisdn);
+	snprintf(d->id, sizeof(d->id), "%s", id);
+	cb(priv, 0);
+}
+
+static const char *dialogue_of(const char *ref, const char *msisdn)
+{
+	for (unsigned i = n_dialogues; i-- > 0;)
+		if (!strcmp(dialogues[i % 64].ref, ref) && !strcmp(dialogues[i % 64].msisdn, msisdn))
+			return dialogues[i % 64].id;
+	return NULL;
+}
+
+void dialogue_find(const char *channel, const char *ref, const char *msisdn,
+		   void (*cb)(void *priv, const char *id, int err), void *priv)
+{
+	cb(priv, dialogue_of(ref, msisdn), 0);
+}
+
+/* The key an action of dialogue (ref, msisdn) gets at input n. */
+static const char *key_of(const char *ref, const char *msisdn, unsigned n, const char *suffix)
+{
+	static char key[160];
+	const char *d = dialogue_of(ref, msisdn);
+	snprintf(key, sizeof(key), "at:%s:%s:%u%s", ref, d ? d : "?", n, suffix);
+	return key;
+}
+
+static struct customer customers[32];
+
+void crm_put(struct customer *c)
+{
+	c->users--;
+}
 
 struct db_req *crm_get(const char *msisdn, crm_cb cb, void *priv)
 {
@@ -85,6 +152,7 @@ struct db_req *crm_get(const char *msisdn, crm_cb cb, void *priv)
 		snprintf(customers[i].msisdn, sizeof(customers[i].msisdn), "%s", msisdn);
 		snprintf(customers[i].lang, sizeof(customers[i].lang), "en");
 	}
+	customers[i].users++;
 	cb(priv, &customers[i], 0);	/* as when cached */
 	return NULL;
 }
@@ -221,7 +289,7 @@ static void test_deadline(void)
 	n_answers = 0;
 	T_EQ_STR(hop("slow-1", "+27820000003", "1*2*1*1*2*1"), "", "deadline: an order waiting on the database is not answered yet");
 	T_EQ_INT(act.action, MENU_ACTION_CREATE_ORDER, "deadline: the confirmation created an order");
-	T_EQ_STR(act.key, "at:slow-1:6", "deadline: ... keyed by the session and the input that confirmed");
+	T_EQ_STR(act.key, key_of("slow-1", "+27820000003", 6, ""), "deadline: ... keyed by the session, its dialogue and the input that confirmed");
 	advance_ms(DEADLINE_MS - 1);
 	T_EQ_INT(n_answers, 0, "deadline: no answer a millisecond before the hop deadline (milliseconds, not microseconds)");
 	advance_ms(1);
@@ -244,7 +312,7 @@ static void test_deadline(void)
 	act_answer(MENU_OUTCOME_OUT_OF_STOCK, 0, false);
 	T_EQ_INT(promise.n, promised + 1, "deadline: an outcome no notification tells is sent as the promised SMS");
 	T_EQ_STR(promise.text, "Sorry, Coke 2L is out of stock.", "deadline: ... with the screen it would have shown");
-	T_EQ_STR(promise.key, "at:slow-2:6:sms", "deadline: ... keyed by the hop, so it is queued once");
+	T_EQ_STR(promise.key, key_of("slow-2", "+27820000004", 6, ":sms"), "deadline: ... keyed by the hop, so it is queued once");
 
 	/* a read past the deadline: nothing can have changed, so the polite END at once */
 	hop("slow-3", "+27820000005", "");
@@ -324,6 +392,102 @@ static void test_abandon(void)
 	advance_ms(LINGER_S * 1000);
 }
 
+static void test_bind(void)
+{
+	const char *victim = "+27820000011", *other = "+27820000012";
+	hop("bind-1", victim, "");
+	hop("bind-1", victim, "1");
+	unsigned runs = act.runs;
+	T_EQ_STR(hop("bind-1", other, "1*2*1*1*2*1"), "END This session belongs to another phone. Please dial again.",
+		 "bind: a hop with a live session's id from another number is refused with a short END");
+	T_EQ_INT(act.runs, runs, "bind: ... and runs nothing for the session's customer");
+	T_EQ_STR(hop("bind-1", other, ""), "END This session belongs to another phone. Please dial again.",
+		 "bind: ... and cannot begin the session anew either");
+	T_EQ_INT(rate_ctr_group_get_ctr(g_ctrs, CTR_SESS_WRONG_PHONE)->current, 2, "bind: both counted in sessions:wrong-phone");
+	T_EQ_STR(hop("bind-1", victim, "1*2"), "CON Drinks (1/1)\n1. Coke 2L R27.99\n0. Back",
+		 "bind: the session's own phone goes on undisturbed");
+	hop_op("bind-1", other, SESSION_OP_ABORT, "");
+	T_EQ_STR(state_of("bind-1"), "WAIT", "bind: an abort from another number does not end it");
+	hop_op("bind-1", victim, SESSION_OP_ABORT, "");
+	advance_ms(LINGER_S * 1000);
+}
+
+static void test_recycled(void)
+{
+	const char *p = "+27820000013";
+	char first[160];
+	hop("cyc-1", p, "");
+	hop("cyc-1", p, "1*2*1*1*2*1");
+	snprintf(first, sizeof(first), "%s", act.key);
+	act_answer(MENU_OUTCOME_OK, 1369, true);
+	T_EQ_STR(answer, "END Order #1369 placed. Pay via option 3.", "recycled: the first dialogue orders");
+
+	/* the network gives the same session id to the customer's next dial, while the first still
+	 * lingers and after it is gone: each is a new dialogue, with keys of its own */
+	hop("cyc-1", p, "");
+	T_EQ_STR(hop("cyc-1", p, "1*2*1*1*2*1"), "", "recycled: a new dialogue on the same id orders anew");
+	T_CHECK(strcmp(act.key, first) != 0, "recycled: ... under a key of its own, not the first dialogue's",
+		"both are \"%s\"", first);
+	T_EQ_STR(act.key, key_of("cyc-1", p, 6, ""), "recycled: ... its new dialogue's");
+	act_conflict();
+	T_EQ_STR(answer, "END We could not match this to your session. Nothing was done. Please dial again.",
+		 "recycled: a key that names another request's order ends on the conflict screen, not that order");
+	T_EQ_STR(outcome_of("cyc-1"), "error", "recycled: ... as an error on the timeline");
+	advance_ms(LINGER_S * 1000);
+	hop("cyc-1", p, "");
+	hop("cyc-1", p, "1*2*1*1*2*1");
+	T_CHECK(strcmp(act.key, first) != 0, "recycled: the id reused after the first dialogue left memory: a key of its own too",
+		"both are \"%s\"", first);
+	act_answer(MENU_OUTCOME_OK, 1370, true);
+	advance_ms(LINGER_S * 1000);
+
+	/* a dialogue met first mid-way (we restarted before it wrote anything): no row to find, so
+	 * a new id, stored before its order, so that its replay after another restart finds it */
+	hop("cyc-2", p, "1*2*1*1*2*1");
+	T_CHECK(dialogue_of("cyc-2", p) != NULL, "recycled: a dialogue met mid-way with no row gets one stored before its order",
+		"no row");
+	T_EQ_STR(act.key, key_of("cyc-2", p, 6, ""), "recycled: ... and its order is keyed by it");
+	act_answer(MENU_OUTCOME_OK, 1371, true);
+	advance_ms(LINGER_S * 1000);
+}
+
+/* Every block of memory under ctx, searched for the PIN's digits. */
+static unsigned pin_found;
+
+static void pin_scan(const void *ptr, int depth, int max_depth, int is_ref, void *priv)
+{
+	size_t n = talloc_get_size(ptr);
+	if (!is_ref && n >= strlen(PIN) && memmem(ptr, n, PIN, strlen(PIN)))
+		pin_found++;
+}
+
+static unsigned pin_blocks(void *ctx)
+{
+	pin_found = 0;
+	talloc_report_depth_cb(ctx, 0, -1, pin_scan, NULL);
+	return pin_found;
+}
+
+static void test_pin_wiped(void *ctx)
+{
+	const char *p = "+27820000014";
+	hop("pin-1", p, "");
+	hop("pin-1", p, "3*1042");
+	act_answer(MENU_OUTCOME_OK, 1042, false);
+	T_EQ_INT(pin_blocks(ctx), 0, "pin: no PIN in memory before it is typed (the scan works on clean memory)");
+	hop("pin-1", p, "3*1042*1*" PIN);
+	T_EQ_INT(act.action, MENU_ACTION_PAY_VOUCHER, "pin: the PIN pays by voucher");
+	T_EQ_INT(pin_blocks(ctx), 0, "pin: while the payment runs, no session memory holds the PIN's digits");
+	act_answer(MENU_OUTCOME_OK, 1042, true);
+	T_EQ_INT(pin_blocks(ctx), 0, "pin: after the payment hop, the history holds a mask, not the PIN");
+	unsigned runs = act.runs;
+	T_EQ_STR(hop("pin-1", p, "3*1042*1*" PIN), "END Paid. Order #1042 R55.98 paid by voucher. Left on the voucher: R44.02.",
+		 "pin: the paying hop repeated is answered from memory");
+	T_EQ_INT(act.runs, runs, "pin: ... with no second payment");
+	T_EQ_INT(pin_blocks(ctx), 0, "pin: ... and leaves no PIN behind either");
+	advance_ms(LINGER_S * 1000);
+}
+
 int main(void)
 {
 	void *ctx = talloc_named_const(NULL, 0, "session_test");
@@ -354,6 +518,9 @@ int main(void)
 	test_deadline();
 	test_replay();
 	test_abandon();
+	test_bind();
+	test_recycled();
+	test_pin_wiped(ctx);
 
 	T_EQ_INT(session_count(), 0, "every session is gone once its linger passed");
 	session_release();

@@ -16,6 +16,8 @@
 #include "db.h"
 #include "logging.h"
 #include "msisdn.h"
+#include "pin_budget.h"
+#include "ratelimit.h"
 #include "cfg.h"
 #include "secrets.h"
 #include "session.h"
@@ -59,15 +61,26 @@ DEFUN(show_customer, show_customer_cmd, "show customer MSISDN",
 	return CMD_SUCCESS;
 }
 
+static void show_pin_peer(const char *front, const char *peer, uint64_t failed, void *priv)
+{
+	struct vty *vty = priv;
+	vty_out(vty, " failed PINs from %s %s: %llu%s", front, peer, (unsigned long long)failed, VTY_NEWLINE);
+}
+
 DEFUN(show_stats_spaza, show_stats_spaza_cmd, "show stats", SHOW_STR "Counters of the gateway\n")
 {
 	struct db_stats st;
 	db_get_stats(&st);
 	vty_out_rate_ctr_group(vty, " ", g_ctrs);
-	vty_out(vty, " live sessions: %u, cached customers: %u%s", session_count(), crm_cache_size(), VTY_NEWLINE);
+	vty_out(vty, " live sessions: %u, cached customers: %u of %u, rate-limit counters: %u of %u%s", session_count(),
+		crm_cache_size(), g_cfg->customer_cache_max, ratelimit_size(), g_cfg->ratelimit_max, VTY_NEWLINE);
 	vty_out(vty, " database %s: %lu reads, %lu writes in %lu batches, %lu errors, %lu reconnects, %u queued, %u in flight%s",
 		db_is_up() ? "up" : "DOWN", st.reads, st.writes, st.batches, st.errors, st.reconnects, st.queued,
 		st.in_flight, VTY_NEWLINE);
+	unsigned paused = pin_budget_paused();
+	if (paused)
+		vty_out(vty, " voucher entry PAUSED for %u s more: failed PINs over budget%s", paused, VTY_NEWLINE);
+	pin_budget_foreach_peer(show_pin_peer, vty);
 	return CMD_SUCCESS;
 }
 

@@ -52,6 +52,10 @@ struct spaza_cfg {
 	unsigned till_requests_per_minute;	/* per retailer key; 0: no limit */
 	unsigned till_unknown_slips_per_minute;	/* per retailer key; 0: no limit */
 	unsigned till_replay_max;	/* signatures kept against replays */
+	unsigned pin_failures_per_minute;	/* all numbers together; 0: no budget */
+	unsigned pin_cooldown_s;	/* voucher entry pauses this long past it */
+	unsigned customer_cache_max;	/* customer records kept in memory */
+	unsigned ratelimit_max;		/* rate-limit counters kept in memory */
 	unsigned n_links;
 	struct kannel_link links[CFG_MAX_LINKS];
 	/* SMS out through Kannel's sendsms (kannel_send.c); no url: no sendsms, the outbox waits */

@@ -15,6 +15,8 @@ enum ratelimit_kind {
 };
 
 void ratelimit_init(void *ctx);
+/* Entries in the table (at most memory rate-limits), for `show stats`. */
+unsigned ratelimit_size(void);
 /* Count one event of kind for key against limit (0: no limit, nothing is counted). Returns 0
  * when it may go on; past the limit, the seconds (at least 1) until its window ends, for a
  * Retry-After. Refused events count too, so a client that keeps hammering stays refused until

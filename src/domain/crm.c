@@ -8,29 +8,59 @@
 #include <osmocom/core/hashtable.h>
 #include "crm.h"
 #include "db.h"
+#include "cfg.h"
 #include "logging.h"
+#include "siphash.h"
 #include "stats.h"
 
 #define CRM_HASH_BITS 14
+/* How far from the cold end eviction looks for a record nobody holds: held ones are used by a
+ * live dialogue, so they sit near the warm end, and the bound may be passed for a moment
+ * rather than the whole list walked. */
+#define CRM_EVICT_SCAN 8
 
 static struct {
 	void *ctx;
 	DECLARE_HASHTABLE(by_msisdn, CRM_HASH_BITS);
+	struct llist_head lru;
 	unsigned count;
+	uint8_t key[SIPHASH_KEY_LEN];	/* drawn at start: invented numbers cannot pick a bucket */
 } g;
 
 static uint32_t crm_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h;
+	return (uint32_t)siphash24(g.key, s, strlen(s));
+}
+
+/* Keeps the cache within memory customers. */
+static void crm_evict(void)
+{
+	struct llist_head *pos = g.lru.prev;
+	for (unsigned scanned = 0; pos != &g.lru && scanned < CRM_EVICT_SCAN && g.count >= g_cfg->customer_cache_max;
+	     scanned++) {
+		struct customer *c = llist_entry(pos, struct customer, lru);
+		pos = pos->prev;
+		if (c->users)
+			continue;
+		hash_del(&c->node);
+		llist_del(&c->lru);
+		g.count--;
+		talloc_free(c);
+		STAT_INC(CUSTOMER_EVICTIONS);
+	}
+}
+
+void crm_put(struct customer *c)
+{
+	c->users--;
 }
 
 void crm_init(void *ctx)
 {
 	g.ctx = talloc_named_const(ctx, 0, "crm");
 	hash_init(g.by_msisdn);
+	INIT_LLIST_HEAD(&g.lru);
+	siphash_random_key(g.key);
 }
 
 struct customer *crm_cached(const char *msisdn)
@@ -61,11 +91,14 @@ static void crm_upsert_cb(void *priv, const PGresult *res, int err)
 		/* two sessions of a new customer may both have asked: the first answer is cached */
 		c = crm_cached(lk->msisdn);
 		if (!c) {
+			crm_evict();
 			c = talloc_zero(g.ctx, struct customer);
 			snprintf(c->msisdn, sizeof(c->msisdn), "%s", lk->msisdn);
 			hash_add(g.by_msisdn, &c->node, crm_hash(c->msisdn));
+			llist_add(&c->lru, &g.lru);
 			g.count++;
 		}
+		c->users++;
 		c->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		snprintf(c->lang, sizeof(c->lang), "%s", PQgetvalue(res, 0, 1));
 		STAT_INC(CUSTOMERS_NEW);
@@ -83,6 +116,8 @@ struct db_req *crm_get(const char *msisdn, crm_cb cb, void *priv)
 {
 	struct customer *c = crm_cached(msisdn);
 	if (c) {
+		c->users++;
+		llist_move(&c->lru, &g.lru);
 		cb(priv, c, 0);
 		return NULL;
 	}

@@ -18,6 +18,7 @@ void orders_init(void *ctx)
 
 struct orders_call {
 	void *priv;
+	char *key;		/* create: its idempotency key, for the log */
 	orders_create_cb create_cb;
 	orders_list_cb list_cb;
 };
@@ -36,6 +37,13 @@ static void create_done(void *priv, const PGresult *res, int err)
 	if (err) {
 		STAT_INC(DB_ERRORS);
 		LOGP(DCAT, LOGL_ERROR, "order create failed (%d)\n", err);
+	} else if (PQntuples(res) == 1 && PQgetvalue(res, 0, 2)[0] == 't') {
+		/* the key's order is not this request's: giving its number back would show the
+		 * customer an order they never placed */
+		STAT_INC(KEY_CONFLICTS);
+		LOGP(DCAT, LOGL_ERROR, "order key %s names order %s of another request: refused\n", c->key,
+		     PQgetvalue(res, 0, 0));
+		err = -EEXIST;
 	} else if (PQntuples(res) == 1) {
 		id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		total = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
@@ -54,6 +62,7 @@ void orders_create(int64_t customer_id, int product_id, int qty, const char *ide
 	snprintf(q, sizeof(q), "%d", qty);
 	const char *params[4] = { cust, prod, q, idem_key };
 	c->create_cb = cb;
+	c->key = talloc_strdup(c, idem_key);
 	db_write(DB_ORDER_CREATE, 4, params, create_done, c);
 }
 

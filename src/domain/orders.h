@@ -25,7 +25,8 @@ struct orders_row {
 	int status;	/* enum order_status, -1: unknown */
 };
 
-/* id 0 means the product is out of stock (or gone); err != 0 means the database failed. */
+/* id 0 means the product is out of stock (or gone); err != 0 means the database failed, and
+ * -EEXIST that the key names another request's order (counted in dialogues:key-conflicts). */
 typedef void (*orders_create_cb)(void *priv, int64_t id, int64_t total_cents, int err);
 typedef void (*orders_list_cb)(void *priv, const struct orders_row *rows, unsigned n, int err);
 

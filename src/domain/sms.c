@@ -55,6 +55,8 @@ static void *sms_ctx;
 static int job_destructor(struct sms_job *j)
 {
 	osmo_timer_del(&j->deadline);
+	if (j->cust)	/* crm_get() held it for the job */
+		crm_put(j->cust);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  * (the hop's deadline) may have freed its own by the time the database answers, and it
  * decides on its own whether the result still matters. Requests to the database are never
  * cancelled, so every call ends in exactly one callback. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +21,15 @@
 #include "luhn.h"
 #include "orders.h"
 #include "payments.h"
+#include "pin_budget.h"
 #include "secrets.h"
+#include "stats.h"
 
 struct actions_call {
 	enum menu_action action;
 	struct menu_vars v;
 	bool went_on;	/* FIND_ORDER, see actions_req */
+	char front[8], peer[48];	/* PAY_VOUCHER, see actions_req */
 	actions_cb cb;
 	void *priv;
 };
@@ -53,6 +57,10 @@ static void actions_failed(struct actions_call *c)
 static void actions_order_created(void *priv, int64_t id, int64_t total, int err)
 {
 	struct actions_call *c = priv;
+	if (err == -EEXIST) {
+		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .conflict = true };
+		return actions_finish(c, &r);
+	}
 	if (err)
 		return actions_failed(c);
 	c->v.order_id = id;
@@ -126,8 +134,13 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 	if (err)
 		return actions_failed(c);
 	struct menu_vars *v = &c->v;
-	struct actions_result r = { .outcome = actions_payment_outcome(pr->outcome) };
-	if (r.outcome == MENU_OUTCOME_ERROR)
+	struct actions_result r = { .outcome = actions_payment_outcome(pr->outcome),
+				    .conflict = !strcmp(pr->outcome, "conflict") };
+	if (r.conflict)
+		STAT_INC(KEY_CONFLICTS);
+	else if (c->action == MENU_ACTION_PAY_VOUCHER && r.outcome == MENU_OUTCOME_INVALID)
+		pin_budget_failed(c->front, c->peer);
+	else if (r.outcome == MENU_OUTCOME_ERROR)
 		LOGP(DSESS, LOGL_ERROR, "payment for order %" PRId64 ": %s\n", v->order_id, pr->outcome);
 	switch (c->action) {
 	case MENU_ACTION_PAY_VOUCHER:
@@ -161,6 +174,13 @@ static void actions_pay_voucher(struct actions_call *c, const struct actions_req
 	int rc = ok ? secrets_hmac_all("voucher-pin", req->v->pin, strlen(req->v->pin), &macs) : 0;
 	explicit_bzero(req->v->pin, sizeof(req->v->pin));
 	explicit_bzero(c->v.pin, sizeof(c->v.pin));
+	if (pin_budget_paused()) {
+		/* before anything is looked up: a paused gateway tells a guesser nothing */
+		STAT_INC(PINS_PAUSED);
+		explicit_bzero(&macs, sizeof(macs));
+		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .paused = true };
+		return actions_finish(c, &r);
+	}
 	if (!ok) {
 		struct actions_result r = { .outcome = MENU_OUTCOME_INVALID };
 		return actions_finish(c, &r);
@@ -181,6 +201,8 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 	c->action = req->action;
 	c->v = *req->v;
 	c->went_on = req->went_on;
+	snprintf(c->front, sizeof(c->front), "%s", req->front ? req->front : "-");
+	snprintf(c->peer, sizeof(c->peer), "%s", req->peer ? req->peer : "-");
 	c->cb = cb;
 	c->priv = priv;
 	switch (req->action) {

@@ -15,8 +15,9 @@ struct actions_req {
 	void *ctx;
 	enum menu_action action;
 	struct customer *cust;
-	/* Names the input that started the action ("at:<session id>:<input index>"): every write
-	 * carries it (plus a suffix per kind), so the same input replayed finds the first result. */
+	/* Names the input that started the action ("at:<session id>:<dialogue id>:<input index>",
+	 * the dialogue id ours, see session_fsm.c): every write carries it (plus a suffix per
+	 * kind), so the same input replayed finds the first result, and only that dialogue's. */
 	const char *key;
 	/* What the screens gathered. actions_run() wipes a voucher PIN in it before it returns;
 	 * the results come back in the callback's own copy, as the action defines. */
@@ -24,6 +25,7 @@ struct actions_req {
 	const struct menu *menu;		/* SET_LANGUAGE: its languages */
 	const struct menu_screen *screen;	/* the screen whose action it is (LOAD_ORDERS: max-items) */
 	bool went_on;		/* FIND_ORDER: the history goes on past this screen (a replay) */
+	const char *front, *peer;	/* PAY_VOUCHER: where a failed PIN came from (pin_budget.h) */
 };
 
 struct actions_result {
@@ -31,6 +33,11 @@ struct actions_result {
 	 * nothing we know: the screen's on: error if it has one, else the polite END. */
 	enum menu_outcome outcome;
 	bool fatal;		/* the polite END even where the screen has an on: error (no PIN key) */
+	/* The key names another request's order or payment (dialogues:key-conflicts): the
+	 * dialogue ends on a screen that says nothing was done, never on that result. */
+	bool conflict;
+	/* Voucher entry is paused for everyone (pin_budget.h): a screen that says so. */
+	bool paused;
 	/* The outcome reaches the customer by the order's own notification (placed, paid): a
 	 * customer told "we'll SMS you" needs no second SMS for it. */
 	bool notified;

@@ -25,6 +25,7 @@ struct session_hop {
 	const char *text;		/* HISTORY: every input of the session so far, joined by '*' */
 	const char *input;		/* CONTINUE: the one new input */
 	const char *mo_id;		/* the front end's message id, if any: a duplicate delivery is answered once */
+	const char *peer;		/* who handed it over (aggregator, smsbox, bearerbox): counts failed PINs */
 	session_reply_cb reply;
 	void *priv;
 };

@@ -21,8 +21,24 @@
  * already processed, feeds only the new inputs to the menu, and keeps the last reply, so a
  * repeated hop is answered from memory with no second effect. A hop whose history does not
  * extend what we saw (the aggregator lost a reply, or we restarted) is replayed from the
- * start: every side effect carries an idempotency key made of the session id and the input
+ * start: every side effect carries an idempotency key made of the dialogue id and the input
  * position, so a replay finds the order it created the first time instead of ordering twice.
+ *
+ * The dialogue id is ours, drawn when a dialogue begins, never the network's session id alone:
+ * networks recycle those, and a key made of one gave a later dialogue an earlier one's order.
+ * It survives a restart through its row (dialogue.h, sql/009_dialogues.sql), written before
+ * the dialogue's first order or payment: a hop that continues a dialogue we do not know (a
+ * non-empty history) waits in LOOKUP for that row too, and goes on under the same id; a first
+ * hop (an empty history, an SMPP begin) always begins a new dialogue with a new id.
+ *
+ * A session belongs to the phone number it began with: a hop naming its session id with another
+ * number is refused and counted (sessions:wrong-phone), so knowing a session id is not enough
+ * to act for its customer.
+ *
+ * A voucher PIN leaves the history once its payment starts: its digits are overwritten with
+ * 'x' in place (the history keeps its length, so positions and offsets stay right), and a hop
+ * is compared with the history under the same mask. The payment's key names the input
+ * position, not the PIN, so a replay still finds the first payment.
  *
  * Requests to the database are never cancelled: a session that gave up on one (deadline)
  * stays allocated until every callback has come back, so callbacks never see freed memory. */
@@ -37,6 +53,7 @@
 #include "actions.h"
 #include "cfg.h"
 #include "crm.h"
+#include "dialogue.h"
 #include "logging.h"
 #include "menu.h"
 #include "ratelimit.h"
@@ -52,6 +69,7 @@ enum session_state { ST_LOOKUP, ST_BUSY, ST_WAIT, ST_SLOW, ST_DONE };
 enum session_event {
 	EV_HOP,		/* a hop for this session: struct session_hop_in */
 	EV_CUSTOMER,	/* the customer record: struct customer, NULL when the lookup failed */
+	EV_DIALOGUE,	/* a continued dialogue's id is in s->did (NULL: the lookup failed) */
 	EV_ACTION_DONE,	/* the screen's action finished: struct actions_result */
 	EV_ABORT,	/* the network gave up on the dialogue (the customer hung up) */
 	EV_SHUTDOWN,	/* the daemon stops */
@@ -62,6 +80,9 @@ enum session_outcome { OUT_COMPLETED, OUT_ABANDONED, OUT_TIMEOUT, OUT_ERROR };
 static const char *const outcome_names[] = { "completed", "abandoned", "timeout", "error" };
 static const char *const channel_names[] = { "at", "kannel", "box" };
 static const char expired[] = "Your session has ended. Please dial again.";
+static const char wrong_phone[] = "This session belongs to another phone. Please dial again.";
+static const char paused[] = "Voucher payments are paused for a few minutes. Please try again later.";
+static const char conflict[] = "We could not match this to your session. Nothing was done. Please dial again.";
 
 struct waiter {
 	session_reply_cb cb;
@@ -81,7 +102,11 @@ struct session {
 	struct osmo_fsm_inst *fi;
 	enum session_channel ch;
 	char *ref;
+	char did[DIALOGUE_ID_LEN + 1];	/* the dialogue id; "" while LOOKUP still looks for it */
+	bool did_stored;	/* its row committed */
+	uint64_t pin_inputs;	/* input positions (< 64) that held a PIN, masked in every history */
 	char msisdn[17];
+	char peer[48];		/* who handed over the last hop (session_hop's peer) */
 	char *service_code;
 	struct customer *cust;
 	struct menu_set *menus;
@@ -172,6 +197,60 @@ static void session_make_live(struct session *s)
 	hash_add(g.live, &s->live_node, session_hash(0, s->msisdn));
 }
 
+/* ---- the dialogue id, the PIN mask ---- */
+
+static void session_dialogue_stored(void *priv, int err)
+{
+	struct session *s = priv;
+	s->outstanding--;
+	if (!err)
+		s->did_stored = true;
+}
+
+static void session_dialogue_store(struct session *s)
+{
+	s->outstanding++;
+	dialogue_store(channel_names[s->ch], s->ref, s->msisdn, s->did, session_dialogue_stored, s);
+}
+
+/* Overwrites, in place, the characters of the inputs at the positions in mask with 'x'. */
+static void session_mask(uint64_t mask, char *text)
+{
+	unsigned pos = 0;
+	for (char *p = text; *p && pos < 64; p++) {
+		if (*p == '*')
+			pos++;
+		else if (mask & (1ULL << pos))
+			*p = 'x';
+	}
+}
+
+/* A masked copy of a hop's history, to compare with what the session has seen. */
+static char *session_masked(const struct session *s, const char *text)
+{
+	char *m = talloc_strdup(s, text);
+	session_mask(s->pin_inputs, m);
+	return m;
+}
+
+/* A history may hold a PIN: nothing of it stays behind in freed memory. */
+static void session_text_free(char *text)
+{
+	if (text) {
+		explicit_bzero(text, strlen(text));
+		talloc_free(text);
+	}
+}
+
+/* The voucher PIN was the last input the menu took: from now on its position is masked in
+ * every history the session keeps (the menu's own copy is wiped by actions_run()). */
+static void session_pin_used(struct session *s)
+{
+	if (s->input_index && s->input_index <= 64)
+		s->pin_inputs |= 1ULL << (s->input_index - 1);
+	session_mask(s->pin_inputs, s->hop_text);
+}
+
 /* ---- replies ---- */
 
 static bool session_reply_end(const struct session *s)
@@ -195,7 +274,7 @@ static void session_answer(struct session *s, bool end, const char *screen, size
 	struct waiter *w = &s->waiting[0];
 	w->cb(w->priv, end, screen, len);
 	/* the history we answered for is now what the session has seen */
-	talloc_free(s->text);
+	session_text_free(s->text);
 	s->text = w->text;
 	w->text = NULL;
 	s->n_waiting--;
@@ -243,9 +322,20 @@ static void session_slow_sms(struct session *s, const char *text, size_t len)
 	char key[160], body[MENU_SCREEN_BYTES + 1];
 	if (s->notified || !s->cust)
 		return;
-	snprintf(key, sizeof(key), "%s:%s:%u:sms", channel_names[s->ch], s->ref, s->input_index);
+	snprintf(key, sizeof(key), "%s:%s:%s:%u:sms", channel_names[s->ch], s->ref, s->did, s->input_index);
 	snprintf(body, sizeof(body), "%.*s", (int)len, text);
 	sms_promise_queue(s->cust->id, key, body);
+}
+
+/* Ends the dialogue on a fixed screen: every hop waiting gets it, a customer told "we'll SMS
+ * you" gets it by SMS. */
+static void session_fail_with(struct session *s, const char *buf, int len)
+{
+	while (s->n_waiting)
+		session_answer(s, true, buf, len);
+	if (s->fi->state == ST_SLOW)
+		session_slow_sms(s, buf, len);
+	session_end(s, OUT_ERROR);
 }
 
 static void session_fail(struct session *s)
@@ -254,11 +344,7 @@ static void session_fail(struct session *s)
 	int len = s->run && s->run->menu ? menu_render_error(s->run, buf, sizeof(buf)) : 0;
 	if (len <= 0)
 		len = snprintf(buf, sizeof(buf), "Sorry, we could not do that right now. Please try again later.");
-	while (s->n_waiting)
-		session_answer(s, true, buf, len);
-	if (s->fi->state == ST_SLOW)
-		session_slow_sms(s, buf, len);
-	session_end(s, OUT_ERROR);
+	session_fail_with(s, buf, len);
 }
 
 /* libosmocore 1.7's osmo_fsm_inst_state_chg_ms() takes the milliseconds for microseconds (fixed
@@ -296,11 +382,18 @@ static void session_action_done(void *priv, const struct actions_result *r)
 static void session_action_start(struct session *s)
 {
 	char key[160];
-	snprintf(key, sizeof(key), "%s:%s:%u", channel_names[s->ch], s->ref, s->input_index);
+	if (actions_may_commit(s->run->pending)) {
+		if (s->run->pending == MENU_ACTION_PAY_VOUCHER)
+			session_pin_used(s);
+		if (!s->did_stored)	/* queued before the action's write: commits with or before it */
+			session_dialogue_store(s);
+	}
+	snprintf(key, sizeof(key), "%s:%s:%s:%u", channel_names[s->ch], s->ref, s->did, s->input_index);
 	struct actions_req req = {
 		.ctx = s, .action = s->run->pending, .cust = s->cust, .key = key, .v = &s->run->v,
 		.menu = s->run->menu, .screen = s->run->screen,
 		.went_on = s->hop_text && s->hop_text[0] && s->hop_pos <= strlen(s->hop_text),
+		.front = channel_names[s->ch], .peer = s->peer,
 	};
 	s->outstanding++;
 	actions_run(&req, session_action_done, s);
@@ -310,6 +403,10 @@ static void session_action_start(struct session *s)
  * on: error if it has one, else to the polite END. */
 static void session_action_result(struct session *s, const struct actions_result *r)
 {
+	if (r->conflict)
+		return session_fail_with(s, conflict, sizeof(conflict) - 1);
+	if (r->paused)
+		return session_fail_with(s, paused, sizeof(paused) - 1);
 	if (r->outcome == MENU_OUTCOME_ERROR && (r->fatal || !s->run->screen->on[MENU_OUTCOME_ERROR]))
 		return session_fail(s);
 	/* an order or a payment decides anew whether its own notification tells the outcome */
@@ -396,6 +493,15 @@ static void session_deadline(struct session *s)
 static void session_next_hop(struct session *s)
 {
 	struct waiter *w = &s->waiting[0];
+	char *masked = session_masked(s, w->text);
+	size_t seen = strlen(s->text);
+	bool extends = !seen || (!strncmp(masked, s->text, seen) && (!masked[seen] || masked[seen] == '*'));
+	if (extends) {	/* the PIN it repeats is not needed again: drop it now */
+		session_text_free(w->text);
+		w->text = masked;
+	} else {
+		session_text_free(masked);
+	}
 	if (s->reply && !strcmp(w->text, s->text)) {
 		/* a retry that arrived while its original was being answered */
 		STAT_INC(HOPS_REPEATED);
@@ -410,8 +516,7 @@ static void session_next_hop(struct session *s)
 		osmo_fsm_inst_state_chg_keep_timer(s->fi, ST_BUSY);
 	else
 		session_state_chg_deadline(s, ST_BUSY);
-	size_t seen = strlen(s->text);
-	if (!s->run->menu || (seen && (strncmp(w->text, s->text, seen) || w->text[seen] != '*'))) {
+	if (!s->run->menu || (seen && (!extends || w->text[seen] != '*'))) {
 		if (s->run->menu)
 			LOGPS(s, LOGL_INFO, "history does not extend what we answered: replaying\n");
 		session_replay(s);
@@ -427,6 +532,26 @@ static void session_customer_ready(void *priv, struct customer *c, int err)
 	struct session *s = priv;
 	s->outstanding--;
 	osmo_fsm_inst_dispatch(s->fi, EV_CUSTOMER, err ? NULL : c);
+	if (!err && c && s->cust != c)	/* a dialogue that gave up meanwhile holds none */
+		crm_put(c);
+}
+
+static void session_dialogue_found(void *priv, const char *id, int err)
+{
+	struct session *s = priv;
+	s->outstanding--;
+	if (!err && s->fi->state == ST_LOOKUP) {
+		if (id && strlen(id) == DIALOGUE_ID_LEN) {
+			memcpy(s->did, id, sizeof(s->did));
+			s->did_stored = true;
+		} else {
+			/* it never wrote anything (its row comes before its first write): nothing to
+			 * find again, and a new id, stored like a new dialogue's, is as good */
+			dialogue_new_id(s->did);
+			session_dialogue_store(s);
+		}
+	}
+	osmo_fsm_inst_dispatch(s->fi, EV_DIALOGUE, err ? NULL : s->did);
 }
 
 static struct session *session_alloc(const struct session_hop *hop)
@@ -459,9 +584,11 @@ static int session_destructor(struct session *s)
 		talloc_free(s->menus);
 	hash_del(&s->node);
 	session_unlive(s);
+	if (s->cust)
+		crm_put(s->cust);
 	g.count--;
 	for (unsigned i = 0; i < s->n_waiting; i++)
-		talloc_free(s->waiting[i].text);
+		session_text_free(s->waiting[i].text);
 	return 0;
 }
 
@@ -500,6 +627,7 @@ static char *session_with_prefix(struct session *s, const char *text)
 
 static void session_queue(struct session *s, const struct session_hop *hop, const char *text)
 {
+	snprintf(s->peer, sizeof(s->peer), "%s", hop->peer ? hop->peer : "-");
 	s->waiting[s->n_waiting++] = (struct waiter){ hop->reply, hop->priv, talloc_strdup(s, text) };
 	if (hop->mo_id)
 		osmo_talloc_replace_string(s, &s->last_mo_id, hop->mo_id);
@@ -526,24 +654,54 @@ static void session_begin(const struct session_hop *hop, struct session *old)
 	talloc_set_destructor(s, session_destructor);
 	s->prefix = history ? talloc_steal(s, history) : NULL;
 	char *first = session_with_prefix(s, hop->op == SESSION_OP_HISTORY ? hop->text : "");
-	session_state_chg_deadline(s, ST_LOOKUP);	/* the customer lookup counts against the first hop */
+	session_state_chg_deadline(s, ST_LOOKUP);	/* the lookups count against the first hop */
 	session_queue(s, hop, first);
-	talloc_free(first);
+	session_text_free(first);
+	if (hop->op == SESSION_OP_HISTORY && hop->text[0]) {
+		/* a dialogue going on that we do not know (we restarted): its id is in its row */
+		s->outstanding++;
+		dialogue_find(channel_names[s->ch], s->ref, s->msisdn, session_dialogue_found, s);
+	} else {
+		dialogue_new_id(s->did);
+		session_dialogue_store(s);
+	}
 	s->outstanding++;
 	crm_get(s->msisdn, session_customer_ready, s);
+}
+
+/* Whether a first hop (an empty history, an SMPP begin) on a session id we know begins a new
+ * dialogue, the network having recycled the id. Once the session is over, it does. While it
+ * goes on, an aggregator's empty history from the same phone does once that phone answered
+ * past the first screen (a repeat of the first hop is still answered from memory); from
+ * another phone it is refused, or anyone knowing the id could cut the dialogue short. */
+static bool session_recycled(const struct session *s, const struct session_hop *hop)
+{
+	if (hop->op == SESSION_OP_BEGIN)
+		return s->fi->state == ST_DONE;
+	if (hop->op != SESSION_OP_HISTORY || hop->text[0])
+		return false;
+	return s->fi->state == ST_DONE || (s->hops > 1 && !strcmp(s->msisdn, hop->msisdn));
 }
 
 void session_hop(const struct session_hop *hop)
 {
 	struct session *s = session_find(hop->ch, hop->ref);
+	bool fresh = !s || session_recycled(s, hop);
 
+	if (s && !fresh && strcmp(s->msisdn, hop->msisdn)) {
+		STAT_INC(SESS_WRONG_PHONE);
+		LOGPS(s, LOGL_NOTICE, "hop from %s refused: the session is another number's\n", hop->msisdn);
+		if (hop->op != SESSION_OP_ABORT)
+			hop->reply(hop->priv, true, wrong_phone, sizeof(wrong_phone) - 1);
+		return;
+	}
 	if (hop->op == SESSION_OP_ABORT) {
 		if (s)
 			osmo_fsm_inst_dispatch(s->fi, EV_ABORT, NULL);
 		return;
 	}
-	if (!s || s->fi->state != ST_DONE) {
-		enum ratelimit_verdict v = ratelimit_hop(hop->msisdn, !s);
+	if (fresh || s->fi->state != ST_DONE) {
+		enum ratelimit_verdict v = ratelimit_hop(hop->msisdn, fresh);
 		if (v != RATELIMIT_OK) {
 			static const char slow_down[] = "Too many requests from your number. Please try again later.";
 			LOGP(DSESS, LOGL_NOTICE, "%s: %s limit reached\n", hop->msisdn, v == RATELIMIT_HOPS ? "hop" : "session");
@@ -556,7 +714,7 @@ void session_hop(const struct session_hop *hop)
 		session_reply_again(s, hop);
 		return;
 	}
-	if (!s || (hop->op == SESSION_OP_BEGIN && s->fi->state == ST_DONE))
+	if (fresh)
 		return session_begin(hop, s);
 	/* an SMPP hop carries one input: the history is what came before plus it */
 	char *text = NULL;
@@ -570,7 +728,7 @@ void session_hop(const struct session_hop *hop)
 	}
 	struct session_hop_in in = { hop, text };
 	osmo_fsm_inst_dispatch(s->fi, EV_HOP, &in);
-	talloc_free(text);
+	session_text_free(text);
 }
 
 void session_init(void *ctx)
@@ -655,7 +813,10 @@ void session_release(void)
 static void session_hop_queue(struct session *s, const struct session_hop_in *in)
 {
 	static const char busy[] = "Please wait for the previous answer.";
-	if (!strcmp(in->text, s->text) && s->reply && !s->n_waiting) {
+	char *masked = session_masked(s, in->text);
+	bool same = !strcmp(masked, s->text);
+	session_text_free(masked);
+	if (same && s->reply && !s->n_waiting) {
 		STAT_INC(HOPS_REPEATED);
 		session_reply_again(s, in->hop);
 	} else if (s->n_waiting == SESSION_MAX_QUEUED) {
@@ -687,7 +848,15 @@ static void st_lookup(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 			return session_fail(s);
 		s->cust = data;
 		session_make_live(s);
-		session_next_hop(s);
+		if (s->did[0])
+			session_next_hop(s);
+		break;
+	case EV_DIALOGUE:
+		/* without the id a replay could order again under a new one: the polite END */
+		if (!data)
+			return session_fail(s);
+		if (s->cust)
+			session_next_hop(s);
 		break;
 	default:	/* EV_ABORT, EV_SHUTDOWN: the first hop is still to be answered, and decides */
 		break;
@@ -745,7 +914,7 @@ static void st_slow(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 
 static void st_done(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 {
-	/* late answers to a dialogue that gave up (EV_CUSTOMER, EV_ACTION_DONE) change nothing */
+	/* late answers to a dialogue that gave up (EV_CUSTOMER, EV_DIALOGUE, EV_ACTION_DONE) change nothing */
 	if (event == EV_HOP)
 		session_hop_over(fi->priv, data);
 }
@@ -783,6 +952,7 @@ static void session_cleanup(struct osmo_fsm_inst *fi, enum osmo_fsm_term_cause c
 static const struct value_string session_event_names[] = {
 	{ EV_HOP, "HOP" },
 	{ EV_CUSTOMER, "CUSTOMER" },
+	{ EV_DIALOGUE, "DIALOGUE" },
 	{ EV_ACTION_DONE, "ACTION_DONE" },
 	{ EV_ABORT, "ABORT" },
 	{ EV_SHUTDOWN, "SHUTDOWN" },
@@ -794,7 +964,7 @@ static const struct value_string session_event_names[] = {
 static const struct osmo_fsm_state session_states[] = {
 	[ST_LOOKUP] = {
 		.name = "LOOKUP",
-		.in_event_mask = S(EV_HOP) | S(EV_CUSTOMER) | S(EV_ABORT) | S(EV_SHUTDOWN),
+		.in_event_mask = S(EV_HOP) | S(EV_CUSTOMER) | S(EV_DIALOGUE) | S(EV_ABORT) | S(EV_SHUTDOWN),
 		.out_state_mask = S(ST_LOOKUP) | S(ST_BUSY) | S(ST_DONE),
 		.action = st_lookup,
 	},
@@ -818,7 +988,7 @@ static const struct osmo_fsm_state session_states[] = {
 	},
 	[ST_DONE] = {
 		.name = "DONE",
-		.in_event_mask = S(EV_HOP) | S(EV_CUSTOMER) | S(EV_ACTION_DONE) | S(EV_ABORT) | S(EV_SHUTDOWN),
+		.in_event_mask = S(EV_HOP) | S(EV_CUSTOMER) | S(EV_DIALOGUE) | S(EV_ACTION_DONE) | S(EV_ABORT) | S(EV_SHUTDOWN),
 		.out_state_mask = S(ST_DONE),
 		.action = st_done,
 	},

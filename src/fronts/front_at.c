@@ -56,6 +56,7 @@ static void at_handle(struct http_req *req)
 		.msisdn = form.msisdn,
 		.service_code = form.val[AT_SERVICE],
 		.text = form.val[AT_TEXT],
+		.peer = http_req_peer(req),
 		.reply = at_reply,
 		.priv = req,
 	};

@@ -540,7 +540,7 @@ static void box_mo_in(const struct box_sms *sms)
 	}
 	struct session_hop hop = {
 		.ch = SESSION_CH_BOX, .ref = ref, .msisdn = msisdn, .service_code = mo->receiver, .mo_id = sms->id,
-		.reply = box_ussd_reply, .priv = mo,
+		.reply = box_ussd_reply, .priv = mo, .peer = g_cfg->box_addr,
 	};
 	switch (kannel_meta_hop_op(mo->link, km.op)) {
 	case SESSION_OP_BEGIN:

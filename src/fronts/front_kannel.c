@@ -122,7 +122,7 @@ static void kannel_mo(struct http_req *req)
 		return kannel_bad(req, "smsc id too long");
 	struct session_hop hop = {
 		.ch = SESSION_CH_KANNEL, .ref = ref, .msisdn = msisdn, .service_code = to, .mo_id = id,
-		.reply = kannel_ussd_reply, .priv = rc,
+		.reply = kannel_ussd_reply, .priv = rc, .peer = http_req_peer(req),
 	};
 	int op = kannel_meta_hop_op(rc->link, rc->meta.op);
 	if (op == SESSION_OP_BEGIN) {

@@ -80,6 +80,10 @@ ussd() {
 		--data-urlencode "text=$3" "${5:-$SPAZA_URL}/ussd/at"
 }
 
+# stat_count DESCRIPTION STATS: the total `show stats` (STATS) prints for the counter with that
+# description (descriptions may hold colons themselves).
+stat_count() { grep -F "  $1:" <<<"$2" | head -1 | sed -E 's/^.*:[[:space:]]+([0-9]+) \(.*$/\1/'; }
+
 # psql_val SQL: the result unaligned, no decoration.
 psql_val() { psql -X -qtAc "$1"; }
 

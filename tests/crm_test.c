@@ -1,0 +1,76 @@
+/* The customer cache stays within its bound (memory customers) whatever numbers a flood
+ * invents: the least recently used record nobody holds goes (customers:evictions); a record a
+ * live dialogue holds is never freed under it. The database is faked at link time: every
+ * upsert answers with a new id. */
+#include <stdio.h>
+#include <string.h>
+#include <talloc.h>
+#include <libpq-fe.h>
+#include "cfg.h"
+#include "crm.h"
+#include "db.h"
+#include "logging.h"
+#include "stats.h"
+#include "testlib.h"
+
+#define MAX 50
+
+static long long next_id = 1;
+
+struct db_req *db_write(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv)
+{
+	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	PGresAttDesc cols[2] = { { .name = (char *)"id", .format = 0 }, { .name = (char *)"lang", .format = 0 } };
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", next_id++);
+	PQsetResultAttrs(res, 2, cols);
+	PQsetvalue(res, 0, 0, id, strlen(id));
+	PQsetvalue(res, 0, 1, (char *)"en", 2);
+	cb(priv, res, 0);
+	PQclear(res);
+	return NULL;
+}
+
+static struct customer *got;
+
+static void on_customer(void *priv, struct customer *c, int err)
+{
+	got = err ? NULL : c;
+}
+
+static uint64_t evictions(void)
+{
+	return rate_ctr_group_get_ctr(g_ctrs, CTR_CUSTOMER_EVICTIONS)->current;
+}
+
+int main(void)
+{
+	void *ctx = talloc_named_const(NULL, 0, "crm_test");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	spaza_logging_init(ctx);
+	cfg_init(ctx);
+	g_cfg->customer_cache_max = MAX;
+	stats_init(ctx);
+	crm_init(ctx);
+
+	/* a customer a dialogue holds while the flood passes */
+	crm_get("+27820000001", on_customer, NULL);
+	struct customer *held = got;
+	T_CHECK(held != NULL, "held: the customer is looked up", "none");
+
+	char num[24];
+	for (unsigned i = 0; i < 10000; i++) {
+		snprintf(num, sizeof(num), "+2782%07u", i + 100);
+		crm_get(num, on_customer, NULL);
+		crm_put(got);
+	}
+	T_CHECK(crm_cache_size() <= MAX, "bound: 10,000 invented numbers leave the cache within its bound",
+		"%u cached", crm_cache_size());
+	T_CHECK(evictions() >= 10000 - MAX, "bound: ... the rest evicted, counted in customers:evictions",
+		"%llu evictions", (unsigned long long)evictions());
+	T_CHECK(crm_cached("+27820000001") == held, "held: a record a dialogue holds is not evicted under it",
+		"it was");
+	crm_put(held);
+	talloc_free(ctx);
+	return T_DONE();
+}
