@@ -79,8 +79,6 @@ int ctl_order_list(struct ctl *ctl, int argc, char **argv);
 int ctl_order_status(struct ctl *ctl, int argc, char **argv);
 int ctl_order_cancel(struct ctl *ctl, int argc, char **argv);
 /* The statuses orders.status allows (sql/001_init.sql), in the order an order moves. */
-extern const char *const ctl_order_statuses[];
-extern const size_t ctl_order_n_statuses;
 int ctl_vouchers_issue(struct ctl *ctl, int argc, char **argv);
 int ctl_vouchers_show(struct ctl *ctl, int argc, char **argv);
 int ctl_credit_set_limit(struct ctl *ctl, int argc, char **argv);

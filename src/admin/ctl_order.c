@@ -4,14 +4,11 @@
 #include <string.h>
 #include "ctl.h"
 #include "ledger.h"
+#include "orders.h"
 #include "money.h"
 
 #define CTL_ORDER_LIST_MAX 50
 
-const char *const ctl_order_statuses[] = {
-	"awaiting_payment", "paid", "shipped", "delivered", "cancelled",
-};
-const size_t ctl_order_n_statuses = sizeof(ctl_order_statuses) / sizeof(ctl_order_statuses[0]);
 
 int ctl_order_list(struct ctl *ctl, int argc, char **argv)
 {
@@ -75,23 +72,22 @@ static PGresult *ctl_order_cancel_status(struct ctl *ctl, const char *id, int64_
 
 int ctl_order_status(struct ctl *ctl, int argc, char **argv)
 {
-	const char *id = argv[0], *status = NULL;
+	const char *id = argv[0], *status;
 	PGresult *res;
 
 	int64_t n = ctl_order_id(id);
 	if (!n)
 		return CTL_USAGE;
-	for (size_t i = 0; i < ctl_order_n_statuses; i++)
-		if (!strcmp(argv[1], ctl_order_statuses[i]))
-			status = ctl_order_statuses[i];
-	if (!status) {
+	int st = order_status_index(argv[1]);
+	if (st < 0) {
 		fprintf(stderr, "spazactl: unknown status \"%s\" (see spazactl --help)\n", argv[1]);
 		return CTL_USAGE;
 	}
+	status = order_status_names[st];
 	/* Money decides paid and awaiting payment: a status set by hand would be a paid order
 	 * without its payment. Cancelling goes through the ledger so that holds, slips and
 	 * refunds follow. */
-	if (!strcmp(status, "paid") || !strcmp(status, "awaiting_payment")) {
+	if (st == ORDER_STATUS_PAID || st == ORDER_STATUS_AWAITING_PAYMENT) {
 		fprintf(stderr, "spazactl: an order becomes %s through a payment or its reversal, not by hand\n", status);
 		return CTL_USAGE;
 	}
@@ -99,7 +95,7 @@ int ctl_order_status(struct ctl *ctl, int argc, char **argv)
 		return CTL_ERR;
 
 	const char *params[] = { id, status };
-	if (!strcmp(status, "cancelled"))
+	if (st == ORDER_STATUS_CANCELLED)
 		res = ctl_order_cancel_status(ctl, id, n, status);
 	else
 		res = ctl_query_row(ctl, DB_ORDER_FULFIL, params, "no order #%s that can become %s", id, status);

@@ -17,6 +17,7 @@
 #include "cfg.h"
 #include "ctl.h"
 #include "logging.h"
+#include "orders.h"
 
 #define CTL_SYNOPSIS_COL 28
 
@@ -71,8 +72,8 @@ static const char *ctl_synopsis(char *buf, size_t len, const struct ctl_cmd *c)
 static void ctl_statuses(FILE *out)
 {
 	fprintf(out, "STATUS is one of:");
-	for (size_t i = 0; i < ctl_order_n_statuses; i++)
-		fprintf(out, " %s", ctl_order_statuses[i]);
+	for (size_t i = 0; i < _ORDER_STATUS_COUNT; i++)
+		fprintf(out, " %s", order_status_names[i]);
 	fprintf(out, "\n");
 }
 

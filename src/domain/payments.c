@@ -61,7 +61,7 @@ static void voucher_done(void *priv, const PGresult *res, int err)
 	struct payments_result r = { 0 };
 	err = call_result(res, err, &lr);
 	if (!err) {
-		r = (struct payments_result){ ledger_outcome_word(lr.outcome), lr.amount_cents, lr.balance_cents, NULL,
+		r = (struct payments_result){ lr.outcome, lr.amount_cents, lr.balance_cents, NULL,
 					      NULL };
 		/* The lockout is the database's (5 failures in 24 h, sql/002_ledger.sql); this is
 		 * where the daemon sees it, so it is counted here, once per answer a session gets
@@ -70,7 +70,7 @@ static void voucher_done(void *priv, const PGresult *res, int err)
 			/* The customer hears what a wrong PIN hears: the voucher cannot be used. */
 			LOGP(DCAT, LOGL_NOTICE, "a voucher PIN under a retired voucher-pin key version was refused\n");
 			STAT_INC(KEYS_RETIRED);
-			r.outcome = ledger_outcome_word(LEDGER_INVALID);
+			r.outcome = LEDGER_INVALID;
 		} else if (lr.outcome == LEDGER_LOCKED)
 			STAT_INC(LIMIT_PIN_LOCKOUTS);
 		else if (lr.outcome == LEDGER_INVALID)
@@ -96,7 +96,7 @@ static void credit_post_done(void *priv, const PGresult *res, int err)
 	if (!err && lr.outcome != LEDGER_POSTED) {
 		LOGP(DCAT, LOGL_ERROR, "order %" PRId64 ": credit hold not posted: %s\n", c->order_id,
 		     ledger_outcome_word(lr.outcome));
-		r.outcome = ledger_outcome_word(LEDGER_NOT_PAYABLE);
+		r.outcome = LEDGER_NOT_PAYABLE;
 	}
 	call_done(c, err, &r);
 }
@@ -109,11 +109,11 @@ static void credit_hold_done(void *priv, const PGresult *res, int err)
 	if (err || lr.outcome != LEDGER_OK) {
 		struct payments_result r = { 0 };
 		if (!err)
-			r = (struct payments_result){ ledger_outcome_word(lr.outcome), lr.amount_cents, lr.balance_cents,
+			r = (struct payments_result){ lr.outcome, lr.amount_cents, lr.balance_cents,
 						      NULL, NULL };
 		return call_done(c, err, &r);
 	}
-	c->held = (struct payments_result){ ledger_outcome_word(lr.outcome), lr.amount_cents, lr.balance_cents, NULL,
+	c->held = (struct payments_result){ lr.outcome, lr.amount_cents, lr.balance_cents, NULL,
 					    NULL };
 	struct ledger_stmt st;
 	ledger_credit_post(&st, c->order_id);
@@ -135,7 +135,7 @@ static void slip_done(void *priv, const PGresult *res, int err)
 	struct payments_result r = { 0 };
 	err = call_result(res, err, &lr);
 	if (!err)
-		r = (struct payments_result){ ledger_outcome_word(lr.outcome), lr.amount_cents, 0, lr.text ? lr.text : "",
+		r = (struct payments_result){ lr.outcome, lr.amount_cents, 0, lr.text ? lr.text : "",
 					      lr.detail ? lr.detail : "" };
 	call_done(priv, err, &r);
 }

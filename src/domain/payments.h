@@ -2,10 +2,11 @@
 /* Paying orders from a USSD session: each call is one SQL function (sql/002_ledger.sql) run in
  * the database's write batch, idempotent by key, so a replayed hop or a retry pays once. */
 #include <stdint.h>
+#include "ledger.h"
 struct secrets_macs;
 
 struct payments_result {
-	const char *outcome;		/* the SQL function's outcome word */
+	enum ledger_outcome outcome;	/* the SQL function's answer (ledger_outcomes.def) */
 	int64_t amount_cents;		/* paid / held / due */
 	int64_t remainder_cents;	/* voucher: left on it; credit: available after */
 	const char *slip;		/* slip reference (digits) */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "slip.h"
+#include "orders.h"
 
 static const char *const slip_status_words[] = {
 	[SLIP_OPEN] = "open",
@@ -75,7 +76,7 @@ bool slip_gone(const struct slip *s)
 
 bool slip_payable(const struct slip *s)
 {
-	return s->status == SLIP_OPEN && !strcmp(s->order_status, "awaiting_payment");
+	return s->status == SLIP_OPEN && order_status_index(s->order_status) == ORDER_STATUS_AWAITING_PAYMENT;
 }
 
 int slip_render(void *ctx, const struct slip *s, enum barcode_out fmt, uint8_t **out, size_t *len)

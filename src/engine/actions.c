@@ -113,19 +113,20 @@ static void actions_lang_stored(void *priv, struct customer *cust, int err)
 	actions_finish(c, &r);
 }
 
-/* The ledger's SQL functions answer in words (sql/002_ledger.sql); the screens branch on outcomes. */
-static enum menu_outcome actions_payment_outcome(const char *o)
+/* What a screen makes of the ledger's answer (ledger_outcomes.def); any other answer is an
+ * error screen. */
+static enum menu_outcome actions_payment_outcome(enum ledger_outcome o)
 {
-	static const struct { const char *word; enum menu_outcome oc; } map[] = {
-		{ "paid", MENU_OUTCOME_OK }, { "ok", MENU_OUTCOME_OK }, { "created", MENU_OUTCOME_OK },
-		{ "invalid", MENU_OUTCOME_INVALID }, { "expired", MENU_OUTCOME_EXPIRED },
-		{ "insufficient", MENU_OUTCOME_INSUFFICIENT }, { "locked", MENU_OUTCOME_LOCKED },
-		{ "over_limit", MENU_OUTCOME_OVER_LIMIT }, { "not_payable", MENU_OUTCOME_NOT_PAYABLE },
-	};
-	for (unsigned i = 0; i < ARRAY_SIZE(map); i++)
-		if (!strcmp(map[i].word, o))
-			return map[i].oc;
-	return MENU_OUTCOME_ERROR;
+	switch (o) {
+	case LEDGER_PAID: case LEDGER_OK: case LEDGER_CREATED: return MENU_OUTCOME_OK;
+	case LEDGER_INVALID: return MENU_OUTCOME_INVALID;
+	case LEDGER_EXPIRED: return MENU_OUTCOME_EXPIRED;
+	case LEDGER_INSUFFICIENT: return MENU_OUTCOME_INSUFFICIENT;
+	case LEDGER_LOCKED: return MENU_OUTCOME_LOCKED;
+	case LEDGER_OVER_LIMIT: return MENU_OUTCOME_OVER_LIMIT;
+	case LEDGER_NOT_PAYABLE: return MENU_OUTCOME_NOT_PAYABLE;
+	default: return MENU_OUTCOME_ERROR;
+	}
 }
 
 static void actions_payment_done(void *priv, const struct payments_result *pr, int err)
@@ -135,13 +136,14 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 		return actions_failed(c);
 	struct menu_vars *v = &c->v;
 	struct actions_result r = { .outcome = actions_payment_outcome(pr->outcome),
-				    .conflict = !strcmp(pr->outcome, "conflict") };
+				    .conflict = pr->outcome == LEDGER_CONFLICT };
 	if (r.conflict)
 		STAT_INC(KEY_CONFLICTS);
 	else if (c->action == MENU_ACTION_PAY_VOUCHER && r.outcome == MENU_OUTCOME_INVALID)
 		pin_budget_failed(c->front, c->peer);
 	else if (r.outcome == MENU_OUTCOME_ERROR)
-		LOGP(DSESS, LOGL_ERROR, "payment for order %" PRId64 ": %s\n", v->order_id, pr->outcome);
+		LOGP(DSESS, LOGL_ERROR, "payment for order %" PRId64 ": %s\n", v->order_id,
+		     ledger_outcome_word(pr->outcome));
 	switch (c->action) {
 	case MENU_ACTION_PAY_VOUCHER:
 		v->remainder_cents = pr->remainder_cents;
