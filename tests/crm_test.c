@@ -31,6 +31,16 @@ struct db_req *db_write(enum db_stmt stmt, int nparams, const char *const *param
 	return NULL;
 }
 
+/* the LISTEN crm_init() asks for: `spazactl customer forget`'s notification */
+static void (*forgotten_cb)(void *priv);
+
+int db_listen(const char *channel, void (*cb)(void *priv), void *priv)
+{
+	if (!strcmp(channel, "spaza_customer_forgotten"))
+		forgotten_cb = cb;
+	return 0;
+}
+
 static struct customer *got;
 
 static void on_customer(void *priv, struct customer *c, int err)
@@ -70,6 +80,20 @@ int main(void)
 		"%llu evictions", (unsigned long long)evictions());
 	T_CHECK(crm_cached("+27820000001") == held, "held: a record a dialogue holds is not evicted under it",
 		"it was");
+
+	/* a forget: nothing cached links a number to its old record any more; the record a
+	 * dialogue holds stays usable to it, and goes when it is let go */
+	T_CHECK(forgotten_cb != NULL, "forget: the cache listens for spazactl customer forget", "no LISTEN");
+	if (forgotten_cb)
+		forgotten_cb(NULL);
+	T_CHECK(crm_cache_size() == 0, "forget: the cache is emptied", "%u cached", crm_cache_size());
+	T_CHECK(crm_cached("+27820000001") == NULL, "forget: the held record is out of the cache", "still found");
+	T_CHECK(held->id > 0 && !strcmp(held->msisdn, "+27820000001"), "forget: ... and still whole for its dialogue",
+		"id %lld", (long long)held->id);
+	crm_get("+27820000001", on_customer, NULL);
+	T_CHECK(got && got != held && got->id != held->id, "forget: the number's next contact reads the database again",
+		"the old record came back");
+	crm_put(got);
 	crm_put(held);
 	talloc_free(ctx);
 	return T_DONE();

@@ -32,6 +32,13 @@ static uint32_t crm_hash(const char *s)
 	return (uint32_t)siphash24(g.key, s, strlen(s));
 }
 
+static void crm_drop(struct customer *c)
+{
+	hash_del(&c->node);
+	llist_del(&c->lru);
+	g.count--;
+}
+
 /* Keeps the cache within memory customers. */
 static void crm_evict(void)
 {
@@ -42,9 +49,7 @@ static void crm_evict(void)
 		pos = pos->prev;
 		if (c->users)
 			continue;
-		hash_del(&c->node);
-		llist_del(&c->lru);
-		g.count--;
+		crm_drop(c);
 		talloc_free(c);
 		STAT_INC(CUSTOMER_EVICTIONS);
 	}
@@ -52,7 +57,25 @@ static void crm_evict(void)
 
 void crm_put(struct customer *c)
 {
-	c->users--;
+	if (--c->users == 0 && c->forgotten)
+		talloc_free(c);
+}
+
+/* `spazactl customer forget` gave a number's record a pseudonym (sql/008_audit.sql): the cache
+ * must not link the number to it again. The notification names no number, and a forget is
+ * rare, so the whole cache goes; a record a live dialogue holds leaves the cache now and
+ * memory when the dialogue lets it go. */
+static void crm_forgotten(void *priv)
+{
+	struct customer *c, *tmp;
+	llist_for_each_entry_safe(c, tmp, &g.lru, lru) {
+		crm_drop(c);
+		if (c->users)
+			c->forgotten = true;
+		else
+			talloc_free(c);
+	}
+	LOGP(DCRM, LOGL_NOTICE, "a customer was forgotten: the customer cache is emptied\n");
 }
 
 void crm_init(void *ctx)
@@ -61,6 +84,7 @@ void crm_init(void *ctx)
 	hash_init(g.by_msisdn);
 	INIT_LLIST_HEAD(&g.lru);
 	siphash_random_key(g.key);
+	db_listen("spaza_customer_forgotten", crm_forgotten, NULL);
 }
 
 struct customer *crm_cached(const char *msisdn)

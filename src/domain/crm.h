@@ -3,6 +3,7 @@
  * (a customer's id and language are read on every hop and change rarely). The cache is
  * bounded (memory customers): past the bound the least recently used record that nobody
  * holds goes (customers:evictions), and is read from the database again when next needed. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <osmocom/core/utils.h>
 #include <osmocom/core/hashtable.h>
@@ -12,6 +13,7 @@ struct customer {
 	struct hlist_node node;
 	struct llist_head lru;	/* most recently used first */
 	unsigned users;		/* holders (crm_get() callers that did not crm_put() yet): never evicted */
+	bool forgotten;		/* out of the cache (spazactl customer forget): freed by its last crm_put() */
 	int64_t id;
 	char msisdn[17];
 	char lang[8];
