@@ -1,6 +1,7 @@
 /* One osmo_fsm instance per USSD session: the dialogue's protocol, read top to bottom.
  *
- *   LOOKUP --customer--> BUSY --answered CON--> WAIT --hop--> BUSY --> ...
+ *   LOOKUP --customer (and dialogue id)--> BUSY --answered CON--> WAIT --hop--> BUSY --> ...
+ *     `--deadline, waiting on a continued dialogue's id--> SLOW (runs the hop once it is in)
  *                          |--answered END, or failed------------------> DONE --linger--> freed
  *                          `--deadline, an order or payment in flight--> SLOW --action done--> DONE
  *   WAIT --idle timeout--> DONE (timeout; abandoned when the customer dialled again meanwhile)
@@ -471,12 +472,31 @@ static void session_replay(struct session *s)
 	s->hop_pos = 0;
 }
 
+/* Walks a history on the menu up to its first action, running nothing: whether that action may
+ * commit (an order, a payment). The hop itself is walked again from the start when it runs. */
+static bool session_history_commits(struct session *s, const char *text)
+{
+	session_replay(s);
+	for (const char *in = text; *in && s->run->pending == MENU_ACTION_NONE;) {
+		const char *star = strchr(in, '*');
+		size_t len = star ? (size_t)(star - in) : strlen(in);
+		menu_input(s->run, in, len);
+		in += star ? len + 1 : len;
+	}
+	explicit_bzero(s->run->v.pin, sizeof(s->run->v.pin));	/* taken by the walk, never used */
+	return actions_may_commit(s->run->pending);
+}
+
 /* The hop deadline passed in LOOKUP or BUSY. An order or payment in flight may still commit: the
  * customer is told the result follows by SMS (SLOW) rather than that it failed. */
 static void session_deadline(struct session *s)
 {
 	char buf[MENU_SCREEN_BYTES];
-	if (s->outstanding && s->run->menu && actions_may_commit(s->run->pending)) {
+	/* A hop that continues a dialogue we did not know still waits for the dialogue's id: its
+	 * history may well reach an order or a payment, which it will run once the id is in */
+	bool dialogue_wait = s->fi->state == ST_LOOKUP && s->cust && !s->did[0] &&
+			     session_history_commits(s, s->waiting[0].text);
+	if (s->outstanding && s->run->menu && (dialogue_wait || actions_may_commit(s->run->pending))) {
 		LOGPS(s, LOGL_NOTICE, "hop not answered within %u ms: result will follow by SMS\n", g_cfg->hop_deadline_ms);
 		int len = menu_render_slow(s->run, buf, sizeof(buf));
 		while (s->n_waiting)
@@ -540,7 +560,7 @@ static void session_dialogue_found(void *priv, const char *id, int err)
 {
 	struct session *s = priv;
 	s->outstanding--;
-	if (!err && s->fi->state == ST_LOOKUP) {
+	if (!err && (s->fi->state == ST_LOOKUP || s->fi->state == ST_SLOW)) {
 		if (id && strlen(id) == DIALOGUE_ID_LEN) {
 			memcpy(s->did, id, sizeof(s->did));
 			s->did_stored = true;
@@ -589,6 +609,8 @@ static int session_destructor(struct session *s)
 	g.count--;
 	for (unsigned i = 0; i < s->n_waiting; i++)
 		session_text_free(s->waiting[i].text);
+	/* a history whose PIN never reached a payment (it failed before) is not masked */
+	session_text_free(s->text);
 	return 0;
 }
 
@@ -901,9 +923,21 @@ static void st_wait(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 	}
 }
 
+/* SLOW since LOOKUP, the dialogue's id in at last: the hop goes on, its outcome by SMS (its
+ * history is s->text since the customer was answered "we'll SMS you"). */
+static void session_slow_resume(struct session *s)
+{
+	session_replay(s);	/* from the start again, after session_history_commits() */
+	s->hops++;
+	s->hop_text = s->text;
+	session_continue(s);
+}
+
 static void st_slow(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 {
 	struct session *s = fi->priv;
+	if (event == EV_DIALOGUE)
+		return data ? session_slow_resume(s) : session_fail(s);
 	if (event == EV_HOP)
 		return session_hop_over(s, data);
 	if (event == EV_ABORT)
@@ -965,7 +999,7 @@ static const struct osmo_fsm_state session_states[] = {
 	[ST_LOOKUP] = {
 		.name = "LOOKUP",
 		.in_event_mask = S(EV_HOP) | S(EV_CUSTOMER) | S(EV_DIALOGUE) | S(EV_ABORT) | S(EV_SHUTDOWN),
-		.out_state_mask = S(ST_LOOKUP) | S(ST_BUSY) | S(ST_DONE),
+		.out_state_mask = S(ST_LOOKUP) | S(ST_BUSY) | S(ST_SLOW) | S(ST_DONE),
 		.action = st_lookup,
 	},
 	[ST_BUSY] = {
@@ -982,7 +1016,7 @@ static const struct osmo_fsm_state session_states[] = {
 	},
 	[ST_SLOW] = {
 		.name = "SLOW",
-		.in_event_mask = S(EV_HOP) | S(EV_ACTION_DONE) | S(EV_ABORT) | S(EV_SHUTDOWN),
+		.in_event_mask = S(EV_HOP) | S(EV_DIALOGUE) | S(EV_ACTION_DONE) | S(EV_ABORT) | S(EV_SHUTDOWN),
 		.out_state_mask = S(ST_DONE),
 		.action = st_slow,
 	},
