@@ -281,7 +281,12 @@ spaza_secrets() {
 	  for k in voucher-pin retailer-master slip-qr; do
 		printf '%s = %s\n' "$k" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >> "$1"
 	  done )
+	spaza_own "$1"
 }
+
+# spaza_own FILE: started as root, spazad runs as the user spaza (run-as) and reads the secrets
+# file again whenever it changes (a key rotation): the file is that user's.
+spaza_own() { [ "$(id -u)" != 0 ] || ! id spaza >/dev/null 2>&1 || chown spaza "$1"; }
 
 # spaza_secret_set FILE NAME VALUE: the secrets file line NAME = hex(VALUE), replacing one of
 # that name (passwords: kannel-sendsms-password, database-password, vty-token; >= 16 bytes).
@@ -290,6 +295,7 @@ spaza_secret_set() {
 	hex=$(printf '%s' "$3" | od -An -tx1 | tr -d ' \n')
 	( umask 077; grep -v "^$2 *=" "$1" > "$1.new" 2>/dev/null; printf '%s = %s\n' "$2" "$hex" >> "$1.new" )
 	mv "$1.new" "$1"
+	spaza_own "$1"
 }
 
 # spazad_cfg FILE HTTP_PORT VTY_PORT [TILL_PORT ADMIN_PORT]: a config for the current

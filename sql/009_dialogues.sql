@@ -19,3 +19,12 @@ CREATE INDEX ussd_dialogues_by_ref ON ussd_dialogues (channel, session_ref, msis
 
 -- spazad writes and finds them (sql/006_roles.sql); nobody changes one.
 GRANT SELECT, INSERT ON ussd_dialogues TO spaza_app;
+
+-- A forgotten customer (spazactl customer forget, sql/008_audit.sql) leaves no number here.
+CREATE FUNCTION spaza__dialogues_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	DELETE FROM ussd_dialogues WHERE msisdn = OLD.msisdn;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER customers_forget_dialogues AFTER UPDATE OF forgotten_at ON customers FOR EACH ROW
+	WHEN (OLD.forgotten_at IS NULL AND NEW.forgotten_at IS NOT NULL) EXECUTE FUNCTION spaza__dialogues_forget();

@@ -418,8 +418,12 @@ static int secrets_write_rotated(const char *path, const char *line, char *err, 
 		snprintf(err, errlen, "secrets file %s: %s", path, strerror(errno));
 		return rc;
 	}
+	/* the new file keeps the old one's owner: spazad, running as its own user once it has
+	 * dropped root, reads the file again after a rotation */
+	struct stat st;
 	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out < 0 || fchmod(out, 0600) < 0) {
+	if (out < 0 || fchmod(out, 0600) < 0 || fstat(in, &st) < 0 ||
+	    ((st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(out, st.st_uid, st.st_gid) < 0)) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		close(in);

@@ -364,7 +364,7 @@ ORDER4=$(order_via_ussd "$PHONE4")
 REF4=$(slip_via_ussd "$PHONE4" "$ORDER4")
 REF4=${REF4// /}
 awk '/^```sh$/ { f = 1; next } /^```$/ { f = 0 } f' "$SPAZA_TOP/doc/retailer-api.md" |
-	sed -e "s|^KEY=.*|KEY=$KEY_A|" -e "s|^SECRET=.*|SECRET=$SECRET_A|" -e "s|^URL=.*|URL=$SPAZA_URL|" \
+	sed -e "s|^KEY=.*|KEY=$KEY_A|" -e "s|^SECRET=.*|SECRET=$SECRET_A|" -e "s|^URL=.*|URL=$SPAZA_TILL_URL|" \
 	    -e "s|^REF=.*|REF=$REF4|" > "$T_TMP/example.sh"
 out=$(cd "$T_TMP" && sh example.sh 2>&1)
 check_eq "the worked example: the lookup, the payment, the reversal" "open paid reversed" \

@@ -42,7 +42,7 @@ send() {
 	local args=(-sS --noproxy '*' --max-time 20 -o "$T_TMP/body" -D "$T_TMP/headers" -w '%{http_code}' -X "$1"
 		    -H "X-Spaza-Key: $KEY" -H "X-Spaza-Signature: $3")
 	[ "$1" = POST ] && args+=(-H 'Content-Type: application/json' --data-binary "${4-}")
-	local st; st=$(curl "${args[@]}" "${5:-$SPAZA_URL}$2")
+	local st; st=$(curl "${args[@]}" "${5:-$SPAZA_TILL_URL}$2")
 	echo "$st $(sed -nE 's/.*"(error|outcome)": ?"([^"]*)".*/\2/p' "$T_TMP/body" | head -1)"
 }
 # signed METHOD TARGET [BODY] [URL]: send it signed, as the till does
@@ -147,30 +147,30 @@ own_up till-attacks " limits till-requests-per-minute 1000" " limits till-unknow
 new_retailer "Till guesser $$ $RANDOM" "$OWN_CFG"
 KEY=$NEW_KEY SECRET=$NEW_SECRET
 for n in 1 2 3; do
-	r=$(signed GET "/api/v1/slips/$(luhn_fix "912349999999$n$n")" "" "$OWN_URL")
+	r=$(signed GET "/api/v1/slips/$(luhn_fix "912349999999$n$n")" "" "$OWN_TILL_URL")
 	check_eq "a guessed number no slip has ($n of the 3 a minute allowed here): 404" "404 unknown_slip" "$r"
 done
-r=$(signed GET "/api/v1/slips/$(luhn_fix 91234999999944)" "" "$OWN_URL")
+r=$(signed GET "/api/v1/slips/$(luhn_fix 91234999999944)" "" "$OWN_TILL_URL")
 check_eq "the fourth guess in the minute: 429 too_many_unknown_slips" "429 too_many_unknown_slips" "$r"
 ra=$(sed -nE 's/^[Rr]etry-[Aa]fter: *([0-9]+).*/\1/p' "$T_TMP/headers")
 check_true "... with a Retry-After of the seconds left in the minute (1-60)" "got <$ra>" \
 	test -n "$ra" -a "${ra:-0}" -ge 1 -a "${ra:-0}" -le 60
-r=$(signed GET "/api/v1/slips/$S3" "" "$OWN_URL")
+r=$(signed GET "/api/v1/slips/$S3" "" "$OWN_TILL_URL")
 check_eq "... and a number that does exist is not answered either (no amount, no status)" "429 too_many_unknown_slips" "$r"
 check_lacks "... nothing of the slip in the answer" "amount" "$(sed 's/"message":"[^"]*"//' "$T_TMP/body")"
-r=$(signed GET "/api/v1/slips/$S3.pdf" "" "$OWN_URL")
+r=$(signed GET "/api/v1/slips/$S3.pdf" "" "$OWN_TILL_URL")
 check_eq "... nor its image" "429 too_many_unknown_slips" "$r"
-r=$(signed POST "/api/v1/slips/$S3/payments" "$(pay_body "$S3" "g-$$" 1)" "$OWN_URL")
+r=$(signed POST "/api/v1/slips/$S3/payments" "$(pay_body "$S3" "g-$$" 1)" "$OWN_TILL_URL")
 check_eq "... nor a payment, whose refusal would say the amount due" "429 too_many_unknown_slips" "$r"
-r=$(signed POST "/api/v1/slips/$S3/payments/g-$$-r/reversal" "{\"type\":\"reversal\",\"ref\":\"$S3\",\"payment_id\":\"g-$$-r\"}" "$OWN_URL")
+r=$(signed POST "/api/v1/slips/$S3/payments/g-$$-r/reversal" "{\"type\":\"reversal\",\"ref\":\"$S3\",\"payment_id\":\"g-$$-r\"}" "$OWN_TILL_URL")
 check_eq "... while a reversal still goes through (it undoes money a till took)" "200 reversed" "$r"
 new_retailer "Till honest $$ $RANDOM" "$OWN_CFG"
 KEY_G=$KEY SECRET_G=$SECRET KEY=$NEW_KEY SECRET=$NEW_SECRET
-r=$(signed GET "/api/v1/slips/$S3" "" "$OWN_URL")
+r=$(signed GET "/api/v1/slips/$S3" "" "$OWN_TILL_URL")
 check_eq "another retailer's key looks the slip up meanwhile" "200 " "$r"
 RSIG=$(capture GET "/api/v1/slips/$S3")
-send GET "/api/v1/slips/$S3" "$RSIG" "" "$OWN_URL" >/dev/null
-r=$(send GET "/api/v1/slips/$S3" "$RSIG" "" "$OWN_URL")
+send GET "/api/v1/slips/$S3" "$RSIG" "" "$OWN_TILL_URL" >/dev/null
+r=$(send GET "/api/v1/slips/$S3" "$RSIG" "" "$OWN_TILL_URL")
 check_eq "... and cannot send its lookup twice: 401 replayed" "401 replayed" "$r"
 out=$(vty_open "$OWN_VTY" && vty "show stats"; vty_close)
 check_match "the replay is counted in show stats (till:replayed)" 'same signature was seen before within its 300 s: +1( |$)' "$out"
@@ -183,7 +183,7 @@ T0=$(date +%s)
 : > "$T_TMP/n"
 served=0 first_busy=""
 for n in $(seq 1 120); do
-	r=$(signed GET "/api/v1/slips/$S3?n=$n" "" "$OWN_URL")
+	r=$(signed GET "/api/v1/slips/$S3?n=$n" "" "$OWN_TILL_URL")
 	case $r in
 	"200 "*) served=$((served + 1)) ;;
 	"503 busy") first_busy=$n; break ;;
