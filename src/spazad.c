@@ -35,6 +35,7 @@
 #include "menu.h"
 #include "migrate.h"
 #include "orders.h"
+#include "order_expiry.h"
 #include "payments.h"
 #include "privdrop.h"
 #include "pin_budget.h"
@@ -295,6 +296,7 @@ int main(int argc, char **argv)
 	db_init(spazad_ctx, g_cfg->db_conninfo);
 	crm_init(spazad_ctx);
 	orders_init(spazad_ctx);
+	order_expiry_init(spazad_ctx);
 	payments_init(spazad_ctx);
 	ratelimit_init(spazad_ctx);
 	pin_budget_init(spazad_ctx);

@@ -78,6 +78,8 @@ int ctl_customer_show(struct ctl *ctl, int argc, char **argv);
 int ctl_order_list(struct ctl *ctl, int argc, char **argv);
 int ctl_order_status(struct ctl *ctl, int argc, char **argv);
 int ctl_order_cancel(struct ctl *ctl, int argc, char **argv);
+int ctl_order_show(struct ctl *ctl, int argc, char **argv);
+int ctl_order_expire(struct ctl *ctl, int argc, char **argv);
 /* The statuses orders.status allows (sql/001_init.sql), in the order an order moves. */
 int ctl_vouchers_issue(struct ctl *ctl, int argc, char **argv);
 int ctl_vouchers_show(struct ctl *ctl, int argc, char **argv);

@@ -1,7 +1,9 @@
 /* spazactl order: list orders, move one through fulfilment, cancel one (through the money room,
  * so that holds, slips and refunds follow). */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
+#include "cfg.h"
 #include "ctl.h"
 #include "ledger.h"
 #include "orders.h"
@@ -168,4 +170,70 @@ int ctl_order_cancel(struct ctl *ctl, int argc, char **argv)
 	}
 	PQclear(res);
 	return rc;
+}
+
+/* order show ORDER: what fulfilment needs: status, the lines, the delivery address and instructions */
+int ctl_order_show(struct ctl *ctl, int argc, char **argv)
+{
+	(void)argc;
+	const char *id = argv[0];
+	char unit[MONEY_BUF_LEN];
+	if (!ctl_order_id(id))
+		return CTL_USAGE;
+	if (ctl_db(ctl) < 0)
+		return CTL_ERR;
+	const char *params[] = { id };
+	PGresult *o = ctl_query_row(ctl, DB_ORDER_DELIVERY_SHOW, params, "no order #%s", id);
+	if (!o)
+		return CTL_ERR;
+	PGresult *items = ctl_query(ctl, DB_ORDER_ITEMS_SHOW, params);
+	if (!items) {
+		PQclear(o);
+		return CTL_ERR;
+	}
+	printf("order #%s: %s\n", id, PQgetvalue(o, 0, 2));
+	for (int i = 0; i < PQntuples(items); i++)
+		printf("  %s x %s (sku %s) at %s\n", PQgetvalue(items, i, 2), PQgetvalue(items, i, 1),
+		       PQgetvalue(items, i, 0), ctl_money(unit, sizeof(unit), PQgetvalue(items, i, 3)));
+	printf("deliver to: %s\n", *PQgetvalue(o, 0, 0) ? PQgetvalue(o, 0, 0) : "-");
+	printf("instructions: %s\n", *PQgetvalue(o, 0, 1) ? PQgetvalue(o, 0, 1) : "-");
+	PQclear(items);
+	PQclear(o);
+	return CTL_OK;
+}
+
+/* order expire [HOURS]: what spazad's sweep does, now, in batches until none is left. */
+int ctl_order_expire(struct ctl *ctl, int argc, char **argv)
+{
+	char age[16], batch[] = "1000";
+	unsigned hours = g_cfg->order_expiry_h, total = 0, n;
+	if (argc) {
+		char *end;
+		unsigned long h = strtoul(argv[0], &end, 10);
+		if (!*argv[0] || *end || h < 1 || h > 8760) {
+			fprintf(stderr, "spazactl: HOURS must be a number from 1 to 8760\n");
+			return CTL_USAGE;
+		}
+		hours = h;
+	}
+	if (!hours) {
+		fprintf(stderr, "spazactl: order unpaid-expiry is 0 (never): give HOURS\n");
+		return CTL_USAGE;
+	}
+	if (ctl_db(ctl) < 0)
+		return CTL_ERR;
+	snprintf(age, sizeof(age), "%u", hours * 3600);
+	const char *params[] = { age, batch };
+	do {
+		PGresult *res = ctl_query(ctl, DB_ORDERS_EXPIRE, params);
+		if (!res)
+			return CTL_ERR;
+		n = strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+		total += n;
+	} while (n == 1000);
+	snprintf(ctl->audit_subject, sizeof(ctl->audit_subject), "unpaid orders older than %u h", hours);
+	snprintf(ctl->audit_after, sizeof(ctl->audit_after), "{\"expired\": %u}", total);
+	printf("%u unpaid order(s) older than %u hours expired\n", total, hours);
+	return CTL_OK;
 }

@@ -73,6 +73,10 @@ struct spaza_cfg {
 	 * with this user; NULL: as that conninfo says), and the user spazad drops to when root. */
 	char *db_owner;
 	char *run_as;
+	/* Unpaid orders (orders.c, the sweep in spazad.c): expire after this many hours (0: never);
+	 * at most this many per customer at once (0: no cap). */
+	unsigned order_expiry_h;
+	unsigned order_unpaid_max;
 };
 
 

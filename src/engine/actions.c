@@ -14,6 +14,7 @@
 #include <talloc.h>
 #include <osmocom/core/utils.h>
 #include "actions.h"
+#include "catalog.h"
 #include "cfg.h"
 #include "crm.h"
 #include "easypay.h"
@@ -37,7 +38,7 @@ struct actions_call {
 bool actions_may_commit(enum menu_action a)
 {
 	return a == MENU_ACTION_CREATE_ORDER || a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT ||
-	       a == MENU_ACTION_CREATE_SLIP;
+	       a == MENU_ACTION_CREATE_SLIP || a == MENU_ACTION_CHECKOUT || a == MENU_ACTION_CANCEL_ORDER;
 }
 
 /* Hands the result to the caller and ends the call. */
@@ -83,6 +84,13 @@ static void actions_orders_loaded(void *priv, const struct orders_row *rows, uns
 	actions_finish(c, &r);
 }
 
+static void actions_orders_paged(void *priv, const struct orders_row *rows, unsigned n, bool more, int err)
+{
+	struct actions_call *c = priv;
+	c->v.orders_more = more;
+	actions_orders_loaded(c, rows, n, err);
+}
+
 static void actions_order_found(void *priv, const struct orders_row *rows, unsigned n, int err)
 {
 	struct actions_call *c = priv;
@@ -101,6 +109,184 @@ static void actions_order_found(void *priv, const struct orders_row *rows, unsig
 		r.outcome = rows[0].status == ORDER_STATUS_AWAITING_PAYMENT || c->went_on ? MENU_OUTCOME_OK
 										     : MENU_OUTCOME_NOT_PAYABLE;
 	}
+	actions_finish(c, &r);
+}
+
+/* ---- the basket: the session's own, until checkout makes it one order ---- */
+
+/* The basket's total at today's prices: the screens show it as {total}. */
+static void basket_total(struct menu_vars *v)
+{
+	v->total_cents = 0;
+	for (unsigned i = 0; i < v->n_basket; i++) {
+		const struct catalog_product *p = catalog_product_by_id(g_catalog, v->basket[i].product_id);
+		v->basket[i].total_cents = p ? p->price_cents * v->basket[i].qty : 0;
+		v->total_cents += v->basket[i].total_cents;
+	}
+}
+
+/* Add qty x product; a product already in the basket gets the quantities added (up to the
+ * largest quantity an order line may have). */
+static enum menu_outcome basket_add(struct menu_vars *v)
+{
+	unsigned i;
+	for (i = 0; i < v->n_basket && v->basket[i].product_id != v->product_id; i++)
+		;
+	if (i == MENU_BASKET_MAX)
+		return MENU_OUTCOME_FULL;
+	if (i == v->n_basket)
+		v->basket[v->n_basket++] = (struct orders_row){ .product_id = v->product_id, .status = -1 };
+	v->basket[i].qty += v->qty;
+	if (v->basket[i].qty > (int)g_cfg->qty_max)
+		v->basket[i].qty = g_cfg->qty_max;
+	basket_total(v);
+	return MENU_OUTCOME_OK;
+}
+
+static enum menu_outcome basket_change(struct menu_vars *v, bool remove)
+{
+	if (v->line >= 0 && (unsigned)v->line < v->n_basket) {
+		if (remove) {
+			memmove(&v->basket[v->line], &v->basket[v->line + 1],
+				(v->n_basket - v->line - 1) * sizeof(v->basket[0]));
+			v->n_basket--;
+			v->line = -1;
+		} else {
+			v->basket[v->line].qty = v->qty;
+		}
+	}
+	basket_total(v);
+	return MENU_OUTCOME_OK;
+}
+
+static void actions_checked_out(void *priv, const struct orders_checkout_result *cr, int err)
+{
+	struct actions_call *c = priv;
+	if (err == -EEXIST) {
+		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .conflict = true };
+		return actions_finish(c, &r);
+	}
+	if (err)
+		return actions_failed(c);
+	struct actions_result r = { .outcome = MENU_OUTCOME_INVALID };
+	switch (cr->outcome) {
+	case ORDERS_CHECKOUT_OK:
+		c->v.order_id = cr->id;
+		c->v.total_cents = cr->total_cents;
+		c->v.n_basket = 0;	/* the basket is the order now */
+		/* pay_with finds the order by the number typed: this one */
+		snprintf(c->v.input, sizeof(c->v.input), "%" PRId64, cr->id);
+		r.outcome = MENU_OUTCOME_OK;
+		r.notified = true;	/* by its order_placed notification */
+		r.order_created = cr->id;
+		break;
+	case ORDERS_CHECKOUT_OUT_OF_STOCK:
+		c->v.product_id = cr->product_id;	/* {product}: the line that cannot be had */
+		r.outcome = MENU_OUTCOME_OUT_OF_STOCK;
+		break;
+	case ORDERS_CHECKOUT_TOO_MANY:
+		r.outcome = MENU_OUTCOME_TOO_MANY;
+		break;
+	case ORDERS_CHECKOUT_INVALID:
+		break;
+	}
+	actions_finish(c, &r);
+}
+
+static void actions_address_found(void *priv, bool found, const char *address, const char *note, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	snprintf(c->v.address, sizeof(c->v.address), "%s", address);
+	snprintf(c->v.note, sizeof(c->v.note), "%s", note);
+	struct actions_result r = { .outcome = found ? MENU_OUTCOME_OK : MENU_OUTCOME_NOT_FOUND };
+	actions_finish(c, &r);
+}
+
+static int method_index(const char *word)
+{
+	static const char *const words[] = {
+#define METHOD(e, n) n,
+#include "menu_nodes.def"
+#undef METHOD
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(words); i++)
+		if (!strcmp(words[i], word))
+			return i;
+	return -1;
+}
+
+/* "status|MM-DD HH:MI;..." into the history the screens render */
+static void history_parse(struct menu_vars *v, const char *h)
+{
+	v->n_history = 0;
+	while (*h && v->n_history < MENU_HISTORY_MAX) {
+		const char *bar = strchr(h, '|'), *end = strchr(h, ';');
+		if (!end)
+			end = h + strlen(h);
+		if (!bar || bar > end)
+			break;
+		char word[24];
+		snprintf(word, sizeof(word), "%.*s", (int)(bar - h), h);
+		v->history[v->n_history].status = order_status_index(word);
+		snprintf(v->history[v->n_history].at, sizeof(v->history[0].at), "%.*s", (int)(end - bar - 1), bar + 1);
+		v->n_history++;
+		h = *end ? end + 1 : end;
+	}
+}
+
+static void actions_detail_loaded(void *priv, bool found, const struct orders_detail *d, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	struct menu_vars *v = &c->v;
+	struct actions_result r = { .outcome = MENU_OUTCOME_NOT_FOUND };
+	if (found) {
+		v->order_id = d->id;
+		snprintf(v->input, sizeof(v->input), "%" PRId64, d->id);	/* for pay_with, as typed */
+		v->total_cents = d->total_cents;
+		v->status = d->status;
+		v->method = method_index(d->method);
+		snprintf(v->items, sizeof(v->items), "%s", d->items);
+		menu_items_cut(v->items);
+		history_parse(v, d->history);
+		v->slip[0] = v->expiry[0] = '\0';
+		if (d->slip[0]) {
+			easypay_ref_group(v->slip, sizeof(v->slip), d->slip);
+			snprintf(v->expiry, sizeof(v->expiry), "%s", d->slip_expiry);
+		}
+		r.outcome = d->status != ORDER_STATUS_AWAITING_PAYMENT ? MENU_OUTCOME_NOT_PAYABLE :
+			    d->slip[0] ? MENU_OUTCOME_SLIP : MENU_OUTCOME_OK;
+	}
+	actions_finish(c, &r);
+}
+
+static void actions_order_cancelled(void *priv, bool cancelled, int status, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	c->v.status = cancelled ? ORDER_STATUS_CANCELLED : status;
+	struct actions_result r = { .outcome = cancelled ? MENU_OUTCOME_OK : MENU_OUTCOME_NOT_PAYABLE };
+	actions_finish(c, &r);
+}
+
+/* An order's lines become the basket, at today's prices; lines whose product left the
+ * catalogue are left out (checkout judges the stock). */
+static void actions_reorder_loaded(void *priv, const struct orders_row *rows, unsigned n, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	struct menu_vars *v = &c->v;
+	v->n_basket = 0;
+	for (unsigned i = 0; i < n && v->n_basket < MENU_BASKET_MAX; i++)
+		if (catalog_product_by_id(g_catalog, rows[i].product_id))
+			v->basket[v->n_basket++] = rows[i];
+	basket_total(v);
+	struct actions_result r = { .outcome = v->n_basket ? MENU_OUTCOME_OK : MENU_OUTCOME_NOT_FOUND };
 	actions_finish(c, &r);
 }
 
@@ -212,7 +398,41 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 		orders_create(req->cust->id, c->v.product_id, c->v.qty, req->key, actions_order_created, c);
 		break;
 	case MENU_ACTION_LOAD_ORDERS:
-		orders_latest(req->cust->id, req->screen->max_items, actions_orders_loaded, c);
+		orders_page(req->cust->id, req->screen->max_items, c->v.orders_offset, actions_orders_paged, c);
+		break;
+	case MENU_ACTION_BASKET_VIEW:
+		basket_total(&c->v);
+		/* fall through */
+	case MENU_ACTION_BASKET_ADD:
+	case MENU_ACTION_BASKET_SET:
+	case MENU_ACTION_BASKET_REMOVE: {
+		struct actions_result r = {
+			.outcome = req->action == MENU_ACTION_BASKET_VIEW ? MENU_OUTCOME_OK :
+				   req->action == MENU_ACTION_BASKET_ADD ? basket_add(&c->v) :
+				   basket_change(&c->v, req->action == MENU_ACTION_BASKET_REMOVE) };
+		actions_finish(c, &r);
+		break;
+	}
+	case MENU_ACTION_LAST_ADDRESS:
+		orders_last_address(req->cust->id, actions_address_found, c);
+		break;
+	case MENU_ACTION_CHECKOUT:
+		if (!c->v.n_basket) {
+			struct actions_result r = { .outcome = MENU_OUTCOME_INVALID };
+			actions_finish(c, &r);
+			break;
+		}
+		orders_checkout(req->cust->id, req->key, c->v.basket, c->v.n_basket, c->v.address, c->v.note,
+				g_cfg->order_unpaid_max, actions_checked_out, c);
+		break;
+	case MENU_ACTION_ORDER_DETAIL:
+		orders_detail(c->v.order_id, req->cust->id, actions_detail_loaded, c);
+		break;
+	case MENU_ACTION_CANCEL_ORDER:
+		orders_cancel_unpaid(c->v.order_id, req->cust->id, actions_order_cancelled, c);
+		break;
+	case MENU_ACTION_REORDER:
+		orders_lines(c->v.order_id, req->cust->id, actions_reorder_loaded, c);
 		break;
 	case MENU_ACTION_FIND_ORDER:
 		orders_find(strtoll(c->v.input, NULL, 10), req->cust->id, actions_order_found, c);

@@ -37,7 +37,7 @@ struct worst {
 	struct catalog_category cat;
 	struct catalog_product prod;
 	struct orders_row ord;
-	int status, lang_name;
+	int status, lang_name, method;
 	bool empty_list;	/* render lists with no items (their empty: text) */
 };
 
@@ -146,6 +146,42 @@ static void var_render(struct out *o, const struct menu_run *r, int var, const s
 	case MENU_VAR_EXPIRY:
 		out_str(o, w ? "9999-99-99" : r->v.expiry);
 		break;
+	case MENU_VAR_ADDRESS:
+		if (w)
+			out_put(o, w->input, w->unit_len * MENU_ADDRESS_MAX);
+		else
+			out_str(o, r->v.address);
+		break;
+	case MENU_VAR_NOTE:
+		if (w)
+			out_put(o, w->input, w->unit_len * MENU_ADDRESS_MAX);
+		else
+			out_str(o, r->v.note);
+		break;
+	case MENU_VAR_ITEMS:
+		/* menu_items_fit() cut them to MENU_ITEMS_SEPTETS septets or as many UCS-2 units */
+		if (w)
+			out_put(o, w->input, w->unit_len * (w->unit_len > 1 ? MENU_ITEMS_SEPTETS / 2 : MENU_ITEMS_SEPTETS));
+		else
+			out_str(o, r->v.items);
+		break;
+	case MENU_VAR_HISTORY:
+		for (unsigned i = 0; i < (w ? MENU_HISTORY_MAX : r->v.n_history); i++) {
+			int st = w ? w->status : r->v.history[i].status;
+			if (i)
+				out_line(o);
+			if (st >= 0 && st < _ORDER_STATUS_COUNT)
+				text_render(o, r, &r->menu->status_text[st][r->lang], NULL);
+			out_str(o, " ");
+			out_str(o, w ? "99-99 99:99" : r->v.history[i].at);
+		}
+		break;
+	case MENU_VAR_METHOD: {
+		int me = w ? w->method : r->v.method;
+		if (me >= 0 && me < _MENU_METHOD_COUNT)
+			text_render(o, r, &r->menu->method_text[me][r->lang], NULL);
+		break;
+	}
 	case _MENU_VAR_COUNT:
 		break;
 	}
@@ -211,6 +247,8 @@ static unsigned list_count(const struct menu_run *r, const struct menu_screen *s
 		return r->v.n_orders;
 	case MENU_SOURCE_LANGUAGES:
 		return r->menu->n_langs;
+	case MENU_SOURCE_BASKET:
+		return r->v.n_basket;
 	default:
 		return 0;
 	}
@@ -234,6 +272,9 @@ static struct scope list_item(const struct menu_run *r, const struct menu_screen
 		break;
 	case MENU_SOURCE_LANGUAGES:
 		sc.lang = w ? w->lang_name : (int)i;
+		break;
+	case MENU_SOURCE_BASKET:
+		sc.ord = w ? &w->ord : &r->v.basket[i];
 		break;
 	default:
 		break;
@@ -283,6 +324,9 @@ static unsigned paginate_with(const struct menu_run *r, const struct menu_screen
 	const struct menu *m = r->menu;
 	struct scope hs = { .page = max_page, .pages = max_page };
 	struct size head = line_size(r, s, -1, &s->text[r->lang], &hs, "");
+	/* room for "Invalid choice." on every page, shown or not, so pages never shift under it */
+	if (m->invalid_text[r->lang].n)
+		size_add(&head, line_size(r, s, -1, &m->invalid_text[r->lang], NULL, ""));
 	struct size more = line_size(r, s, -1, &m->more_label[r->lang], NULL, key_prefix(m->key_more, 0));
 	struct size back = line_size(r, s, -1, &m->back_label[r->lang], NULL, key_prefix(m->key_back, 1));
 	struct size items[LIST_MAX];
@@ -322,12 +366,30 @@ static unsigned paginate(const struct menu_run *r, const struct menu_screen *s, 
 	return pages;
 }
 
+/* "Invalid choice." above a menu or list the customer answered with a choice it does not have */
+static void invalid_render(struct out *o, const struct menu_run *r)
+{
+	const struct menu_text *t = &r->menu->invalid_text[r->lang];
+	if (r->show_error && t->n) {
+		text_render(o, r, t, NULL);
+		out_line(o);
+	}
+}
+
+/* The orders list pages through the database: more follows its last page while older orders exist. */
+static bool orders_more(const struct menu_run *r, const struct menu_screen *s)
+{
+	return s->source == MENU_SOURCE_ORDERS && !s->end && (worst_of(r) || r->v.orders_more);
+}
+
 static void list_render(struct out *o, struct menu_run *r, const struct menu_screen *s)
 {
 	const struct menu *m = r->menu;
 	unsigned n = list_count(r, s);
 	if (n > LIST_MAX)
 		n = LIST_MAX;
+	if (!s->end)
+		invalid_render(o, r);
 	if (!n) {
 		text_render(o, r, &s->empty[r->lang], NULL);
 		if (s->back && s->nav && !s->end) {
@@ -359,10 +421,11 @@ static void list_render(struct out *o, struct menu_run *r, const struct menu_scr
 	unsigned first = starts[r->page], last = r->page + 1 < pages ? starts[r->page + 1] : n;
 	struct scope hs = { .page = r->page + 1, .pages = pages };
 	if (worst_of(r)) {	/* the linter looks at a middle page: two-digit numbers, more and back */
-		first = 10;
-		last = first + (pages > 1 ? starts[1] - starts[0] : 1);
-		if (last > n)
-			last = n;
+		unsigned p = 0;
+		while (p + 1 < pages && starts[p] < 9)
+			p++;
+		first = starts[p];
+		last = p + 1 < pages ? starts[p + 1] : n;
 		hs.page = hs.pages = 99;
 	}
 	text_render(o, r, &s->text[r->lang], &hs);
@@ -370,7 +433,7 @@ static void list_render(struct out *o, struct menu_run *r, const struct menu_scr
 		out_line(o);
 		item_render(o, r, s, i);
 	}
-	if (last < n) {
+	if (last < n || orders_more(r, s)) {
 		out_line(o);
 		out_str(o, key_prefix(m->key_more, 0));
 		text_render(o, r, &m->more_label[r->lang], NULL);
@@ -392,6 +455,7 @@ int menu_render(struct menu_run *r, char *buf, size_t len)
 	switch (s->type) {
 	case MENU_SCREEN_MENU:
 	case MENU_SCREEN_CONFIRM:
+		invalid_render(&o, r);
 		text_render(&o, r, &s->text[r->lang], NULL);
 		for (unsigned i = 0; i < s->n_options; i++) {
 			out_line(&o);
@@ -459,6 +523,10 @@ static bool screen_ends(const struct menu_screen *s)
 
 static enum menu_state enter(struct menu_run *r, const struct menu_screen *s)
 {
+	/* the orders list starts at the newest order, unless the customer comes back to it from
+	 * an order they picked on it (back keeps the page) */
+	if (s->source == MENU_SOURCE_ORDERS && r->screen != s && r->picked_from != s)
+		r->v.orders_offset = 0;
 	r->screen = s;
 	r->page = 0;
 	r->show_error = false;
@@ -479,6 +547,8 @@ enum menu_state menu_start(struct menu_run *r, const struct menu *m, int lang)
 	r->lang = lang >= 0 && (unsigned)lang < m->n_langs ? lang : 0;
 	r->pending = MENU_ACTION_NONE;
 	r->v.status = -1;
+	r->v.line = -1;
+	r->v.method = -1;
 	return enter(r, m->start);
 }
 
@@ -545,6 +615,11 @@ static enum menu_state list_select(struct menu_run *r, const struct menu_screen 
 	case MENU_SOURCE_LANGUAGES:
 		r->v.new_lang = i;
 		break;
+	case MENU_SOURCE_BASKET:	/* {total} stays the basket's */
+		r->v.line = i;
+		r->v.product_id = r->v.basket[i].product_id;
+		r->v.qty = r->v.basket[i].qty;
+		break;
 	default:
 		break;
 	}
@@ -575,33 +650,43 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 	case MENU_SCREEN_CONFIRM:
 		if ((n = small_number(in, len, s->n_options)))
 			return enter(r, s->options[n - 1].go);
+		r->show_error = true;
 		break;
 	case MENU_SCREEN_LIST: {
 		unsigned count = list_count(r, s);
 		if (count > LIST_MAX)
 			count = LIST_MAX;
+		r->show_error = false;
 		if (key_is(m->key_more, in, len)) {
 			unsigned starts[LIST_MAX];
 			unsigned pages = count ? paginate(r, s, count, starts) : 1;
-			if (r->page + 1 < pages)
+			if (r->page + 1 < pages) {
 				r->page++;
+			} else if (orders_more(r, s)) {	/* the next page of orders comes from the database */
+				r->v.orders_offset += r->v.n_orders;
+				return enter(r, s);
+			}
 			return MENU_CON;
 		}
 		if ((n = small_number(in, len, count)))
 			return list_select(r, s, n - 1);
+		r->show_error = true;
 		break;
 	}
 	case MENU_SCREEN_INPUT: {
 		/* a PIN goes to its own field, wiped after use; it is never echoed */
 		bool pin = (int)s->store == -1;
-		char *to = pin ? r->v.pin : s->store == MENU_VAR_INPUT ? r->v.input : NULL;
-		char buf[sizeof(r->v.input)];
-		size_t room = pin ? sizeof(r->v.pin) : sizeof(buf);
+		char *to = pin ? r->v.pin : s->store == MENU_VAR_INPUT ? r->v.input : s->store == MENU_VAR_ADDRESS ?
+			   r->v.address : s->store == MENU_VAR_NOTE ? r->v.note : NULL;
+		char buf[MENU_ADDRESS_MAX + 1];
+		size_t room = pin ? sizeof(r->v.pin) : s->store == MENU_VAR_INPUT ? sizeof(r->v.input) : sizeof(buf);
 		if (len <= s->max_length && len < room && !memchr(in, '\0', len)) {
 			snprintf(buf, sizeof(buf), "%.*s", (int)len, in);
 			if (regexec(s->pattern, buf, 0, NULL, 0) == 0) {
 				if (to)
 					memcpy(to, buf, len + 1);
+				if (s->store == MENU_VAR_ADDRESS)	/* a new address: last time's instructions go */
+					r->v.note[0] = '\0';
 				if (s->store == MENU_VAR_QTY) {
 					r->v.qty = atoi(buf);
 					total_update(r);
@@ -618,6 +703,20 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 		break;
 	}
 	return MENU_CON;	/* invalid input never ends a session: the screen shows again */
+}
+
+void menu_items_cut(char *s)
+{
+	size_t len = strlen(s), keep = 0;
+	for (size_t i = 1; i <= len; i++) {
+		if (i < len && ((unsigned char)s[i] & 0xc0) == 0x80)
+			continue;	/* inside a UTF-8 character */
+		struct size sz = size_of(s, i);
+		if (sz.ucs2 ? sz.units > MENU_ITEMS_SEPTETS / 2 : sz.septets > MENU_ITEMS_SEPTETS)
+			break;
+		keep = i;
+	}
+	s[keep] = '\0';
 }
 
 /* ---- the linter ---- */
@@ -681,6 +780,13 @@ int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *f
 				w.status = st;
 			}
 		best = 0;
+		w.method = 0;
+		for (unsigned me = 0; me < _MENU_METHOD_COUNT; me++)
+			if (text_units(&r, &m->method_text[me][l]) > best) {
+				best = text_units(&r, &m->method_text[me][l]);
+				w.method = me;
+			}
+		best = 0;
 		w.lang_name = 0;
 		for (unsigned ll = 0; ll < m->n_langs; ll++)
 			if (text_units(&r, &m->lang_name[ll]) > best) {
@@ -706,11 +812,12 @@ int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *f
 				.total_cents = lim->price_max_cents * lim->qty_max, .status = w.status };
 
 			r.screen = s;
-			/* inputs with and without their error line; lists full and empty */
-			int variants = s->type == MENU_SCREEN_INPUT || s->type == MENU_SCREEN_LIST ? 2 : 1;
+			/* inputs and menus with and without their error line; lists full and empty, both
+			 * with "Invalid choice." (it only ever adds) */
+			int variants = s->type == MENU_SCREEN_END ? 1 : 2;
 			for (int err = 0; err < variants; err++) {
 				char b[MENU_SCREEN_BYTES * 4];
-				r.show_error = err;
+				r.show_error = s->type == MENU_SCREEN_LIST ? true : err;
 				w.empty_list = err;
 				int len = menu_render(&r, b, sizeof(b));
 				struct size sz = size_of(b, len < 0 ? 0 : (size_t)len);
@@ -726,7 +833,7 @@ int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *f
 			}
 		}
 	}
-	/* the menu-wide texts: plain, but they must fit too */
+	/* the menu-wide texts: plain, but they must fit too (invalid: within every screen above) */
 	for (unsigned l = 0; l < m->n_langs; l++) {
 		struct menu_run r = { .menu = m, .lang = l, .budget = lim };
 		char b[MENU_SCREEN_BYTES * 4];

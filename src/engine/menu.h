@@ -32,6 +32,12 @@ enum menu_action {
 #undef ACTION
 	_MENU_ACTION_COUNT
 };
+enum menu_method {
+#define METHOD(e, n) MENU_METHOD_##e,
+#include "menu_nodes.def"
+#undef METHOD
+	_MENU_METHOD_COUNT
+};
 enum menu_outcome {
 #define OUTCOME(e, n) MENU_OUTCOME_##e,
 #include "menu_nodes.def"
@@ -41,6 +47,10 @@ enum menu_outcome {
 
 #define MENU_MAX_LANGS 8
 #define MENU_SCREEN_BYTES 512	/* 182 septets of UTF-8, with room */
+#define MENU_BASKET_MAX 6	/* lines of a basket: every byte here is per live session */
+#define MENU_HISTORY_MAX 4	/* an order's latest statuses shown */
+#define MENU_ADDRESS_MAX 40	/* characters of a delivery address or instructions */
+#define MENU_ITEMS_SEPTETS 40	/* {items}: an order's lines are cut to this (menu_items_cut()) */
 
 /* A text compiled once at load: literal runs and placeholders, so rendering never parses. */
 struct menu_seg {
@@ -77,7 +87,7 @@ struct menu_screen {
 	enum menu_action action;
 	void *pattern;				/* input: compiled regex_t */
 	unsigned max_length;			/* input: longest answer accepted */
-	enum menu_var store;			/* input: QTY or INPUT */
+	enum menu_var store;			/* input: QTY, INPUT, ADDRESS or NOTE; -1: a PIN */
 	bool nav;				/* navigation keys apply (default true) */
 };
 
@@ -94,6 +104,10 @@ struct menu {
 	struct menu_text error_text[MENU_MAX_LANGS];	/* the polite END when something fails */
 	struct menu_text slow_text[MENU_MAX_LANGS];	/* the END when an order or payment is still in progress */
 	struct menu_text status_text[_ORDER_STATUS_COUNT][MENU_MAX_LANGS];	/* by enum order_status */
+	struct menu_text method_text[_MENU_METHOD_COUNT][MENU_MAX_LANGS];	/* by enum menu_method (optional) */
+	/* Shown above a menu or list that repeats after a choice it does not have (optional: a
+	 * menu without it repeats the screen silently). */
+	struct menu_text invalid_text[MENU_MAX_LANGS];
 	const char *key_back, *key_home, *key_more;
 	const struct menu_screen *start;
 	unsigned n_screens;
@@ -142,6 +156,18 @@ struct menu_vars {
 	int new_lang;			/* set_language: the chosen language index */
 	unsigned n_orders;
 	struct orders_row orders[ORDERS_MAX_ROWS];
+	unsigned orders_offset;		/* the orders list: how many newer orders come before this page */
+	bool orders_more;		/* ... and whether older ones follow it */
+	/* The basket: lines as order rows (id 0, product, qty, qty x today's price). */
+	unsigned n_basket;
+	struct orders_row basket[MENU_BASKET_MAX];
+	int line;			/* the basket line chosen, -1: none */
+	char address[MENU_ADDRESS_MAX + 1], note[MENU_ADDRESS_MAX + 1];	/* delivery, as typed or last time */
+	/* An order's detail (order_detail) */
+	char items[96];
+	unsigned n_history;
+	struct { int status; char at[12]; } history[MENU_HISTORY_MAX];
+	int method;			/* enum menu_method, -1: not paid */
 };
 
 enum menu_state { MENU_CON, MENU_END, MENU_PENDING };
@@ -176,5 +202,7 @@ void menu_trail(const struct menu_run *r, char *buf, size_t len);
 /* The menu's polite END for failures, in the session's language. */
 int menu_render_error(const struct menu_run *r, char *buf, size_t len);
 int menu_render_slow(const struct menu_run *r, char *buf, size_t len);
+/* Cuts an order's lines ("2x Bread, 1x Milk, ...") to what {items} may take on a screen. */
+void menu_items_cut(char *s);
 /* Proves every screen of m fits in every language with worst-case values; messages to stderr. */
 int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *file);

@@ -36,6 +36,11 @@ static const char *const action_names[] = {
 #include "menu_nodes.def"
 #undef ACTION
 };
+static const char *const method_names[] = {
+#define METHOD(e, n) n,
+#include "menu_nodes.def"
+#undef METHOD
+};
 static const char *const outcome_names[] = {
 #define OUTCOME(e, n) n,
 #include "menu_nodes.def"
@@ -323,7 +328,7 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 		const char *src = yd_scalar(yd_map_get(&ld->yd, n, "source"));
 		int si = src ? name_index(source_names, _MENU_SOURCE_COUNT, src) : -1;
 		if (si < 0) {
-			yd_err(&ld->yd, n, "%s: source must be categories, products, orders or languages", what);
+			yd_err(&ld->yd, n, "%s: source must be categories, products, orders, languages or basket", what);
 			break;
 		}
 		s->source = si;
@@ -343,7 +348,7 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 		char why[96];
 		const char *pat = yd_scalar(pn);
 		text_load(ld, yd_map_get(&ld->yd, n, "error"), what, s->error, false);
-		s->max_length = uint_get(ld, yd_map_get(&ld->yd, n, "max-length"), 20, 1, sizeof(((struct menu_vars *)0)->input) - 1);
+		s->max_length = uint_get(ld, yd_map_get(&ld->yd, n, "max-length"), 20, 1, MENU_ADDRESS_MAX);
 		if (!pat) {
 			yd_err(&ld->yd, n, "%s: pattern: (a regular expression) is required", what);
 		} else if (pattern_too_complex(pat, why, sizeof(why))) {
@@ -364,10 +369,18 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 			}
 		}
 		const char *store = yd_scalar(yd_map_get(&ld->yd, n, "store"));
-		if (!store || (strcmp(store, "qty") && strcmp(store, "input") && strcmp(store, "pin")))
-			yd_err(&ld->yd, n, "%s: store: must be qty, input or pin", what);
+		if (!store || (strcmp(store, "qty") && strcmp(store, "input") && strcmp(store, "pin") &&
+			       strcmp(store, "address") && strcmp(store, "note")))
+			yd_err(&ld->yd, n, "%s: store: must be qty, input, pin, address or note", what);
 		else
-			s->store = !strcmp(store, "qty") ? MENU_VAR_QTY : !strcmp(store, "pin") ? -1 : MENU_VAR_INPUT;
+			s->store = !strcmp(store, "qty") ? MENU_VAR_QTY : !strcmp(store, "pin") ? -1 :
+				   !strcmp(store, "address") ? MENU_VAR_ADDRESS : !strcmp(store, "note") ? MENU_VAR_NOTE :
+				   MENU_VAR_INPUT;
+		/* input and pin keep shorter fields than an address */
+		if (store && (!strcmp(store, "input") || !strcmp(store, "pin")) &&
+		    s->max_length > sizeof(((struct menu_vars *)0)->input) - 1)
+			yd_err(&ld->yd, n, "%s: max-length: at most %zu for store: %s", what,
+			       sizeof(((struct menu_vars *)0)->input) - 1, store);
 		if (!s->next)
 			yd_err(&ld->yd, n, "%s: next: (the screen after a valid answer) is required", what);
 		break;
@@ -389,6 +402,20 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 		yd_err(&ld->yd, n, "%s: pay_credit needs on: over_limit: and not_payable: screens", what);
 	if (s->action == MENU_ACTION_CREATE_SLIP && !s->on[MENU_OUTCOME_NOT_PAYABLE])
 		yd_err(&ld->yd, n, "%s: create_slip needs on: not_payable: <screen>", what);
+	if (s->action == MENU_ACTION_BASKET_ADD && !s->on[MENU_OUTCOME_FULL])
+		yd_err(&ld->yd, n, "%s: basket_add needs on: full: <screen>", what);
+	if (s->action == MENU_ACTION_LAST_ADDRESS && !s->on[MENU_OUTCOME_NOT_FOUND])
+		yd_err(&ld->yd, n, "%s: last_address needs on: not_found: <screen>", what);
+	if (s->action == MENU_ACTION_CHECKOUT && (!s->on[MENU_OUTCOME_OUT_OF_STOCK] || !s->on[MENU_OUTCOME_TOO_MANY] ||
+						  !s->on[MENU_OUTCOME_INVALID]))
+		yd_err(&ld->yd, n, "%s: checkout needs on: out_of_stock:, too_many: and invalid: screens", what);
+	if (s->action == MENU_ACTION_ORDER_DETAIL && (!s->on[MENU_OUTCOME_SLIP] || !s->on[MENU_OUTCOME_NOT_PAYABLE] ||
+						      !s->on[MENU_OUTCOME_NOT_FOUND]))
+		yd_err(&ld->yd, n, "%s: order_detail needs on: slip:, not_payable: and not_found: screens", what);
+	if (s->action == MENU_ACTION_CANCEL_ORDER && !s->on[MENU_OUTCOME_NOT_PAYABLE])
+		yd_err(&ld->yd, n, "%s: cancel_order needs on: not_payable: <screen>", what);
+	if (s->action == MENU_ACTION_REORDER && !s->on[MENU_OUTCOME_NOT_FOUND])
+		yd_err(&ld->yd, n, "%s: reorder needs on: not_found: <screen>", what);
 }
 
 static void langs_load(struct loader *ld, const yaml_node_t *root)
@@ -423,7 +450,7 @@ static void langs_load(struct loader *ld, const yaml_node_t *root)
 static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 {
 	static const char *const keys[] = { "menu", "service-codes", "long-code", "languages", "start", "keys", "labels",
-		"statuses", "error", "slow", "screens" };
+		"statuses", "error", "slow", "screens", "invalid", "methods" };
 	struct menu *m = ld->m;
 	if (!root || root->type != YAML_MAPPING_NODE) {
 		yd_err(&ld->yd, root, "a menu file is a mapping (menu:, languages:, screens: ...)");
@@ -476,6 +503,17 @@ static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 		snprintf(what, sizeof(what), "statuses: %s", order_status_names[i]);
 		text_load(ld, yd_map_get(&ld->yd, st, order_status_names[i]), what, m->status_text[i], true);
 	}
+	/* optional: how an order was paid ({method}) */
+	const yaml_node_t *mt = yd_map_get(&ld->yd, root, "methods");
+	if (mt) {
+		for (unsigned i = 0; i < _MENU_METHOD_COUNT; i++) {
+			char what[64];
+			snprintf(what, sizeof(what), "methods: %s", method_names[i]);
+			text_load(ld, yd_map_get(&ld->yd, mt, method_names[i]), what, m->method_text[i], true);
+		}
+		yd_check_keys(&ld->yd, mt, "methods", method_names, _MENU_METHOD_COUNT);
+	}
+	text_load(ld, yd_map_get(&ld->yd, root, "invalid"), "invalid", m->invalid_text, false);
 	ld->plain = false;
 	yd_check_keys(&ld->yd, st, "statuses", order_status_names, _ORDER_STATUS_COUNT);
 
