@@ -8,7 +8,7 @@
 -- trigger writes line 1 from the orders row, the basket's function writes the others, and a
 -- deferred constraint trigger proves at commit that the order's total is the sum of its lines.
 
-ALTER TABLE orders DROP CONSTRAINT orders_total_cents_check;
+ALTER TABLE orders DROP CONSTRAINT orders_check;	-- total = unit x qty: true of line 1 only now
 ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total_cents > 0);
 ALTER TABLE orders DROP CONSTRAINT orders_status_check;
 ALTER TABLE orders ADD CONSTRAINT orders_status_check
@@ -73,10 +73,17 @@ CREATE TRIGGER orders_status_history AFTER UPDATE OF status ON orders
 -- At commit (the basket writes its lines after the order): total = the sum of the lines.
 CREATE FUNCTION spaza__order_total_check() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-	v_id bigint := CASE TG_TABLE_NAME WHEN 'orders' THEN NEW.id ELSE coalesce(NEW.order_id, OLD.order_id) END;
+	v_id bigint;
 	v_total bigint;
 	v_lines bigint;
 BEGIN
+	IF TG_TABLE_NAME = 'orders' THEN
+		v_id := NEW.id;
+	ELSIF TG_OP = 'DELETE' THEN
+		v_id := OLD.order_id;
+	ELSE
+		v_id := NEW.order_id;
+	END IF;
 	SELECT o.total_cents INTO v_total FROM orders o WHERE o.id = v_id;
 	SELECT sum(i.qty * i.unit_cents) INTO v_lines FROM order_items i WHERE i.order_id = v_id;
 	IF v_total IS DISTINCT FROM v_lines THEN
