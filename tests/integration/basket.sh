@@ -102,7 +102,7 @@ check_has "... the other is told the product is out of stock" "Sorry, Refuse bag
 check_eq "the stock never went below zero" 0 "$(stock $PROD)"
 check_eq "the customer has one order" 1 "$(cust_orders "$C")"
 id=$(psql_val "SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.msisdn = '$(e164 "$C")'")
-if grep -q placed "$T_TMP/a"; then want="2x$PROD,1x101" addr="A Street"; else want="2x$PROD,1x108" addr="B Street"; fi
+if grep -q placed "$T_TMP/a"; then want="2x$PROD,1x101" addr="1 A Street"; else want="2x$PROD,1x108" addr="2 B Street"; fi
 check_eq "the placed order holds its own session's lines only" "$want" "$(lines_of "$id")"
 check_eq "... and its own session's address" "$addr" "$(psql_val "SELECT delivery_address FROM orders WHERE id = $id")"
 

@@ -114,7 +114,7 @@ check_eq "after the reconnect the new customer reaches the confirmation" \
 timed "$S" "$B" "1*5*1*1*4*1"
 check_match "after the reconnect the new customer's whole order is placed" '^END Order #[0-9]+ placed\.' "$R"
 timed "$(t_sid)" "$B" "2"
-check_match "and is in their orders" "^END Your orders:"$'\n'"#[0-9]+ 4x Chips 36g: Awaiting payment$" "$R"
+check_match "and is in their orders" "^CON Your orders:"$'\n'"1\. #[0-9]+ R39\.96 Awaiting payment"$'\n'"0\. Back$" "$R"
 
 # the sessions of the outage are part of the customer's history too (DESIGN.md section 5: every
 # session appears on the customer's timeline with its outcome)
@@ -146,7 +146,7 @@ if [[ "$BPID" =~ ^[0-9]+$ ]]; then
 	# one more request through the same connection: once it is answered, what was queued
 	# before it is settled
 	timed "$(t_sid)" "$A" "2"
-	check_match "once the database answers again, my orders works" '^END Your orders:' "$R"
+	check_match "once the database answers again, my orders works" '^CON Your orders:' "$R"
 	late=$(psql_val "SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id
 		WHERE c.msisdn = '$(e164 "$A")' AND o.qty = 3")
 	if [ "$late" -ge 1 ] && [ "$HUNG_ORDER_REPLY" = "$SORRY" ]; then

@@ -24,7 +24,7 @@ check_eq "the order took 2 from stock" 0 "$(psql_val "SELECT stock FROM products
 r=$(ussd "$(t_sid)" "$(t_phone 16)" "1*3*98*8*1*1*1")
 check_eq "another customer ordering 1 of none left is told it is out of stock" "END Sorry, $NAME is out of stock." "$r"
 r=$(ussd "$(t_sid)" "$P" "2")
-check_match "my orders shows the one order placed" "^END Your orders:"$'\n'"#[0-9]+ 2x $NAME: Awaiting payment\$" "$r"
+check_match "my orders shows the one order placed" "^CON Your orders:"$'\n'"1\. #[0-9]+ R47\.98 Awaiting payment"$'\n'"0\. Back\$" "$r"
 psql -X -qc "UPDATE products SET stock = $old_stock WHERE id = $PROD" >/dev/null
 
 # ---- the aggregator retries the confirming hop while the first is still being answered
@@ -69,5 +69,5 @@ ussd "$(t_sid)" "$A" "1*1*1*1*1*1" > "$T_TMP/a" & pa=$!
 ussd "$(t_sid)" "$B" "1*1*2*1*1*1" > "$T_TMP/b" & pb=$!
 wait $pa $pb
 ra=$(ussd "$(t_sid)" "$A" "2") rb=$(ussd "$(t_sid)" "$B" "2")
-check_match "customer A sees only A's order" "^END Your orders:"$'\n'"#[0-9]+ 1x White bread 700g: Awaiting payment\$" "$ra"
-check_match "customer B sees only B's order" "^END Your orders:"$'\n'"#[0-9]+ 1x Brown bread 700g: Awaiting payment\$" "$rb"
+check_match "customer A sees only A's order" "^CON Your orders:"$'\n'"1\. #[0-9]+ R17\.99 Awaiting payment"$'\n'"0\. Back\$" "$ra"
+check_match "customer B sees only B's order" "^CON Your orders:"$'\n'"1\. #[0-9]+ R16\.49 Awaiting payment"$'\n'"0\. Back\$" "$rb"

@@ -35,7 +35,7 @@ s3=$(t_sid)
 ussd "$s3" "$I" "" >/dev/null
 r=$(ussd "$s3" "$I" "2")
 check_eq "my orders (international form without +) lists the order placed in E.164 form" \
-	"END Your orders:"$'\n'"#$ORDER 3x Coke 2L: Awaiting payment" "$r"
+	"CON Your orders:"$'\n'"1. #$ORDER R83.97 Awaiting payment"$'\n'"0. Back" "$r"
 
 # 4. a pay lookup, back and help in one hop, from the 00-prefixed international form
 next_second
@@ -90,7 +90,7 @@ check_eq "sessions started within one second are listed newest first" \
 r=$(ctl order status "$ORDER" cancelled)
 check_eq "order status answers with the change" "order #$ORDER: awaiting_payment -> cancelled" "$r"
 r=$(ussd "$(t_sid)" "$P" "2")
-check_eq "my orders shows the new status" "END Your orders:"$'\n'"#$ORDER 3x Coke 2L: Cancelled" "$r"
+check_eq "my orders shows the new status" "CON Your orders:"$'\n'"1. #$ORDER R83.97 Cancelled"$'\n'"0. Back" "$r"
 r=$(ussd "$(t_sid)" "$P" "3*$ORDER")
 check_eq "Pay of a cancelled order says it is cancelled" "END Order #$ORDER is Cancelled." "$r"
 
