@@ -190,6 +190,48 @@ static void shop_languages(const struct menu *m)
 	T_EQ_STR(r.screen->name, "main", "shop: 00 goes home");
 }
 
+/* A choice a screen does not have says so above the same screen, in the customer's language;
+ * the bench menu, which has no invalid: text, repeats the screen as it always did. */
+static void invalid_choice(const struct menu *shop, const struct menu *bench)
+{
+	struct menu_run r;
+	int zu = menu_lang_index(shop, "zu"), af = menu_lang_index(shop, "af");
+	menu_start(&r, shop, 0);
+	T_EQ_INT(feed(&r, "7"), MENU_CON, "invalid: a choice the menu does not have keeps the session");
+	T_EQ_STR(show(&r), "Invalid choice.\nWelcome to Spaza\n1. Browse\n2. My orders\n3. Pay\n4. Language\n5. Help\n6. Basket",
+		 "invalid: the main menu says so above itself");
+	feed(&r, "1");
+	T_EQ_STR(r.screen->name, "categories", "invalid: a valid choice after it goes on");
+	T_CHECK(strncmp(show(&r), "Invalid", 7), "invalid: ... and the message is gone", "got \"%s\"", screen);
+	feed(&r, "abc");
+	T_CHECK(!strncmp(show(&r), "Invalid choice.\nCategories\n1. Groceries", 39), "invalid: letters on a list say so too",
+		"got \"%s\"", screen);
+	feed(&r, "98");
+	T_CHECK(strncmp(show(&r), "Invalid", 7), "invalid: the more key is a valid answer on a list", "got \"%s\"", screen);
+	/* a list keeps room for the line on every page: the page shows the same items with it */
+	menu_start(&r, shop, 0);
+	feed(&r, "1");
+	feed(&r, "1");
+	char before[MENU_SCREEN_BYTES];
+	snprintf(before, sizeof(before), "%s", show(&r));
+	feed(&r, "55");
+	char want[MENU_SCREEN_BYTES + 20];
+	snprintf(want, sizeof(want), "Invalid choice.\n%s", before);
+	T_EQ_STR(show(&r), want, "invalid: a number past the list repeats the same page below the message");
+	menu_start(&r, shop, zu);
+	feed(&r, "0");
+	T_CHECK(!strncmp(show(&r), "Ukukhetha okungalungile.\nSiyakwamukela", 38), "invalid: in isiZulu",
+		"got \"%s\"", screen);
+	menu_start(&r, shop, af);
+	feed(&r, "9");
+	T_CHECK(!strncmp(show(&r), "Ongeldige keuse.\nWelkom by Spaza", 32), "invalid: in Afrikaans", "got \"%s\"", screen);
+	menu_start(&r, bench, 0);
+	char main_screen[MENU_SCREEN_BYTES];
+	snprintf(main_screen, sizeof(main_screen), "%s", show(&r));
+	feed(&r, "9");
+	T_EQ_STR(show(&r), main_screen, "invalid: a menu without invalid: repeats the screen unchanged");
+}
+
 static int load_menu(void *ctx, const char *path)
 {
 	struct menu *m = NULL;
@@ -260,7 +302,13 @@ int main(void)
 		bench_flows(bench);
 	if (shop)
 		shop_languages(shop);
+	if (shop && bench)
+		invalid_choice(shop, bench);
 	linter(ctx);
+	testfile_expect_refused(ctx, load_menu, "lint: the invalid-choice line counts against every menu's budget",
+		HEAD "  a:\n    type: menu\n    text: \"{product} {product} {product}\"\n    options:\n      - {label: X, goto: a}\n"
+		"invalid: \"An invalid choice, said at length so that the screen no longer fits.\"\n",
+		"screen \"a\" [en]");
 
 	/* a lower name limit than the shop needs makes the same file fail: the linter uses the limits */
 	struct menu_limits tight = lim;

@@ -36,6 +36,7 @@ ussd "$s3" "$I" "" >/dev/null
 r=$(ussd "$s3" "$I" "2")
 check_eq "my orders (international form without +) lists the order placed in E.164 form" \
 	"CON Your orders:"$'\n'"1. #$ORDER R83.97 Awaiting payment"$'\n'"0. Back" "$r"
+ussd "$s3" "$I" "2*0*5" >/dev/null	# back, help: the session ends
 
 # 4. a pay lookup, back and help in one hop, from the 00-prefixed international form
 next_second
@@ -51,7 +52,7 @@ check_eq "four forms of one number make one customer record, keyed by E.164" 1 "
 wait_for 15 n_sessions "$P" 4
 got=$(sessions_of "$P")
 want="at *120*777#  completed  1 hops  main pay_order pay_with main help
-at *120*777#  completed  2 hops  main orders
+at *120*777#  completed  3 hops  main orders main help
 at *120*777#  completed  1 hops  main categories products detail quantity confirm placed  order #$ORDER
 at *120*777#  completed  2 hops  main help"
 check_eq "customer show lists the four sessions newest first with outcome, hops, screens and order" "$want" "$got"
@@ -64,7 +65,7 @@ check_match "customer show lists the order with quantity, product, total and sta
 # the order line sits between the session that placed it and the next one
 order_pos=$(grep -n "  order    #$ORDER " <<<"$out" | cut -d: -f1)
 placed_pos=$(grep -n "confirm placed  order #$ORDER" <<<"$out" | cut -d: -f1)
-orders_pos=$(grep -n "  main orders$" <<<"$out" | cut -d: -f1)
+orders_pos=$(grep -n "  main orders main help$" <<<"$out" | cut -d: -f1)
 check_true "the order line comes after (is newer than) the session that placed it, before the next session" \
 	"got order at line ${order_pos:-none}, placing session at ${placed_pos:-none}, next session at ${orders_pos:-none}" \
 	test "${order_pos:-0}" -lt "${placed_pos:-0}" -a "${order_pos:-0}" -gt "${orders_pos:-0}"
@@ -78,11 +79,11 @@ check_eq "order list of the customer shows the order" 1 "$(ctl order list "$E" |
 Q=$(t_phone 10)
 next_second
 ussd "$(t_sid)" "$Q" "5" >/dev/null		# main help
-ussd "$(t_sid)" "$Q" "2" >/dev/null		# main orders
+ussd "$(t_sid)" "$Q" "2*0*5" >/dev/null	# main orders main help
 ussd "$(t_sid)" "$Q" "3*1" >/dev/null		# main pay_order pay_with order_not_found
 wait_for 15 n_sessions "$Q" 3
 check_eq "sessions started within one second are listed newest first" \
-	"main pay_order pay_with order_not_found|main orders|main help" \
+	"main pay_order pay_with order_not_found|main orders main help|main help" \
 	"$(sessions_of "$Q" | sed 's/.*hops  //' | paste -sd'|')"
 
 # staff cancel the order: the customer sees it, and Pay no longer offers to pay it
