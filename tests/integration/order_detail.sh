@@ -65,7 +65,7 @@ check_eq "another customer cannot cancel the order" "not_found" \
 	"$(psql_val "SELECT outcome FROM spaza_order_cancel_unpaid(${ids[3]}, $cust + 100000)")"
 r=$(ussd "$(t_sid)" "$P" "2*98*3")
 check_match "the cancelled order's detail offers no pay or cancel" \
-	"^CON #${ids[2]} Cancelled +R35\.98"$'\n'"2x White bread 700g"$'\n'"1\. Reorder"$'\n'"2\. History" "$r"
+	"^CON #${ids[2]} Cancelled R35\.98"$'\n'"2x White bread 700g"$'\n'"1\. Reorder"$'\n'"2\. History" "$r"
 r=$(ussd "$(t_sid)" "$P" "2*98*3*2")
 check_match "its history has the cancellation after the placing" \
 	"^CON Order #${ids[2]}:"$'\n'"Awaiting payment [0-9: -]+"$'\n'"Cancelled [0-9: -]+"$'\n'"1\. Main menu" "$r"
@@ -76,7 +76,7 @@ r=$(ussd "$(t_sid)" "$P" "3*${ids[3]}*2")
 check_match "an order paid from credit" "^END Order #${ids[3]} \(R53\.97\) paid from your credit" "$r"
 r=$(ussd "$(t_sid)" "$P" "2*98*2")
 check_eq "the paid order's detail says how it was paid" \
-	"CON #${ids[3]} Paid on credit R53.97"$'\n'"3x White bread 700g"$'\n'"1. Reorder"$'\n'"2. History"$'\n'"3. Report a problem"$'\n'"4. Rate"$'\n'"0. Back" "$r"
+	"CON #${ids[3]} Paid, on credit R53.97"$'\n'"3x White bread 700g"$'\n'"1. Reorder"$'\n'"2. History"$'\n'"3. Report a problem"$'\n'"4. Rate"$'\n'"0. Back" "$r"
 r=$(ussd "$(t_sid)" "$P" "2*98*2*4")
 check_eq "Rate is a placeholder until care's screen is wired" \
 	"END Coming soon. For help now call 0800 555 123 (free)." "$r"
