@@ -131,7 +131,7 @@ CREATE TRIGGER orders_lines_back AFTER UPDATE OF status ON orders
 --          out_of_stock  product_id: the first line that cannot be had (gone or too few left)
 --          too_many      the customer already has p_cap unpaid orders
 --          invalid       an empty or malformed basket
---          conflict      the key names another customer's order
+--          conflict      the key names another request's order (other customer or lines)
 -- It never raises on a customer's input: spazad batches writes, and one error would undo
 -- the batch.
 CREATE FUNCTION spaza_basket_checkout(p_customer_id bigint, p_idem_key text, p_products integer[], p_qtys integer[],
@@ -151,7 +151,12 @@ BEGIN
 	PERFORM spaza__lock_key(p_idem_key);
 	SELECT * INTO v_order FROM orders o WHERE o.idem_key = p_idem_key;
 	IF FOUND THEN
-		IF v_order.customer_id <> p_customer_id THEN
+		-- the key's order is this request's only with this customer and these very lines
+		IF v_order.customer_id <> p_customer_id
+		   OR ARRAY(SELECT i.product_id FROM order_items i WHERE i.order_id = v_order.id ORDER BY i.line)
+		      IS DISTINCT FROM p_products
+		   OR ARRAY(SELECT i.qty FROM order_items i WHERE i.order_id = v_order.id ORDER BY i.line)
+		      IS DISTINCT FROM p_qtys THEN
 			outcome := 'conflict';
 		ELSE
 			outcome := 'ok';

@@ -38,7 +38,8 @@ struct actions_call {
 bool actions_may_commit(enum menu_action a)
 {
 	return a == MENU_ACTION_CREATE_ORDER || a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT ||
-	       a == MENU_ACTION_CREATE_SLIP || a == MENU_ACTION_CHECKOUT || a == MENU_ACTION_CANCEL_ORDER;
+	       a == MENU_ACTION_CREATE_SLIP || a == MENU_ACTION_CHECKOUT || a == MENU_ACTION_PLACE_ORDER ||
+	       a == MENU_ACTION_CANCEL_ORDER;
 }
 
 /* Hands the result to the caller and ends the call. */
@@ -173,7 +174,8 @@ static void actions_checked_out(void *priv, const struct orders_checkout_result 
 	case ORDERS_CHECKOUT_OK:
 		c->v.order_id = cr->id;
 		c->v.total_cents = cr->total_cents;
-		c->v.n_basket = 0;	/* the basket is the order now */
+		if (c->action == MENU_ACTION_CHECKOUT)
+			c->v.n_basket = 0;	/* the basket is the order now */
 		/* pay_with finds the order by the number typed: this one */
 		snprintf(c->v.input, sizeof(c->v.input), "%" PRId64, cr->id);
 		r.outcome = MENU_OUTCOME_OK;
@@ -425,6 +427,13 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 		orders_checkout(req->cust->id, req->key, c->v.basket, c->v.n_basket, c->v.address, c->v.note,
 				g_cfg->order_unpaid_max, actions_checked_out, c);
 		break;
+	case MENU_ACTION_PLACE_ORDER: {
+		/* one line, no delivery address: the basket's checkout for "Buy" */
+		struct orders_row line = { .product_id = c->v.product_id, .qty = c->v.qty };
+		orders_checkout(req->cust->id, req->key, &line, 1, NULL, NULL, g_cfg->order_unpaid_max,
+				actions_checked_out, c);
+		break;
+	}
 	case MENU_ACTION_ORDER_DETAIL:
 		orders_detail(c->v.order_id, req->cust->id, actions_detail_loaded, c);
 		break;

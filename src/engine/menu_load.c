@@ -406,6 +406,8 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 		yd_err(&ld->yd, n, "%s: basket_add needs on: full: <screen>", what);
 	if (s->action == MENU_ACTION_LAST_ADDRESS && !s->on[MENU_OUTCOME_NOT_FOUND])
 		yd_err(&ld->yd, n, "%s: last_address needs on: not_found: <screen>", what);
+	if (s->action == MENU_ACTION_PLACE_ORDER && (!s->on[MENU_OUTCOME_OUT_OF_STOCK] || !s->on[MENU_OUTCOME_TOO_MANY]))
+		yd_err(&ld->yd, n, "%s: place_order needs on: out_of_stock: and too_many: screens", what);
 	if (s->action == MENU_ACTION_CHECKOUT && (!s->on[MENU_OUTCOME_OUT_OF_STOCK] || !s->on[MENU_OUTCOME_TOO_MANY] ||
 						  !s->on[MENU_OUTCOME_INVALID]))
 		yd_err(&ld->yd, n, "%s: checkout needs on: out_of_stock:, too_many: and invalid: screens", what);
