@@ -50,7 +50,8 @@ static struct {
 bool actions_may_commit(enum menu_action a)
 {
 	return a == MENU_ACTION_CREATE_ORDER || a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT ||
-	       a == MENU_ACTION_CREATE_SLIP;
+	       a == MENU_ACTION_CREATE_SLIP || a == MENU_ACTION_CHECKOUT || a == MENU_ACTION_PLACE_ORDER ||
+	       a == MENU_ACTION_CANCEL_ORDER;
 }
 
 void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
@@ -73,7 +74,8 @@ static void act_answer(enum menu_outcome oc, int64_t order, bool notified)
 	if (order) {
 		act.v.order_id = order;
 		act.v.total_cents = 5598;
-		r.order_created = act.action == MENU_ACTION_CREATE_ORDER ? order : 0;
+		r.order_created = act.action == MENU_ACTION_CREATE_ORDER || act.action == MENU_ACTION_PLACE_ORDER ||
+				  act.action == MENU_ACTION_CHECKOUT ? order : 0;
 	}
 	act.v.remainder_cents = 4402;
 	actions_cb cb = act.cb;
@@ -288,7 +290,7 @@ static void test_deadline(void)
 	hop("slow-1", "+27820000003", "");
 	n_answers = 0;
 	T_EQ_STR(hop("slow-1", "+27820000003", "1*2*1*1*2*1"), "", "deadline: an order waiting on the database is not answered yet");
-	T_EQ_INT(act.action, MENU_ACTION_CREATE_ORDER, "deadline: the confirmation created an order");
+	T_EQ_INT(act.action, MENU_ACTION_PLACE_ORDER, "deadline: the confirmation created an order");
 	T_EQ_STR(act.key, key_of("slow-1", "+27820000003", 6, ""), "deadline: ... keyed by the session, its dialogue and the input that confirmed");
 	advance_ms(DEADLINE_MS - 1);
 	T_EQ_INT(n_answers, 0, "deadline: no answer a millisecond before the hop deadline (milliseconds, not microseconds)");

@@ -6,6 +6,15 @@ source "$(dirname "$0")/lib.sh"
 stock() { psql_val "SELECT stock FROM products WHERE id = $1"; }
 ctl() { "$SPAZA_TOP/src/spazactl" -c "$SPAZA_CFG" "$@"; }
 
+# order unpaid-max (5) would refuse the sixth unpaid order: raised for this test, put back after
+set_cap() {
+	vty_open "$SPAZA_VTY_PORT" && vty "enable" >/dev/null && vty "configure terminal" >/dev/null &&
+		vty "spaza" >/dev/null && vty "order unpaid-max $1" >/dev/null && vty "end" >/dev/null
+	vty_close
+}
+set_cap 20
+at_exit set_cap 5
+
 # ---- seven orders: three pages of three, three and one, newest first
 P=$(t_phone 22)
 for i in 1 2 3 4 5 6 7; do
@@ -81,9 +90,7 @@ r=$(ussd "$(t_sid)" "$P" "2*98*2*4")
 check_eq "Rate is a placeholder until care's screen is wired" \
 	"END Coming soon. For help now call 0800 555 123 (free)." "$r"
 
-# ---- reorder: a new basket with the same lines, checked out as a new order (one more unpaid
-# order cancelled first: five are the cap, see expiry.sh)
-psql_val "SELECT outcome FROM spaza_order_cancel_unpaid(${ids[4]}, $cust)" >/dev/null
+# ---- reorder: a new basket with the same lines, checked out as a new order
 S=$(t_sid)
 r=$(ussd "$S" "$P" "2*98*2*1")
 check_eq "reorder makes a basket of the order's lines at today's prices" \
