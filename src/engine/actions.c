@@ -121,8 +121,7 @@ static void basket_total(struct menu_vars *v)
 	v->total_cents = 0;
 	for (unsigned i = 0; i < v->n_basket; i++) {
 		const struct catalog_product *p = catalog_product_by_id(g_catalog, v->basket[i].product_id);
-		v->basket[i].total_cents = p ? p->price_cents * v->basket[i].qty : 0;
-		v->total_cents += v->basket[i].total_cents;
+		v->total_cents += p ? p->price_cents * v->basket[i].qty : 0;
 	}
 }
 
@@ -136,10 +135,8 @@ static enum menu_outcome basket_add(struct menu_vars *v)
 	if (i == MENU_BASKET_MAX)
 		return MENU_OUTCOME_FULL;
 	if (i == v->n_basket)
-		v->basket[v->n_basket++] = (struct orders_row){ .product_id = v->product_id, .status = -1 };
-	v->basket[i].qty += v->qty;
-	if (v->basket[i].qty > (int)g_cfg->qty_max)
-		v->basket[i].qty = g_cfg->qty_max;
+		v->basket[v->n_basket++] = (struct menu_basket_line){ .product_id = v->product_id };
+	v->basket[i].qty = v->basket[i].qty + v->qty > (int)g_cfg->qty_max ? (int)g_cfg->qty_max : v->basket[i].qty + v->qty;
 	basket_total(v);
 	return MENU_OUTCOME_OK;
 }
@@ -286,7 +283,7 @@ static void actions_reorder_loaded(void *priv, const struct orders_row *rows, un
 	v->n_basket = 0;
 	for (unsigned i = 0; i < n && v->n_basket < MENU_BASKET_MAX; i++)
 		if (catalog_product_by_id(g_catalog, rows[i].product_id))
-			v->basket[v->n_basket++] = rows[i];
+			v->basket[v->n_basket++] = (struct menu_basket_line){ rows[i].product_id, rows[i].qty };
 	basket_total(v);
 	struct actions_result r = { .outcome = v->n_basket ? MENU_OUTCOME_OK : MENU_OUTCOME_NOT_FOUND };
 	actions_finish(c, &r);
@@ -418,15 +415,19 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 	case MENU_ACTION_LAST_ADDRESS:
 		orders_last_address(req->cust->id, actions_address_found, c);
 		break;
-	case MENU_ACTION_CHECKOUT:
+	case MENU_ACTION_CHECKOUT: {
+		struct orders_row lines[MENU_BASKET_MAX];
 		if (!c->v.n_basket) {
 			struct actions_result r = { .outcome = MENU_OUTCOME_INVALID };
 			actions_finish(c, &r);
 			break;
 		}
-		orders_checkout(req->cust->id, req->key, c->v.basket, c->v.n_basket, c->v.address, c->v.note,
+		for (unsigned i = 0; i < c->v.n_basket; i++)
+			lines[i] = (struct orders_row){ .product_id = c->v.basket[i].product_id, .qty = c->v.basket[i].qty };
+		orders_checkout(req->cust->id, req->key, lines, c->v.n_basket, c->v.address, c->v.note,
 				g_cfg->order_unpaid_max, actions_checked_out, c);
 		break;
+	}
 	case MENU_ACTION_PLACE_ORDER: {
 		/* one line, no delivery address: the basket's checkout for "Buy" */
 		struct orders_row line = { .product_id = c->v.product_id, .qty = c->v.qty };

@@ -22,6 +22,7 @@ struct scope {
 	const struct catalog_category *cat;
 	const struct catalog_product *prod;
 	const struct orders_row *ord;
+	struct orders_row row;	/* a basket line as an order row (ord points here) */
 	int lang;
 	unsigned page, pages;
 };
@@ -273,9 +274,12 @@ static struct scope list_item(const struct menu_run *r, const struct menu_screen
 	case MENU_SOURCE_LANGUAGES:
 		sc.lang = w ? w->lang_name : (int)i;
 		break;
-	case MENU_SOURCE_BASKET:
-		sc.ord = w ? &w->ord : &r->v.basket[i];
+	case MENU_SOURCE_BASKET: {	/* item_render() points sc.ord at sc.row */
+		const struct catalog_product *p = w ? NULL : catalog_product_by_id(g_catalog, r->v.basket[i].product_id);
+		sc.row = w ? w->ord : (struct orders_row){ .product_id = r->v.basket[i].product_id,
+			.qty = r->v.basket[i].qty, .total_cents = p ? p->price_cents * r->v.basket[i].qty : 0, .status = -1 };
 		break;
+	}
 	default:
 		break;
 	}
@@ -286,6 +290,8 @@ static struct scope list_item(const struct menu_run *r, const struct menu_screen
 static void item_render(struct out *o, const struct menu_run *r, const struct menu_screen *s, unsigned i)
 {
 	struct scope sc = list_item(r, s, i);
+	if (s->source == MENU_SOURCE_BASKET)
+		sc.ord = &sc.row;
 	if (!s->end) {
 		num_put(o, i + 1);
 		out_str(o, ". ");

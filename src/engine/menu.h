@@ -155,19 +155,25 @@ struct menu_vars {
 	char expiry[12];
 	int new_lang;			/* set_language: the chosen language index */
 	unsigned n_orders;
-	struct orders_row orders[ORDERS_MAX_ROWS];
+	/* A page of orders, the detail of one chosen on it, or the delivery being checked out:
+	 * never needed at once (the list fetches its page whenever it is entered; the checkout asks
+	 * the address right before it orders). Every byte here is per live session. */
+	union {
+		struct orders_row orders[ORDERS_MAX_ROWS];
+		struct {
+			char items[81];		/* "2x Bread, 1x Milk", cut to 40 septets (menu_items_cut()) */
+			struct { int8_t status; char at[12]; } history[MENU_HISTORY_MAX];
+		};
+		struct { char address[MENU_ADDRESS_MAX + 1], note[MENU_ADDRESS_MAX + 1]; };
+	};
+	uint8_t n_history;
+	bool orders_more;		/* the orders list: older orders follow this page */
+	int8_t method;			/* enum menu_method, -1: not paid */
 	unsigned orders_offset;		/* the orders list: how many newer orders come before this page */
-	bool orders_more;		/* ... and whether older ones follow it */
-	/* The basket: lines as order rows (id 0, product, qty, qty x today's price). */
-	unsigned n_basket;
-	struct orders_row basket[MENU_BASKET_MAX];
-	int line;			/* the basket line chosen, -1: none */
-	char address[MENU_ADDRESS_MAX + 1], note[MENU_ADDRESS_MAX + 1];	/* delivery, as typed or last time */
-	/* An order's detail (order_detail) */
-	char items[96];
-	unsigned n_history;
-	struct { int status; char at[12]; } history[MENU_HISTORY_MAX];
-	int method;			/* enum menu_method, -1: not paid */
+	/* The basket: product and quantity of each line; prices are today's, from the catalogue. */
+	struct menu_basket_line { int32_t product_id; int16_t qty; } basket[MENU_BASKET_MAX];
+	uint8_t n_basket;
+	int8_t line;			/* the basket line chosen, -1: none */
 };
 
 enum menu_state { MENU_CON, MENU_END, MENU_PENDING };
