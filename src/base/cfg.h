@@ -73,6 +73,8 @@ struct spaza_cfg {
 	 * with this user; NULL: as that conninfo says), and the user spazad drops to when root. */
 	char *db_owner;
 	char *run_as;
+	/* Customer care: the tickets' clocks, the window of a bare-digit rating (cfg_keys.def) */
+	unsigned care_first_response_min, care_resolution_h, care_rating_window_h;
 };
 
 
