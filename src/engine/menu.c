@@ -146,6 +146,9 @@ static void var_render(struct out *o, const struct menu_run *r, int var, const s
 	case MENU_VAR_EXPIRY:
 		out_str(o, w ? "9999-99-99" : r->v.expiry);
 		break;
+	case MENU_VAR_TICKET:
+		num_put(o, w ? 9999999999 : r->v.ticket_id);
+		break;
 	case _MENU_VAR_COUNT:
 		break;
 	}
@@ -594,7 +597,7 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 	case MENU_SCREEN_INPUT: {
 		/* a PIN goes to its own field, wiped after use; it is never echoed */
 		bool pin = (int)s->store == -1;
-		char *to = pin ? r->v.pin : s->store == MENU_VAR_INPUT ? r->v.input : NULL;
+		char *to = pin ? r->v.pin : s->store == MENU_VAR_INPUT || s->store == MENU_VAR_ORDER ? r->v.input : NULL;
 		char buf[sizeof(r->v.input)];
 		size_t room = pin ? sizeof(r->v.pin) : sizeof(buf);
 		if (len <= s->max_length && len < room && !memchr(in, '\0', len)) {
@@ -602,6 +605,8 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 			if (regexec(s->pattern, buf, 0, NULL, 0) == 0) {
 				if (to)
 					memcpy(to, buf, len + 1);
+				if (s->store == MENU_VAR_ORDER)
+					r->v.order_id = strtoll(buf, NULL, 10);
 				if (s->store == MENU_VAR_QTY) {
 					r->v.qty = atoi(buf);
 					total_update(r);

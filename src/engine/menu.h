@@ -77,7 +77,7 @@ struct menu_screen {
 	enum menu_action action;
 	void *pattern;				/* input: compiled regex_t */
 	unsigned max_length;			/* input: longest answer accepted */
-	enum menu_var store;			/* input: QTY or INPUT */
+	enum menu_var store;			/* input: QTY, INPUT or ORDER (the order in context, as typed in INPUT too) */
 	bool nav;				/* navigation keys apply (default true) */
 };
 
@@ -142,6 +142,7 @@ struct menu_vars {
 	int new_lang;			/* set_language: the chosen language index */
 	unsigned n_orders;
 	struct orders_row orders[ORDERS_MAX_ROWS];
+	int64_t ticket_id;		/* a care ticket an action opened */
 };
 
 enum menu_state { MENU_CON, MENU_END, MENU_PENDING };

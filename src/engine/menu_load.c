@@ -364,10 +364,11 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 			}
 		}
 		const char *store = yd_scalar(yd_map_get(&ld->yd, n, "store"));
-		if (!store || (strcmp(store, "qty") && strcmp(store, "input") && strcmp(store, "pin")))
-			yd_err(&ld->yd, n, "%s: store: must be qty, input or pin", what);
+		if (!store || (strcmp(store, "qty") && strcmp(store, "input") && strcmp(store, "pin") && strcmp(store, "order")))
+			yd_err(&ld->yd, n, "%s: store: must be qty, input, pin or order", what);
 		else
-			s->store = !strcmp(store, "qty") ? MENU_VAR_QTY : !strcmp(store, "pin") ? -1 : MENU_VAR_INPUT;
+			s->store = !strcmp(store, "qty") ? MENU_VAR_QTY : !strcmp(store, "pin") ? -1 :
+				   !strcmp(store, "order") ? MENU_VAR_ORDER : MENU_VAR_INPUT;
 		if (!s->next)
 			yd_err(&ld->yd, n, "%s: next: (the screen after a valid answer) is required", what);
 		break;
@@ -389,6 +390,12 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 		yd_err(&ld->yd, n, "%s: pay_credit needs on: over_limit: and not_payable: screens", what);
 	if (s->action == MENU_ACTION_CREATE_SLIP && !s->on[MENU_OUTCOME_NOT_PAYABLE])
 		yd_err(&ld->yd, n, "%s: create_slip needs on: not_payable: <screen>", what);
+	if (s->action == MENU_ACTION_CARE_ORDER && !s->on[MENU_OUTCOME_NOT_FOUND])
+		yd_err(&ld->yd, n, "%s: care_order needs on: not_found: <screen>", what);
+	if (s->action == MENU_ACTION_CARE_RATE_ORDER && (!s->on[MENU_OUTCOME_NOT_FOUND] || !s->on[MENU_OUTCOME_NOT_DELIVERED]))
+		yd_err(&ld->yd, n, "%s: care_rate_order needs on: not_found: and not_delivered: screens", what);
+	if (s->action == MENU_ACTION_CARE_RATE && !s->on[MENU_OUTCOME_NOT_DELIVERED])
+		yd_err(&ld->yd, n, "%s: care_rate needs on: not_delivered: <screen>", what);
 }
 
 static void langs_load(struct loader *ld, const yaml_node_t *root)
