@@ -304,6 +304,8 @@ sim "ussd-begin $M3 *120*777# 778"
 expect "restart: spazad serves the next dialogue through the restarted Kannel" \
 	"expect-submit to=$M3 ussd_service_op=2 its_session_info=778 text=\"/^Welcome to Spaza/\""
 sim "ussd-continue $M3 5 778"
+expect "restart: Help is a menu (2)" "expect-submit to=$M3 ussd_service_op=2 its_session_info=778 text=\"/^How can we help/\""
+sim "ussd-continue $M3 3 778"
 expect "restart: which ends normally (17)" "expect-submit to=$M3 ussd_service_op=17 its_session_info=778 text=\"/^Spaza help/\""
 check_alive "restart"
 
