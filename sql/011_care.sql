@@ -368,6 +368,7 @@ CREATE VIEW timeline_unlocks AS
 
 -- One customer's events older than p_before (NULL: all), newest first, at most p_lim. Each
 -- branch is ordered and limited on its own, so each is one index scan of p_lim rows at most.
+-- Events of one instant (one transaction: an SMS and its reply) come newest number first.
 -- The coordinator adds a branch per new view (timeline_money, timeline_orders) here.
 CREATE FUNCTION spaza_customer_timeline(p_customer bigint, p_before timestamptz, p_lim integer)
 RETURNS TABLE (at timestamptz, kind text, ref text, summary text)
@@ -396,7 +397,7 @@ LANGUAGE sql STABLE AS $$
 		UNION ALL
 		(SELECT v.at, v.kind, v.ref, v.summary FROM timeline_unlocks v
 		 WHERE v.customer_id = p_customer AND v.at < coalesce(p_before, 'infinity') ORDER BY v.at DESC LIMIT p_lim)
-	) t ORDER BY t.at DESC, t.kind, t.ref DESC LIMIT p_lim;
+	) t ORDER BY t.at DESC, length(t.ref) DESC, t.ref DESC, t.kind LIMIT p_lim;
 $$;
 
 ------------------------------------------------------------------------------------------
