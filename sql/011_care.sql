@@ -102,9 +102,10 @@ CREATE INDEX orders_by_customer_time ON orders (customer_id, created_at DESC);
 ------------------------------------------------------------------------------------------
 -- Opening a ticket, or adding the customer's message to one already open.
 --   opened     a new ticket (ticket_id)
---   joined     the message went on the customer's open ticket: free text joins the newest open
---              or waiting ticket; a complaint joins an open or waiting one of the same order and
---              kind. A waiting ticket becomes open again (the customer answered).
+--   joined     the message went on the customer's open ticket: free text joins the newest ticket
+--              waiting on the customer (they answer a staff reply), else the newest open one; a
+--              complaint joins an open or waiting one of the same order and kind. A waiting
+--              ticket becomes open again (the customer answered).
 --   not_found  p_order is not this customer's order
 -- A repeated p_idem_key answers as the first time and writes nothing.
 CREATE FUNCTION spaza_care_open(p_customer bigint, p_order bigint, p_kind text, p_channel text, p_text text,
@@ -125,10 +126,11 @@ BEGIN
 	END IF;
 	-- one customer's messages one at a time: two at once must not open two tickets
 	PERFORM 1 FROM customers c WHERE c.id = p_customer FOR UPDATE;
+	-- a ticket waiting on the customer is the conversation they answer; else the newest open one
 	SELECT t.id INTO ticket_id FROM care_tickets t
 		WHERE t.customer_id = p_customer AND t.state IN ('open', 'waiting')
 		AND (p_kind = 'free_text' OR (t.order_id IS NOT DISTINCT FROM p_order AND t.kind = p_kind))
-		ORDER BY t.opened_at DESC LIMIT 1;
+		ORDER BY t.state = 'waiting' DESC, t.opened_at DESC LIMIT 1;
 	IF FOUND THEN
 		UPDATE care_tickets SET state = 'open' WHERE id = ticket_id;
 		INSERT INTO care_messages (ticket_id, customer_id, direction, step, text, author, idem_key)
