@@ -136,7 +136,7 @@ want=$(psql_val "SELECT count(*) FROM (SELECT at FROM timeline_sessions WHERE cu
 	UNION ALL SELECT at FROM timeline_tickets WHERE customer_id = $CID UNION ALL SELECT at FROM timeline_ratings WHERE customer_id = $CID
 	UNION ALL SELECT at FROM timeline_notes WHERE customer_id = $CID) x")
 check_eq "the views hold the customer's 10,000 events" 10000 "$want"
-newest=$(psql_val "SELECT string_agg(kind || ' ' || ref, ',') FROM (SELECT * FROM (SELECT at, kind, ref FROM timeline_sessions WHERE customer_id = $CID
+newest=$(psql_val "SELECT string_agg(kind || ' ' || coalesce(ref, ''), ',') FROM (SELECT * FROM (SELECT at, kind, ref FROM timeline_sessions WHERE customer_id = $CID
 	UNION ALL SELECT at, kind, ref FROM timeline_sms WHERE customer_id = $CID UNION ALL SELECT at, kind, ref FROM timeline_order_placed WHERE customer_id = $CID
 	UNION ALL SELECT at, kind, ref FROM timeline_tickets WHERE customer_id = $CID UNION ALL SELECT at, kind, ref FROM timeline_ratings WHERE customer_id = $CID
 	UNION ALL SELECT at, kind, ref FROM timeline_notes WHERE customer_id = $CID) x ORDER BY at DESC, length(ref) DESC, ref DESC, kind LIMIT 100) y")
