@@ -403,6 +403,21 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 ------------------------------------------------------------------------------------------
+-- A forgotten customer (spazactl customer forget, sql/008_audit.sql) leaves no words here: their
+-- messages, staff's replies and notes about them, their rating comments. The steps stay (when a
+-- ticket was opened, answered, closed), as the SMS rows do.
+CREATE FUNCTION spaza__care_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE care_messages SET text = NULL WHERE customer_id = NEW.id;
+	UPDATE ratings SET comment = NULL WHERE customer_id = NEW.id;
+	UPDATE customer_notes SET text = '(forgotten)' WHERE customer_id = NEW.id;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER customers_forget_care AFTER UPDATE OF forgotten_at ON customers FOR EACH ROW
+	WHEN (OLD.forgotten_at IS NULL AND NEW.forgotten_at IS NOT NULL) EXECUTE FUNCTION spaza__care_forget();
+ALTER FUNCTION spaza__care_forget SET search_path = public, pg_temp;
+
+------------------------------------------------------------------------------------------
 -- As the ledger's functions (sql/006_roles.sql): run as their owner with a fixed search_path.
 ALTER FUNCTION spaza_care_open SECURITY DEFINER SET search_path = public, pg_temp;
 ALTER FUNCTION spaza_care_reply SECURITY DEFINER SET search_path = public, pg_temp;

@@ -230,6 +230,17 @@ for kind in "ticket_opened +$T1 " "ticket_reply +$T1 " "ticket_resolved +$T1 " "
 	check_match "$T: the merged timeline has ${kind%% *}" "  $kind" "$out"
 done
 
+# ---- forgetting a customer (POPIA) erases their words from care too
+C2=$(psql_val "SELECT id FROM customers WHERE msisdn = '$(e164 "$P2")'")
+ctl customer note "$P2" "lives behind the church" >/dev/null
+before=$(psql_val "SELECT count(*) FROM care_messages WHERE customer_id = ${C2:-0} AND text IS NOT NULL")
+ctl customer forget "$P2" >/dev/null
+check_eq "$T: a forgotten customer's ticket messages and notes lose their words (the steps stay)" \
+	"yes|0|(forgotten)" \
+	"$(psql_val "SELECT CASE WHEN ${before:-0} > 0 THEN 'yes' ELSE 'no' END || '|' ||
+		(SELECT count(*) FROM care_messages WHERE customer_id = ${C2:-0} AND text IS NOT NULL) || '|' ||
+		(SELECT string_agg(DISTINCT text, ',') FROM customer_notes WHERE customer_id = ${C2:-0})")"
+
 # ---- 7. the reply reaches the phone: outbox -> sendsms -> Kannel -> SMPP -> the SMSC's inbox
 
 source "$SPAZA_TOP/scripts/kannel.sh"
