@@ -4,6 +4,7 @@
  * of the letters. */
 #include "fuzz.h"
 #include <ctype.h>
+#include <string.h>
 #include "sms_cmd.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -29,6 +30,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (p.cmd == SMS_CMD_STATUS && p.arg_ok)
 		FUZZ_ASSERT(p.order >= 1 && p.order <= 9999999999LL);
+	/* customer care: an order and words (COMPLAIN), an order and 1-5 (RATE), a bare digit;
+	 * the rest of the text is a string inside the text parsed */
+	size_t len = strlen(text);
+	FUZZ_ASSERT(p.rest && (!*p.rest || (p.rest >= text && p.rest + strlen(p.rest) == text + len)));
+	if (p.cmd == SMS_CMD_COMPLAIN && p.arg_ok)
+		/* the parser's blanks: space, tab, CR, LF (a vertical tab is text) */
+		FUZZ_ASSERT(p.order >= 1 && p.order <= 9999999999LL && *p.rest && !strchr(" \t\r\n", *p.rest));
+	if (p.cmd == SMS_CMD_RATE && p.arg_ok)
+		FUZZ_ASSERT(p.order >= 1 && p.order <= 9999999999LL && p.stars >= 1 && p.stars <= 5);
+	if (p.cmd == SMS_CMD_UNKNOWN)
+		FUZZ_ASSERT(p.stars >= 0 && p.stars <= 5);
 	if (p.cmd == SMS_CMD_LANG && p.arg_ok) {
 		FUZZ_ASSERT(p.lang >= 0 && p.lang < _SMS_LANG_COUNT);
 		FUZZ_ASSERT(sms_lang_index(sms_lang_code(p.lang)) == p.lang);
@@ -40,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sms_cmd_parse(text, &q);
 	FUZZ_ASSERT(q.cmd == p.cmd && q.kw_lang == p.kw_lang && q.arg_ok == p.arg_ok);
 	FUZZ_ASSERT(!p.arg_ok || (q.order == p.order && q.lang == p.lang));
+	FUZZ_ASSERT(q.stars == p.stars);
 	free(text);
 	return 0;
 }

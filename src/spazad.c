@@ -20,6 +20,8 @@
 #include <osmocom/vty/telnet_interface.h>
 #include <osmocom/vty/vty.h>
 #include "catalog_load.h"
+#include "care.h"
+#include "care_clock.h"
 #include "cfg.h"
 #include "db_sync.h"
 #include "crm.h"
@@ -316,6 +318,8 @@ int main(int argc, char **argv)
 	front_at_init();
 	front_till_init(spazad_ctx);
 	sms_init(spazad_ctx);
+	care_init(spazad_ctx);
+	care_clock_init();
 	front_kannel_init(spazad_ctx);
 	outbox_init(spazad_ctx);
 	sms_promise_init(spazad_ctx);
@@ -344,6 +348,7 @@ int main(int argc, char **argv)
 	session_shutdown();
 	front_till_close();
 	outbox_shutdown();
+	care_clock_stop();
 	front_kannel_close();
 	front_box_close();
 	timeline_flush();

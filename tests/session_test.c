@@ -380,7 +380,7 @@ static void test_abandon(void)
 	hop("ab-1", "+27820000007", "");
 	hop("ab-1", "+27820000007", "3");
 	hop("ab-2", "+27820000007", "");
-	T_EQ_STR(hop("ab-2", "+27820000007", "5"), "END Spaza help: call 0800 555 123 (free) or SMS HELP to 31555.",
+	T_EQ_STR(hop("ab-2", "+27820000007", "5*3"), "END Spaza help: call 0800 555 123 (free) or SMS HELP to 31555.",
 		 "abandon: a new dial of the same customer is served while the old session hangs");
 	T_EQ_STR(outcome_of("ab-1"), "(none)", "abandon: the old session is not cut short");
 	advance_ms(IDLE_S * 1000);

@@ -61,7 +61,8 @@ static void keywords_every_language(void)
 			for (int e = 0; e < l; e++)
 				if (!strcmp(sms_cmd_keyword(c, e), kw))
 					first = e;
-			const char *arg = c == SMS_CMD_STATUS ? " 1001" : c == SMS_CMD_LANG ? " zu" : "";
+			const char *arg = c == SMS_CMD_STATUS ? " 1001" : c == SMS_CMD_LANG ? " zu" :
+					  c == SMS_CMD_COMPLAIN ? " 1001 no bread" : c == SMS_CMD_RATE ? " 1001 4" : "";
 			snprintf(text, sizeof(text), "%s%s", kw, arg);
 			check_cmd(text, c, first, true);
 			snprintf(text, sizeof(text), "%s%s", lower, arg);
@@ -131,6 +132,52 @@ static void arguments(void)
 	check_cmd("Help!", SMS_CMD_HELP, SMS_LANG_EN, true);
 }
 
+/* Customer care: COMPLAIN needs an order and words, RATE an order and 1-5 (a comment may
+ * follow); one digit alone is a rating reply; anything else is free text (UNKNOWN). */
+static void care(void)
+{
+	struct sms_cmd_parsed p = parse("complain #1042   my bread never came");
+	T_CHECK(p.cmd == SMS_CMD_COMPLAIN && p.arg_ok && p.order == 1042 && !strcmp(p.rest, "my bread never came"),
+		"COMPLAIN reads the order and keeps the customer's words", "got %s ok=%d order=%lld rest=\"%s\"",
+		sms_cmd_name(p.cmd), p.arg_ok, (long long)p.order, p.rest);
+	check_cmd("KHALAZA 1042 isinkwa asifikanga", SMS_CMD_COMPLAIN, SMS_LANG_ZU, true);
+	check_cmd("kla 1042 geen brood", SMS_CMD_COMPLAIN, SMS_LANG_AF, true);
+	check_cmd("COMPLAIN 1042", SMS_CMD_COMPLAIN, SMS_LANG_EN, false);
+	check_cmd("COMPLAIN 1042   ", SMS_CMD_COMPLAIN, SMS_LANG_EN, false);
+	check_cmd("COMPLAIN bread 1042", SMS_CMD_COMPLAIN, SMS_LANG_EN, false);
+	check_cmd("COMPLAIN", SMS_CMD_COMPLAIN, SMS_LANG_EN, false);
+
+	p = parse("rate 1042 5 fast and friendly");
+	T_CHECK(p.cmd == SMS_CMD_RATE && p.arg_ok && p.order == 1042 && p.stars == 5 &&
+		!strcmp(p.rest, "fast and friendly"), "RATE reads the order, the stars and the comment",
+		"got %s ok=%d order=%lld stars=%d rest=\"%s\"", sms_cmd_name(p.cmd), p.arg_ok, (long long)p.order,
+		p.stars, p.rest);
+	p = parse("BEOORDEEL 1042 3");
+	T_CHECK(p.cmd == SMS_CMD_RATE && p.arg_ok && p.stars == 3 && !*p.rest, "a rating without a comment",
+		"got ok=%d stars=%d rest=\"%s\"", p.arg_ok, p.stars, p.rest);
+	check_cmd("LINGANISA 1042 1", SMS_CMD_RATE, SMS_LANG_ZU, true);
+	check_cmd("RATE 1042 0", SMS_CMD_RATE, SMS_LANG_EN, false);
+	check_cmd("RATE 1042 6", SMS_CMD_RATE, SMS_LANG_EN, false);
+	check_cmd("RATE 1042 55", SMS_CMD_RATE, SMS_LANG_EN, false);
+	check_cmd("RATE 1042", SMS_CMD_RATE, SMS_LANG_EN, false);
+	check_cmd("RATE five 1042", SMS_CMD_RATE, SMS_LANG_EN, false);
+
+	for (int d = 1; d <= 5; d++) {
+		char text[8], what[64];
+		snprintf(text, sizeof(text), " %d.\r\n", d);
+		p = parse(text);
+		snprintf(what, sizeof(what), "a bare %d is a rating reply of %d stars", d, d);
+		T_CHECK(p.cmd == SMS_CMD_UNKNOWN && p.stars == d, what, "got %s stars=%d", sms_cmd_name(p.cmd), p.stars);
+	}
+	static const char *const not_ratings[] = { "0", "6", "12", "5 stars", "five", "STATUS 5" };
+	for (size_t i = 0; i < sizeof(not_ratings) / sizeof(not_ratings[0]); i++) {
+		char what[64];
+		p = parse(not_ratings[i]);
+		snprintf(what, sizeof(what), "\"%s\" is not a rating reply", not_ratings[i]);
+		T_CHECK(p.stars == 0 || p.cmd == SMS_CMD_RATE, what, "got stars=%d", p.stars);
+	}
+}
+
 static void unknown(void)
 {
 	check_cmd("", SMS_CMD_UNKNOWN, -1, false);
@@ -197,7 +244,7 @@ static int load_texts(void *ctx, const char *path)
 static char *texts_yaml2(void *ctx, const char *key, const char *value, const char *key2, const char *value2)
 {
 	char *y = talloc_strdup(ctx, "languages: {en: English, zu: isiZulu, af: Afrikaans}\n"
-				"statuses: {awaiting_payment: A, paid: P, shipped: S, delivered: D, cancelled: C, expired: E}\n"
+				"statuses: {awaiting_payment: A, paid: P, shipped: S, delivered: D, cancelled: C}\n"
 				"texts:\n");
 	static const char *const keys[] = {
 #define SMS_TEXT(e, k, v) k,
@@ -241,7 +288,9 @@ static void refusals(void *ctx)
 	testfile_expect_refused(ctx, load_texts, "texts: a placeholder the text has no value for is refused",
 		texts_yaml(ctx, "help", "\"Hi {order}\""), "4: texts: help: placeholder {order} has no value here");
 	testfile_expect_refused(ctx, load_texts, "texts: a typo in a text name is named",
-		talloc_asprintf(ctx, "%s  hlep: x\n", texts_yaml(ctx, NULL, NULL)), "20: texts: unknown key \"hlep\"");
+		talloc_asprintf(ctx, "%s  hlep: x\n", texts_yaml(ctx, NULL, NULL)),
+		/* the line after the last text: one line per text after the first three */
+		talloc_asprintf(ctx, "%d: texts: unknown key \"hlep\"", 4 + _SMS_TEXT_COUNT));
 	testfile_expect_refused(ctx, load_texts, "texts: YAML syntax errors give a line", "languages: [\n",
 		"2: YAML syntax");
 
@@ -274,6 +323,7 @@ int main(void)
 	keywords_unambiguous();
 	languages_named();
 	arguments();
+	care();
 	unknown();
 	shipped_texts(ctx);
 	refusals(ctx);

@@ -92,8 +92,9 @@ int ctl_slip_print(struct ctl *ctl, int argc, char **argv);
 int ctl_slip_verify(struct ctl *ctl, int argc, char **argv);
 int ctl_sms_send(struct ctl *ctl, int argc, char **argv);
 int ctl_sms_marketing(struct ctl *ctl, int argc, char **argv);
-/* The SMS part of customer show; -EIO after a message. */
-int ctl_sms_timeline(struct ctl *ctl, const char *msisdn);
+/* The words of TEXT joined by spaces, checked to be UTF-8 and to fit one SMS; NULL (with a
+ * message) when it does not. */
+char *ctl_sms_text(struct ctl *ctl, int argc, char **argv);
 int ctl_vty(struct ctl *ctl, int argc, char **argv);
 int ctl_keys_rotate(struct ctl *ctl, int argc, char **argv);
 int ctl_keys_list(struct ctl *ctl, int argc, char **argv);
@@ -103,3 +104,14 @@ int ctl_customer_forget(struct ctl *ctl, int argc, char **argv);
  * "spazactl [-c FILE]", rc how it ended. Connects if the command did not; a failure to record
  * is said on stderr and turns success into CTL_ERR. */
 int ctl_audit_record(struct ctl *ctl, int argc, char **argv, int rc);
+/* Who runs spazactl (the OS user), for the audit log and the care tickets' authors. */
+const char *ctl_who(char *buf, size_t len);
+/* customer note / unlock (ctl_customer.c); care (ctl_care.c) */
+int ctl_customer_note(struct ctl *ctl, int argc, char **argv);
+int ctl_customer_unlock(struct ctl *ctl, int argc, char **argv);
+int ctl_care_list(struct ctl *ctl, int argc, char **argv);
+int ctl_care_show(struct ctl *ctl, int argc, char **argv);
+int ctl_care_reply(struct ctl *ctl, int argc, char **argv);
+int ctl_care_resolve(struct ctl *ctl, int argc, char **argv);
+int ctl_care_close(struct ctl *ctl, int argc, char **argv);
+int ctl_care_open(struct ctl *ctl, int argc, char **argv);

@@ -5,15 +5,22 @@
 #include "audit.h"
 #include "ctl.h"
 
-int ctl_audit_record(struct ctl *ctl, int argc, char **argv, int rc)
+const char *ctl_who(char *buf, size_t len)
 {
-	struct audit_rec r = { .source = AUDIT_SPAZACTL, .ok = rc == CTL_OK };
 	const struct passwd *pw = getpwuid(getuid());
 
 	if (pw)
-		snprintf(r.who, sizeof(r.who), "%s", pw->pw_name);
+		snprintf(buf, len, "%s", pw->pw_name);
 	else
-		snprintf(r.who, sizeof(r.who), "uid %u", (unsigned)getuid());
+		snprintf(buf, len, "uid %u", (unsigned)getuid());
+	return buf;
+}
+
+int ctl_audit_record(struct ctl *ctl, int argc, char **argv, int rc)
+{
+	struct audit_rec r = { .source = AUDIT_SPAZACTL, .ok = rc == CTL_OK };
+
+	ctl_who(r.who, sizeof(r.who));
 	audit_action(&r, argc, (const char *const *)argv);
 	r.subject = ctl->audit_subject[0] ? ctl->audit_subject : NULL;
 	r.before = ctl->audit_before[0] ? ctl->audit_before : NULL;

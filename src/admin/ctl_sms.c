@@ -1,5 +1,5 @@
-/* spazactl sms: staff messages, marketing, and the SMS part of a customer's timeline
- * (sql/003_sms.sql; the daemon's outbox sends what is queued here). */
+/* spazactl sms: staff messages and marketing (sql/003_sms.sql; the daemon's outbox sends what
+ * is queued here). A customer's SMS are on their timeline (customer show). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +12,7 @@
 #define CTL_SMS_SEPTETS 160u
 #define CTL_SMS_UCS2 70u
 
-/* The words of TEXT joined by spaces, checked to be UTF-8 and to fit one SMS. NULL (with a
- * message) when it does not. */
-static char *ctl_sms_text(struct ctl *ctl, int argc, char **argv)
+char *ctl_sms_text(struct ctl *ctl, int argc, char **argv)
 {
 	char *text = talloc_strdup(ctl->ctx, "");
 	for (int i = 0; i < argc; i++)
@@ -79,41 +77,4 @@ int ctl_sms_marketing(struct ctl *ctl, int argc, char **argv)
 	       PQgetvalue(res, 0, 1));
 	PQclear(res);
 	return CTL_OK;
-}
-
-/* The opt-out state, then every SMS in and out, newest first, with what it was read as (in)
- * or its kind, state and last delivery report (out). */
-int ctl_sms_timeline(struct ctl *ctl, const char *msisdn)
-{
-	const char *params[] = { msisdn };
-	PGresult *res = ctl_query(ctl, DB_SMS_OPT_STATE, params);
-	if (!res)
-		return -EIO;
-	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1))
-		printf("\nmarketing %s since %s (%s)\n", strcmp(PQgetvalue(res, 0, 0), "t") ? "opted in" : "opted out",
-		       PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
-	PQclear(res);
-
-	res = ctl_query(ctl, DB_SMS_TIMELINE, params);
-	if (!res)
-		return -EIO;
-	printf("\n%s\n", PQntuples(res) ? "SMS, newest first:" : "no SMS yet");
-	for (int i = 0; i < PQntuples(res); i++) {
-		const char *at = PQgetvalue(res, i, 0), *id = PQgetvalue(res, i, 1);
-		if (!strcmp(PQgetvalue(res, i, 2), "in")) {
-			printf("%s  sms in   #%s  %s  \"%s\"\n", at, id, PQgetvalue(res, i, 4), PQgetvalue(res, i, 7));
-			continue;
-		}
-		printf("%s  sms out  #%s  %s  %s", at, id, PQgetvalue(res, i, 3), PQgetvalue(res, i, 5));
-		if (!PQgetisnull(res, i, 6))
-			printf(" (dlr %s)", PQgetvalue(res, i, 6));
-		if (!strcmp(PQgetvalue(res, i, 5), "queued") && strcmp(PQgetvalue(res, i, 10), "0"))
-			printf(" (%s attempts: %s)", PQgetvalue(res, i, 10), PQgetvalue(res, i, 11));
-		if (!PQgetisnull(res, i, 7))
-			printf("  \"%s\"\n", PQgetvalue(res, i, 7));
-		else
-			printf("  (order #%s %s: text rendered when sent)\n", PQgetvalue(res, i, 8), PQgetvalue(res, i, 9));
-	}
-	PQclear(res);
-	return 0;
 }

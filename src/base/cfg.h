@@ -77,6 +77,8 @@ struct spaza_cfg {
 	 * at most this many per customer at once (0: no cap). */
 	unsigned order_expiry_h;
 	unsigned order_unpaid_max;
+	/* Customer care: the tickets' clocks, the window of a bare-digit rating (cfg_keys.def) */
+	unsigned care_first_response_min, care_resolution_h, care_rating_window_h;
 };
 
 

@@ -145,8 +145,11 @@ static int render_notification(const PGresult *res, int i, char *buf, size_t len
 	enum sms_text t;
 	if (!strcmp(kind, "order_placed"))
 		t = SMS_TEXT_ORDER_PLACED;
-	else if (!strcmp(kind, "order_status"))	/* an expired order says what the customer can do */
-		t = v.status == ORDER_STATUS_EXPIRED ? SMS_TEXT_ORDER_EXPIRED : SMS_TEXT_ORDER_STATUS;
+	else if (!strcmp(kind, "order_status"))
+		/* an expired order says what the customer can do; a delivered one asks for its
+		 * rating: a bare digit answers (sms.c, care rating-window) */
+		t = v.status == ORDER_STATUS_EXPIRED ? SMS_TEXT_ORDER_EXPIRED :
+		    v.status == ORDER_STATUS_DELIVERED ? SMS_TEXT_RATE_ASK : SMS_TEXT_ORDER_STATUS;
 	else
 		return -EINVAL;
 	return sms_texts_render(g_sms_texts, t, sms_texts_lang(PQgetvalue(res, i, 8)), &v, buf, len);

@@ -1,5 +1,7 @@
 /* SMS in: a customer's text becomes a keyword command, its answer, and two rows on the
- * customer's timeline (the MO and our reply).
+ * customer's timeline (the MO and our reply). A text that is no keyword goes to customer care
+ * (care.h): a bare digit 1-5 rates the order of the last "delivered, rate it" SMS, anything
+ * else opens a ticket or joins the customer's open one; the answer names the ticket.
  *
  * One MO is one job: find the customer (crm), do what the command asks (an order lookup, the
  * latest orders, the opt-out flag, the language), render the reply in the customer's language,
@@ -21,6 +23,7 @@
 #include <talloc.h>
 #include <osmocom/core/timer.h>
 #include "sms.h"
+#include "care.h"
 #include "cfg.h"
 #include "crm.h"
 #include "db.h"
@@ -183,6 +186,72 @@ static void lang_stored(void *priv, struct customer *c, int err)
 	job_reply(j, SMS_TEXT_LANG, &v);
 }
 
+/* ---- customer care (care.h): COMPLAIN, RATE, a rating reply, free text ---- */
+
+static void rate_not_delivered(void *priv, const struct orders_row *rows, unsigned n, int err)
+{
+	struct sms_job *j = priv;
+	if (err)
+		return job_fail(j, err);
+	struct sms_vars v = { .order = j->cmd.order, .status = n == 1 ? rows[0].status : -1, .lang = -1 };
+	job_reply(j, SMS_TEXT_RATE_NOT_DELIVERED, &v);
+}
+
+/* A care write's key: the front end's message, so a second delivery opens nothing again.
+ * NULL (no message id): every delivery is new. */
+static const char *care_key(struct sms_job *j)
+{
+	return j->mo_id ? talloc_asprintf(j, "sms:%s:%s", j->channel, j->mo_id) : NULL;
+}
+
+static void care_opened(void *priv, const struct care_result *r, int err)
+{
+	struct sms_job *j = priv;
+	if (err)
+		return job_fail(j, err);
+	struct sms_vars v = { .order = j->cmd.order, .status = -1, .lang = -1, .ticket = r->ticket };
+	switch (r->outcome) {
+	case CARE_NOT_FOUND:
+		return job_reply(j, SMS_TEXT_NOT_FOUND, &v);
+	case CARE_JOINED:
+		return job_reply(j, SMS_TEXT_CARE_JOINED, &v);
+	default:
+		return job_reply(j, j->cmd.cmd == SMS_CMD_COMPLAIN ? SMS_TEXT_CARE_ORDER_OPENED : SMS_TEXT_CARE_OPENED, &v);
+	}
+}
+
+/* Anything that is not a keyword opens a ticket, or joins the customer's open one. */
+static void care_free_text(struct sms_job *j)
+{
+	care_open(j->cust->id, 0, "free_text", "sms", j->text, care_key(j), care_opened, j);
+}
+
+static void rate_done(void *priv, const struct care_result *r, int err)
+{
+	struct sms_job *j = priv;
+	if (err)
+		return job_fail(j, err);
+	struct sms_vars v = { .order = r->order ? r->order : j->cmd.order, .status = -1, .lang = -1,
+			      .stars = j->cmd.stars };
+	switch (r->outcome) {
+	case CARE_RATED:
+	case CARE_CHANGED:
+		return job_reply(j, SMS_TEXT_RATED, &v);
+	case CARE_NOT_DELIVERED:
+		if (j->cmd.cmd != SMS_CMD_RATE)
+			break;
+		return orders_find(j->cmd.order, j->cust->id, rate_not_delivered, j);
+	case CARE_NOT_FOUND:
+		if (j->cmd.cmd != SMS_CMD_RATE)
+			break;
+		return job_reply(j, SMS_TEXT_NOT_FOUND, &v);
+	default:
+		break;
+	}
+	/* a bare digit with no rating asked for in the window is a message like any other */
+	care_free_text(j);
+}
+
 static void customer_ready(void *priv, struct customer *c, int err)
 {
 	struct sms_job *j = priv;
@@ -216,10 +285,24 @@ static void customer_ready(void *priv, struct customer *c, int err)
 			return job_reply(j, SMS_TEXT_LANG_USAGE, NULL);
 		crm_set_lang(c, sms_lang_code(j->cmd.lang), lang_stored, j);
 		return;
+	case SMS_CMD_COMPLAIN:
+		if (!j->cmd.arg_ok)
+			return job_reply(j, SMS_TEXT_COMPLAIN_USAGE, NULL);
+		return care_open(c->id, j->cmd.order, "other", "sms", j->cmd.rest, care_key(j), care_opened, j);
+	case SMS_CMD_RATE:
+		if (!j->cmd.arg_ok)
+			return job_reply(j, SMS_TEXT_RATE_USAGE, NULL);
+		return care_rate(c->id, j->cmd.order, j->cmd.stars, j->cmd.rest, "sms", rate_done, j);
 	case SMS_CMD_UNKNOWN:
+		if (j->cmd.stars)
+			return care_rate_reply(c->id, j->cmd.stars, rate_done, j);
+		if (j->text[strspn(j->text, " \t\r\n")])
+			return care_free_text(j);
+		break;
 	case _SMS_CMD_COUNT:
 		break;
 	}
+	/* an empty text: the short help */
 	job_reply(j, SMS_TEXT_UNKNOWN, NULL);
 }
 

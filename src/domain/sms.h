@@ -1,5 +1,6 @@
 #pragma once
-/* SMS in: keyword commands (STATUS, ORDERS, HELP, STOP, START, LANG) from any front end. */
+/* SMS in: keyword commands (STATUS, ORDERS, HELP, STOP, START, LANG, COMPLAIN, RATE) from any
+ * front end; any other text goes to customer care (care.h). */
 #include <stddef.h>
 
 struct sms_mo {

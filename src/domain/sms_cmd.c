@@ -91,17 +91,32 @@ static int parse_lang(const char *w)
 	return -1;
 }
 
+/* "1".."5" alone: a star rating. */
+static int parse_stars(const char *w, size_t len)
+{
+	return len == 1 && w[0] >= '1' && w[0] <= '5' ? w[0] - '0' : 0;
+}
+
+static const char *skip_blanks(const char *p)
+{
+	while (is_blank(*p))
+		p++;
+	return p;
+}
+
 void sms_cmd_parse(const char *text, struct sms_cmd_parsed *p)
 {
 	char word[SMS_WORD_MAX + 1], arg[SMS_WORD_MAX + 1];
 	size_t len, alen;
 
-	*p = (struct sms_cmd_parsed){ .cmd = SMS_CMD_UNKNOWN, .kw_lang = -1, .lang = -1 };
+	*p = (struct sms_cmd_parsed){ .cmd = SMS_CMD_UNKNOWN, .kw_lang = -1, .lang = -1, .rest = "" };
 	if (!text)
 		return;
 	const char *rest = next_word(text, word, &len);
 	if (!len || len > SMS_WORD_MAX)
 		return;
+	if (!*skip_blanks(rest))
+		p->stars = parse_stars(word, len);
 	/* the customer's own language is not known here: first match in table order wins, and
 	 * the table has no word that means two different commands */
 	for (int c = SMS_CMD_UNKNOWN + 1; c < _SMS_CMD_COUNT && p->cmd == SMS_CMD_UNKNOWN; c++)
@@ -113,7 +128,8 @@ void sms_cmd_parse(const char *text, struct sms_cmd_parsed *p)
 			}
 	if (p->cmd == SMS_CMD_UNKNOWN)
 		return;
-	next_word(rest, arg, &alen);
+	p->stars = 0;
+	rest = next_word(rest, arg, &alen);
 	switch (cmds[p->cmd].arg) {
 	case SMS_ARG_NONE:
 		p->arg_ok = true;
@@ -125,6 +141,20 @@ void sms_cmd_parse(const char *text, struct sms_cmd_parsed *p)
 		p->lang = alen && alen <= SMS_WORD_MAX ? parse_lang(arg) : -1;
 		p->arg_ok = p->lang >= 0;
 		break;
+	case SMS_ARG_COMPLAIN:
+		p->rest = skip_blanks(rest);
+		p->arg_ok = alen && alen <= SMS_WORD_MAX && parse_order(arg, &p->order) && *p->rest;
+		break;
+	case SMS_ARG_RATE: {
+		char st[SMS_WORD_MAX + 1];
+		size_t slen;
+		p->arg_ok = alen && alen <= SMS_WORD_MAX && parse_order(arg, &p->order);
+		rest = next_word(rest, st, &slen);
+		p->stars = parse_stars(st, slen);
+		p->arg_ok = p->arg_ok && p->stars;
+		p->rest = skip_blanks(rest);
+		break;
+	}
 	}
 }
 

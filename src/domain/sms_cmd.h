@@ -11,7 +11,11 @@ enum sms_lang {
 	_SMS_LANG_COUNT
 };
 
-enum sms_arg { SMS_ARG_NONE, SMS_ARG_ORDER, SMS_ARG_LANG };
+enum sms_arg {
+	SMS_ARG_NONE, SMS_ARG_ORDER, SMS_ARG_LANG,
+	SMS_ARG_COMPLAIN,	/* an order number, then the customer's words (at least one) */
+	SMS_ARG_RATE,		/* an order number, a digit 1-5, then maybe a comment */
+};
 
 enum sms_cmd {
 	SMS_CMD_UNKNOWN,	/* anything else, the empty text too: answered with a short help */
@@ -30,10 +34,14 @@ struct sms_cmd_parsed {
 	bool arg_ok;		/* the argument the command needs is there and valid */
 	int64_t order;		/* STATUS: the order number */
 	int lang;		/* LANG: the language asked for (enum sms_lang) */
+	int stars;		/* RATE: 1-5; UNKNOWN: the text is one digit 1-5 (a rating reply), else 0 */
+	const char *rest;	/* COMPLAIN's text, RATE's comment: points into the text parsed, blanks
+				 * trimmed at its start; "" when none */
 };
 
-/* Reads "status 1001", " Isimo #1001 ", "TAAL af", "stop." ... Never fails: what it does not
- * know is SMS_CMD_UNKNOWN. text is UTF-8, not necessarily NUL-free of odd characters. */
+/* Reads "status 1001", " Isimo #1001 ", "TAAL af", "stop.", "complain 1001 no bread", "rate 1001 5
+ * fast" ... Never fails: what it does not know is SMS_CMD_UNKNOWN (free text for customer care,
+ * or a bare digit 1-5). text is UTF-8, not necessarily NUL-free of odd characters. */
 void sms_cmd_parse(const char *text, struct sms_cmd_parsed *p);
 
 const char *sms_cmd_name(enum sms_cmd cmd);	/* "status", ..., "unknown" */

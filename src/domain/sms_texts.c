@@ -232,6 +232,11 @@ static struct wc wc_var(const struct sms_texts *t, int var, int lang, const stru
 		for (int l = 0; l < _SMS_LANG_COUNT; l++)
 			r = wc_any(r, wc_of(t->lang_name[l], strlen(t->lang_name[l])));
 		return r;
+	case SMS_VAR_TICKET:
+		memset(buf, '9', SMS_ORDER_DIGITS_MAX);
+		return wc_of(buf, SMS_ORDER_DIGITS_MAX);
+	case SMS_VAR_STARS:
+		return wc_of("5", 1);
 	case SMS_VAR_ORDERS: {
 		/* fewer orders are shorter: the worst case is the most, each at its worst */
 		struct wc item = wc_text(t, t->text[SMS_TEXT_ORDERS_ITEM][lang], lang, lim);
@@ -335,6 +340,14 @@ static void render(struct out *o, const struct sms_texts *t, const char *s, int 
 			break;
 		case SMS_VAR_LANG:
 			out_str(o, t->lang_name[v->lang >= 0 && v->lang < _SMS_LANG_COUNT ? v->lang : lang]);
+			break;
+		case SMS_VAR_TICKET:
+			snprintf(buf, sizeof(buf), "%" PRId64, v->ticket);
+			out_str(o, buf);
+			break;
+		case SMS_VAR_STARS:
+			snprintf(buf, sizeof(buf), "%d", v->stars);
+			out_str(o, buf);
 			break;
 		case SMS_VAR_ORDERS:
 			for (unsigned i = 0; i < v->n_orders && i < t->orders_max; i++) {

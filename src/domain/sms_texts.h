@@ -52,6 +52,8 @@ struct sms_vars {
 	const struct orders_row *orders;	/* {orders} */
 	unsigned n_orders;
 	int lang;				/* {language}: enum sms_lang */
+	int64_t ticket;				/* {ticket} */
+	int stars;				/* {stars} */
 };
 
 /* Renders a text in a language into buf (NUL-terminated); returns its length, or -ENOSPC. */

@@ -15,6 +15,7 @@
 #include <osmocom/core/utils.h>
 #include "actions.h"
 #include "catalog.h"
+#include "care.h"
 #include "cfg.h"
 #include "crm.h"
 #include "easypay.h"
@@ -24,6 +25,7 @@
 #include "payments.h"
 #include "pin_budget.h"
 #include "secrets.h"
+#include "sms_texts.h"
 #include "stats.h"
 
 struct actions_call {
@@ -31,6 +33,9 @@ struct actions_call {
 	struct menu_vars v;
 	bool went_on;	/* FIND_ORDER, see actions_req */
 	char front[8], peer[48];	/* PAY_VOUCHER, see actions_req */
+	int64_t cust;			/* care: the customer, their language and the hop's key for */
+	enum sms_lang lang;		/* the confirmation SMS */
+	char key[160];
 	actions_cb cb;
 	void *priv;
 };
@@ -39,7 +44,7 @@ bool actions_may_commit(enum menu_action a)
 {
 	return a == MENU_ACTION_CREATE_ORDER || a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT ||
 	       a == MENU_ACTION_CREATE_SLIP || a == MENU_ACTION_CHECKOUT || a == MENU_ACTION_PLACE_ORDER ||
-	       a == MENU_ACTION_CANCEL_ORDER;
+	       a == MENU_ACTION_CANCEL_ORDER || (a >= MENU_ACTION_CARE_NOT_DELIVERED && a <= MENU_ACTION_CARE_RATE);
 }
 
 /* Hands the result to the caller and ends the call. */
@@ -351,6 +356,71 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 	actions_finish(c, &r);
 }
 
+/* ---- customer care (care.h) ---- */
+
+/* The order in context, for a care screen: the customer's (CARE_ORDER), and delivered
+ * (CARE_RATE_ORDER). */
+static void actions_care_order_found(void *priv, const struct orders_row *rows, unsigned n, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	struct actions_result r = { .outcome = MENU_OUTCOME_NOT_FOUND };
+	if (n == 1) {
+		c->v.total_cents = rows[0].total_cents;
+		c->v.status = rows[0].status;
+		c->v.product_id = rows[0].product_id;
+		c->v.qty = rows[0].qty;
+		r.outcome = c->action == MENU_ACTION_CARE_RATE_ORDER && rows[0].status != ORDER_STATUS_DELIVERED
+				    ? MENU_OUTCOME_NOT_DELIVERED : MENU_OUTCOME_OK;
+	}
+	actions_finish(c, &r);
+}
+
+/* Confirmed by SMS as well as on screen, in the customer's language, once per hop. */
+static void actions_care_sms(struct actions_call *c, enum sms_text t, const struct sms_vars *v)
+{
+	char text[SMS_TEXT_BYTES], key[176];
+	if (!g_sms_texts || sms_texts_render(g_sms_texts, t, c->lang, v, text, sizeof(text)) < 0)
+		return;
+	snprintf(key, sizeof(key), "%s:care-sms", c->key);
+	care_sms(c->cust, text, key);
+}
+
+static void actions_care_done(void *priv, const struct care_result *cr, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	struct actions_result r = { .outcome = MENU_OUTCOME_OK, .notified = true };
+	struct sms_vars v = { .order = c->v.order_id, .status = -1, .lang = -1, .ticket = cr->ticket,
+			      .stars = atoi(c->v.input) };
+	switch (cr->outcome) {
+	case CARE_OPENED:
+	case CARE_JOINED:
+		c->v.ticket_id = cr->ticket;
+		actions_care_sms(c, SMS_TEXT_CARE_ORDER_OPENED, &v);
+		break;
+	case CARE_RATED:
+	case CARE_CHANGED:
+		actions_care_sms(c, SMS_TEXT_RATED, &v);
+		break;
+	case CARE_NOT_DELIVERED:
+		r = (struct actions_result){ .outcome = MENU_OUTCOME_NOT_DELIVERED };
+		break;
+	default:	/* not_found: the screen before checked the order; it changed hands? */
+		r = (struct actions_result){ .outcome = MENU_OUTCOME_ERROR };
+		break;
+	}
+	actions_finish(c, &r);
+}
+
+static void actions_care_open(struct actions_call *c, const struct actions_req *req, const char *kind)
+{
+	snprintf(c->key, sizeof(c->key), "%s:care", req->key);
+	care_open(c->cust, c->v.order_id, kind, "ussd", NULL, c->key, actions_care_done, c);
+}
+
 /* The PIN's check digit is checked before any database work; the database only ever sees
  * its HMAC, and the PIN is wiped from memory (the caller's values and the call's copy) once
  * that is computed. */
@@ -392,6 +462,9 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 	snprintf(c->peer, sizeof(c->peer), "%s", req->peer ? req->peer : "-");
 	c->cb = cb;
 	c->priv = priv;
+	c->cust = req->cust->id;
+	c->lang = sms_texts_lang(req->cust->lang);
+	snprintf(c->key, sizeof(c->key), "%s", req->key);
 	switch (req->action) {
 	case MENU_ACTION_CREATE_ORDER:
 		orders_create(req->cust->id, c->v.product_id, c->v.qty, req->key, actions_order_created, c);
@@ -461,6 +534,29 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 	case MENU_ACTION_CREATE_SLIP:
 		snprintf(key, sizeof(key), "%s:slip", req->key);
 		payments_slip(key, c->v.order_id, g_cfg->slip_receiver, actions_payment_done, c);
+		break;
+	case MENU_ACTION_CARE_ORDER:
+	case MENU_ACTION_CARE_RATE_ORDER:
+		orders_find(c->v.order_id, req->cust->id, actions_care_order_found, c);
+		break;
+	case MENU_ACTION_CARE_NOT_DELIVERED:
+		actions_care_open(c, req, "not_delivered");
+		break;
+	case MENU_ACTION_CARE_WRONG_ITEM:
+		actions_care_open(c, req, "wrong_item");
+		break;
+	case MENU_ACTION_CARE_CHARGED_TWICE:
+		actions_care_open(c, req, "charged_twice");
+		break;
+	case MENU_ACTION_CARE_WANT_REFUND:
+		actions_care_open(c, req, "want_refund");
+		break;
+	case MENU_ACTION_CARE_OTHER:
+		actions_care_open(c, req, "other");
+		break;
+	case MENU_ACTION_CARE_RATE:
+		snprintf(c->key, sizeof(c->key), "%s:rate", req->key);
+		care_rate(c->cust, c->v.order_id, atoi(c->v.input), NULL, "ussd", actions_care_done, c);
 		break;
 	default: {
 		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .fatal = true };

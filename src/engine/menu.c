@@ -183,6 +183,9 @@ static void var_render(struct out *o, const struct menu_run *r, int var, const s
 			text_render(o, r, &r->menu->method_text[me][r->lang], NULL);
 		break;
 	}
+	case MENU_VAR_TICKET:
+		num_put(o, w ? 9999999999 : r->v.ticket_id);
+		break;
 	case _MENU_VAR_COUNT:
 		break;
 	}
@@ -682,10 +685,11 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 	case MENU_SCREEN_INPUT: {
 		/* a PIN goes to its own field, wiped after use; it is never echoed */
 		bool pin = (int)s->store == -1;
-		char *to = pin ? r->v.pin : s->store == MENU_VAR_INPUT ? r->v.input : s->store == MENU_VAR_ADDRESS ?
+		bool into_input = s->store == MENU_VAR_INPUT || s->store == MENU_VAR_ORDER;
+		char *to = pin ? r->v.pin : into_input ? r->v.input : s->store == MENU_VAR_ADDRESS ?
 			   r->v.address : s->store == MENU_VAR_NOTE ? r->v.note : NULL;
 		char buf[MENU_ADDRESS_MAX + 1];
-		size_t room = pin ? sizeof(r->v.pin) : s->store == MENU_VAR_INPUT ? sizeof(r->v.input) : sizeof(buf);
+		size_t room = pin ? sizeof(r->v.pin) : into_input ? sizeof(r->v.input) : sizeof(buf);
 		if (len <= s->max_length && len < room && !memchr(in, '\0', len)) {
 			snprintf(buf, sizeof(buf), "%.*s", (int)len, in);
 			if (regexec(s->pattern, buf, 0, NULL, 0) == 0) {
@@ -693,6 +697,8 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 					memcpy(to, buf, len + 1);
 				if (s->store == MENU_VAR_ADDRESS)	/* a new address: last time's instructions go */
 					r->v.note[0] = '\0';
+				if (s->store == MENU_VAR_ORDER)
+					r->v.order_id = strtoll(buf, NULL, 10);
 				if (s->store == MENU_VAR_QTY) {
 					r->v.qty = atoi(buf);
 					total_update(r);

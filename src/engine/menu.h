@@ -87,7 +87,8 @@ struct menu_screen {
 	enum menu_action action;
 	void *pattern;				/* input: compiled regex_t */
 	unsigned max_length;			/* input: longest answer accepted */
-	enum menu_var store;			/* input: QTY, INPUT, ADDRESS or NOTE; -1: a PIN */
+	enum menu_var store;			/* input: QTY, INPUT, ADDRESS, NOTE or ORDER (the order in context,
+						 * as typed in INPUT too); -1: a PIN */
 	bool nav;				/* navigation keys apply (default true) */
 };
 
@@ -174,6 +175,7 @@ struct menu_vars {
 	struct menu_basket_line { int32_t product_id; int16_t qty; } basket[MENU_BASKET_MAX];
 	uint8_t n_basket;
 	int8_t line;			/* the basket line chosen, -1: none */
+	int64_t ticket_id;		/* a care ticket an action opened */
 };
 
 enum menu_state { MENU_CON, MENU_END, MENU_PENDING };

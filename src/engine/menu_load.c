@@ -370,14 +370,14 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 		}
 		const char *store = yd_scalar(yd_map_get(&ld->yd, n, "store"));
 		if (!store || (strcmp(store, "qty") && strcmp(store, "input") && strcmp(store, "pin") &&
-			       strcmp(store, "address") && strcmp(store, "note")))
-			yd_err(&ld->yd, n, "%s: store: must be qty, input, pin, address or note", what);
+			       strcmp(store, "address") && strcmp(store, "note") && strcmp(store, "order")))
+			yd_err(&ld->yd, n, "%s: store: must be qty, input, pin, address, note or order", what);
 		else
 			s->store = !strcmp(store, "qty") ? MENU_VAR_QTY : !strcmp(store, "pin") ? -1 :
 				   !strcmp(store, "address") ? MENU_VAR_ADDRESS : !strcmp(store, "note") ? MENU_VAR_NOTE :
-				   MENU_VAR_INPUT;
-		/* input and pin keep shorter fields than an address */
-		if (store && (!strcmp(store, "input") || !strcmp(store, "pin")) &&
+				   !strcmp(store, "order") ? MENU_VAR_ORDER : MENU_VAR_INPUT;
+		/* input, order and pin keep shorter fields than an address */
+		if (store && (!strcmp(store, "input") || !strcmp(store, "pin") || !strcmp(store, "order")) &&
 		    s->max_length > sizeof(((struct menu_vars *)0)->input) - 1)
 			yd_err(&ld->yd, n, "%s: max-length: at most %zu for store: %s", what,
 			       sizeof(((struct menu_vars *)0)->input) - 1, store);
@@ -418,6 +418,12 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 		yd_err(&ld->yd, n, "%s: cancel_order needs on: not_payable: <screen>", what);
 	if (s->action == MENU_ACTION_REORDER && !s->on[MENU_OUTCOME_NOT_FOUND])
 		yd_err(&ld->yd, n, "%s: reorder needs on: not_found: <screen>", what);
+	if (s->action == MENU_ACTION_CARE_ORDER && !s->on[MENU_OUTCOME_NOT_FOUND])
+		yd_err(&ld->yd, n, "%s: care_order needs on: not_found: <screen>", what);
+	if (s->action == MENU_ACTION_CARE_RATE_ORDER && (!s->on[MENU_OUTCOME_NOT_FOUND] || !s->on[MENU_OUTCOME_NOT_DELIVERED]))
+		yd_err(&ld->yd, n, "%s: care_rate_order needs on: not_found: and not_delivered: screens", what);
+	if (s->action == MENU_ACTION_CARE_RATE && !s->on[MENU_OUTCOME_NOT_DELIVERED])
+		yd_err(&ld->yd, n, "%s: care_rate needs on: not_delivered: <screen>", what);
 }
 
 static void langs_load(struct loader *ld, const yaml_node_t *root)

@@ -95,7 +95,7 @@ check_true "test set-up: the isiZulu help text was replaced" "not found in $M" g
 r=$(check_cfg "$(menus_cfg "$T_TMP/menus")")
 check_true "spazad -C with an overflowing text exits non-zero" "exit status $(rc_of "$r")" test "$(rc_of "$r")" != 0
 check_lacks "spazad -C with an overflowing text does not say OK" "configuration OK" "$r"
-screen_line=$(line_of "$M" "  help:")
+screen_line=$(line_of "$M" "  help_call:")
 text_line=$(line_of "$M" "$long")
 check_match "the overflow is reported at the help screen's file:line (screen line $screen_line or text line $text_line)" \
 	"$M:($screen_line|$text_line): " "$r"
@@ -131,7 +131,7 @@ check_true "spazad -C with broken YAML exits non-zero" "exit status $(rc_of "$r"
 check_match "broken YAML is reported with file:line" "$M:[0-9]+: " "$r"
 
 # the running daemon does not care: its menus are untouched
-r=$(ussd "$(t_sid)" "$(t_phone 15)" "5")
+r=$(ussd "$(t_sid)" "$(t_phone 15)" "5*3")
 check_eq "the shared daemon still serves help" "END Spaza help: call 0800 555 123 (free) or SMS HELP to 31555." "$r"
 
 # ---- a bad catalogue is refused as a whole, with line numbers

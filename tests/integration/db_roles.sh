@@ -75,6 +75,20 @@ check_eq "$T: the runtime role runs the ledger's public functions (ledger check)
 check_match "$T: the runtime role reads what a hop needs (customers, catalogue)" '^[0-9]+\|[0-9]+$' \
 	"$(as_app "SELECT (SELECT count(*) FROM customers) || '|' || (SELECT count(*) FROM products)")"
 
+# Customer care (sql/011_care.sql): the runtime role reaches tickets, ratings, notes, unlocks
+# and the timeline only through their spaza_* functions, never the tables or views themselves.
+check_match "$T: the runtime role reads a customer's timeline through spaza_customer_timeline" '^[0-9]+$' \
+	"$(as_app "SELECT count(*) FROM spaza_customer_timeline((SELECT min(id) FROM customers), NULL, 10)")"
+check_eq "$T: the runtime role opens a care ticket through spaza_care_open (an unknown order: not_found)" "not_found" \
+	"$(as_app "SELECT outcome FROM spaza_care_open((SELECT min(id) FROM customers), -1, 'other', 'sms', 'x', 'sms', NULL)")"
+refused "reading care tickets directly" "SELECT * FROM care_tickets LIMIT 1" 'permission denied for table care_tickets'
+refused "writing a care message directly" \
+	"INSERT INTO care_messages (ticket_id, customer_id, direction, step, author) VALUES (1, 1, 'out', 'reply', 'x')" \
+	'permission denied for table care_messages'
+refused "reading the timeline views directly" "SELECT * FROM timeline_sms LIMIT 1" 'permission denied for (view|table) timeline_sms'
+refused "changing a rating directly" "UPDATE ratings SET stars = 5" 'permission denied for table ratings'
+refused "deleting the unlock record" "DELETE FROM pin_unlocks" 'permission denied for table pin_unlocks'
+
 # A payment by the runtime role commits in one transaction with other writes, as spazad batches
 # them: the ledger's balance check is a deferred trigger, firing at COMMIT, outside the function
 # that wrote the postings.

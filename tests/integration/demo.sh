@@ -77,7 +77,9 @@ check_match "$T: and its answer arrives as an SMS" "SMS from 31555, [0-9:]+ -+\+
 r=$(curl -s --noproxy '*' -m 30 -d 'msisdn=27820000042&session=4242&begin=1&text=*120*777%23' "$CONTROL/ussd")
 check_match "$T: curl POST /ussd begin=1 gets the main menu as CON" '^CON Welcome to Spaza' "$r"
 r=$(curl -s --noproxy '*' -m 30 -d 'msisdn=27820000042&session=4242&text=5' "$CONTROL/ussd")
-check_match "$T: curl POST /ussd with the answer 5 gets the help screen as END" '^END Spaza help' "$r"
+check_match "$T: curl POST /ussd with the answer 5 gets the help menu as CON" '^CON How can we help' "$r"
+r=$(curl -s --noproxy '*' -m 30 -d 'msisdn=27820000042&session=4242&text=3' "$CONTROL/ussd")
+check_match "$T: and 3 (Call us) the help screen as END" '^END Spaza help' "$r"
 r=$(curl -s --noproxy '*' -w ' %{http_code}' -d 'msisdn=27820000042&to=31555&text=HELP' "$CONTROL/sms")
 check_eq "$T: curl POST /sms sends an SMS" "sent
  200" "$r"

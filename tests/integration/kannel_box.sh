@@ -186,6 +186,8 @@ wait-bind timeout=30000
 ussd-begin $MSISDN *120*777# 13313
 expect-submit to=$MSISDN ussd_service_op=2 its_session_info=13313 service_type=USSD text="/^Welcome to Spaza/"
 ussd-continue $MSISDN 5 13313
+expect-submit to=$MSISDN ussd_service_op=2 its_session_info=13313 text="/^How can we help/"
+ussd-continue $MSISDN 3 13313
 expect-submit to=$MSISDN ussd_service_op=17 its_session_info=13313 text="/^Spaza help/"
 ussd-begin $MSISDN *120*777# 9728
 expect-submit to=$MSISDN ussd_service_op=2 its_session_info=9728 text="/^Welcome to Spaza/"

@@ -304,6 +304,8 @@ sim "ussd-begin $M3 *120*777# 778"
 expect "restart: spazad serves the next dialogue through the restarted Kannel" \
 	"expect-submit to=$M3 ussd_service_op=2 its_session_info=778 text=\"/^Welcome to Spaza/\""
 sim "ussd-continue $M3 5 778"
+expect "restart: Help is a menu (2)" "expect-submit to=$M3 ussd_service_op=2 its_session_info=778 text=\"/^How can we help/\""
+sim "ussd-continue $M3 3 778"
 expect "restart: which ends normally (17)" "expect-submit to=$M3 ussd_service_op=17 its_session_info=778 text=\"/^Spaza help/\""
 check_alive "restart"
 
@@ -365,8 +367,8 @@ check_match "$T: oversized: a 700-character MO is refused (400)" '^400\|\|text t
 check_true "$T: oversized: and logged" "no log line" grep -q 'MO dropped: text too long' "$OWN_LOG"
 P5=$(t_phone 75); M5=27${P5#0}
 sim "sms $M5 31555 $(printf 'y%.0s' $(seq 250))"
-expect "oversized: a 250-character SMS through the SMSC (longer than one SMS) gets the short help" \
-	"expect-submit-sms to=$M5 text=\"Sorry, we did not understand. Send HELP for the list of commands.\""
+expect "oversized: a 250-character SMS through the SMSC (longer than one SMS) opens a care ticket, named in the answer" \
+	"expect-submit-sms to=$M5 text=\"/^Spaza: thank you, we got your message. Ticket #[0-9]+ is open/\""
 sim "ussd-begin $M5 *120*777# 501"
 expect "oversized: a USSD dialogue begins" "expect-submit to=$M5 ussd_service_op=2 its_session_info=501 text=\"/^Welcome to Spaza/\""
 sim "ussd-continue $M5 $(printf '9%.0s' $(seq 200)) 501"

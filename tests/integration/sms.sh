@@ -36,8 +36,11 @@ check_eq "STATUS without an order number explains itself" "Send STATUS and your 
 r=$(mo "$P2" "STATUS $ORDER" "$(mid)")
 check_eq "another customer's order is not found" \
 	"We cannot find order #$ORDER for your number. Send ORDERS to see your orders." "$r"
+r=$(mo "$P" "" "$(mid)")
+check_eq "an empty text gets a short help" "Sorry, we did not understand. Send HELP for the list of commands." "$r"
 r=$(mo "$P" "what is this" "$(mid)")
-check_eq "unknown text gets a short help" "Sorry, we did not understand. Send HELP for the list of commands." "$r"
+check_match "any other text opens a care ticket, named in the answer (care.sh tests tickets)" \
+	'^Spaza: thank you, we got your message\. Ticket #[0-9]+ is open and a person will answer you by SMS\.$' "$r"
 
 r=$(mo "$P" "taal zu" "$(mid)")
 check_eq "TAAL zu (the Afrikaans keyword) switches to isiZulu, confirmed in isiZulu" \
@@ -88,13 +91,13 @@ check_eq "START clears the opt-out" "false|sms:kannel" \
 
 out=$(ctl customer show "$P" 2>&1)
 check_match "customer show has the marketing state" $'\nmarketing opted in since [0-9-]+ [0-9:]+ \\(sms:kannel\\)\n' "$out"
-check_match "customer show lists SMS in with the command they were read as" '  sms in   #[0-9]+  stop  "stop"' "$out"
+check_match "customer show lists SMS in with the command they were read as" '  sms_in +[0-9]+ +stop: "stop"' "$out"
 check_match "customer show lists SMS out with kind and state" \
-	'  sms out  #[0-9]+  opt_confirm  sent  "You will get Spaza promotions again' "$out"
+	'  sms_out +[0-9]+ +opt_confirm sent: "You will get Spaza promotions again' "$out"
 check_match "customer show lists the suppressed marketing SMS" \
-	"  sms out  #[0-9]+  marketing  suppressed  \"$TEXT\"" "$out"
+	"  sms_out +[0-9]+ +marketing suppressed: \"$TEXT\"" "$out"
 check_match "customer show lists the order notification waiting in the outbox" \
-	"  sms out  #[0-9]+  order_placed  queued  \\(order #$ORDER awaiting_payment: text rendered when sent\\)" "$out"
+	"  sms_out +[0-9]+ +order_placed queued: order #$ORDER awaiting_payment" "$out"
 
 out=$(ctl sms send "$P" "$(printf 'x%.0s' $(seq 161))" 2>&1)
 check_eq "spazactl sms send refuses a text longer than one SMS" \
@@ -212,7 +215,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --noproxy '*' "$OWN_URL/kannel/dlr
 check_eq "outbox: a DLR of an unknown type answers 400" 400 "$code"
 out=$("$SPAZACTL" -c "$OWN_CFG" customer show "$P3" 2>&1)
 check_has "outbox: customer show has the notification with its DLR state" \
-	"order_status  delivered (dlr delivered)  \"$SHIPPED\"" "$out"
+	"order_status delivered (dlr delivered): \"$SHIPPED\"" "$out"
 
 # a non-GSM-7 text goes out as UTF-16BE with coding 2 and no charset
 octl sms send "$P3" "Kategorieë" >/dev/null

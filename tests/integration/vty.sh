@@ -27,7 +27,7 @@ r=$(ussd "$S1" "$P" "1")
 check_match "the live session is on the categories (in isiZulu)" '^CON Izigaba' "$r"
 
 # one completed session of one hop, and the live one goes on (2 more hops)
-r=$(ussd "$(t_sid)" "$P" "5")
+r=$(ussd "$(t_sid)" "$P" "5*3")
 check_eq "help in isiZulu ends the session" "END Usizo lwe-Spaza: shayela 0800 555 123 (mahhala) noma u-SMS HELP ku-31555." "$r"
 st1=$(vty "show stats")
 check_eq "show stats: at:hops moved by the 3 hops sent" "$((hops0 + 3))" "$(counter 'at:hops' 'USSD hops received on /ussd/at' "$st1")"
