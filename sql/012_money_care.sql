@@ -99,7 +99,7 @@ $$;
 --   p_amount_cents  NULL: everything still refundable (for a duplicate: the whole duplicate)
 --   p_to            NULL: where it came from; 'store_credit': to store credit whatever the
 --                   method; 'voucher': a cash (slip, COD) payment as a new voucher whose PIN's
---                   HMAC and last 4 digits the caller gives (p_pin_hmac, p_last4)
+--                   HMAC, last 4 digits and 'voucher-pin' key version the caller gives
 --   p_duplicate_txn a payment found to be a duplicate: refund exactly that one, as a duplicate
 -- outcome: refunded       refund_cents went to refund_to (voucher_id: the voucher it went to)
 --          too_much       more than is refundable (refund_cents says how much is)
@@ -110,12 +110,13 @@ $$;
 -- A retry with the same key returns the first answer and moves nothing.
 CREATE FUNCTION spaza_refund(p_idem_key text, p_order_id bigint, p_amount_cents bigint, p_to text, p_reason text,
 			     p_duplicate_txn bigint DEFAULT NULL, p_pin_hmac bytea DEFAULT NULL, p_last4 text DEFAULT NULL,
-			     OUT outcome text, OUT refund_cents bigint, OUT refund_to text, OUT voucher_id bigint,
+			     p_key_version integer DEFAULT NULL, OUT outcome text, OUT refund_cents bigint, OUT refund_to text, OUT voucher_id bigint,
 			     OUT customer_id bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
+	-- not the new voucher's PIN: a retry comes with another one, and gets the first answer
 	v_hash bytea := spaza__hash('refund', p_order_id::text, p_amount_cents::text, p_to, p_reason,
-				    p_duplicate_txn::text, encode(p_pin_hmac, 'hex'));
+				    p_duplicate_txn::text);
 	v_req refund_requests%ROWTYPE;
 	v_order orders%ROWTYPE;
 	v_left bigint;
@@ -213,11 +214,10 @@ BEGIN
 			END IF;
 			v_to := CASE v_to_credit WHEN v_part THEN 'credit' WHEN 0 THEN 'store_credit'
 				ELSE 'credit_and_store_credit' END;
-		ELSIF p_to = 'voucher' THEN
-			-- cash back as a new voucher worth the refund (its PIN goes to the customer by SMS)
+		ELSIF p_to = 'voucher' AND voucher_id IS NULL THEN
+			-- cash back as a new voucher (one per request: a second cash part goes to store credit) worth the refund (its PIN goes to the customer by SMS)
 			INSERT INTO vouchers (pin_hmac, last4, value_cents, remaining_cents, key_version)
-				VALUES (p_pin_hmac, p_last4, v_part, v_part,
-					(SELECT coalesce(max(v.key_version), 1) FROM vouchers v))
+				VALUES (p_pin_hmac, p_last4, v_part, v_part, coalesce(p_key_version, 1))
 				RETURNING * INTO v_voucher;
 			v_to := 'new_voucher';
 			v_accounts := v_accounts || spaza__account('voucher_float', v_voucher.id);

@@ -145,6 +145,50 @@ void ledger_holds_expire(struct ledger_stmt *st)
 	ledger_stmt_init(st, DB_HOLDS_EXPIRE);
 }
 
+void ledger_refund(struct ledger_stmt *st, const struct ledger_refund *rf)
+{
+	ledger_stmt_init(st, DB_REFUND);
+	ledger_str(st, 0, rf->idem_key);
+	ledger_i64(st, 1, rf->order_id);
+	if (rf->amount_cents > 0)
+		ledger_i64(st, 2, rf->amount_cents);
+	ledger_str(st, 3, rf->to);
+	ledger_str(st, 4, rf->reason);
+	if (rf->pin_hmac) {
+		ledger_hex(st, 5, rf->pin_hmac);
+		ledger_str(st, 6, rf->last4);
+		ledger_i64(st, 7, rf->key_version);
+	}
+}
+
+void ledger_store_credit_pay(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id)
+{
+	ledger_stmt_init(st, DB_STORE_CREDIT_PAY);
+	ledger_str(st, 0, idem_key);
+	ledger_i64(st, 1, customer_id);
+	ledger_i64(st, 2, order_id);
+}
+
+void ledger_cod_choose(struct ledger_stmt *st, int64_t customer_id, int64_t order_id)
+{
+	ledger_stmt_init(st, DB_COD_CHOOSE);
+	ledger_i64(st, 0, customer_id);
+	ledger_i64(st, 1, order_id);
+}
+
+void ledger_cod_settle(struct ledger_stmt *st, int64_t order_id, const char *by)
+{
+	ledger_stmt_init(st, DB_COD_SETTLE);
+	ledger_i64(st, 0, order_id);
+	ledger_str(st, 1, by);
+}
+
+void ledger_dc_refund(struct ledger_stmt *st, int64_t dc_id)
+{
+	ledger_stmt_init(st, DB_DC_REFUND);
+	ledger_i64(st, 0, dc_id);
+}
+
 static int64_t ledger_col_i64(const PGresult *res, int col)
 {
 	return PQgetisnull(res, 0, col) ? 0 : strtoll(PQgetvalue(res, 0, col), NULL, 10);

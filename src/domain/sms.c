@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 #include <osmocom/core/timer.h>
@@ -183,6 +184,20 @@ static void lang_stored(void *priv, struct customer *c, int err)
 	job_reply(j, SMS_TEXT_LANG, &v);
 }
 
+/* CREDIT_BALANCE's row: limit, used, held, owed, available, store credit */
+static void bal_loaded(void *priv, const PGresult *res, int err)
+{
+	struct sms_job *j = priv;
+	if (err || PQntuples(res) != 1)
+		return job_fail(j, err ? err : -EIO);
+	struct sms_vars v = { .status = -1, .lang = -1 };
+	int64_t *cols[] = { &v.limit_cents, &v.used_cents, NULL, &v.due_cents, &v.avail_cents, &v.store_cents };
+	for (int i = 0; i < 6; i++)
+		if (cols[i])
+			*cols[i] = strtoll(PQgetvalue(res, 0, i), NULL, 10);
+	job_reply(j, SMS_TEXT_BAL, &v);
+}
+
 static void customer_ready(void *priv, struct customer *c, int err)
 {
 	struct sms_job *j = priv;
@@ -216,6 +231,11 @@ static void customer_ready(void *priv, struct customer *c, int err)
 			return job_reply(j, SMS_TEXT_LANG_USAGE, NULL);
 		crm_set_lang(c, sms_lang_code(j->cmd.lang), lang_stored, j);
 		return;
+	case SMS_CMD_BAL: {
+		const char *params[1] = { cust };
+		db_read(DB_CREDIT_BALANCE, 1, params, bal_loaded, j);
+		return;
+	}
 	case SMS_CMD_UNKNOWN:
 	case _SMS_CMD_COUNT:
 		break;
