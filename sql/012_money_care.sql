@@ -101,7 +101,7 @@ $$;
 --                   method; 'voucher': a cash (slip, COD) payment as a new voucher whose PIN's
 --                   HMAC, last 4 digits and 'voucher-pin' key version the caller gives
 --   p_duplicate_txn a payment found to be a duplicate: refund exactly that one, as a duplicate
--- outcome: refunded       refund_cents went to refund_to (voucher_id: the voucher it went to)
+-- outcome: refunded       refund_cents went to refund_to (voucher_id, voucher_last4: the voucher it went to)
 --          too_much       more than is refundable (refund_cents says how much is)
 --          nothing        nothing left to refund on this order
 --          not_found      no such order, or p_duplicate_txn is not one of its payments
@@ -111,7 +111,7 @@ $$;
 CREATE FUNCTION spaza_refund(p_idem_key text, p_order_id bigint, p_amount_cents bigint, p_to text, p_reason text,
 			     p_duplicate_txn bigint DEFAULT NULL, p_pin_hmac bytea DEFAULT NULL, p_last4 text DEFAULT NULL,
 			     p_key_version integer DEFAULT NULL, OUT outcome text, OUT refund_cents bigint, OUT refund_to text, OUT voucher_id bigint,
-			     OUT customer_id bigint)
+			     OUT customer_id bigint, OUT voucher_last4 text)
 LANGUAGE plpgsql AS $$
 DECLARE
 	-- not the new voucher's PIN: a retry comes with another one, and gets the first answer
@@ -144,6 +144,7 @@ BEGIN
 			refund_to := v_req.result->>'refund_to';
 			voucher_id := (v_req.result->>'voucher_id')::bigint;
 			customer_id := (v_req.result->>'customer_id')::bigint;
+			voucher_last4 := v_req.result->>'voucher_last4';
 		END IF;
 		RETURN;
 	END IF;
@@ -242,11 +243,13 @@ BEGIN
 		-- one word for the customer: where most of it went (the last, when several)
 		refund_to := CASE WHEN refund_to IS NULL OR refund_to = v_to THEN v_to ELSE 'several' END;
 		voucher_id := coalesce(v_voucher.id, voucher_id);
+		voucher_last4 := coalesce(v_voucher.last4, voucher_last4);
 	END LOOP;
 	outcome := 'refunded';
 	INSERT INTO refund_requests (idem_key, content_hash, result)
 		VALUES (p_idem_key, v_hash, jsonb_build_object('outcome', outcome, 'refund_cents', refund_cents,
-			'refund_to', refund_to, 'voucher_id', voucher_id, 'customer_id', customer_id));
+			'refund_to', refund_to, 'voucher_id', voucher_id, 'customer_id', customer_id,
+			'voucher_last4', voucher_last4));
 END $$;
 
 -- Cancelling a paid order refunds its whole total (spaza_order_cancel, sql/002): an order that
