@@ -239,10 +239,11 @@ int ctl_order_cod_paid(struct ctl *ctl, int argc, char **argv)
 	return rc;
 }
 
-/* care double-charges [--since TIME] [--refund] */
+/* care double-charges [--since TIME] [--customer MSISDN] [--refund] */
 int ctl_care_double_charges(struct ctl *ctl, int argc, char **argv)
 {
-	const char *since = NULL;
+	const char *since = NULL, *who = NULL;
+	int64_t customer_id = 0;
 	bool refund = false;
 	char err[512], money[MONEY_BUF_LEN];
 	for (int i = 0; i < argc; i++) {
@@ -250,6 +251,8 @@ int ctl_care_double_charges(struct ctl *ctl, int argc, char **argv)
 		const char *v;
 		if ((v = ctl_opt(argc, argv, &i, "--since", &missing)))
 			since = v;
+		else if ((v = ctl_opt(argc, argv, &i, "--customer", &missing)))
+			who = v;
 		else if (!strcmp(argv[i], "--refund"))
 			refund = true;
 		else {
@@ -260,10 +263,20 @@ int ctl_care_double_charges(struct ctl *ctl, int argc, char **argv)
 	}
 	if (refund && ctl_refund_texts(ctl) < 0)
 		return CTL_ERR;
-	if (ctl_db(ctl) < 0)
+	if (who) {	/* what care's "charged twice" ticket runs (dc_check_customer) */
+		char msisdn[MSISDN_BUF_LEN];
+		PGresult *cust;
+		int rc = ctl_customer_arg(ctl, who, msisdn, &cust);
+		if (rc != CTL_OK)
+			return rc;
+		customer_id = strtoll(PQgetvalue(cust, 0, 0), NULL, 10);
+		PQclear(cust);
+	} else if (ctl_db(ctl) < 0)
 		return CTL_ERR;
 	struct dc_result dc;
-	if (dc_sweep(ctl->ctx, ctl->conn, 0, since, refund, &dc, err, sizeof(err)) < 0) {
+	int rc = customer_id && refund ? dc_check_customer(ctl->ctx, ctl->conn, customer_id, &dc, err, sizeof(err))
+				       : dc_sweep(ctl->ctx, ctl->conn, customer_id, since, refund, &dc, err, sizeof(err));
+	if (rc < 0) {
 		fprintf(stderr, "spazactl: %s\n", err);
 		return CTL_ERR;
 	}

@@ -61,7 +61,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  ctl_refund, true },
 	{ "order", "cod-paid", "ORDER --by NAME", 2, 3, "the cash of a cash-on-delivery order is in: the order is paid (once)",
 	  ctl_order_cod_paid, true },
-	{ "care", "double-charges", "[--since TIME] [--refund]", 0, 3,
+	{ "care", "double-charges", "[--since TIME] [--customer MSISDN] [--refund]", 0, 5,
 	  "orders paid twice and the like; --refund refunds the confirmed ones once and tells the customers",
 	  ctl_care_double_charges, true },
 	{ "vty", NULL, "[COMMAND...]", 0, 64,
