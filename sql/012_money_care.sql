@@ -861,3 +861,40 @@ REVOKE ALL ON FUNCTION spaza__is_payment, spaza__txn_sales, spaza__txn_reversed,
 GRANT EXECUTE ON FUNCTION spaza_store_credit_pay, spaza_cod_choose, spaza_credit_hold, spaza_slip_create,
 	spaza_ledger_check TO spaza_app;
 GRANT SELECT ON money_events, timeline_money TO spaza_app;
+
+-- Repay credit from a voucher whose PIN was hashed under one of several key versions (as
+-- spaza_voucher_redeem_v, sql/008): the voucher is found by any of them, then
+-- spaza_credit_repay (sql/002) does the work; key_retired as there.
+CREATE FUNCTION spaza_credit_repay_v(p_idem_key text, p_pin_hmacs_hex text[], p_versions integer[],
+				     p_min_version integer, p_customer_id bigint,
+				     OUT outcome text, OUT repaid_cents bigint, OUT remaining_cents bigint,
+				     OUT owed_cents bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_n integer := array_length(p_pin_hmacs_hex, 1);
+	v_found vouchers%ROWTYPE;
+BEGIN
+	repaid_cents := 0;
+	remaining_cents := 0;
+	owed_cents := 0;
+	SELECT v.* INTO v_found FROM vouchers v
+		JOIN unnest(p_pin_hmacs_hex, p_versions) AS m(mac, ver) ON v.pin_hmac = decode(m.mac, 'hex') AND v.key_version = m.ver
+		ORDER BY v.key_version DESC LIMIT 1;
+	IF FOUND AND v_found.key_version < p_min_version THEN
+		SELECT f.outcome INTO outcome FROM voucher_failures f WHERE f.idem_key = p_idem_key;
+		IF FOUND THEN
+			RETURN;
+		END IF;
+		INSERT INTO voucher_failures (customer_id, idem_key, request_hash, outcome)
+			VALUES (p_customer_id, p_idem_key, spaza__hash('credit_repay', p_pin_hmacs_hex[v_n], p_customer_id::text),
+				'key_retired') ON CONFLICT (idem_key) DO NOTHING;
+		outcome := 'key_retired';
+		RETURN;
+	END IF;
+	SELECT r.outcome, r.repaid_cents, r.remaining_cents, r.owed_cents
+		INTO outcome, repaid_cents, remaining_cents, owed_cents
+		FROM spaza_credit_repay(p_idem_key, COALESCE(v_found.pin_hmac, decode(p_pin_hmacs_hex[v_n], 'hex')),
+					p_customer_id) r;
+END $$;
+ALTER FUNCTION spaza_credit_repay_v SECURITY DEFINER SET search_path = public, pg_temp;
+GRANT EXECUTE ON FUNCTION spaza_credit_repay_v TO spaza_app;

@@ -56,13 +56,11 @@ static void ledger_hex(struct ledger_stmt *st, int i, const uint8_t b[32])
 	st->params[i] = st->buf[i];
 }
 
-void ledger_voucher_redeem(struct ledger_stmt *st, const char *idem_key, const struct secrets_macs *macs,
-			   int64_t customer_id, int64_t order_id)
+/* {hex,hex} and {1,2}: the PIN under each key version, and which (params 1 and 2), and the
+ * oldest version still usable (param 3) */
+static void ledger_macs(struct ledger_stmt *st, const struct secrets_macs *macs)
 {
 	size_t n = 0, v = 0;
-	ledger_stmt_init(st, DB_VOUCHER_REDEEM);
-	ledger_str(st, 0, idem_key);
-	/* {hex,hex} and {1,2}: the PIN under each key version, and which */
 	st->macs[n++] = '{';
 	st->buf[2][v++] = '{';
 	for (unsigned i = 0; i < macs->n; i++) {
@@ -75,8 +73,25 @@ void ledger_voucher_redeem(struct ledger_stmt *st, const char *idem_key, const s
 	st->params[1] = st->macs;
 	st->params[2] = st->buf[2];
 	ledger_i64(st, 3, macs->oldest_usable);
+}
+
+void ledger_voucher_redeem(struct ledger_stmt *st, const char *idem_key, const struct secrets_macs *macs,
+			   int64_t customer_id, int64_t order_id)
+{
+	ledger_stmt_init(st, DB_VOUCHER_REDEEM);
+	ledger_str(st, 0, idem_key);
+	ledger_macs(st, macs);
 	ledger_i64(st, 4, customer_id);
 	ledger_i64(st, 5, order_id);
+}
+
+void ledger_credit_repay(struct ledger_stmt *st, const char *idem_key, const struct secrets_macs *macs,
+			 int64_t customer_id)
+{
+	ledger_stmt_init(st, DB_CREDIT_REPAY);
+	ledger_str(st, 0, idem_key);
+	ledger_macs(st, macs);
+	ledger_i64(st, 4, customer_id);
 }
 
 void ledger_credit_hold(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id)

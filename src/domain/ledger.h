@@ -49,6 +49,9 @@ struct ledger_stmt {
 /* macs: HMAC-SHA256 of the PIN under each version of the secret "voucher-pin" */
 void ledger_voucher_redeem(struct ledger_stmt *st, const char *idem_key, const struct secrets_macs *macs,
 			   int64_t customer_id, int64_t order_id);
+/* Repay what the customer owes on their credit line from a voucher (macs as for redeeming). */
+void ledger_credit_repay(struct ledger_stmt *st, const char *idem_key, const struct secrets_macs *macs,
+			 int64_t customer_id);
 void ledger_credit_hold(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id);
 void ledger_credit_post(struct ledger_stmt *st, int64_t order_id);
 void ledger_credit_set_limit(struct ledger_stmt *st, int64_t customer_id, int64_t limit_cents);

@@ -30,6 +30,8 @@ struct actions_call {
 	struct menu_vars v;
 	bool went_on;	/* FIND_ORDER, see actions_req */
 	char front[8], peer[48];	/* PAY_VOUCHER, see actions_req */
+	int64_t cust_id;		/* CREATE_SLIP: who is sent the slip by SMS, in which language */
+	char lang[8];
 	actions_cb cb;
 	void *priv;
 };
@@ -37,7 +39,8 @@ struct actions_call {
 bool actions_may_commit(enum menu_action a)
 {
 	return a == MENU_ACTION_CREATE_ORDER || a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT ||
-	       a == MENU_ACTION_CREATE_SLIP;
+	       a == MENU_ACTION_CREATE_SLIP || a == MENU_ACTION_PAY_STORE_CREDIT || a == MENU_ACTION_CHOOSE_COD ||
+	       a == MENU_ACTION_REPAY_VOUCHER;
 }
 
 /* Hands the result to the caller and ends the call. */
@@ -118,7 +121,9 @@ static void actions_lang_stored(void *priv, struct customer *cust, int err)
 static enum menu_outcome actions_payment_outcome(enum ledger_outcome o)
 {
 	switch (o) {
-	case LEDGER_PAID: case LEDGER_OK: case LEDGER_CREATED: return MENU_OUTCOME_OK;
+	case LEDGER_PAID: case LEDGER_OK: case LEDGER_CREATED: case LEDGER_REPAID: return MENU_OUTCOME_OK;
+	case LEDGER_PARTIAL: return MENU_OUTCOME_PARTIAL;
+	case LEDGER_NOTHING_OWED: return MENU_OUTCOME_NOTHING_OWED;
 	case LEDGER_INVALID: return MENU_OUTCOME_INVALID;
 	case LEDGER_EXPIRED: return MENU_OUTCOME_EXPIRED;
 	case LEDGER_INSUFFICIENT: return MENU_OUTCOME_INSUFFICIENT;
@@ -139,7 +144,8 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 				    .conflict = pr->outcome == LEDGER_CONFLICT };
 	if (r.conflict)
 		STAT_INC(KEY_CONFLICTS);
-	else if (c->action == MENU_ACTION_PAY_VOUCHER && r.outcome == MENU_OUTCOME_INVALID)
+	else if ((c->action == MENU_ACTION_PAY_VOUCHER || c->action == MENU_ACTION_REPAY_VOUCHER) &&
+		 r.outcome == MENU_OUTCOME_INVALID)
 		pin_budget_failed(c->front, c->peer);
 	else if (r.outcome == MENU_OUTCOME_ERROR)
 		LOGP(DSESS, LOGL_ERROR, "payment for order %" PRId64 ": %s\n", v->order_id,
@@ -156,13 +162,31 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 			easypay_ref_group(v->slip, sizeof(v->slip), pr->slip);
 			snprintf(v->expiry, sizeof(v->expiry), "%s", pr->expiry);
 			v->total_cents = pr->amount_cents;
+			/* the slip number and its pay-by date stay with the customer after the session */
+			payments_slip_sms(c->cust_id, c->lang, v->order_id, v->total_cents, v->slip, v->expiry);
 		}
+		break;
+	case MENU_ACTION_PAY_STORE_CREDIT:
+		v->amount_cents = pr->amount_cents;
+		if (r.outcome == MENU_OUTCOME_PARTIAL)	/* the rest, by credit or slip */
+			v->total_cents = pr->remainder_cents;
+		break;
+	case MENU_ACTION_CHOOSE_COD:
+		if (r.outcome == MENU_OUTCOME_OK)
+			v->total_cents = pr->amount_cents;
+		break;
+	case MENU_ACTION_REPAY_VOUCHER:
+		v->amount_cents = pr->amount_cents;
+		v->remainder_cents = pr->remainder_cents;
+		v->due_cents = pr->expiry ? strtoll(pr->expiry, NULL, 10) : 0;
 		break;
 	default:
 		break;
 	}
-	/* a paid order is announced by its order_status notification; a slip, a refusal are not */
-	r.notified = r.outcome == MENU_OUTCOME_OK && c->action != MENU_ACTION_CREATE_SLIP;
+	/* a paid order is announced by its order_status notification; a slip, a part paid, cash
+	 * to come, a repayment or a refusal are not */
+	r.notified = r.outcome == MENU_OUTCOME_OK && c->action != MENU_ACTION_CREATE_SLIP &&
+		     c->action != MENU_ACTION_CHOOSE_COD && c->action != MENU_ACTION_REPAY_VOUCHER;
 	actions_finish(c, &r);
 }
 
@@ -192,8 +216,33 @@ static void actions_pay_voucher(struct actions_call *c, const struct actions_req
 		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .fatal = true };
 		return actions_finish(c, &r);
 	}
-	payments_voucher(key, &macs, req->cust->id, c->v.order_id, actions_payment_done, c);
+	if (c->action == MENU_ACTION_REPAY_VOUCHER)
+		payments_repay(key, &macs, req->cust->id, actions_payment_done, c);
+	else
+		payments_voucher(key, &macs, req->cust->id, c->v.order_id, actions_payment_done, c);
 	explicit_bzero(&macs, sizeof(macs));
+}
+
+/* My account and the credit confirm screen: the line as it is, or as it would be after paying. */
+static void actions_balance_loaded(void *priv, const struct payments_balance *b, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	struct menu_vars *v = &c->v;
+	struct actions_result r = { .outcome = MENU_OUTCOME_OK };
+	v->limit_cents = b->limit_cents;
+	v->used_cents = b->used_cents;
+	v->due_cents = b->owed_cents;
+	v->store_cents = b->store_cents;
+	v->available_cents = b->available_cents;
+	if (c->action == MENU_ACTION_CREDIT_QUOTE) {
+		if (b->available_cents < v->total_cents)
+			r.outcome = MENU_OUTCOME_OVER_LIMIT;
+		else
+			v->available_cents = b->available_cents - v->total_cents;
+	}
+	actions_finish(c, &r);
 }
 
 void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
@@ -207,6 +256,8 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 	snprintf(c->peer, sizeof(c->peer), "%s", req->peer ? req->peer : "-");
 	c->cb = cb;
 	c->priv = priv;
+	c->cust_id = req->cust->id;
+	snprintf(c->lang, sizeof(c->lang), "%s", req->cust->lang);
 	switch (req->action) {
 	case MENU_ACTION_CREATE_ORDER:
 		orders_create(req->cust->id, c->v.product_id, c->v.qty, req->key, actions_order_created, c);
@@ -231,6 +282,26 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 	case MENU_ACTION_CREATE_SLIP:
 		snprintf(key, sizeof(key), "%s:slip", req->key);
 		payments_slip(key, c->v.order_id, g_cfg->slip_receiver, actions_payment_done, c);
+		break;
+	case MENU_ACTION_PAY_STORE_CREDIT:
+		snprintf(key, sizeof(key), "%s:store_credit", req->key);
+		payments_store_credit(key, req->cust->id, c->v.order_id, actions_payment_done, c);
+		break;
+	case MENU_ACTION_CHOOSE_COD:
+		if (!g_cfg->cash_on_delivery) {	/* the shop does not offer it (payments cash-on-delivery) */
+			struct actions_result r = { .outcome = MENU_OUTCOME_UNAVAILABLE };
+			actions_finish(c, &r);
+			break;
+		}
+		payments_cod(req->cust->id, c->v.order_id, actions_payment_done, c);
+		break;
+	case MENU_ACTION_LOAD_ACCOUNT:
+	case MENU_ACTION_CREDIT_QUOTE:
+		payments_balance(req->cust->id, actions_balance_loaded, c);
+		break;
+	case MENU_ACTION_REPAY_VOUCHER:
+		snprintf(key, sizeof(key), "%s:repay", req->key);
+		actions_pay_voucher(c, req, key);
 		break;
 	default: {
 		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .fatal = true };
