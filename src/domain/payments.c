@@ -205,7 +205,8 @@ struct balance_call {
 	void *priv;
 };
 
-/* CREDIT_BALANCE's row: limit, used, held, owed, available, store credit */
+/* CREDIT_BALANCE's row: limit, used, held, owed, available, store credit (CREDIT_QUOTE: and
+ * what is due on the order) */
 static void balance_done(void *priv, const PGresult *res, int err)
 {
 	struct balance_call *c = priv;
@@ -218,21 +219,27 @@ static void balance_done(void *priv, const PGresult *res, int err)
 		for (int i = 0; i < 6; i++)
 			if (cols[i])
 				*cols[i] = strtoll(PQgetvalue(res, 0, i), NULL, 10);
+		if (PQnfields(res) > 6 && !PQgetisnull(res, 0, 6))
+			b.due_cents = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
 	} else
 		STAT_INC(DB_ERRORS);
 	c->cb(c->priv, err ? NULL : &b, err);
 	talloc_free(c);
 }
 
-void payments_balance(int64_t customer_id, payments_balance_cb cb, void *priv)
+void payments_balance(int64_t customer_id, int64_t order_id, payments_balance_cb cb, void *priv)
 {
 	struct balance_call *c = talloc_zero(g.ctx, struct balance_call);
-	char id[24];
+	char id[24], order[24];
 	c->cb = cb;
 	c->priv = priv;
 	snprintf(id, sizeof(id), "%" PRId64, customer_id);
-	const char *params[] = { id };
-	db_read(DB_CREDIT_BALANCE, 1, params, balance_done, c);
+	snprintf(order, sizeof(order), "%" PRId64, order_id);
+	const char *params[] = { id, order };
+	if (order_id)
+		db_read(DB_CREDIT_QUOTE, 2, params, balance_done, c);
+	else
+		db_read(DB_CREDIT_BALANCE, 1, params, balance_done, c);
 }
 
 static void slip_sms_queued(void *priv, const PGresult *res, int err)

@@ -35,9 +35,11 @@ void payments_repay(const char *idem_key, const struct secrets_macs *macs, int64
 /* A customer's credit line and store credit (My account, the credit confirm screen). */
 struct payments_balance {
 	int64_t limit_cents, used_cents, owed_cents, available_cents, store_cents;
+	int64_t due_cents;	/* with an order: what is still due on it (0: not theirs) */
 };
 typedef void (*payments_balance_cb)(void *priv, const struct payments_balance *b, int err);
-void payments_balance(int64_t customer_id, payments_balance_cb cb, void *priv);
+/* order_id 0: the line alone; else also what is due on that order of theirs */
+void payments_balance(int64_t customer_id, int64_t order_id, payments_balance_cb cb, void *priv);
 /* The slip number (grouped in fours) and its pay-by date by SMS, in the customer's language
  * (lang: their code), once per slip and date; queued on the pipeline, never waited for. */
 void payments_slip_sms(int64_t customer_id, const char *lang, int64_t order_id, int64_t amount_cents,

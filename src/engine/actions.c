@@ -156,6 +156,8 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 		break;
 	case MENU_ACTION_PAY_CREDIT:
 		v->available_cents = pr->remainder_cents;
+		if (pr->amount_cents)	/* what was due: store credit may have paid part of the total */
+			v->total_cents = pr->amount_cents;
 		break;
 	case MENU_ACTION_CREATE_SLIP:
 		if (r.outcome == MENU_OUTCOME_OK) {
@@ -237,6 +239,8 @@ static void actions_balance_loaded(void *priv, const struct payments_balance *b,
 	v->store_cents = b->store_cents;
 	v->available_cents = b->available_cents;
 	if (c->action == MENU_ACTION_CREDIT_QUOTE) {
+		if (b->due_cents > 0)	/* store credit may have paid part of it */
+			v->total_cents = b->due_cents;
 		if (b->available_cents < v->total_cents)
 			r.outcome = MENU_OUTCOME_OVER_LIMIT;
 		else
@@ -296,8 +300,10 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 		payments_cod(req->cust->id, c->v.order_id, actions_payment_done, c);
 		break;
 	case MENU_ACTION_LOAD_ACCOUNT:
+		payments_balance(req->cust->id, 0, actions_balance_loaded, c);
+		break;
 	case MENU_ACTION_CREDIT_QUOTE:
-		payments_balance(req->cust->id, actions_balance_loaded, c);
+		payments_balance(req->cust->id, c->v.order_id, actions_balance_loaded, c);
 		break;
 	case MENU_ACTION_REPAY_VOUCHER:
 		snprintf(key, sizeof(key), "%s:repay", req->key);

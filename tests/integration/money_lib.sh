@@ -39,3 +39,25 @@ money_voucher() {
 	psql_val "SELECT issued FROM spaza_voucher_issue(ARRAY['$h'], ARRAY['0000'], $1, NULL)" >/dev/null
 	echo "$h"
 }
+
+# USSD: money_order_ussd PHONE places 2 x Coke 2L (R55.98) and prints the order number;
+# money_pay PHONE TEXT runs a fresh session and prints its last reply.
+money_order_ussd() {
+	local sid; sid=$(t_sid)
+	ussd "$sid" "$1" "" >/dev/null
+	ussd "$sid" "$1" "1*2*1*1*2*1" | sed -n 's/^END Order #\([0-9]*\) placed.*/\1/p'
+}
+money_pay() {
+	local sid; sid=$(t_sid)
+	ussd "$sid" "$1" "" >/dev/null
+	ussd "$sid" "$1" "$2"
+}
+money_cid() { psql_val "SELECT id FROM customers WHERE msisdn = '$(e164 "$1")'"; }
+# money_store_credit CUSTOMER_ID CENTS: store credit from a cash-on-delivery order refunded
+money_store_credit() {
+	local o
+	o=$(money_order "$1" "$2")
+	psql_val "SELECT outcome FROM spaza_cod_choose($1, $o)" >/dev/null
+	ctl order cod-paid "$o" --by courier >/dev/null
+	ctl refund "$o" --to store-credit --reason "test store credit" >/dev/null
+}
