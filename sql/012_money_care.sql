@@ -893,8 +893,8 @@ BEGIN
 	END IF;
 	SELECT r.outcome, r.repaid_cents, r.remaining_cents, r.owed_cents
 		INTO outcome, repaid_cents, remaining_cents, owed_cents
-		FROM spaza_credit_repay(p_idem_key, COALESCE(v_found.pin_hmac, decode(p_pin_hmacs_hex[v_n], 'hex')),
-					p_customer_id) r;
+		FROM spaza_credit_repay(p_idem_key, p_customer_id,
+					COALESCE(v_found.pin_hmac, decode(p_pin_hmacs_hex[v_n], 'hex'))) r;
 END $$;
 ALTER FUNCTION spaza_credit_repay_v SECURITY DEFINER SET search_path = public, pg_temp;
 GRANT EXECUTE ON FUNCTION spaza_credit_repay_v TO spaza_app;
