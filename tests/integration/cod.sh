@@ -37,3 +37,26 @@ out=$(ctl order cod-paid "$O2" --by courier 2>&1); rc=$?
 check_eq "a cancelled cash-on-delivery order is refused" "1" "$rc"
 check_has "... as not awaiting payment" "is not awaiting payment" "$out"
 check_has "the audit log has the confirmation" "order cod-paid $O --by Sipho (courier)" "$(ctl audit 2>&1)"
+
+# ---- by USSD: Pay -> 5. Cash on delivery, off by default, on with `payments cash-on-delivery 1`
+cod_cfg() { printf 'enable\nconfigure terminal\nspaza\npayments cash-on-delivery %s\nend\nshow running-config\n' "$1" |
+	"$SPAZACTL" -c "$SPAZA_CFG" vty 2>&1; }
+P=$(t_phone 73)
+O3=$(money_order_ussd "$P")
+r=$(money_pay "$P" "3*$O3*5")
+check_eq "cash on delivery off (the default): the customer is told it is not offered" \
+	"END Cash on delivery is not offered. Please choose another way to pay." "$r"
+check_eq "... and the order is not marked" "" "$(psql_val "SELECT payment_method FROM orders WHERE id = $O3")"
+at_exit 'cod_cfg 0 >/dev/null'
+out=$(cod_cfg 1)
+check_has "payments cash-on-delivery 1 on the VTY is in the running config (written back)" " payments cash-on-delivery 1" "$out"
+r=$(money_pay "$P" "3*$O3*5")
+check_eq "cash on delivery on: the order waits for the cash at the door" \
+	"END Order #$O3: pay R55.98 in cash when it is delivered." "$r"
+check_eq "... marked cod, still awaiting payment" "awaiting_payment|cod" "$(psql_val "SELECT status || '|' || payment_method FROM orders WHERE id = $O3")"
+out=$(ctl order cod-paid "$O3" --by "Spaza Express" 2>&1)
+check_has "the courier's confirmation pays it" "R55.98 cash on delivery received by Spaza Express" "$out"
+check_eq "... and the customer is told the order is paid" 1 "$(psql_val "SELECT count(*) FROM sms_messages
+	WHERE order_id = $O3 AND kind = 'order_status' AND order_status = 'paid'")"
+out=$(cod_cfg 0)
+check_lacks "payments cash-on-delivery 0 turns it off again" "cash-on-delivery" "$out"
