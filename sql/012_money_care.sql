@@ -898,3 +898,213 @@ BEGIN
 END $$;
 ALTER FUNCTION spaza_credit_repay_v SECURITY DEFINER SET search_path = public, pg_temp;
 GRANT EXECUTE ON FUNCTION spaza_credit_repay_v TO spaza_app;
+
+------------------------------------------------------------------------------------------
+-- Repaying credit by a barcode slip: a slip for what the customer owes, paid at any till like an
+-- order's slip; the till's payment repays the line. Its reference's account is 900000000 +
+-- the customer id, far above any order number (orders count up from 1001).
+ALTER TABLE slips ALTER COLUMN order_id DROP NOT NULL;
+ALTER TABLE slips ADD COLUMN customer_id bigint REFERENCES customers(id),
+	ADD CONSTRAINT slips_order_or_repayment CHECK ((order_id IS NULL) <> (customer_id IS NULL));
+CREATE INDEX slips_by_customer ON slips (customer_id) WHERE customer_id IS NOT NULL;
+
+-- outcome: created       slip_ref for amount_cents (what is owed now), expires_at
+--          nothing_owed  no debt to repay
+--          conflict      the key was used before for another customer
+-- Asking again returns the customer's slip, its amount and expiry brought up to date.
+CREATE FUNCTION spaza_repay_slip_create(p_idem_key text, p_customer_id bigint, p_receiver_id integer,
+					p_ttl interval DEFAULT interval '7 days',
+					OUT outcome text, OUT slip_ref text, OUT amount_cents bigint, OUT expires_at timestamptz)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_slip slips%ROWTYPE;
+	v_owed bigint;
+	v_ref text;
+BEGIN
+	PERFORM spaza__lock_key(p_idem_key);
+	SELECT * INTO v_slip FROM slips s WHERE s.idem_key = p_idem_key;
+	IF FOUND AND v_slip.customer_id IS DISTINCT FROM p_customer_id THEN
+		outcome := 'conflict';
+		RETURN;
+	END IF;
+	PERFORM 1 FROM customers c WHERE c.id = p_customer_id FOR NO KEY UPDATE;
+	SELECT c.used_cents - coalesce((SELECT sum(h.amount_cents) FROM holds h
+					WHERE h.customer_id = p_customer_id AND h.status = 'pending'), 0)
+		INTO v_owed FROM credit_lines c WHERE c.customer_id = p_customer_id;
+	IF coalesce(v_owed, 0) <= 0 THEN
+		outcome := 'nothing_owed';
+		amount_cents := 0;
+		RETURN;
+	END IF;
+	v_ref := spaza_easypay_ref(p_receiver_id, 900000000 + p_customer_id);
+	SELECT * INTO v_slip FROM slips s WHERE s.ref = v_ref FOR UPDATE;
+	IF FOUND THEN
+		IF v_slip.status <> 'open' OR v_slip.expires_at <= now() OR v_slip.amount_cents <> v_owed THEN
+			UPDATE slips s SET status = 'open', expires_at = now() + p_ttl, amount_cents = v_owed, paid_at = NULL
+				WHERE s.id = v_slip.id RETURNING * INTO v_slip;
+		END IF;
+	ELSE
+		INSERT INTO slips (ref, idem_key, customer_id, receiver_id, amount_cents, expires_at)
+			VALUES (v_ref, p_idem_key, p_customer_id, p_receiver_id, v_owed, now() + p_ttl)
+			RETURNING * INTO v_slip;
+	END IF;
+	outcome := 'created';
+	slip_ref := v_slip.ref;
+	amount_cents := v_slip.amount_cents;
+	expires_at := v_slip.expires_at;
+END $$;
+
+-- A till's payment on a repayment slip (spaza_till_pay below sends them here): as
+-- spaza_slip_pay for an order's slip, but the money repays the line; what the customer repaid
+-- meanwhile by voucher makes the rest store credit rather than a negative debt.
+CREATE FUNCTION spaza__repay_slip_pay(p_retailer integer, p_key_id text, p_till_payment_id text, p_slip_id bigint,
+				      p_amount_cents bigint, p_request_hash text,
+				      OUT outcome text, OUT order_id bigint, OUT amount_cents bigint, OUT response jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_slip slips%ROWTYPE;
+	v_tp till_payments%ROWTYPE;
+	v_tp_id bigint;
+	v_owed bigint;
+	v_to_credit bigint;
+	v_txn bigint;
+	v_accounts bigint[];
+	v_amounts bigint[];
+BEGIN
+	SELECT * INTO v_tp FROM till_payments t WHERE t.retailer_id = p_retailer AND t.till_payment_id = p_till_payment_id;
+	IF FOUND THEN
+		amount_cents := v_tp.amount_cents;
+		IF v_tp.request_hash IS DISTINCT FROM p_request_hash THEN
+			outcome := 'conflict';
+			response := spaza__till_response(outcome, NULL, p_till_payment_id, NULL, NULL);
+		ELSE
+			response := v_tp.response;
+			outcome := response->>'outcome';
+		END IF;
+		RETURN;
+	END IF;
+	PERFORM 1 FROM customers c WHERE c.id = (SELECT s.customer_id FROM slips s WHERE s.id = p_slip_id) FOR NO KEY UPDATE;
+	SELECT * INTO v_slip FROM slips s WHERE s.id = p_slip_id FOR UPDATE;
+	amount_cents := v_slip.amount_cents;
+	IF v_slip.status = 'paid' THEN
+		outcome := 'already_paid';
+	ELSIF v_slip.status = 'expired' OR (v_slip.status = 'open' AND v_slip.expires_at <= now()) THEN
+		outcome := 'expired';
+	ELSIF v_slip.status <> 'open' THEN
+		outcome := 'not_payable';
+	ELSIF p_amount_cents IS DISTINCT FROM v_slip.amount_cents THEN
+		outcome := 'wrong_amount';
+	END IF;
+	IF outcome IS NOT NULL THEN
+		response := spaza__till_response(outcome, v_slip.ref, p_till_payment_id, NULL, amount_cents);
+		RETURN;
+	END IF;
+	outcome := 'paid';
+	response := spaza__till_response(outcome, v_slip.ref, p_till_payment_id, NULL, amount_cents);
+	INSERT INTO till_payments (retailer_id, till_payment_id, key_id, slip_id, amount_cents, status, request_hash, response)
+		VALUES (p_retailer, p_till_payment_id, p_key_id, v_slip.id, v_slip.amount_cents, 'paid', p_request_hash, response)
+		RETURNING id INTO v_tp_id;
+	SELECT c.used_cents - coalesce((SELECT sum(h.amount_cents) FROM holds h
+					WHERE h.customer_id = v_slip.customer_id AND h.status = 'pending'), 0)
+		INTO v_owed FROM credit_lines c WHERE c.customer_id = v_slip.customer_id FOR UPDATE;
+	v_to_credit := greatest(least(v_slip.amount_cents, coalesce(v_owed, 0)), 0);
+	v_accounts := ARRAY[spaza__account('retailer_clearing', p_retailer)];
+	v_amounts := ARRAY[v_slip.amount_cents];
+	IF v_to_credit > 0 THEN
+		UPDATE credit_lines c SET used_cents = c.used_cents - v_to_credit, updated_at = now()
+			WHERE c.customer_id = v_slip.customer_id;
+		v_accounts := v_accounts || spaza__account('customer_credit', v_slip.customer_id);
+		v_amounts := v_amounts || -v_to_credit;
+	END IF;
+	IF v_to_credit < v_slip.amount_cents THEN
+		v_accounts := v_accounts || spaza__account('store_credit', v_slip.customer_id);
+		v_amounts := v_amounts || (v_to_credit - v_slip.amount_cents);
+	END IF;
+	v_txn := spaza__post('spaza:slip_pay:' || v_tp_id, 'credit_repayment', NULL,
+			     spaza__hash('repay_slip_pay', p_retailer::text, p_till_payment_id, p_request_hash), response,
+			     v_accounts, v_amounts);
+	UPDATE till_payments t SET ledger_txn_id = v_txn WHERE t.id = v_tp_id;
+	UPDATE slips s SET status = 'paid', paid_at = now() WHERE s.id = v_slip.id;
+END $$;
+
+-- The till's doors (sql/007) learn repayment slips: a payment repays the line; a reversal is
+-- refused (the debt was settled; staff sort a mistaken one out).
+CREATE OR REPLACE FUNCTION spaza_till_pay(p_key_id text, p_till_payment_id text, p_ref text, p_amount_cents bigint,
+			       p_request_hash text,
+			       OUT outcome text, OUT order_id bigint, OUT amount_cents bigint, OUT response jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_slip slips%ROWTYPE;
+	v_retailer integer;
+BEGIN
+	IF spaza__till_bind(p_key_id, p_till_payment_id, p_ref) THEN
+		outcome := 'wrong_slip';
+		response := spaza__till_response(outcome, regexp_replace(p_ref, '\s', '', 'g'), p_till_payment_id, NULL, NULL);
+		RETURN;
+	END IF;
+	SELECT * INTO v_slip FROM slips s WHERE s.ref = regexp_replace(p_ref, '\s', '', 'g');
+	SELECT k.retailer_id INTO v_retailer FROM retailer_keys k WHERE k.key_id = p_key_id AND k.revoked_at IS NULL;
+	IF v_slip.customer_id IS NOT NULL AND v_retailer IS NOT NULL THEN
+		SELECT * INTO outcome, order_id, amount_cents, response
+			FROM spaza__repay_slip_pay(v_retailer, p_key_id, p_till_payment_id, v_slip.id, p_amount_cents,
+						   p_request_hash);
+		RETURN;
+	END IF;
+	SELECT * INTO outcome, order_id, amount_cents, response
+		FROM spaza_slip_pay(p_key_id, p_till_payment_id, p_ref, p_amount_cents, p_request_hash);
+END $$;
+
+CREATE OR REPLACE FUNCTION spaza_till_reverse(p_key_id text, p_till_payment_id text, p_ref text DEFAULT NULL,
+				   OUT outcome text, OUT order_id bigint, OUT amount_cents bigint, OUT response jsonb)
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF p_ref IS NOT NULL AND spaza__till_bind(p_key_id, p_till_payment_id, p_ref) THEN
+		outcome := 'wrong_slip';
+		amount_cents := 0;
+		response := spaza__till_response(outcome, regexp_replace(p_ref, '\s', '', 'g'), p_till_payment_id, NULL, NULL);
+		RETURN;
+	END IF;
+	IF EXISTS (SELECT 1 FROM slips s WHERE s.customer_id IS NOT NULL
+		   AND (s.ref = regexp_replace(p_ref, '\s', '', 'g')
+			OR s.id = (SELECT b.slip_id FROM till_payment_slips b JOIN retailer_keys k ON k.retailer_id = b.retailer_id
+				   WHERE k.key_id = p_key_id AND b.till_payment_id = p_till_payment_id))) THEN
+		outcome := 'not_reversible';
+		amount_cents := 0;
+		response := spaza__till_response(outcome, regexp_replace(p_ref, '\s', '', 'g'), p_till_payment_id, NULL, NULL);
+		RETURN;
+	END IF;
+	SELECT * INTO outcome, order_id, amount_cents, response
+		FROM spaza_slip_reverse(p_key_id, p_till_payment_id, p_ref);
+END $$;
+
+-- What a till sees (sql/002): repayment slips too, with no order ("payable" while open).
+CREATE OR REPLACE FUNCTION spaza_slip_lookup(p_ref text)
+RETURNS TABLE (slip_ref text, status text, amount_cents bigint, expires_at timestamptz, order_id bigint,
+	       order_status text)
+LANGUAGE sql STABLE AS $$
+	SELECT s.ref, CASE WHEN s.status = 'open' AND s.expires_at <= now() THEN 'expired' ELSE s.status END,
+	       s.amount_cents, s.expires_at, s.order_id,
+	       coalesce(o.status, CASE WHEN s.status = 'open' THEN 'awaiting_payment' ELSE 'paid' END)
+	FROM slips s LEFT JOIN orders o ON o.id = s.order_id
+	WHERE s.ref = regexp_replace(p_ref, '\s', '', 'g');
+$$;
+
+ALTER FUNCTION spaza_repay_slip_create SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza__repay_slip_pay SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_till_pay SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_till_reverse SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_slip_lookup SECURITY DEFINER SET search_path = public, pg_temp;
+REVOKE ALL ON FUNCTION spaza__repay_slip_pay FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spaza_repay_slip_create TO spaza_app;
+-- spaza_slip_pay (sql/002) is for an order's slip: a repayment slip reached there directly
+-- would post a payment of no order.
+CREATE FUNCTION spaza__slip_payment_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'a slip payment without an order (a repayment slip goes through spaza_till_pay)'
+		USING ERRCODE = 'check_violation';
+END $$;
+CREATE TRIGGER ledger_txns_slip_payment_guard BEFORE INSERT ON ledger_txns
+	FOR EACH ROW WHEN (NEW.reason = 'slip_payment' AND NEW.order_id IS NULL)
+	EXECUTE FUNCTION spaza__slip_payment_guard();
+ALTER FUNCTION spaza__slip_payment_guard SECURITY DEFINER SET search_path = public, pg_temp;
+REVOKE ALL ON FUNCTION spaza__slip_payment_guard FROM PUBLIC;

@@ -184,6 +184,14 @@ void ledger_store_credit_pay(struct ledger_stmt *st, const char *idem_key, int64
 	ledger_i64(st, 2, order_id);
 }
 
+void ledger_repay_slip_create(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, unsigned receiver_id)
+{
+	ledger_stmt_init(st, DB_REPAY_SLIP_CREATE);
+	ledger_str(st, 0, idem_key);
+	ledger_i64(st, 1, customer_id);
+	ledger_i64(st, 2, receiver_id);
+}
+
 void ledger_cod_choose(struct ledger_stmt *st, int64_t customer_id, int64_t order_id)
 {
 	ledger_stmt_init(st, DB_COD_CHOOSE);

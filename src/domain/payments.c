@@ -166,6 +166,13 @@ void payments_store_credit(const char *idem_key, int64_t customer_id, int64_t or
 	db_write(st.stmt, st.nparams, st.params, plain_done, call_new(cb, priv));
 }
 
+void payments_repay_slip(const char *idem_key, int64_t customer_id, unsigned receiver_id, payments_cb cb, void *priv)
+{
+	struct ledger_stmt st;
+	ledger_repay_slip_create(&st, idem_key, customer_id, receiver_id);
+	db_write(st.stmt, st.nparams, st.params, slip_done, call_new(cb, priv));
+}
+
 void payments_cod(int64_t customer_id, int64_t order_id, payments_cb cb, void *priv)
 {
 	struct ledger_stmt st;
@@ -254,13 +261,13 @@ void payments_slip_sms(int64_t customer_id, const char *lang, int64_t order_id, 
 	char text[SMS_TEXT_BYTES], cust[24], key[64];
 	struct sms_vars v = { .order = order_id, .status = -1, .lang = -1, .total_cents = amount_cents,
 			      .slip = slip_grouped, .date = expiry };
-	if (!g_sms_texts || sms_texts_render(g_sms_texts, SMS_TEXT_SLIP_MADE, sms_texts_lang(lang), &v, text,
-					     sizeof(text)) < 0)
+	enum sms_text id = order_id ? SMS_TEXT_SLIP_MADE : SMS_TEXT_SLIP_REPAY;
+	if (!g_sms_texts || sms_texts_render(g_sms_texts, id, sms_texts_lang(lang), &v, text, sizeof(text)) < 0)
 		return;
 	snprintf(cust, sizeof(cust), "%" PRId64, customer_id);
-	/* once per slip and pay-by date: asking again for the same slip sends nothing new, a
-	 * lapsed slip made good again (a new date) does */
-	snprintf(key, sizeof(key), "slip:%" PRId64 ":%s", order_id, expiry);
+	/* once per slip, amount and pay-by date: asking again for the same slip sends nothing new,
+	 * a lapsed slip made good again (a new date) does */
+	snprintf(key, sizeof(key), "slip:%" PRId64 ":%s:%" PRId64, order_id, expiry, amount_cents);
 	const char *params[] = { cust, text, key };
 	db_write(DB_SMS_NOTICE_QUEUE, 3, params, slip_sms_queued, NULL);
 }

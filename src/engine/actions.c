@@ -40,7 +40,7 @@ bool actions_may_commit(enum menu_action a)
 {
 	return a == MENU_ACTION_CREATE_ORDER || a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT ||
 	       a == MENU_ACTION_CREATE_SLIP || a == MENU_ACTION_PAY_STORE_CREDIT || a == MENU_ACTION_CHOOSE_COD ||
-	       a == MENU_ACTION_REPAY_VOUCHER;
+	       a == MENU_ACTION_REPAY_VOUCHER || a == MENU_ACTION_REPAY_SLIP;
 }
 
 /* Hands the result to the caller and ends the call. */
@@ -168,6 +168,14 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 			payments_slip_sms(c->cust_id, c->lang, v->order_id, v->total_cents, v->slip, v->expiry);
 		}
 		break;
+	case MENU_ACTION_REPAY_SLIP:
+		if (r.outcome == MENU_OUTCOME_OK) {
+			easypay_ref_group(v->slip, sizeof(v->slip), pr->slip);
+			snprintf(v->expiry, sizeof(v->expiry), "%s", pr->expiry);
+			v->amount_cents = pr->amount_cents;
+			payments_slip_sms(c->cust_id, c->lang, 0, v->amount_cents, v->slip, v->expiry);
+		}
+		break;
 	case MENU_ACTION_PAY_STORE_CREDIT:
 		v->amount_cents = pr->amount_cents;
 		if (r.outcome == MENU_OUTCOME_PARTIAL)	/* the rest, by credit or slip */
@@ -188,7 +196,8 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 	/* a paid order is announced by its order_status notification; a slip, a part paid, cash
 	 * to come, a repayment or a refusal are not */
 	r.notified = r.outcome == MENU_OUTCOME_OK && c->action != MENU_ACTION_CREATE_SLIP &&
-		     c->action != MENU_ACTION_CHOOSE_COD && c->action != MENU_ACTION_REPAY_VOUCHER;
+		     c->action != MENU_ACTION_CHOOSE_COD && c->action != MENU_ACTION_REPAY_VOUCHER &&
+		     c->action != MENU_ACTION_REPAY_SLIP;
 	actions_finish(c, &r);
 }
 
@@ -308,6 +317,10 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 	case MENU_ACTION_REPAY_VOUCHER:
 		snprintf(key, sizeof(key), "%s:repay", req->key);
 		actions_pay_voucher(c, req, key);
+		break;
+	case MENU_ACTION_REPAY_SLIP:
+		snprintf(key, sizeof(key), "%s:repay_slip", req->key);
+		payments_repay_slip(key, req->cust->id, g_cfg->slip_receiver, actions_payment_done, c);
 		break;
 	default: {
 		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .fatal = true };

@@ -401,6 +401,8 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 	     !s->on[MENU_OUTCOME_LOCKED] || !s->on[MENU_OUTCOME_NOTHING_OWED]))
 		yd_err(&ld->yd, n, "%s: repay_voucher needs on: invalid:, expired:, insufficient:, locked: and nothing_owed: screens",
 		       what);
+	if (s->action == MENU_ACTION_REPAY_SLIP && !s->on[MENU_OUTCOME_NOTHING_OWED])
+		yd_err(&ld->yd, n, "%s: repay_slip needs on: nothing_owed: <screen>", what);
 }
 
 static void langs_load(struct loader *ld, const yaml_node_t *root)
