@@ -162,7 +162,7 @@ static void shop_languages(const struct menu *m)
 	int zu = menu_lang_index(m, "zu"), af = menu_lang_index(m, "af");
 	T_CHECK(zu > 0 && af > 0, "shop: ships isiZulu and Afrikaans", "zu=%d af=%d", zu, af);
 	menu_start(&r, m, zu);
-	T_EQ_STR(show(&r), "Siyakwamukela ku-Spaza\n1. Bheka izimpahla\n2. Ama-oda ami\n3. Khokha\n4. Ulimi\n5. Usizo\n6. Ubhasikidi",
+	T_EQ_STR(show(&r), "Siyakwamukela ku-Spaza\n1. Bheka izimpahla\n2. Ama-oda ami\n3. Khokha\n4. Ulimi\n5. Usizo\n6. Ubhasikidi\n7. I-akhawunti yami",
 		 "shop: main menu in isiZulu");
 	menu_start(&r, m, af);
 	feed(&r, "1");

@@ -83,6 +83,9 @@ int ctl_order_expire(struct ctl *ctl, int argc, char **argv);
 /* The statuses orders.status allows (sql/001_init.sql), in the order an order moves. */
 int ctl_vouchers_issue(struct ctl *ctl, int argc, char **argv);
 int ctl_vouchers_show(struct ctl *ctl, int argc, char **argv);
+/* A new voucher PIN: CTL_VOUCHER_PIN_LEN random digits ending in a Luhn check digit; -EIO after a message. */
+#define CTL_VOUCHER_PIN_LEN 16
+int ctl_voucher_pin(char pin[CTL_VOUCHER_PIN_LEN + 1]);
 int ctl_credit_set_limit(struct ctl *ctl, int argc, char **argv);
 int ctl_credit_show(struct ctl *ctl, int argc, char **argv);
 int ctl_retailer_add(struct ctl *ctl, int argc, char **argv);
@@ -100,6 +103,10 @@ int ctl_keys_rotate(struct ctl *ctl, int argc, char **argv);
 int ctl_keys_list(struct ctl *ctl, int argc, char **argv);
 int ctl_audit_list(struct ctl *ctl, int argc, char **argv);
 int ctl_customer_forget(struct ctl *ctl, int argc, char **argv);
+/* ctl_refund.c: refunds, cash on delivery confirmed, the double-charge sweep */
+int ctl_refund(struct ctl *ctl, int argc, char **argv);
+int ctl_order_cod_paid(struct ctl *ctl, int argc, char **argv);
+int ctl_care_double_charges(struct ctl *ctl, int argc, char **argv);
 /* The audit log's row for a command that changes something: argv its words after
  * "spazactl [-c FILE]", rc how it ended. Connects if the command did not; a failure to record
  * is said on stderr and turns success into CTL_ERR. */

@@ -12,14 +12,13 @@
 #include "money.h"
 #include "secrets.h"
 
-/* PIN length (with the Luhn check digit), most per run, largest value in cents. */
-#define CTL_VOUCHER_PIN_LEN 16
+/* Most per run, largest value in cents (the PIN's length is ctl.h's). */
 #define CTL_VOUCHERS_MAX 100000
 #define CTL_VOUCHER_VALUE_MAX 10000000
 
 /* A voucher PIN: CTL_VOUCHER_PIN_LEN - 1 uniformly random digits (bytes of 250 and up are
  * thrown away, so every digit is equally likely) and the Luhn check digit. */
-static int ctl_voucher_pin(char pin[CTL_VOUCHER_PIN_LEN + 1])
+int ctl_voucher_pin(char pin[CTL_VOUCHER_PIN_LEN + 1])
 {
 	int n = 0;
 	while (n < CTL_VOUCHER_PIN_LEN - 1) {

@@ -45,6 +45,7 @@ struct spaza_cfg {
 	int64_t price_max_cents;	/* largest price the catalogue accepts */
 	unsigned qty_max;		/* largest quantity an order can have (worst case of totals) */
 	unsigned slip_receiver;		/* EasyPay-style receiver id printed in slip numbers */
+	unsigned cash_on_delivery;	/* 1: pay_with offers cash on delivery (sql/012) */
 	struct cfg_netlist at_allow;	/* who may call POST /ussd/at (the aggregators) */
 	struct cfg_netlist kannel_allow;	/* who may call /kannel/mo and /kannel/dlr (smsbox) */
 	unsigned hops_per_minute;	/* per MSISDN; 0: no limit */

@@ -56,13 +56,11 @@ static void ledger_hex(struct ledger_stmt *st, int i, const uint8_t b[32])
 	st->params[i] = st->buf[i];
 }
 
-void ledger_voucher_redeem(struct ledger_stmt *st, const char *idem_key, const struct secrets_macs *macs,
-			   int64_t customer_id, int64_t order_id)
+/* {hex,hex} and {1,2}: the PIN under each key version, and which (params 1 and 2), and the
+ * oldest version still usable (param 3) */
+static void ledger_macs(struct ledger_stmt *st, const struct secrets_macs *macs)
 {
 	size_t n = 0, v = 0;
-	ledger_stmt_init(st, DB_VOUCHER_REDEEM);
-	ledger_str(st, 0, idem_key);
-	/* {hex,hex} and {1,2}: the PIN under each key version, and which */
 	st->macs[n++] = '{';
 	st->buf[2][v++] = '{';
 	for (unsigned i = 0; i < macs->n; i++) {
@@ -75,8 +73,25 @@ void ledger_voucher_redeem(struct ledger_stmt *st, const char *idem_key, const s
 	st->params[1] = st->macs;
 	st->params[2] = st->buf[2];
 	ledger_i64(st, 3, macs->oldest_usable);
+}
+
+void ledger_voucher_redeem(struct ledger_stmt *st, const char *idem_key, const struct secrets_macs *macs,
+			   int64_t customer_id, int64_t order_id)
+{
+	ledger_stmt_init(st, DB_VOUCHER_REDEEM);
+	ledger_str(st, 0, idem_key);
+	ledger_macs(st, macs);
 	ledger_i64(st, 4, customer_id);
 	ledger_i64(st, 5, order_id);
+}
+
+void ledger_credit_repay(struct ledger_stmt *st, const char *idem_key, const struct secrets_macs *macs,
+			 int64_t customer_id)
+{
+	ledger_stmt_init(st, DB_CREDIT_REPAY);
+	ledger_str(st, 0, idem_key);
+	ledger_macs(st, macs);
+	ledger_i64(st, 4, customer_id);
 }
 
 void ledger_credit_hold(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id)
@@ -143,6 +158,58 @@ void ledger_order_cancel(struct ledger_stmt *st, int64_t order_id, const char *i
 void ledger_holds_expire(struct ledger_stmt *st)
 {
 	ledger_stmt_init(st, DB_HOLDS_EXPIRE);
+}
+
+void ledger_refund(struct ledger_stmt *st, const struct ledger_refund *rf)
+{
+	ledger_stmt_init(st, DB_REFUND);
+	ledger_str(st, 0, rf->idem_key);
+	ledger_i64(st, 1, rf->order_id);
+	if (rf->amount_cents > 0)
+		ledger_i64(st, 2, rf->amount_cents);
+	ledger_str(st, 3, rf->to);
+	ledger_str(st, 4, rf->reason);
+	if (rf->pin_hmac) {
+		ledger_hex(st, 5, rf->pin_hmac);
+		ledger_str(st, 6, rf->last4);
+		ledger_i64(st, 7, rf->key_version);
+	}
+}
+
+void ledger_store_credit_pay(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id)
+{
+	ledger_stmt_init(st, DB_STORE_CREDIT_PAY);
+	ledger_str(st, 0, idem_key);
+	ledger_i64(st, 1, customer_id);
+	ledger_i64(st, 2, order_id);
+}
+
+void ledger_repay_slip_create(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, unsigned receiver_id)
+{
+	ledger_stmt_init(st, DB_REPAY_SLIP_CREATE);
+	ledger_str(st, 0, idem_key);
+	ledger_i64(st, 1, customer_id);
+	ledger_i64(st, 2, receiver_id);
+}
+
+void ledger_cod_choose(struct ledger_stmt *st, int64_t customer_id, int64_t order_id)
+{
+	ledger_stmt_init(st, DB_COD_CHOOSE);
+	ledger_i64(st, 0, customer_id);
+	ledger_i64(st, 1, order_id);
+}
+
+void ledger_cod_settle(struct ledger_stmt *st, int64_t order_id, const char *by)
+{
+	ledger_stmt_init(st, DB_COD_SETTLE);
+	ledger_i64(st, 0, order_id);
+	ledger_str(st, 1, by);
+}
+
+void ledger_dc_refund(struct ledger_stmt *st, int64_t dc_id)
+{
+	ledger_stmt_init(st, DB_DC_REFUND);
+	ledger_i64(st, 0, dc_id);
 }
 
 static int64_t ledger_col_i64(const PGresult *res, int col)

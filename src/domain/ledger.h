@@ -32,7 +32,7 @@ enum ledger_outcome {
 const char *ledger_outcome_word(enum ledger_outcome o);	/* "unknown" for LEDGER_OUTCOME_UNKNOWN */
 enum ledger_outcome ledger_outcome_parse(const char *word);
 
-#define LEDGER_PARAMS_MAX 6
+#define LEDGER_PARAMS_MAX 8
 /* A number or the hex of a 32-byte hash, with its NUL. */
 #define LEDGER_PARAM_LEN 65
 
@@ -49,6 +49,9 @@ struct ledger_stmt {
 /* macs: HMAC-SHA256 of the PIN under each version of the secret "voucher-pin" */
 void ledger_voucher_redeem(struct ledger_stmt *st, const char *idem_key, const struct secrets_macs *macs,
 			   int64_t customer_id, int64_t order_id);
+/* Repay what the customer owes on their credit line from a voucher (macs as for redeeming). */
+void ledger_credit_repay(struct ledger_stmt *st, const char *idem_key, const struct secrets_macs *macs,
+			 int64_t customer_id);
 void ledger_credit_hold(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id);
 void ledger_credit_post(struct ledger_stmt *st, int64_t order_id);
 void ledger_credit_set_limit(struct ledger_stmt *st, int64_t customer_id, int64_t limit_cents);
@@ -61,6 +64,28 @@ void ledger_till_reverse(struct ledger_stmt *st, const char *key_id, const char 
 void ledger_order_cancel(struct ledger_stmt *st, int64_t order_id, const char *idem_key);
 /* Holds and slips past their expiry, resolved: the result's row is (holds, slips). */
 void ledger_holds_expire(struct ledger_stmt *st);
+
+/* A refund (sql/012): amount_cents 0 is everything refundable; to NULL where it came from,
+ * "store_credit" or "voucher" (a cash payment as a new voucher: its PIN's HMAC under 'voucher-pin'
+ * version key_version, and last4). */
+struct ledger_refund {
+	const char *idem_key;
+	int64_t order_id;
+	int64_t amount_cents;
+	const char *to;
+	const char *reason;
+	const uint8_t *pin_hmac;	/* 32 bytes, or NULL */
+	const char *last4;
+	unsigned key_version;
+};
+void ledger_refund(struct ledger_stmt *st, const struct ledger_refund *rf);
+void ledger_store_credit_pay(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id);
+/* A slip for what the customer owes on their credit line, paid at any till. */
+void ledger_repay_slip_create(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, unsigned receiver_id);
+void ledger_cod_choose(struct ledger_stmt *st, int64_t customer_id, int64_t order_id);
+void ledger_cod_settle(struct ledger_stmt *st, int64_t order_id, const char *by);
+/* Refund one double charge the detector found (double_charge.h), once. */
+void ledger_dc_refund(struct ledger_stmt *st, int64_t dc_id);
 
 /* The one shape of an outcome row (see db_stmts.def for each statement's columns). */
 struct ledger_result {

@@ -12,6 +12,7 @@
 #include "ledger.h"
 #include "logging.h"
 #include "payments.h"
+#include "sms_texts.h"
 #include "stats.h"
 
 #define PAYMENTS_EXPIRE_EVERY_S 30
@@ -145,6 +146,130 @@ void payments_slip(const char *idem_key, int64_t order_id, unsigned receiver_id,
 	struct ledger_stmt st;
 	ledger_slip_create(&st, idem_key, order_id, receiver_id);
 	db_write(st.stmt, st.nparams, st.params, slip_done, call_new(cb, priv));
+}
+
+/* The ledger's row as it is: outcome, amount, balance, and text/detail as slip/expiry. */
+static void plain_done(void *priv, const PGresult *res, int err)
+{
+	struct ledger_result lr;
+	struct payments_result r = { 0 };
+	err = call_result(res, err, &lr);
+	if (!err)
+		r = (struct payments_result){ lr.outcome, lr.amount_cents, lr.balance_cents, lr.text, lr.detail };
+	call_done(priv, err, &r);
+}
+
+void payments_store_credit(const char *idem_key, int64_t customer_id, int64_t order_id, payments_cb cb, void *priv)
+{
+	struct ledger_stmt st;
+	ledger_store_credit_pay(&st, idem_key, customer_id, order_id);
+	db_write(st.stmt, st.nparams, st.params, plain_done, call_new(cb, priv));
+}
+
+void payments_repay_slip(const char *idem_key, int64_t customer_id, unsigned receiver_id, payments_cb cb, void *priv)
+{
+	struct ledger_stmt st;
+	ledger_repay_slip_create(&st, idem_key, customer_id, receiver_id);
+	db_write(st.stmt, st.nparams, st.params, slip_done, call_new(cb, priv));
+}
+
+void payments_cod(int64_t customer_id, int64_t order_id, payments_cb cb, void *priv)
+{
+	struct ledger_stmt st;
+	ledger_cod_choose(&st, customer_id, order_id);
+	db_write(st.stmt, st.nparams, st.params, plain_done, call_new(cb, priv));
+}
+
+static void repay_done(void *priv, const PGresult *res, int err)
+{
+	struct ledger_result lr;
+	struct payments_result r = { 0 };
+	err = call_result(res, err, &lr);
+	if (!err) {
+		/* still owed comes as text (the detail column): a remainder of the credit line */
+		r = (struct payments_result){ lr.outcome, lr.amount_cents, lr.balance_cents, NULL, lr.detail };
+		if (lr.outcome == LEDGER_KEY_RETIRED) {
+			STAT_INC(KEYS_RETIRED);
+			r.outcome = LEDGER_INVALID;
+		} else if (lr.outcome == LEDGER_LOCKED)
+			STAT_INC(LIMIT_PIN_LOCKOUTS);
+		else if (lr.outcome == LEDGER_INVALID)
+			STAT_INC(PAYMENTS_BAD_PINS);
+	}
+	call_done(priv, err, &r);
+}
+
+void payments_repay(const char *idem_key, const struct secrets_macs *macs, int64_t customer_id, payments_cb cb,
+		    void *priv)
+{
+	struct ledger_stmt st;
+	ledger_credit_repay(&st, idem_key, macs, customer_id);
+	db_write(st.stmt, st.nparams, st.params, repay_done, call_new(cb, priv));
+}
+
+struct balance_call {
+	payments_balance_cb cb;
+	void *priv;
+};
+
+/* CREDIT_BALANCE's row: limit, used, held, owed, available, store credit (CREDIT_QUOTE: and
+ * what is due on the order) */
+static void balance_done(void *priv, const PGresult *res, int err)
+{
+	struct balance_call *c = priv;
+	struct payments_balance b = { 0 };
+	if (!err && PQntuples(res) != 1)
+		err = -EIO;
+	if (!err) {
+		int64_t *cols[] = { &b.limit_cents, &b.used_cents, NULL, &b.owed_cents, &b.available_cents,
+				    &b.store_cents };
+		for (int i = 0; i < 6; i++)
+			if (cols[i])
+				*cols[i] = strtoll(PQgetvalue(res, 0, i), NULL, 10);
+		if (PQnfields(res) > 6 && !PQgetisnull(res, 0, 6))
+			b.due_cents = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+	} else
+		STAT_INC(DB_ERRORS);
+	c->cb(c->priv, err ? NULL : &b, err);
+	talloc_free(c);
+}
+
+void payments_balance(int64_t customer_id, int64_t order_id, payments_balance_cb cb, void *priv)
+{
+	struct balance_call *c = talloc_zero(g.ctx, struct balance_call);
+	char id[24], order[24];
+	c->cb = cb;
+	c->priv = priv;
+	snprintf(id, sizeof(id), "%" PRId64, customer_id);
+	snprintf(order, sizeof(order), "%" PRId64, order_id);
+	const char *params[] = { id, order };
+	if (order_id)
+		db_read(DB_CREDIT_QUOTE, 2, params, balance_done, c);
+	else
+		db_read(DB_CREDIT_BALANCE, 1, params, balance_done, c);
+}
+
+static void slip_sms_queued(void *priv, const PGresult *res, int err)
+{
+	if (err)
+		LOGP(DCAT, LOGL_ERROR, "a slip's SMS was not queued (%d)\n", err);
+}
+
+void payments_slip_sms(int64_t customer_id, const char *lang, int64_t order_id, int64_t amount_cents,
+		       const char *slip_grouped, const char *expiry)
+{
+	char text[SMS_TEXT_BYTES], cust[24], key[64];
+	struct sms_vars v = { .order = order_id, .status = -1, .lang = -1, .total_cents = amount_cents,
+			      .slip = slip_grouped, .date = expiry };
+	enum sms_text id = order_id ? SMS_TEXT_SLIP_MADE : SMS_TEXT_SLIP_REPAY;
+	if (!g_sms_texts || sms_texts_render(g_sms_texts, id, sms_texts_lang(lang), &v, text, sizeof(text)) < 0)
+		return;
+	snprintf(cust, sizeof(cust), "%" PRId64, customer_id);
+	/* once per slip, amount and pay-by date: asking again for the same slip sends nothing new,
+	 * a lapsed slip made good again (a new date) does */
+	snprintf(key, sizeof(key), "slip:%" PRId64 ":%s:%" PRId64, order_id, expiry, amount_cents);
+	const char *params[] = { cust, text, key };
+	db_write(DB_SMS_NOTICE_QUEUE, 3, params, slip_sms_queued, NULL);
 }
 
 /* HOLDS_EXPIRE's row: holds expired, slips expired */

@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 #include <osmocom/core/timer.h>
@@ -252,6 +253,20 @@ static void rate_done(void *priv, const struct care_result *r, int err)
 	care_free_text(j);
 }
 
+/* CREDIT_BALANCE's row: limit, used, held, owed, available, store credit */
+static void bal_loaded(void *priv, const PGresult *res, int err)
+{
+	struct sms_job *j = priv;
+	if (err || PQntuples(res) != 1)
+		return job_fail(j, err ? err : -EIO);
+	struct sms_vars v = { .status = -1, .lang = -1 };
+	int64_t *cols[] = { &v.limit_cents, &v.used_cents, NULL, &v.due_cents, &v.avail_cents, &v.store_cents };
+	for (int i = 0; i < 6; i++)
+		if (cols[i])
+			*cols[i] = strtoll(PQgetvalue(res, 0, i), NULL, 10);
+	job_reply(j, SMS_TEXT_BAL, &v);
+}
+
 static void customer_ready(void *priv, struct customer *c, int err)
 {
 	struct sms_job *j = priv;
@@ -293,6 +308,11 @@ static void customer_ready(void *priv, struct customer *c, int err)
 		if (!j->cmd.arg_ok)
 			return job_reply(j, SMS_TEXT_RATE_USAGE, NULL);
 		return care_rate(c->id, j->cmd.order, j->cmd.stars, j->cmd.rest, "sms", rate_done, j);
+	case SMS_CMD_BAL: {
+		const char *params[1] = { cust };
+		db_read(DB_CREDIT_BALANCE, 1, params, bal_loaded, j);
+		return;
+	}
 	case SMS_CMD_UNKNOWN:
 		if (j->cmd.stars)
 			return care_rate_reply(c->id, j->cmd.stars, rate_done, j);

@@ -40,6 +40,8 @@ static const char *const var_names[] = {
 #undef SMS_VAR
 };
 
+/* The most money a text shows: R1,000,000 (spazactl's credit limit cap). */
+#define SMS_MONEY_MAX_CENTS 100000000
 #define ORDERS_SEP "; "
 
 /* ---- loading ---- */
@@ -237,6 +239,16 @@ static struct wc wc_var(const struct sms_texts *t, int var, int lang, const stru
 		return wc_of(buf, SMS_ORDER_DIGITS_MAX);
 	case SMS_VAR_STARS:
 		return wc_of("5", 1);
+	case SMS_VAR_AMOUNT: case SMS_VAR_LIMIT: case SMS_VAR_USED: case SMS_VAR_AVAIL: case SMS_VAR_DUE:
+	case SMS_VAR_STORE:
+		/* a credit limit or a refund is at most what spazactl allows (R1,000,000) */
+		money_format(buf, sizeof(buf), SMS_MONEY_MAX_CENTS);
+		return wc_of(buf, strlen(buf));
+	case SMS_VAR_SLIP: case SMS_VAR_PIN:
+		/* 15 or 16 digits in groups of four */
+		return wc_of("0000 0000 0000 0000", 19);
+	case SMS_VAR_DATE:
+		return wc_of("2026-12-31", 10);
 	case SMS_VAR_ORDERS: {
 		/* fewer orders are shorter: the worst case is the most, each at its worst */
 		struct wc item = wc_text(t, t->text[SMS_TEXT_ORDERS_ITEM][lang], lang, lim);
@@ -348,6 +360,24 @@ static void render(struct out *o, const struct sms_texts *t, const char *s, int 
 		case SMS_VAR_STARS:
 			snprintf(buf, sizeof(buf), "%d", v->stars);
 			out_str(o, buf);
+			break;
+		case SMS_VAR_AMOUNT: case SMS_VAR_LIMIT: case SMS_VAR_USED: case SMS_VAR_AVAIL: case SMS_VAR_DUE:
+		case SMS_VAR_STORE: {
+			const int64_t *m[] = { [SMS_VAR_AMOUNT] = &v->amount_cents, [SMS_VAR_LIMIT] = &v->limit_cents,
+					       [SMS_VAR_USED] = &v->used_cents, [SMS_VAR_AVAIL] = &v->avail_cents,
+					       [SMS_VAR_DUE] = &v->due_cents, [SMS_VAR_STORE] = &v->store_cents };
+			money_format(buf, sizeof(buf), *m[var_index(open + 1, close - open - 1)]);
+			out_str(o, buf);
+			break;
+		}
+		case SMS_VAR_SLIP:
+			out_str(o, v->slip ? v->slip : "");
+			break;
+		case SMS_VAR_DATE:
+			out_str(o, v->date ? v->date : "");
+			break;
+		case SMS_VAR_PIN:
+			out_str(o, v->pin ? v->pin : "");
 			break;
 		case SMS_VAR_ORDERS:
 			for (unsigned i = 0; i < v->n_orders && i < t->orders_max; i++) {

@@ -54,6 +54,9 @@ struct sms_vars {
 	int lang;				/* {language}: enum sms_lang */
 	int64_t ticket;				/* {ticket} */
 	int stars;				/* {stars} */
+	int64_t amount_cents;			/* {amount} */
+	int64_t limit_cents, used_cents, avail_cents, due_cents, store_cents;	/* BAL */
+	const char *slip, *date, *pin;		/* {slip} {date} {pin}, already formatted */
 };
 
 /* Renders a text in a language into buf (NUL-terminated); returns its length, or -ENOSPC. */

@@ -36,6 +36,7 @@ struct actions_call {
 	int64_t cust;			/* care: the customer, their language and the hop's key for */
 	enum sms_lang lang;		/* the confirmation SMS */
 	char key[160];
+	char lang_code[8];		/* CREATE_SLIP, REPAY_SLIP: the language of the slip's SMS */
 	actions_cb cb;
 	void *priv;
 };
@@ -44,7 +45,9 @@ bool actions_may_commit(enum menu_action a)
 {
 	return a == MENU_ACTION_CREATE_ORDER || a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT ||
 	       a == MENU_ACTION_CREATE_SLIP || a == MENU_ACTION_CHECKOUT || a == MENU_ACTION_PLACE_ORDER ||
-	       a == MENU_ACTION_CANCEL_ORDER || (a >= MENU_ACTION_CARE_NOT_DELIVERED && a <= MENU_ACTION_CARE_RATE);
+	       a == MENU_ACTION_CANCEL_ORDER || (a >= MENU_ACTION_CARE_NOT_DELIVERED && a <= MENU_ACTION_CARE_RATE) ||
+	       a == MENU_ACTION_PAY_STORE_CREDIT || a == MENU_ACTION_CHOOSE_COD ||
+	       a == MENU_ACTION_REPAY_VOUCHER || a == MENU_ACTION_REPAY_SLIP;
 }
 
 /* Hands the result to the caller and ends the call. */
@@ -308,7 +311,9 @@ static void actions_lang_stored(void *priv, struct customer *cust, int err)
 static enum menu_outcome actions_payment_outcome(enum ledger_outcome o)
 {
 	switch (o) {
-	case LEDGER_PAID: case LEDGER_OK: case LEDGER_CREATED: return MENU_OUTCOME_OK;
+	case LEDGER_PAID: case LEDGER_OK: case LEDGER_CREATED: case LEDGER_REPAID: return MENU_OUTCOME_OK;
+	case LEDGER_PARTIAL: return MENU_OUTCOME_PARTIAL;
+	case LEDGER_NOTHING_OWED: return MENU_OUTCOME_NOTHING_OWED;
 	case LEDGER_INVALID: return MENU_OUTCOME_INVALID;
 	case LEDGER_EXPIRED: return MENU_OUTCOME_EXPIRED;
 	case LEDGER_INSUFFICIENT: return MENU_OUTCOME_INSUFFICIENT;
@@ -329,7 +334,8 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 				    .conflict = pr->outcome == LEDGER_CONFLICT };
 	if (r.conflict)
 		STAT_INC(KEY_CONFLICTS);
-	else if (c->action == MENU_ACTION_PAY_VOUCHER && r.outcome == MENU_OUTCOME_INVALID)
+	else if ((c->action == MENU_ACTION_PAY_VOUCHER || c->action == MENU_ACTION_REPAY_VOUCHER) &&
+		 r.outcome == MENU_OUTCOME_INVALID)
 		pin_budget_failed(c->front, c->peer);
 	else if (r.outcome == MENU_OUTCOME_ERROR)
 		LOGP(DSESS, LOGL_ERROR, "payment for order %" PRId64 ": %s\n", v->order_id,
@@ -340,19 +346,48 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 		break;
 	case MENU_ACTION_PAY_CREDIT:
 		v->available_cents = pr->remainder_cents;
+		if (pr->amount_cents)	/* what was due: store credit may have paid part of the total */
+			v->total_cents = pr->amount_cents;
 		break;
 	case MENU_ACTION_CREATE_SLIP:
 		if (r.outcome == MENU_OUTCOME_OK) {
 			easypay_ref_group(v->slip, sizeof(v->slip), pr->slip);
 			snprintf(v->expiry, sizeof(v->expiry), "%s", pr->expiry);
 			v->total_cents = pr->amount_cents;
+			/* the slip number and its pay-by date stay with the customer after the session */
+			payments_slip_sms(c->cust, c->lang_code, v->order_id, v->total_cents, v->slip, v->expiry);
 		}
+		break;
+	case MENU_ACTION_REPAY_SLIP:
+		if (r.outcome == MENU_OUTCOME_OK) {
+			easypay_ref_group(v->slip, sizeof(v->slip), pr->slip);
+			snprintf(v->expiry, sizeof(v->expiry), "%s", pr->expiry);
+			v->amount_cents = pr->amount_cents;
+			payments_slip_sms(c->cust, c->lang_code, 0, v->amount_cents, v->slip, v->expiry);
+		}
+		break;
+	case MENU_ACTION_PAY_STORE_CREDIT:
+		v->amount_cents = pr->amount_cents;
+		if (r.outcome == MENU_OUTCOME_PARTIAL)	/* the rest, by credit or slip */
+			v->total_cents = pr->remainder_cents;
+		break;
+	case MENU_ACTION_CHOOSE_COD:
+		if (r.outcome == MENU_OUTCOME_OK)
+			v->total_cents = pr->amount_cents;
+		break;
+	case MENU_ACTION_REPAY_VOUCHER:
+		v->amount_cents = pr->amount_cents;
+		v->remainder_cents = pr->remainder_cents;
+		v->due_cents = pr->expiry ? strtoll(pr->expiry, NULL, 10) : 0;
 		break;
 	default:
 		break;
 	}
-	/* a paid order is announced by its order_status notification; a slip, a refusal are not */
-	r.notified = r.outcome == MENU_OUTCOME_OK && c->action != MENU_ACTION_CREATE_SLIP;
+	/* a paid order is announced by its order_status notification; a slip, a part paid, cash
+	 * to come, a repayment or a refusal are not */
+	r.notified = r.outcome == MENU_OUTCOME_OK && c->action != MENU_ACTION_CREATE_SLIP &&
+		     c->action != MENU_ACTION_CHOOSE_COD && c->action != MENU_ACTION_REPAY_VOUCHER &&
+		     c->action != MENU_ACTION_REPAY_SLIP;
 	actions_finish(c, &r);
 }
 
@@ -447,8 +482,35 @@ static void actions_pay_voucher(struct actions_call *c, const struct actions_req
 		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .fatal = true };
 		return actions_finish(c, &r);
 	}
-	payments_voucher(key, &macs, req->cust->id, c->v.order_id, actions_payment_done, c);
+	if (c->action == MENU_ACTION_REPAY_VOUCHER)
+		payments_repay(key, &macs, req->cust->id, actions_payment_done, c);
+	else
+		payments_voucher(key, &macs, req->cust->id, c->v.order_id, actions_payment_done, c);
 	explicit_bzero(&macs, sizeof(macs));
+}
+
+/* My account and the credit confirm screen: the line as it is, or as it would be after paying. */
+static void actions_balance_loaded(void *priv, const struct payments_balance *b, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	struct menu_vars *v = &c->v;
+	struct actions_result r = { .outcome = MENU_OUTCOME_OK };
+	v->limit_cents = b->limit_cents;
+	v->used_cents = b->used_cents;
+	v->due_cents = b->owed_cents;
+	v->store_cents = b->store_cents;
+	v->available_cents = b->available_cents;
+	if (c->action == MENU_ACTION_CREDIT_QUOTE) {
+		if (b->due_cents > 0)	/* store credit may have paid part of it */
+			v->total_cents = b->due_cents;
+		if (b->available_cents < v->total_cents)
+			r.outcome = MENU_OUTCOME_OVER_LIMIT;
+		else
+			v->available_cents = b->available_cents - v->total_cents;
+	}
+	actions_finish(c, &r);
 }
 
 void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
@@ -465,6 +527,7 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 	c->cust = req->cust->id;
 	c->lang = sms_texts_lang(req->cust->lang);
 	snprintf(c->key, sizeof(c->key), "%s", req->key);
+	snprintf(c->lang_code, sizeof(c->lang_code), "%s", req->cust->lang);
 	switch (req->action) {
 	case MENU_ACTION_CREATE_ORDER:
 		orders_create(req->cust->id, c->v.product_id, c->v.qty, req->key, actions_order_created, c);
@@ -557,6 +620,32 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 	case MENU_ACTION_CARE_RATE:
 		snprintf(c->key, sizeof(c->key), "%s:rate", req->key);
 		care_rate(c->cust, c->v.order_id, atoi(c->v.input), NULL, "ussd", actions_care_done, c);
+		break;
+	case MENU_ACTION_PAY_STORE_CREDIT:
+		snprintf(key, sizeof(key), "%s:store_credit", req->key);
+		payments_store_credit(key, req->cust->id, c->v.order_id, actions_payment_done, c);
+		break;
+	case MENU_ACTION_CHOOSE_COD:
+		if (!g_cfg->cash_on_delivery) {	/* the shop does not offer it (payments cash-on-delivery) */
+			struct actions_result r = { .outcome = MENU_OUTCOME_UNAVAILABLE };
+			actions_finish(c, &r);
+			break;
+		}
+		payments_cod(req->cust->id, c->v.order_id, actions_payment_done, c);
+		break;
+	case MENU_ACTION_LOAD_ACCOUNT:
+		payments_balance(req->cust->id, 0, actions_balance_loaded, c);
+		break;
+	case MENU_ACTION_CREDIT_QUOTE:
+		payments_balance(req->cust->id, c->v.order_id, actions_balance_loaded, c);
+		break;
+	case MENU_ACTION_REPAY_VOUCHER:
+		snprintf(key, sizeof(key), "%s:repay", req->key);
+		actions_pay_voucher(c, req, key);
+		break;
+	case MENU_ACTION_REPAY_SLIP:
+		snprintf(key, sizeof(key), "%s:repay_slip", req->key);
+		payments_repay_slip(key, req->cust->id, g_cfg->slip_receiver, actions_payment_done, c);
 		break;
 	default: {
 		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .fatal = true };

@@ -186,6 +186,21 @@ static void var_render(struct out *o, const struct menu_run *r, int var, const s
 	case MENU_VAR_TICKET:
 		num_put(o, w ? 9999999999 : r->v.ticket_id);
 		break;
+	case MENU_VAR_LIMIT:
+		money_put(o, w ? (int64_t)99999999999 : r->v.limit_cents);
+		break;
+	case MENU_VAR_USED:
+		money_put(o, w ? (int64_t)99999999999 : r->v.used_cents);
+		break;
+	case MENU_VAR_DUE:
+		money_put(o, w ? (int64_t)99999999999 : r->v.due_cents);
+		break;
+	case MENU_VAR_STORE:
+		money_put(o, w ? (int64_t)99999999999 : r->v.store_cents);
+		break;
+	case MENU_VAR_AMOUNT:
+		money_put(o, w ? (int64_t)99999999999 : r->v.amount_cents);
+		break;
 	case _MENU_VAR_COUNT:
 		break;
 	}

@@ -153,6 +153,7 @@ struct menu_vars {
 		char slip[24];		/* grouped in fours */
 	};
 	int64_t remainder_cents, available_cents;
+	int64_t limit_cents, used_cents, due_cents, store_cents, amount_cents;	/* My account, store credit */
 	char expiry[12];
 	int new_lang;			/* set_language: the chosen language index */
 	unsigned n_orders;

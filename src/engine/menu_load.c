@@ -424,6 +424,20 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 		yd_err(&ld->yd, n, "%s: care_rate_order needs on: not_found: and not_delivered: screens", what);
 	if (s->action == MENU_ACTION_CARE_RATE && !s->on[MENU_OUTCOME_NOT_DELIVERED])
 		yd_err(&ld->yd, n, "%s: care_rate needs on: not_delivered: <screen>", what);
+	if (s->action == MENU_ACTION_PAY_STORE_CREDIT && (!s->on[MENU_OUTCOME_PARTIAL] ||
+	    !s->on[MENU_OUTCOME_INSUFFICIENT] || !s->on[MENU_OUTCOME_NOT_PAYABLE]))
+		yd_err(&ld->yd, n, "%s: pay_store_credit needs on: partial:, insufficient: and not_payable: screens", what);
+	if (s->action == MENU_ACTION_CHOOSE_COD && (!s->on[MENU_OUTCOME_UNAVAILABLE] || !s->on[MENU_OUTCOME_NOT_PAYABLE]))
+		yd_err(&ld->yd, n, "%s: choose_cod needs on: unavailable: and not_payable: screens", what);
+	if (s->action == MENU_ACTION_CREDIT_QUOTE && !s->on[MENU_OUTCOME_OVER_LIMIT])
+		yd_err(&ld->yd, n, "%s: credit_quote needs on: over_limit: <screen>", what);
+	if (s->action == MENU_ACTION_REPAY_VOUCHER &&
+	    (!s->on[MENU_OUTCOME_INVALID] || !s->on[MENU_OUTCOME_EXPIRED] || !s->on[MENU_OUTCOME_INSUFFICIENT] ||
+	     !s->on[MENU_OUTCOME_LOCKED] || !s->on[MENU_OUTCOME_NOTHING_OWED]))
+		yd_err(&ld->yd, n, "%s: repay_voucher needs on: invalid:, expired:, insufficient:, locked: and nothing_owed: screens",
+		       what);
+	if (s->action == MENU_ACTION_REPAY_SLIP && !s->on[MENU_OUTCOME_NOTHING_OWED])
+		yd_err(&ld->yd, n, "%s: repay_slip needs on: nothing_owed: <screen>", what);
 }
 
 static void langs_load(struct loader *ld, const yaml_node_t *root)

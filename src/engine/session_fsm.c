@@ -384,7 +384,7 @@ static void session_action_start(struct session *s)
 {
 	char key[160];
 	if (actions_may_commit(s->run->pending)) {
-		if (s->run->pending == MENU_ACTION_PAY_VOUCHER)
+		if (s->run->pending == MENU_ACTION_PAY_VOUCHER || s->run->pending == MENU_ACTION_REPAY_VOUCHER)
 			session_pin_used(s);
 		if (!s->did_stored)	/* queued before the action's write: commits with or before it */
 			session_dialogue_store(s);

@@ -55,7 +55,7 @@ for i in 1 2; do
 	pids+=($!)
 done
 wait "${pids[@]}"
-main="CON Welcome to Spaza"$'\n'"1. Browse"$'\n'"2. My orders"$'\n'"3. Pay"$'\n'"4. Language"$'\n'"5. Help"$'\n'"6. Basket"
+main="CON Welcome to Spaza"$'\n'"1. Browse"$'\n'"2. My orders"$'\n'"3. Pay"$'\n'"4. Language"$'\n'"5. Help"$'\n'"6. Basket"$'\n'"7. My account"
 check_eq "the first of two simultaneous first hops of a new customer gets the main menu" "$main" "$(cat "$T_TMP/first1")"
 check_eq "the second of two simultaneous first hops gets the main menu too" "$main" "$(cat "$T_TMP/first2")"
 check_eq "two simultaneous first hops make one customer record" 1 \

@@ -178,7 +178,7 @@ check_true "outbox: the order-placed SMS goes to sendsms with the rendered text"
 	"expected a request with <$PLACED>, got <$(oneline "$(requests)")>" wait_for 10 sent_text "$PLACED"
 
 octl credit set-limit "$P3" 1000 >/dev/null
-r=$(ussd "$(t_sid)" "$P3" "3*$O3*2" "" "$OWN_URL")
+r=$(ussd "$(t_sid)" "$P3" "3*$O3*2*1" "" "$OWN_URL")	# Credit, Confirm
 check_match "outbox: the order is paid on credit before it ships" "^END Order #$O3 " "$r"
 out=$(octl order status "$O3" shipped 2>&1)
 check_eq "outbox: spazactl order status (unchanged code) moves the order" "order #$O3: paid -> shipped" "$out"

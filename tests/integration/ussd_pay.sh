@@ -71,7 +71,13 @@ check_eq "without a credit line the order is refused with what is available" \
 	"END Not enough credit: R0.00 available, R55.98 needed." "$r"
 "$SPAZACTL" -c "$SPAZA_CFG" credit set-limit "$CPHONE" 100 >/dev/null
 r=$(pay "$CPHONE" "3*$ORDER4*2")
-check_eq "within the limit the order is paid from credit" \
+check_eq "within the limit credit asks to confirm, with the amount and the credit left after" \
+	"CON Pay R55.98 for order #$ORDER4 from your credit? Available after: R44.02."$'\n'"1. Confirm"$'\n'"2. Cancel" "$r"
+r=$(pay "$CPHONE" "3*$ORDER4*2*2")
+check_eq "cancelled there, nothing is paid" "END Nothing was paid. Order #$ORDER4 waits for payment." "$r"
+check_eq "... and nothing is held" 0 "$(psql -qtAc "SELECT count(*) FROM holds WHERE order_id = $ORDER4")"
+r=$(pay "$CPHONE" "3*$ORDER4*2*1")
+check_eq "confirmed, the order is paid from credit" \
 	"END Order #$ORDER4 (R55.98) paid from your credit. Still available: R44.02." "$r"
 ORDER5=$(order_via_ussd "$CPHONE")
 r=$(pay "$CPHONE" "3*$ORDER5*2")
