@@ -320,6 +320,7 @@ spaza
  database $SPAZA_CONNINFO
  database-owner $SPAZA_OWNER_ROLE
  menus $SPAZA_TOP/menus
+ office web-dir $SPAZA_TOP/web
  country-code 27
  secrets-file $(cd "$(dirname "$1")" && pwd)/secrets
 CFG

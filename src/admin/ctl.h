@@ -97,6 +97,10 @@ int ctl_keys_rotate(struct ctl *ctl, int argc, char **argv);
 int ctl_keys_list(struct ctl *ctl, int argc, char **argv);
 int ctl_audit_list(struct ctl *ctl, int argc, char **argv);
 int ctl_customer_forget(struct ctl *ctl, int argc, char **argv);
+int ctl_staff_add(struct ctl *ctl, int argc, char **argv);
+int ctl_staff_role(struct ctl *ctl, int argc, char **argv);
+int ctl_staff_disable(struct ctl *ctl, int argc, char **argv);
+int ctl_staff_list(struct ctl *ctl, int argc, char **argv);
 /* The audit log's row for a command that changes something: argv its words after
  * "spazactl [-c FILE]", rc how it ended. Connects if the command did not; a failure to record
  * is said on stderr and turns success into CTL_ERR. */

@@ -56,6 +56,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  ctl_keys_list, false },
 	{ "audit", NULL, "[--since TIME] [--who WHO]", 0, 4, "the audit log of admin actions, oldest first",
 	  ctl_audit_list, false },
+	{ "staff", "add", "LOGIN --role ROLE [--retailer ID] [--password-stdin]", 2, 6,
+	  "a back office account; prints its password once (or reads it from stdin)", ctl_staff_add, true },
+	{ "staff", "role", "LOGIN ROLE [--retailer ID]", 2, 4, "change an account's role (its sessions end)",
+	  ctl_staff_role, true },
+	{ "staff", "disable", "LOGIN", 1, 1, "disable an account (its sessions end at once)", ctl_staff_disable, true },
+	{ "staff", "list", "", 0, 0, "the back office accounts, roles, last login", ctl_staff_list, false },
 	{ "vty", NULL, "[COMMAND...]", 0, 64,
 	  "run VTY commands on the running spazad and print their output (interactive without any)", ctl_vty, false },
 	{ .group = NULL }

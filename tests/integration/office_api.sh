@@ -1,0 +1,135 @@
+# The back office's JSON on its own (doc/back-office.md): logins and their throttles, session
+# cookies, CSRF, roles (401/403), the orders board's pages and a bulk status change that sends
+# each customer the SMS `spazactl order status` sends, with its audit row.
+source "$(dirname "$0")/lib.sh"
+T=office_api
+A=$SPAZA_ADMIN_URL
+JAR=$T_TMP/jar
+# code PATH [curl args...]: the status; the body in $T_TMP/body, the headers in $T_TMP/head
+code() { local p=$1; shift; curl -s --noproxy '*' --max-time 20 -o "$T_TMP/body" -D "$T_TMP/head" -w '%{http_code}' "$@" "$A$p" || true; }
+login() { # login USER PASSWORD [JAR]
+	code /admin/api/login -c "${3:-$JAR}" -H 'Content-Type: application/json' \
+		--data "{\"login\": \"$1\", \"password\": \"$2\"}"
+}
+csrf() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' "$T_TMP/body"; }
+jq_() { python3 -c "import json,sys; d=json.load(open('$T_TMP/body')); print($1)"; }
+
+S=$$$RANDOM
+PW=correct-horse-$S
+for r in owner care fulfilment finance; do
+	echo "$PW" | "$SPAZACTL" -c "$SPAZA_CFG" staff add "$r$S" --role "$r" --password-stdin >/dev/null ||
+		{ echo "spazactl staff add $r failed" >&2; exit 1; }
+done
+RET=$(psql_val "INSERT INTO retailers (name) VALUES ('office shop $S') RETURNING id")
+echo "$PW" | "$SPAZACTL" -c "$SPAZA_CFG" staff add "till$S" --role retailer --retailer "$RET" --password-stdin >/dev/null
+
+# ---- spazactl staff ----
+out=$("$SPAZACTL" -c "$SPAZA_CFG" staff add "gen$S" --role care 2>&1)
+check_match "$T: staff add without --password-stdin prints a generated password once" 'password  [A-Za-z0-9]{16}' "$out"
+pwgen=$(sed -n 's/^password  //p' <<<"$out")
+check_match "$T: the password is stored only as its scrypt hash" '^scrypt\$16384\$8\$1\$[0-9a-f]{32}\$[0-9a-f]{64}$' \
+	"$(psql_val "SELECT pw_hash FROM staff WHERE login = 'gen$S'")"
+check_lacks "$T: the audit log never holds the password" "$pwgen" "$(psql_val "SELECT string_agg(action, ' ') FROM audit_log")"
+check_eq "$T: a retailer user needs --retailer (usage error, exit 2)" 2 \
+	"$("$SPAZACTL" -c "$SPAZA_CFG" staff add "x$S" --role retailer >/dev/null 2>&1; echo $?)"
+check_eq "$T: an unknown role is a usage error" 2 "$("$SPAZACTL" -c "$SPAZA_CFG" staff add "x$S" --role boss >/dev/null 2>&1; echo $?)"
+check_has "$T: staff list shows the accounts and roles" "fulfilment$S" "$("$SPAZACTL" -c "$SPAZA_CFG" staff list)"
+
+# ---- login ----
+check_eq "$T: a page without a session goes to the login page" "303" "$(code /admin/today)"
+check_has "$T: ... /admin/login" "Location: /admin/login" "$(tr -d '\r' < "$T_TMP/head")"
+check_eq "$T: the API without a session is 401" "401" "$(code /admin/api/today)"
+check_eq "$T: the login page is served" "200" "$(code /admin/login)"
+check_eq "$T: a wrong password is 401" "401" "$(login "owner$S" wrong-password-1)"
+check_eq "$T: an unknown login is the same 401" "401|{\"error\":\"wrong login or password\"}" "$(login "nobody$S" "$PW")|$(cat "$T_TMP/body")"
+check_eq "$T: the right password logs in" "200" "$(login "owner$S" "$PW")"
+cookie=$(tr -d '\r' < "$T_TMP/head" | grep -i '^Set-Cookie: spaza_office=')
+check_match "$T: the session cookie is HttpOnly, SameSite=Strict and expires" 'HttpOnly; SameSite=Strict' "$cookie"
+check_match "$T: ... with a Max-Age" 'Max-Age=[0-9]+' "$cookie"
+check_lacks "$T: ... not Secure on plain-HTTP loopback (a browser would never send it back)" "Secure" "$cookie"
+OWNER_CSRF=$(csrf)
+check_eq "$T: /admin/api/me names the owner and every page" "owner$S owner 7" \
+	"$(code /admin/api/me -b "$JAR" >/dev/null; jq_ 'd["login"], d["role"], len(d["pages"])' | tr '\n' ' ' | sed 's/ $//')"
+check_eq "$T: the login is in the audit log" "1" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE source = 'api' AND who = 'owner$S' AND action = 'login'")"
+
+# ---- roles ----
+login "till$S" "$PW" "$T_TMP/till" >/dev/null
+check_eq "$T: a retailer user's menu is the till alone" "till" \
+	"$(code /admin/api/me -b "$T_TMP/till" >/dev/null; jq_ '",".join(p["path"] for p in d["pages"])')"
+check_eq "$T: a retailer user is refused Today's JSON (403)" "403" "$(code /admin/api/today -b "$T_TMP/till")"
+check_eq "$T: ... and the orders page (403)" "403" "$(code /admin/orders -b "$T_TMP/till")"
+login "finance$S" "$PW" "$T_TMP/fin" >/dev/null
+FIN_CSRF=$(csrf)
+check_eq "$T: finance may not change an order (403)" "403" \
+	"$(code /admin/api/orders/status -b "$T_TMP/fin" -H "X-CSRF-Token: $FIN_CSRF" -H 'Content-Type: application/json' \
+		--data '{"ids": [1], "status": "shipped"}')"
+check_eq "$T: Today answers the owner with the day's figures" "200" "$(code /admin/api/today -b "$JAR")"
+check_eq "$T: ... orders, payments, SMS and the alarms" "True True True ok" \
+	"$(jq_ '"orders" in d, "payments" in d, "sms" in d, d["alarms"]["database"]' | tr '\n' ' ' | sed 's/ $//')"
+
+# ---- the board ----
+C=$(psql_val "INSERT INTO customers (msisdn) VALUES ('+2782971' || lpad(($S % 99999)::text, 5, '0'))
+	ON CONFLICT (msisdn) DO UPDATE SET lang = customers.lang RETURNING id")
+MS=$(psql_val "SELECT msisdn FROM customers WHERE id = $C")
+MSQ=${MS/+/%2B}	# in a query string
+P=$(psql_val "SELECT id || ' ' || price_cents FROM products WHERE active ORDER BY id LIMIT 1")
+# mk N [paid]: an order of the customer's, paid on credit through the ledger as a USSD credit
+# payment is (so that ledger check holds)
+psql_val "SELECT spaza_credit_set_limit($C, 100000000)" >/dev/null
+mk() {
+	local o
+	o=$(psql_val "INSERT INTO orders (customer_id, product_id, qty, unit_cents, total_cents, idem_key)
+		VALUES ($C, ${P% *}, 1, ${P#* }, ${P#* }, 'office-$S-$1') RETURNING id")
+	[ -z "${2:-}" ] || psql_val "SELECT outcome FROM spaza_credit_hold('office:$S:$o', $C, $o);
+		SELECT outcome FROM spaza_credit_post($o)" >/dev/null
+	echo "$o"
+}
+O1=$(mk 1 paid) O2=$(mk 2 paid) O3=$(mk 3)
+login "fulfilment$S" "$PW" "$T_TMP/ful" >/dev/null
+FUL_CSRF=$(csrf)
+check_eq "$T: the board filtered by number, a page of 2" "200|$O3,$O2" \
+	"$(code "/admin/api/orders?msisdn=$MSQ&limit=2" -b "$T_TMP/ful")|$(jq_ '",".join(str(o["id"]) for o in d["orders"])')"
+next=$(jq_ 'd["next_before"]')
+check_eq "$T: ... the next page starts below it and is the last" "$O1|None" \
+	"$(code "/admin/api/orders?msisdn=$MSQ&limit=2&before=$next" -b "$T_TMP/ful" >/dev/null; jq_ '",".join(str(o["id"]) for o in d["orders"])')|$(jq_ 'd["next_before"]')"
+check_eq "$T: the board by status counts every status" "True" \
+	"$(code "/admin/api/orders?status=paid" -b "$T_TMP/ful" >/dev/null; jq_ 'd["counts"]["paid"] >= 2 and all(o["status"] == "paid" for o in d["orders"])')"
+check_eq "$T: a limit out of range is 400" "400" "$(code "/admin/api/orders?limit=0" -b "$T_TMP/ful")"
+check_eq "$T: an unknown status is 400" "400" "$(code "/admin/api/orders?status=lost" -b "$T_TMP/ful")"
+
+body="{\"ids\": [$O1, $O2, $O3], \"status\": \"shipped\"}"
+check_eq "$T: a change without the CSRF token is refused (403)" "403" \
+	"$(code /admin/api/orders/status -b "$T_TMP/ful" -H 'Content-Type: application/json' --data "$body")"
+check_eq "$T: ... with another session's token too" "403" \
+	"$(code /admin/api/orders/status -b "$T_TMP/ful" -H "X-CSRF-Token: $OWNER_CSRF" -H 'Content-Type: application/json' --data "$body")"
+check_eq "$T: nothing changed" "paid" "$(psql_val "SELECT status FROM orders WHERE id = $O1")"
+check_eq "$T: fulfilment ships two paid orders in bulk; the unpaid one is refused" "200|[$O1, $O2]|[$O3]" \
+	"$(code /admin/api/orders/status -b "$T_TMP/ful" -H "X-CSRF-Token: $FUL_CSRF" -H 'Content-Type: application/json' --data "$body")|$(jq_ 'sorted(d["changed"])')|$(jq_ 'd["refused"]')"
+check_eq "$T: each shipped customer's SMS is in the outbox" "2" \
+	"$(psql_val "SELECT count(*) FROM sms_messages WHERE order_id IN ($O1, $O2) AND kind = 'order_status' AND order_status = 'shipped'")"
+check_eq "$T: each change is in the audit log under the staff login" "2" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE source = 'api' AND who = 'fulfilment$S' AND subject IN ('order $O1', 'order $O2') AND after->>'status' = 'shipped'")"
+check_eq "$T: the board may not mark an order paid (400)" "400" \
+	"$(code /admin/api/orders/status -b "$T_TMP/ful" -H "X-CSRF-Token: $FUL_CSRF" -H 'Content-Type: application/json' --data "{\"ids\": [$O3], \"status\": \"paid\"}")"
+check_eq "$T: a body that is not JSON is 400" "400" \
+	"$(code /admin/api/orders/status -b "$T_TMP/ful" -H "X-CSRF-Token: $FUL_CSRF" --data 'ids=1')"
+
+# ---- static files ----
+check_eq "$T: the stylesheet is served" "200" "$(code /admin/static/office.css)"
+check_eq "$T: nothing outside web/ (../)" "404" "$(code /admin/static/..%2F..%2FREADME.md)"
+
+# ---- role change, disable, logout, lockout ----
+"$SPAZACTL" -c "$SPAZA_CFG" staff role "finance$S" fulfilment >/dev/null
+check_eq "$T: a role change ends the account's sessions" "401" "$(code /admin/api/me -b "$T_TMP/fin")"
+"$SPAZACTL" -c "$SPAZA_CFG" staff disable "care$S" >/dev/null
+check_eq "$T: a disabled account cannot log in" "401" "$(login "care$S" "$PW" "$T_TMP/care")"
+check_eq "$T: logout ends the session" "200|401" \
+	"$(code /admin/api/logout -b "$JAR" -H "X-CSRF-Token: $OWNER_CSRF" -H 'Content-Type: application/json' --data '{}')|$(code /admin/api/me -b "$JAR")"
+for i in 1 2 3 4 5; do login "till$S" "wrong-$i-password" "$T_TMP/x" >/dev/null; done
+check_eq "$T: five wrong passwords in a row lock the account, even for the right one (429)" "429" \
+	"$(login "till$S" "$PW" "$T_TMP/x")"
+check_match "$T: ... with a Retry-After" 'Retry-After: [0-9]+' "$(cat "$T_TMP/head")"
+stats=$("$SPAZACTL" -c "$SPAZA_CFG" vty "show stats" 2>/dev/null)
+check_true "$T: refusals are counted (office:csrf-refused)" "counter not above 0" \
+	[ "$(stat_count "Back office changes refused 403: no or a wrong CSRF token" "$stats")" -ge 2 ]
