@@ -78,3 +78,42 @@ DO $$ BEGIN
 			TO spaza_app;
 	END IF;
 END $$;
+
+-- The till page (a retailer user's) takes payments through the same spaza_slip_pay as the till
+-- API, under the retailer's active key: the payment is the retailer's as a till's would be.
+-- The key id is no secret (its signing secret is HMAC('retailer-master', key id), never stored).
+CREATE FUNCTION spaza_retailer_active_key(p_retailer integer) RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+	RETURN (SELECT k.key_id FROM retailer_keys k WHERE k.retailer_id = p_retailer AND k.revoked_at IS NULL);
+END $$;
+
+DO $$ BEGIN
+	IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spaza_app') THEN
+		GRANT EXECUTE ON FUNCTION spaza_retailer_active_key(integer) TO spaza_app;
+		-- settlement per retailer names them
+		GRANT SELECT (id, name) ON retailers TO spaza_app;
+	END IF;
+END $$;
+
+-- A credit limit from the back office. Setting one makes credit out of nothing, so the runtime
+-- role may not call spaza_credit_set_limit (sql/006_roles.sql): this door lets it through only
+-- for a live session of an owner or finance account, so a compromised daemon still needs one.
+CREATE FUNCTION spaza_staff_credit_set_limit(p_session bytea, p_customer_id bigint, p_limit_cents bigint,
+					     OUT outcome text, OUT used_cents bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM staff_sessions x JOIN staff s ON s.id = x.staff_id
+		       WHERE x.token_sha256 = p_session AND x.expires_at > now() AND NOT s.disabled
+			 AND s.role IN ('owner', 'finance')) THEN
+		outcome := 'not_found';
+		RETURN;
+	END IF;
+	SELECT l.outcome, l.used_cents INTO outcome, used_cents FROM spaza_credit_set_limit(p_customer_id, p_limit_cents) l;
+END $$;
+
+DO $$ BEGIN
+	IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spaza_app') THEN
+		GRANT EXECUTE ON FUNCTION spaza_staff_credit_set_limit(bytea, bigint, bigint) TO spaza_app;
+	END IF;
+END $$;

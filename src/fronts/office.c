@@ -313,6 +313,7 @@ static void office_with_session(struct http_req *req, const char *rest, bool pos
 	p->rest = rest;
 	p->post = post;
 	staff_token_sha(tok, sha);
+	memcpy(p->c.who.session, sha, sizeof(sha));
 	const char *params[] = { sha };
 	db_read(DB_STAFF_SESSION_GET, 1, params, office_session_done, p);
 }

@@ -13,6 +13,7 @@ struct office_staff {
 	enum staff_role role;
 	int retailer_id;	/* a retailer user's retailer, else 0 */
 	char csrf[65];
+	char session[STAFF_TOKEN_SHA_BUF];	/* its session's SHA-256, for doors that check it again */
 };
 
 /* One request of a logged-in member of staff, while its handler works (a talloc child of req). */
@@ -34,6 +35,19 @@ struct office_route {
 };
 /* office_api.c's table, ended by a NULL path. */
 extern const struct office_route office_routes[];
+
+/* The handlers of the other files: office_till.c, office_customer.c, office_phone.c,
+ * office_catalogue.c. */
+void office_till_slip(struct office_call *c);
+void office_till_pay(struct office_call *c);
+void office_till_reverse(struct office_call *c);
+void office_till_takings(struct office_call *c);
+void office_customer(struct office_call *c);
+void office_customer_sms(struct office_call *c);
+void office_customer_credit(struct office_call *c);
+void office_phone_hop(struct office_call *c);
+void office_phone_inbox(struct office_call *c);
+void office_catalogue_check(struct office_call *c);
 
 void office_init(void);
 /* Reply with j (its reference is taken) or with {"error": msg}. */

@@ -4,7 +4,9 @@
  *
  *   GET  today                      today's orders, revenue, payments by method, SMS, alarms
  *   GET  orders?status=&msisdn=&before=&limit=   one page of the board, newest first
- *   POST orders/status {"ids": [..], "status": "shipped"|"delivered"}   one or many */
+ *   POST orders/status {"ids": [..], "status": "shipped"|"delivered"}   one or many
+ *   GET  money/settlement?days=N    what each retailer's tills took (and owe the shop), by day
+ * The till page's and Customer 360's are in office_till.c and office_customer.c. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,9 +286,48 @@ static void office_orders_status(struct office_call *c)
 	}
 }
 
+/* ---- Money: settlement per retailer and day ---- */
+
+static void office_settlement_done(void *priv, const PGresult *res, int err)
+{
+	struct office_call *c = priv;
+	if (err)
+		return office_error(c->req, 503, "the database is not answering: try again in a moment");
+	json_t *a = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_array_append_new(a, json_pack("{ss sI ss sI sI}", "day", PQgetvalue(res, i, 0), "retailer_id",
+						   office_int(res, i, 1), "retailer", PQgetvalue(res, i, 2), "payments",
+						   office_int(res, i, 3), "owed_cents", office_int(res, i, 4)));
+	office_json(c->req, 200, json_pack("{so}", "settlement", a));
+}
+
+/* ?days=N (1-90, default 7) */
+static void office_settlement(struct office_call *c)
+{
+	const char *d = http_req_arg(c->req, "days");
+	char n[8];
+	unsigned days = d ? (unsigned)strtoul(d, NULL, 10) : 7;
+	if (d && (strspn(d, "0123456789") != strlen(d) || days < 1 || days > 90))
+		return office_error(c->req, 400, "days: 1 to 90");
+	snprintf(n, sizeof(n), "%u", days);
+	const char *params[] = { NULL, n };
+	db_read(DB_OFFICE_SETTLEMENT, 2, params, office_settlement_done, c);
+}
+
 const struct office_route office_routes[] = {
 	{ "GET", "today", STAFF_PAGE_TODAY, office_today },
 	{ "GET", "orders", STAFF_PAGE_ORDERS, office_orders },
 	{ "POST", "orders/status", STAFF_PAGE_ORDERS, office_orders_status },
+	{ "GET", "till/slip", STAFF_PAGE_TILL, office_till_slip },
+	{ "POST", "till/pay", STAFF_PAGE_TILL, office_till_pay },
+	{ "POST", "till/reverse", STAFF_PAGE_TILL, office_till_reverse },
+	{ "GET", "till/takings", STAFF_PAGE_TILL, office_till_takings },
+	{ "GET", "customer", STAFF_PAGE_CUSTOMER, office_customer },
+	{ "POST", "customer/sms", STAFF_PAGE_CUSTOMER, office_customer_sms },
+	{ "POST", "customer/credit-limit", STAFF_PAGE_MONEY, office_customer_credit },
+	{ "GET", "money/settlement", STAFF_PAGE_MONEY, office_settlement },
+	{ "POST", "phone/hop", STAFF_PAGE_PHONE, office_phone_hop },
+	{ "GET", "phone/inbox", STAFF_PAGE_PHONE, office_phone_inbox },
+	{ "POST", "catalogue/check", STAFF_PAGE_CATALOGUE, office_catalogue_check },
 	{ .path = NULL },
 };
