@@ -41,7 +41,14 @@
 
 void office_json(struct http_req *req, unsigned status, json_t *j)
 {
-	char *body = json_dumps(j, JSON_COMPACT);
+	char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (!body) {	/* a json_pack() that failed (text that is not UTF-8): a bug, never a crash */
+		static const char err[] = "{\"error\":\"internal error\"}";
+		LOGP(DOFFICE, LOGL_ERROR, "no JSON for %s\n", http_req_path(req));
+		http_reply(req, 500, "application/json", err, sizeof(err) - 1);
+		json_decref(j);
+		return;
+	}
 	http_reply_header(req, "Cache-Control", "no-store");
 	http_reply(req, status, "application/json", body, strlen(body));
 	free(body);

@@ -39,14 +39,15 @@ static json_t *office_catalogue_problems(const char *text)
 
 void office_catalogue_check(struct office_call *c)
 {
-	const char *csv = NULL;
-	size_t len = 0;
+	json_t *text = json_object_get(c->body, "csv");
 	char *errs = NULL;
 	size_t errs_len = 0;
 	struct catalog_file *cf = NULL;
 	const struct catalog_limits lim = { .name_max = g_cfg->name_max, .price_max_cents = g_cfg->price_max_cents };
-	if (json_unpack(c->body, "{s%}", "csv", &csv, &len) < 0)
+	if (!json_is_string(text))
 		return office_error(c->req, 400, "give {\"csv\": the file's text}");
+	const char *csv = json_string_value(text);
+	size_t len = json_string_length(text);
 	FILE *fp = open_memstream(&errs, &errs_len);
 	if (!fp)
 		return office_error(c->req, 500, "out of memory");

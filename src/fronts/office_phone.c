@@ -82,7 +82,7 @@ static void office_phone_inbox_done(void *priv, const PGresult *res, int err)
 	for (int i = 0; i < PQntuples(res); i++) {
 		if (strcmp(PQgetvalue(res, i, 2), "out"))
 			continue;
-		json_array_append_new(a, json_pack("{ss ss ss s? s? s?}", "at", PQgetvalue(res, i, 0), "kind",
+		json_array_append_new(a, json_pack("{ss ss ss ss? ss? ss?}", "at", PQgetvalue(res, i, 0), "kind",
 						   PQgetvalue(res, i, 3), "status", PQgetvalue(res, i, 5), "text",
 						   PQgetisnull(res, i, 7) ? NULL : PQgetvalue(res, i, 7), "order",
 						   PQgetisnull(res, i, 8) ? NULL : PQgetvalue(res, i, 8), "order_status",

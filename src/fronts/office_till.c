@@ -42,7 +42,7 @@ static bool office_till_ref(struct office_call *c, const char *in, char ref[EASY
 
 static json_t *office_slip_json(const struct slip *s)
 {
-	return json_pack("{ss ss sI ss sI ss s? sb}", "ref", s->ref, "status", s->status_word, "amount_cents",
+	return json_pack("{ss ss? sI ss? sI ss? ss? sb}", "ref", s->ref, "status", s->status_word, "amount_cents",
 			 (json_int_t)s->amount_cents, "expires_at", s->expires_at, "order", (json_int_t)s->order_id,
 			 "order_status", s->order_status, "payment_id", s->payment_id, "payable", slip_payable(s));
 }
