@@ -83,7 +83,7 @@ static void office_cust_sessions(void *priv, const PGresult *res, int err)
 	for (int i = 0; i < PQntuples(res); i++) {
 		snprintf(ref, sizeof(ref), "%s", PQgetvalue(res, i, 7));
 		if (!strcmp(PQgetvalue(res, i, 1), "session")) {
-			snprintf(line, sizeof(line), "USSD %s %s: %s, %s screens (%s)", PQgetvalue(res, i, 2),
+			snprintf(line, sizeof(line), "USSD %s %s: %s, %s hops (%s)", PQgetvalue(res, i, 2),
 				 PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
 				 PQgetvalue(res, i, 6));
 			json_array_append_new(k->events, office_event(PQgetvalue(res, i, 0), "session", ref, line));

@@ -115,6 +115,62 @@ check_eq "$T: the board may not mark an order paid (400)" "400" \
 check_eq "$T: a body that is not JSON is 400" "400" \
 	"$(code /admin/api/orders/status -b "$T_TMP/ful" -H "X-CSRF-Token: $FUL_CSRF" --data 'ids=1')"
 
+# ---- Customer 360 ----
+check_eq "$T: a customer by number: the record, credit and timeline" "200|$MS|True" \
+	"$(code "/admin/api/customer?msisdn=$MSQ" -b "$T_TMP/fin")|$(jq_ 'd["msisdn"]')|$(jq_ 'any(e["kind"] == "order" and e["ref"] == "'$O1'" for e in d["timeline"])')"
+check_eq "$T: ... newest first" "True" "$(jq_ 'all(a["at"] >= b["at"] for a, b in zip(d["timeline"], d["timeline"][1:]))')"
+check_eq "$T: an unknown number is 404" "404" "$(code "/admin/api/customer?msisdn=0829999999" -b "$T_TMP/fin")"
+check_eq "$T: finance sets a credit limit" "200|{\"limit_cents\":50000,\"used_cents\":$((2 * ${P#* }))}" \
+	"$(code /admin/api/customer/credit-limit -b "$T_TMP/fin" -H "X-CSRF-Token: $FIN_CSRF" -H 'Content-Type: application/json' \
+		--data "{\"msisdn\": \"$MS\", \"limit_cents\": 50000}")|$(cat "$T_TMP/body")"
+check_eq "$T: ... below what is in use is refused (409)" "409" \
+	"$(code /admin/api/customer/credit-limit -b "$T_TMP/fin" -H "X-CSRF-Token: $FIN_CSRF" -H 'Content-Type: application/json' \
+		--data "{\"msisdn\": \"$MS\", \"limit_cents\": 100}")"
+check_eq "$T: ... and audited under the staff login" "1" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'finance$S' AND subject = 'customer $C' AND result = 'ok' AND after->>'limit_cents' = '50000'")"
+login "care$S" "$PW" "$T_TMP/care" >/dev/null
+CARE_CSRF=$(csrf)
+check_eq "$T: a care agent may not set a credit limit (403)" "403" \
+	"$(code /admin/api/customer/credit-limit -b "$T_TMP/care" -H "X-CSRF-Token: $CARE_CSRF" -H 'Content-Type: application/json' \
+		--data "{\"msisdn\": \"$MS\", \"limit_cents\": 90000}")"
+check_eq "$T: a care agent sends the customer an SMS" "200" \
+	"$(code /admin/api/customer/sms -b "$T_TMP/care" -H "X-CSRF-Token: $CARE_CSRF" -H 'Content-Type: application/json' \
+		--data "{\"msisdn\": \"$MS\", \"text\": \"Your order is on its way $S\"}")"
+check_eq "$T: ... it is queued for the customer" "1" \
+	"$(psql_val "SELECT count(*) FROM sms_messages WHERE customer_id = $C AND text = 'Your order is on its way $S' AND status IN ('queued', 'sent', 'delivered', 'failed')")"
+check_eq "$T: an SMS longer than one is refused (400)" "400" \
+	"$(code /admin/api/customer/sms -b "$T_TMP/care" -H "X-CSRF-Token: $CARE_CSRF" -H 'Content-Type: application/json' \
+		--data "{\"msisdn\": \"$MS\", \"text\": \"$(printf 'x%.0s' $(seq 1 161))\"}")"
+
+# ---- till ----
+TILL_CSRF=$(code /admin/api/me -b "$T_TMP/till" >/dev/null; csrf)
+good=$(luhn_fix 91234000000000)
+check_eq "$T: the till page's lookup refuses a mistyped slip number (400)" "400" \
+	"$(code "/admin/api/till/slip?ref=${good:0:14}$(( (${good:14} + 1) % 10 ))" -b "$T_TMP/till")"
+check_eq "$T: ... and a slip nobody made is 404" "404" "$(code "/admin/api/till/slip?ref=$(luhn_fix 91234999999999)" -b "$T_TMP/till")"
+check_eq "$T: a retailer user's takings today" "200|0" "$(code /admin/api/till/takings -b "$T_TMP/till")|$(jq_ 'd["payments"]')"
+check_eq "$T: a staff account of no retailer takes no cash (403)" "403" \
+	"$(code /admin/api/till/pay -b "$JAR" -H "X-CSRF-Token: $OWNER_CSRF" -H 'Content-Type: application/json' --data '{"ref": "912340000000014", "amount_cents": 100}')"
+check_eq "$T: a retailer without an active till key is told so (409)" "409" \
+	"$(code /admin/api/till/pay -b "$T_TMP/till" -H "X-CSRF-Token: $TILL_CSRF" -H 'Content-Type: application/json' --data "{\"ref\": \"$(luhn_fix 91234999999999)\", \"amount_cents\": 100}")"
+
+# ---- web phone ----
+check_match "$T: the web phone dials the menu, with the screen's length and coding" '"end":false.*"encoding":"GSM-7"' \
+	"$(code /admin/api/phone/hop -b "$T_TMP/care" -H "X-CSRF-Token: $CARE_CSRF" -H 'Content-Type: application/json' \
+		--data "{\"msisdn\": \"0829990$((S % 1000 + 1000))\", \"session\": \"t$S\", \"text\": \"\"}"; cat "$T_TMP/body")"
+check_eq "$T: the web phone refuses anything but digits, * and # (400)" "400" \
+	"$(code /admin/api/phone/hop -b "$T_TMP/care" -H "X-CSRF-Token: $CARE_CSRF" -H 'Content-Type: application/json' \
+		--data '{"msisdn": "0829990001", "session": "x", "text": "1;DROP"}')"
+
+# ---- catalogue check ----
+csv=$(python3 -c 'import json,sys; print(json.dumps({"csv": open(sys.argv[1], encoding="utf-8", errors="replace").read()}))' \
+	"$SPAZA_TOP/tests/integration/catalog_import_bad.csv")
+check_eq "$T: the catalogue check lists the bad lines of a CSV, imports nothing" "200|False|True" \
+	"$(code /admin/api/catalogue/check -b "$JAR" -H "X-CSRF-Token: $OWNER_CSRF" -H 'Content-Type: application/json' --data "$csv")|$(jq_ 'd["ok"]')|$(jq_ 'len(d["problems"]) >= 5 and all(p["line"] > 1 for p in d["problems"])')"
+csv=$(python3 -c 'import json,sys; print(json.dumps({"csv": open(sys.argv[1]).read()}))' "$SPAZA_TOP/menus/demo-catalog.csv")
+check_eq "$T: ... and a good one has none" "True|0" \
+	"$(code /admin/api/catalogue/check -b "$JAR" -H "X-CSRF-Token: $OWNER_CSRF" -H 'Content-Type: application/json' --data "$csv" >/dev/null; jq_ 'd["ok"]')|$(jq_ 'len(d["problems"])')"
+
 # ---- static files ----
 check_eq "$T: the stylesheet is served" "200" "$(code /admin/static/office.css)"
 check_eq "$T: nothing outside web/ (../)" "404" "$(code /admin/static/..%2F..%2FREADME.md)"
