@@ -117,3 +117,20 @@ DO $$ BEGIN
 		GRANT EXECUTE ON FUNCTION spaza_staff_credit_set_limit(bytea, bigint, bigint) TO spaza_app;
 	END IF;
 END $$;
+
+-- The Money page lists the retailers and their till keys: ids and dates, never a secret (there is
+-- none stored). The runtime role reads no key table, so it gets this list and nothing else.
+CREATE FUNCTION spaza_retailer_keys_list(OUT retailer_id integer, OUT name text, OUT key_id text,
+					 OUT created_at timestamptz, OUT revoked_at timestamptz)
+RETURNS SETOF record LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+	RETURN QUERY SELECT r.id, r.name, k.key_id, k.created_at, k.revoked_at
+	FROM retailers r LEFT JOIN retailer_keys k ON k.retailer_id = r.id
+	ORDER BY r.name, k.revoked_at IS NULL DESC, k.created_at DESC;
+END $$;
+
+DO $$ BEGIN
+	IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spaza_app') THEN
+		GRANT EXECUTE ON FUNCTION spaza_retailer_keys_list() TO spaza_app;
+	END IF;
+END $$;

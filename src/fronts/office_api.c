@@ -6,6 +6,8 @@
  *   GET  orders?status=&msisdn=&before=&limit=   one page of the board, newest first
  *   POST orders/status {"ids": [..], "status": "shipped"|"delivered"}   one or many
  *   GET  money/settlement?days=N    what each retailer's tills took (and owe the shop), by day
+ *   GET  money/ledger-check         spaza_ledger_check(): the violations, none when it holds
+ *   GET  money/retailers            retailers and their till key ids (never a secret)
  * The till page's and Customer 360's are in office_till.c and office_customer.c. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -314,6 +316,47 @@ static void office_settlement(struct office_call *c)
 	db_read(DB_OFFICE_SETTLEMENT, 2, params, office_settlement_done, c);
 }
 
+/* ---- Money: the ledger's invariants, the retailers' keys ---- */
+
+static void office_ledger_check_done(void *priv, const PGresult *res, int err)
+{
+	struct office_call *c = priv;
+	if (err)
+		return office_error(c->req, 503, "the database is not answering: try again in a moment");
+	json_t *a = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_array_append_new(a, json_pack("{ss ss}", "invariant", PQgetvalue(res, i, 0), "detail",
+						   PQgetvalue(res, i, 1)));
+	office_json(c->req, 200, json_pack("{sb so}", "ok", !PQntuples(res), "violations", a));
+}
+
+/* `spazactl ledger check`'s proof, spaza_ledger_check(): every violation, none when it holds */
+static void office_ledger_check(struct office_call *c)
+{
+	db_read(DB_LEDGER_CHECK, 0, NULL, office_ledger_check_done, c);
+}
+
+static void office_retailers_done(void *priv, const PGresult *res, int err)
+{
+	struct office_call *c = priv;
+	if (err)
+		return office_error(c->req, 503, "the database is not answering: try again in a moment");
+	json_t *a = json_array();
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *v[5];
+		for (int k = 0; k < 5; k++)
+			v[k] = PQgetisnull(res, i, k) ? NULL : PQgetvalue(res, i, k);
+		json_array_append_new(a, json_pack("{sI ss ss? ss? ss?}", "id", office_int(res, i, 0), "name", v[1],
+						   "key_id", v[2], "created", v[3], "revoked", v[4]));
+	}
+	office_json(c->req, 200, json_pack("{so}", "retailers", a));
+}
+
+static void office_retailers(struct office_call *c)
+{
+	db_read(DB_OFFICE_RETAILER_KEYS, 0, NULL, office_retailers_done, c);
+}
+
 const struct office_route office_routes[] = {
 	{ "GET", "today", STAFF_PAGE_TODAY, office_today },
 	{ "GET", "orders", STAFF_PAGE_ORDERS, office_orders },
@@ -326,6 +369,8 @@ const struct office_route office_routes[] = {
 	{ "POST", "customer/sms", STAFF_PAGE_CUSTOMER, office_customer_sms },
 	{ "POST", "customer/credit-limit", STAFF_PAGE_MONEY, office_customer_credit },
 	{ "GET", "money/settlement", STAFF_PAGE_MONEY, office_settlement },
+	{ "GET", "money/ledger-check", STAFF_PAGE_MONEY, office_ledger_check },
+	{ "GET", "money/retailers", STAFF_PAGE_MONEY, office_retailers },
 	{ "POST", "phone/hop", STAFF_PAGE_PHONE, office_phone_hop },
 	{ "GET", "phone/inbox", STAFF_PAGE_PHONE, office_phone_inbox },
 	{ "POST", "catalogue/check", STAFF_PAGE_CATALOGUE, office_catalogue_check },

@@ -70,6 +70,13 @@ run(async b => {
 	await waitFor(fin, "#settlement tbody tr", "story-3");
 	const st = await fin.textContent("#settlement");
 	check("finance sees what the retailer owes the shop", st.includes(SHOP) && st.includes("R55.98"), st.slice(0, 300));
+	await fin.waitForSelector("#retailers tbody tr");
+	const keys = await fin.textContent("#retailers");
+	check("finance sees the retailer's till key, active", keys.includes(SHOP) && keys.includes("active"), keys.slice(0, 300));
+	await fin.click("#check");
+	await fin.waitForFunction(() => /holds|violation/.test(document.getElementById("ledger").textContent));
+	check("the ledger check from the page: every invariant holds", (await fin.textContent("#ledger")) === "every invariant holds",
+		await fin.textContent("#ledger"));
 	await shot(fin, "money-settlement");
 	await fin.context().close();
 

@@ -171,6 +171,14 @@ csv=$(python3 -c 'import json,sys; print(json.dumps({"csv": open(sys.argv[1]).re
 check_eq "$T: ... and a good one has none" "True|0" \
 	"$(code /admin/api/catalogue/check -b "$JAR" -H "X-CSRF-Token: $OWNER_CSRF" -H 'Content-Type: application/json' --data "$csv" >/dev/null; jq_ 'd["ok"]')|$(jq_ 'len(d["problems"])')"
 
+# ---- money ----
+check_eq "$T: finance runs the ledger check" "200|True" "$(code /admin/api/money/ledger-check -b "$T_TMP/fin")|$(jq_ 'd["ok"]')"
+check_eq "$T: finance lists the retailers, with no secret" "200|True|False" \
+	"$(code /admin/api/money/retailers -b "$T_TMP/fin")|$(jq_ 'any(r["id"] == '$RET' for r in d["retailers"])')|$(jq_ 'any("secret" in r for r in d["retailers"])')"
+check_eq "$T: settlement by day answers; 0 days is 400" "200|400" \
+	"$(code "/admin/api/money/settlement?days=7" -b "$T_TMP/fin")|$(code "/admin/api/money/settlement?days=0" -b "$T_TMP/fin")"
+check_eq "$T: a care agent is refused the money (403)" "403" "$(code /admin/api/money/ledger-check -b "$T_TMP/care")"
+
 # ---- static files ----
 check_eq "$T: the stylesheet is served" "200" "$(code /admin/static/office.css)"
 check_eq "$T: nothing outside web/ (../)" "404" "$(code /admin/static/..%2F..%2FREADME.md)"
