@@ -42,6 +42,7 @@ void office_till_slip(struct office_call *c);
 void office_till_pay(struct office_call *c);
 void office_till_reverse(struct office_call *c);
 void office_till_takings(struct office_call *c);
+void office_till_receipt(struct office_call *c);
 void office_customer(struct office_call *c);
 void office_customer_sms(struct office_call *c);
 void office_customer_credit(struct office_call *c);

@@ -365,6 +365,7 @@ const struct office_route office_routes[] = {
 	{ "POST", "till/pay", STAFF_PAGE_TILL, office_till_pay },
 	{ "POST", "till/reverse", STAFF_PAGE_TILL, office_till_reverse },
 	{ "GET", "till/takings", STAFF_PAGE_TILL, office_till_takings },
+	{ "GET", "till/receipt", STAFF_PAGE_TILL, office_till_receipt },
 	{ "GET", "customer", STAFF_PAGE_CUSTOMER, office_customer },
 	{ "POST", "customer/sms", STAFF_PAGE_CUSTOMER, office_customer_sms },
 	{ "POST", "customer/credit-limit", STAFF_PAGE_MONEY, office_customer_credit },

@@ -6,6 +6,7 @@
  *   POST till/pay {"ref", "amount_cents"}  the cash taken, under the retailer's active key
  *   POST till/reverse {"ref"}              within the ledger's rules (not once shipped)
  *   GET  till/takings                      today's payments and what the retailer owes
+ *   GET  till/receipt?ref=REF&format=pdf|png   the 80 mm receipt of this retailer's payment
  *
  * The page's payment id is "web-" and the slip number: a double click, a retry after a lost
  * answer or a second tab is the same payment, never a second one. */
@@ -14,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <talloc.h>
 #include "db.h"
 #include "ledger.h"
 #include "logging.h"
 #include "office.h"
+#include "receipt.h"
 #include "slip.h"
 
 struct office_till {
@@ -27,6 +30,8 @@ struct office_till {
 	char payment_id[8 + EASYPAY_REF_BUF];
 	int64_t amount_cents;
 	bool reverse;
+	enum barcode_out fmt;	/* a receipt's */
+	char *shop;
 };
 
 /* The reference a request names (a scanner's 16 digits too); false after a 400. */
@@ -174,4 +179,59 @@ void office_till_takings(struct office_call *c)
 	snprintf(rid, sizeof(rid), "%d", c->who.retailer_id);
 	const char *params[] = { rid, "today" };
 	db_read(DB_OFFICE_TILL_TAKINGS, 2, params, office_till_takings_done, c);
+}
+
+/* ---- the receipt ---- */
+
+static void office_till_receipt_slip(void *priv, const PGresult *res, int err)
+{
+	struct office_till *t = priv;
+	struct slip s;
+	char printed[32];
+	uint8_t *out;
+	size_t len;
+	if (err || slip_read(res, &s) < 0)
+		return office_error(t->c->req, 503, "the database is not answering: try again in a moment");
+	/* a receipt for the cash this retailer took, never for another's */
+	if (!s.found || s.status != SLIP_PAID || !s.paid_by_key)
+		return office_error(t->c->req, 404, "no payment of your shop on this slip");
+	time_t now = time(NULL);
+	strftime(printed, sizeof(printed), "%Y-%m-%d %H:%M UTC", gmtime(&now));
+	struct receipt r = { .shop = t->shop, .ref = s.ref, .order_id = s.order_id, .amount_cents = s.amount_cents,
+			     .payment_id = s.payment_id, .cashier = t->c->who.login, .printed = printed };
+	if (receipt_render(t, &r, t->fmt, &out, &len) < 0)
+		return office_error(t->c->req, 500, "the receipt could not be drawn");
+	http_reply_header(t->c->req, "Cache-Control", "no-store");
+	http_reply(t->c->req, 200, t->fmt == BARCODE_OUT_PDF ? "application/pdf" : "image/png", (const char *)out, len);
+}
+
+static void office_till_receipt_key(void *priv, const PGresult *res, int err)
+{
+	struct office_till *t = priv;
+	struct ledger_stmt st;
+	if (err || PQntuples(res) != 1)
+		return office_error(t->c->req, 503, "the database is not answering: try again in a moment");
+	if (PQgetisnull(res, 0, 0))
+		return office_error(t->c->req, 409, office_till_refusal(LEDGER_UNKNOWN_KEY));
+	t->shop = talloc_strdup(t, PQgetvalue(res, 0, 1));
+	slip_lookup(&st, talloc_strdup(t, PQgetvalue(res, 0, 0)), t->ref);
+	db_read(st.stmt, st.nparams, st.params, office_till_receipt_slip, t);
+}
+
+void office_till_receipt(struct office_call *c)
+{
+	struct office_till *t = talloc_zero(c->req, struct office_till);
+	const char *format = http_req_arg(c->req, "format");
+	char rid[16];
+	t->c = c;
+	if (!c->who.retailer_id)
+		return office_error(c->req, 403, "only a retailer's staff print receipts");
+	if (format && strcmp(format, "pdf") && strcmp(format, "png"))
+		return office_error(c->req, 400, "format: pdf or png");
+	t->fmt = format && !strcmp(format, "png") ? BARCODE_OUT_PNG : BARCODE_OUT_PDF;
+	if (!office_till_ref(c, http_req_arg(c->req, "ref"), t->ref))
+		return;
+	snprintf(rid, sizeof(rid), "%d", c->who.retailer_id);
+	const char *params[] = { rid };
+	db_read(DB_OFFICE_RETAILER_KEY, 1, params, office_till_receipt_key, t);
 }

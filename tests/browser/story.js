@@ -52,6 +52,12 @@ run(async b => {
 	await till.waitForFunction(() => document.getElementById("takings").textContent === "R55.98");
 	check("today's takings show it", (await till.textContent("#takings")) === "R55.98", await till.textContent("#takings"));
 	await shot(till, "till-paid");
+	const receipt = await till.evaluate(async ref => {
+		const r = await fetch("/admin/api/till/receipt?format=pdf&ref=" + ref);
+		const b = new Uint8Array(await r.arrayBuffer());
+		return r.status + " " + r.headers.get("content-type") + " " + String.fromCharCode(...b.slice(0, 5));
+	}, slip.replace(/ /g, ""));
+	check("the receipt is a PDF to print", receipt === "200 application/pdf %PDF-", receipt);
 	// a second confirmation is the same payment, never a second one
 	const again = await till.evaluate(async ([ref, csrf]) => {
 		const r = await fetch("/admin/api/till/pay", { method: "POST", headers: { "Content-Type": "application/json",
