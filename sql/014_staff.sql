@@ -134,3 +134,28 @@ DO $$ BEGIN
 		GRANT EXECUTE ON FUNCTION spaza_retailer_keys_list() TO spaza_app;
 	END IF;
 END $$;
+
+-- A voucher batch from the back office's Money page: like a credit limit it makes money out of
+-- nothing, so it runs only for a live session of an owner or finance account, and issues
+-- through spaza_voucher_issue_v() as spazactl does (the PINs themselves never reach the
+-- database: their HMACs and last 4 digits do). No row: not such a session.
+CREATE FUNCTION spaza_staff_voucher_issue(p_session bytea, p_key_version integer, p_pin_hmacs_hex text[],
+					  p_last4s text[], p_value_cents bigint, p_expires_at timestamptz,
+					  OUT issued integer, OUT first_id bigint, OUT last_id bigint)
+RETURNS SETOF record LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM staff_sessions x JOIN staff s ON s.id = x.staff_id
+		       WHERE x.token_sha256 = p_session AND x.expires_at > now() AND NOT s.disabled
+			 AND s.role IN ('owner', 'finance')) THEN
+		RETURN;
+	END IF;
+	RETURN QUERY SELECT i.issued, i.first_id, i.last_id
+		FROM spaza_voucher_issue_v(p_key_version, p_pin_hmacs_hex, p_last4s, p_value_cents, p_expires_at) i;
+END $$;
+
+DO $$ BEGIN
+	IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spaza_app') THEN
+		GRANT EXECUTE ON FUNCTION spaza_staff_voucher_issue(bytea, integer, text[], text[], bigint, timestamptz)
+			TO spaza_app;
+	END IF;
+END $$;

@@ -17,6 +17,23 @@ async function retailers() {
 		office.el("td", {}, r.name), office.el("td", {}, r.key_id || "no key yet"), office.el("td", {}, r.created || ""),
 		office.el("td", {}, r.key_id ? (r.revoked ? "revoked " + r.revoked : "active") : ""))));
 }
+document.getElementById("vouchers").addEventListener("submit", async ev => {
+	ev.preventDefault();
+	const f = ev.target, count = Number(f.count.value), cents = Math.round(parseFloat(f.rand.value) * 100);
+	if (!(cents > 0)) { office.say("Give the value in rand.", "error"); return; }
+	if (!confirm("Issue " + count + " vouchers of " + office.money(cents) + "? The PINs download once, now.")) return;
+	const r = await fetch("/admin/api/money/vouchers", { method: "POST", credentials: "same-origin",
+		headers: { "Content-Type": "application/json", "X-CSRF-Token": office.me.csrf },
+		body: JSON.stringify({ count, value_cents: cents, expires: f.expires.value }) });
+	if (!r.ok) { office.say((await r.json().catch(() => ({}))).error || "error " + r.status, "error"); return; }
+	const name = (r.headers.get("Content-Disposition") || "").replace(/^.*filename="([^"]+)".*$/, "$1") || "vouchers.csv";
+	const a = office.el("a", { href: URL.createObjectURL(await r.blob()), download: name });
+	document.body.append(a);
+	a.click();
+	a.remove();
+	office.say(count + " vouchers issued: " + name + " is the only copy of their PINs.", "info");
+	f.reset();
+});
 document.getElementById("check").addEventListener("click", async () => {
 	const out = document.getElementById("ledger"), t = document.getElementById("violations");
 	out.textContent = "checking...";

@@ -37,7 +37,7 @@ struct office_route {
 extern const struct office_route office_routes[];
 
 /* The handlers of the other files: office_till.c, office_customer.c, office_phone.c,
- * office_catalogue.c. */
+ * office_catalogue.c, office_vouchers.c. */
 void office_till_slip(struct office_call *c);
 void office_till_pay(struct office_call *c);
 void office_till_reverse(struct office_call *c);
@@ -49,6 +49,7 @@ void office_customer_credit(struct office_call *c);
 void office_phone_hop(struct office_call *c);
 void office_phone_inbox(struct office_call *c);
 void office_catalogue_check(struct office_call *c);
+void office_vouchers_issue(struct office_call *c);
 
 void office_init(void);
 /* Reply with j (its reference is taken) or with {"error": msg}. */

@@ -372,6 +372,7 @@ const struct office_route office_routes[] = {
 	{ "GET", "money/settlement", STAFF_PAGE_MONEY, office_settlement },
 	{ "GET", "money/ledger-check", STAFF_PAGE_MONEY, office_ledger_check },
 	{ "GET", "money/retailers", STAFF_PAGE_MONEY, office_retailers },
+	{ "POST", "money/vouchers", STAFF_PAGE_MONEY, office_vouchers_issue },
 	{ "POST", "phone/hop", STAFF_PAGE_PHONE, office_phone_hop },
 	{ "GET", "phone/inbox", STAFF_PAGE_PHONE, office_phone_inbox },
 	{ "POST", "catalogue/check", STAFF_PAGE_CATALOGUE, office_catalogue_check },

@@ -1,5 +1,6 @@
 // The other pages at work: the web phone dials the shop and counts the screen; the catalogue
-// check shows every bad line of a CSV with its reason before anything is imported.
+// check shows every bad line of a CSV with its reason before anything is imported; a voucher
+// batch's PIN file downloads once.
 "use strict";
 const { ADMIN, check, login, shot, run, env, waitFor } = require("./lib");
 const BAD_CSV = env("SPAZA_BAD_CSV");
@@ -30,4 +31,18 @@ run(async b => {
 	check("... and says nothing was imported", (await page.textContent("#summary")).includes("nothing can be imported"),
 		await page.textContent("#summary"));
 	await shot(page, "catalogue-errors");
+
+	await page.goto(ADMIN + "/admin/money");
+	await page.fill("#vouchers input[name=count]", "2");
+	await page.fill("#vouchers input[name=rand]", "20");
+	const [download] = await Promise.all([page.waitForEvent("download"), page.click("#vouchers button[type=submit]")]);
+	const lines = require("fs").readFileSync(await download.path(), "utf8").trim().split("\n");
+	check("a voucher batch downloads its PIN file once", lines.length === 3 && /^\d{16},20\.00,/.test(lines[1]),
+		lines.join(" | ").replace(/\d{12}(\d{4})/g, "...$1"));
+	check("... named after its voucher ids", /^vouchers-\d+-\d+\.csv$/.test(download.suggestedFilename()),
+		download.suggestedFilename());
+	await page.waitForSelector("#msg:not([hidden])");
+	check("... and the page says it is the only copy", (await page.textContent("#msg")).includes("only copy"),
+		await page.textContent("#msg"));
+	await shot(page, "money-vouchers");
 });

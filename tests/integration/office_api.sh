@@ -179,6 +179,22 @@ check_eq "$T: settlement by day answers; 0 days is 400" "200|400" \
 	"$(code "/admin/api/money/settlement?days=7" -b "$T_TMP/fin")|$(code "/admin/api/money/settlement?days=0" -b "$T_TMP/fin")"
 check_eq "$T: a care agent is refused the money (403)" "403" "$(code /admin/api/money/ledger-check -b "$T_TMP/care")"
 
+check_eq "$T: finance issues a voucher batch: the PINs come back once, as a CSV" "200|4|pin,value,expires" \
+	"$(code /admin/api/money/vouchers -b "$T_TMP/fin" -H "X-CSRF-Token: $FIN_CSRF" -H 'Content-Type: application/json' \
+		--data '{"count": 3, "value_cents": 2500, "expires": ""}')|$(wc -l < "$T_TMP/body")|$(head -1 "$T_TMP/body")"
+check_match "$T: ... each a 16-digit PIN of R25.00" '^[0-9]{16},25\.00,20[0-9]{2}-[0-9]{2}-[0-9]{2}$' "$(sed -n 2p "$T_TMP/body")"
+check_match "$T: ... as a download" 'Content-Disposition: attachment; filename="vouchers-[0-9]+-[0-9]+\.csv"' "$(tr -d '\r' < "$T_TMP/head")"
+last4=$(sed -n 2p "$T_TMP/body" | cut -c13-16)
+check_has "$T: ... and the vouchers are in the database (spazactl vouchers show)" "value R25.00" \
+	"$("$SPAZACTL" -c "$SPAZA_CFG" vouchers show "$last4")"
+check_eq "$T: ... the PINs are nowhere in the audit log" "" \
+	"$(psql_val "SELECT action FROM audit_log WHERE action LIKE '%$(sed -n 2p "$T_TMP/body" | cut -c1-16)%'")"
+check_eq "$T: ... which records the batch under the staff login" "1" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'finance$S' AND action LIKE 'vouchers issue --count 3 %' AND after->>'issued' = '3'")"
+check_eq "$T: a batch over 5000 is refused (400)" "400" \
+	"$(code /admin/api/money/vouchers -b "$T_TMP/fin" -H "X-CSRF-Token: $FIN_CSRF" -H 'Content-Type: application/json' \
+		--data '{"count": 5001, "value_cents": 2500}')"
+
 # ---- static files ----
 check_eq "$T: the stylesheet is served" "200" "$(code /admin/static/office.css)"
 check_eq "$T: nothing outside web/ (../)" "404" "$(code /admin/static/..%2F..%2FREADME.md)"
