@@ -213,3 +213,17 @@ check_match "$T: ... with a Retry-After" 'Retry-After: [0-9]+' "$(cat "$T_TMP/he
 stats=$("$SPAZACTL" -c "$SPAZA_CFG" vty "show stats" 2>/dev/null)
 check_true "$T: refusals are counted (office:csrf-refused)" "counter not above 0" \
 	[ "$(stat_count "Back office changes refused 403: no or a wrong CSRF token" "$stats")" -ge 2 ]
+
+# ---- the per-address login throttle, on a daemon of its own (its table is its own: the
+# suite's daemon keeps serving this address's logins) ----
+own_up office_throttle || { echo "own spazad did not start (log: $OWN_LOG)" >&2; exit 1; }
+codes=""
+for i in $(seq 1 61); do
+	codes+="$(curl -s --noproxy '*' --max-time 20 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data '{"login": "nobody", "password": "x"}' "$OWN_ADMIN_URL/admin/api/login") "
+done
+check_eq "$T: 60 login attempts from one address are answered, the 61st is throttled (429)" "60 401|1 429" \
+	"$(tr ' ' '\n' <<<"$codes" | grep . | sort | uniq -c | awk '{print $1, $2}' | paste -sd '|')"
+check_eq "$T: ... and counted (office:login-throttled)" "1" \
+	"$(stat_count "Back office logins refused: too many attempts from one address" "$("$SPAZACTL" -c "$OWN_CFG" vty "show stats" 2>/dev/null)")"
+own_down office_throttle
