@@ -63,7 +63,7 @@ static void office_cust_reply(struct office_cust *k)
 	json_t **v = talloc_array(k, json_t *, n ? n : 1);
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_incref(json_array_get(k->events, i));
-	qsort(v, n, sizeof(*v), office_event_cmp);
+	qsort(v, n, sizeof(json_t *), office_event_cmp);
 	json_t *sorted = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(sorted, v[i]);
