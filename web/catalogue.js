@@ -1,5 +1,6 @@
 "use strict";
-// Catalogue: a CSV checked by the importer's own parser, every bad line shown, nothing imported.
+// Catalogue: what is on sale now, and a CSV checked by the importer's own parser, every bad line
+// shown, nothing imported.
 const $ = id => document.getElementById(id);
 $("upload").addEventListener("submit", async ev => {
 	ev.preventDefault();
@@ -17,4 +18,10 @@ $("upload").addEventListener("submit", async ev => {
 		$("cmd").textContent = "./src/spazactl catalog import " + f.name;
 	} catch (e) { office.say(e.message, "error"); }
 });
-office.shell().catch(e => office.say(e.message, "error"));
+async function products() {
+	const j = await office.api("catalogue/products");
+	document.querySelector("#products tbody").replaceChildren(...j.products.map(p => office.el("tr", {},
+		office.el("td", {}, p.category), office.el("td", {}, String(p.sku)), office.el("td", {}, p.name),
+		office.el("td", {}, office.money(p.price_cents)), office.el("td", {}, String(p.stock)))));
+}
+office.shell().then(products).catch(e => office.say(e.message, "error"));

@@ -49,6 +49,7 @@ void office_customer_credit(struct office_call *c);
 void office_phone_hop(struct office_call *c);
 void office_phone_inbox(struct office_call *c);
 void office_catalogue_check(struct office_call *c);
+void office_catalogue_products(struct office_call *c);
 void office_vouchers_issue(struct office_call *c);
 
 void office_init(void);

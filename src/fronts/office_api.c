@@ -376,5 +376,6 @@ const struct office_route office_routes[] = {
 	{ "POST", "phone/hop", STAFF_PAGE_PHONE, office_phone_hop },
 	{ "GET", "phone/inbox", STAFF_PAGE_PHONE, office_phone_inbox },
 	{ "POST", "catalogue/check", STAFF_PAGE_CATALOGUE, office_catalogue_check },
+	{ "GET", "catalogue/products", STAFF_PAGE_CATALOGUE, office_catalogue_products },
 	{ .path = NULL },
 };

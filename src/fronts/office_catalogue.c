@@ -3,6 +3,7 @@
  * is imported. The import itself changes prices and stock, which the runtime role may not
  * (sql/006_roles.sql): the page shows the spazactl command that does it, as the owner.
  *
+ *   GET  catalogue/products               the catalogue as it sells now: prices and stock
  *   POST catalogue/check {"csv": "..."}   rows, categories, and every problem as {line, reason}
  * The upload is bounded by `http max-body`. */
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <talloc.h>
 #include "catalog_import.h"
 #include "cfg.h"
+#include "db.h"
 #include "office.h"
 
 /* "upload.csv:12: reason" lines, as the parser writes them, into {line, reason} objects */
@@ -59,4 +61,25 @@ void office_catalogue_check(struct office_call *c)
 	office_json(c->req, 200, json_pack("{sb si si so}", "ok", rc == 0, "rows", cf ? (int)cf->n_rows : 0,
 					   "categories", cf ? (int)cf->n_categories : 0, "problems", problems));
 	talloc_free(ctx);
+}
+
+static void office_products_done(void *priv, const PGresult *res, int err)
+{
+	struct office_call *c = priv;
+	if (err)
+		return office_error(c->req, 503, "the database is not answering: try again in a moment");
+	json_t *a = json_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_array_append_new(a, json_pack("{ss sI ss sI sI}", "category", PQgetvalue(res, i, 1), "sku",
+						   (json_int_t)strtoll(PQgetvalue(res, i, 3), NULL, 10), "name",
+						   PQgetvalue(res, i, 6), "price_cents",
+						   (json_int_t)strtoll(PQgetvalue(res, i, 4), NULL, 10), "stock",
+						   (json_int_t)strtoll(PQgetvalue(res, i, 5), NULL, 10)));
+	office_json(c->req, 200, json_pack("{so}", "products", a));
+}
+
+/* `spazactl catalog show`'s statement */
+void office_catalogue_products(struct office_call *c)
+{
+	db_read(DB_CATALOG_SHOW, 0, NULL, office_products_done, c);
 }

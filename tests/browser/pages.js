@@ -22,6 +22,9 @@ run(async b => {
 	await shot(page, "phone");
 
 	await page.goto(ADMIN + "/admin/catalogue");
+	await page.waitForSelector("#products tbody tr");
+	check("the catalogue page lists what is on sale, with prices", (await page.textContent("#products")).includes("Coke 2L"),
+		(await page.textContent("#products")).slice(0, 200));
 	await page.setInputFiles("#file", BAD_CSV);
 	await page.click("#upload button[type=submit]");
 	await waitFor(page, "#problems:not([hidden]) tbody tr", "pages-1");

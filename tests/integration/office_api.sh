@@ -195,6 +195,9 @@ check_eq "$T: a batch over 5000 is refused (400)" "400" \
 	"$(code /admin/api/money/vouchers -b "$T_TMP/fin" -H "X-CSRF-Token: $FIN_CSRF" -H 'Content-Type: application/json' \
 		--data '{"count": 5001, "value_cents": 2500}')"
 
+check_eq "$T: the catalogue on sale now, with prices and stock" "200|True" \
+	"$(code /admin/api/catalogue/products -b "$JAR")|$(jq_ 'len(d["products"]) > 5 and all(p["price_cents"] > 0 for p in d["products"])')"
+
 # ---- static files ----
 check_eq "$T: the stylesheet is served" "200" "$(code /admin/static/office.css)"
 check_eq "$T: nothing outside web/ (../)" "404" "$(code /admin/static/..%2F..%2FREADME.md)"
