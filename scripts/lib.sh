@@ -57,6 +57,31 @@ spaza_deps() {
 	as_root systemctl disable --now nginx >/dev/null 2>&1 || true
 }
 
+# The browser tests' own (tests/integration/browser.sh): Debian's chromium and node, npm where
+# node came without it, and playwright-core from npm into var/browser (tests/browser/package.json;
+# nothing of npm's in git). Any of it failing is said, not fatal: that test then says SKIP.
+SPAZA_BROWSER_PACKAGES="chromium nodejs"
+spaza_browser_deps() {
+	local missing=()
+	for p in $SPAZA_BROWSER_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	command -v npm >/dev/null || missing+=(npm)
+	if [ ${#missing[@]} -gt 0 ]; then
+		say "installing for the browser tests: ${missing[*]}"
+		ticker_start "installing ${missing[*]}"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+			say "could not install ${missing[*]}: the browser tests will be skipped"
+		ticker_stop
+	fi
+	mkdir -p "$VAR/browser"
+	cmp -s "$SPAZA_TOP/tests/browser/package.json" "$VAR/browser/package.json" &&
+		[ -d "$VAR/browser/node_modules/playwright-core" ] && return 0
+	cp "$SPAZA_TOP/tests/browser/package.json" "$VAR/browser/"
+	command -v npm >/dev/null && (cd "$VAR/browser" && npm install --no-audit --no-fund --silent >/dev/null 2>&1) ||
+		say "npm could not install playwright-core: the browser tests will be skipped"
+}
+
 # spaza_build MODE: "plain" (demo, benchmark) or "asan" (tests). Switching mode rebuilds everything.
 spaza_build() {
 	local mode=$1 flags=""
@@ -320,6 +345,7 @@ spaza
  database $SPAZA_CONNINFO
  database-owner $SPAZA_OWNER_ROLE
  menus $SPAZA_TOP/menus
+ office web-dir $SPAZA_TOP/web
  country-code 27
  secrets-file $(cd "$(dirname "$1")" && pwd)/secrets
 CFG

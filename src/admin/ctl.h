@@ -83,9 +83,6 @@ int ctl_order_expire(struct ctl *ctl, int argc, char **argv);
 /* The statuses orders.status allows (sql/001_init.sql), in the order an order moves. */
 int ctl_vouchers_issue(struct ctl *ctl, int argc, char **argv);
 int ctl_vouchers_show(struct ctl *ctl, int argc, char **argv);
-/* A new voucher PIN: CTL_VOUCHER_PIN_LEN random digits ending in a Luhn check digit; -EIO after a message. */
-#define CTL_VOUCHER_PIN_LEN 16
-int ctl_voucher_pin(char pin[CTL_VOUCHER_PIN_LEN + 1]);
 int ctl_credit_set_limit(struct ctl *ctl, int argc, char **argv);
 int ctl_credit_show(struct ctl *ctl, int argc, char **argv);
 int ctl_retailer_add(struct ctl *ctl, int argc, char **argv);
@@ -107,6 +104,11 @@ int ctl_customer_forget(struct ctl *ctl, int argc, char **argv);
 int ctl_refund(struct ctl *ctl, int argc, char **argv);
 int ctl_order_cod_paid(struct ctl *ctl, int argc, char **argv);
 int ctl_care_double_charges(struct ctl *ctl, int argc, char **argv);
+
+int ctl_staff_add(struct ctl *ctl, int argc, char **argv);
+int ctl_staff_role(struct ctl *ctl, int argc, char **argv);
+int ctl_staff_disable(struct ctl *ctl, int argc, char **argv);
+int ctl_staff_list(struct ctl *ctl, int argc, char **argv);
 /* The audit log's row for a command that changes something: argv its words after
  * "spazactl [-c FILE]", rc how it ended. Connects if the command did not; a failure to record
  * is said on stderr and turns success into CTL_ERR. */

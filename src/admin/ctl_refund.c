@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include "ctl.h"
+#include "voucher_pins.h"
 #include "double_charge.h"
 #include "ledger.h"
 #include "money.h"
@@ -70,7 +71,7 @@ static void ctl_refund_key(char *key, size_t len, int64_t order, int64_t cents, 
 int ctl_refund(struct ctl *ctl, int argc, char **argv)
 {
 	const char *amount_txt = NULL, *to_txt = NULL, *reason = NULL, *key_arg = NULL, *to = NULL;
-	char key[200], money[MONEY_BUF_LEN], pin[CTL_VOUCHER_PIN_LEN + 1] = "";
+	char key[200], money[MONEY_BUF_LEN], pin[VOUCHER_PIN_LEN + 1] = "";
 	uint8_t mac[SECRETS_HMAC_LEN];
 	int64_t cents = 0;
 	int64_t order = ctl_order_id(argv[0]);
@@ -127,9 +128,9 @@ int ctl_refund(struct ctl *ctl, int argc, char **argv)
 		if (ctl_secrets("voucher-pin") < 0)
 			return CTL_ERR;
 		v = secrets_newest("voucher-pin");
-		if (ctl_voucher_pin(pin) < 0 || secrets_hmac_v("voucher-pin", v, pin, CTL_VOUCHER_PIN_LEN, mac) < 0)
+		if (voucher_pin(pin) < 0 || secrets_hmac_v("voucher-pin", v, pin, VOUCHER_PIN_LEN, mac) < 0)
 			return CTL_ERR;
-		memcpy(last4, pin + CTL_VOUCHER_PIN_LEN - 4, 5);
+		memcpy(last4, pin + VOUCHER_PIN_LEN - 4, 5);
 		rf.pin_hmac = mac;
 		rf.last4 = last4;
 		rf.key_version = v;

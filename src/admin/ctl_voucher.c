@@ -6,35 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <talloc.h>
-#include <openssl/crypto.h>
 #include "ctl.h"
-#include "luhn.h"
 #include "money.h"
 #include "secrets.h"
+#include "voucher_pins.h"
 
-/* Most per run, largest value in cents (the PIN's length is ctl.h's). */
+/* Most per run, largest value in cents. */
 #define CTL_VOUCHERS_MAX 100000
 #define CTL_VOUCHER_VALUE_MAX 10000000
-
-/* A voucher PIN: CTL_VOUCHER_PIN_LEN - 1 uniformly random digits (bytes of 250 and up are
- * thrown away, so every digit is equally likely) and the Luhn check digit. */
-int ctl_voucher_pin(char pin[CTL_VOUCHER_PIN_LEN + 1])
-{
-	int n = 0;
-	while (n < CTL_VOUCHER_PIN_LEN - 1) {
-		uint8_t b[32];
-		if (ctl_random(b, sizeof(b)) < 0)
-			return -EIO;
-		for (size_t i = 0; i < sizeof(b) && n < CTL_VOUCHER_PIN_LEN - 1; i++)
-			if (b[i] < 250)
-				pin[n++] = '0' + b[i] % 10;
-		OPENSSL_cleanse(b, sizeof(b));
-	}
-	pin[n] = '\0';
-	pin[n] = '0' + luhn_check_digit(pin);
-	pin[n + 1] = '\0';
-	return 0;
-}
 
 /* YYYY-MM-DD with a month and day in range; the database judges the rest (February 30). */
 static bool ctl_voucher_is_date(const char *s)
@@ -44,39 +23,6 @@ static bool ctl_voucher_is_date(const char *s)
 			return false;
 	int month = (s[5] - '0') * 10 + s[6] - '0', day = (s[8] - '0') * 10 + s[9] - '0';
 	return s[10] == '\0' && month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
-
-/* Writes count PINs to fp and, as text[] literals of plain hex and digits ("{hex,hex,...}",
- * "{1234,0456,...}"), their HMACs and last 4 digits into hmacs and last4s. */
-static int ctl_voucher_pins(FILE *fp, long count, const char *value_txt, const char *expires_txt, unsigned key_v,
-			    char *hmacs, char *last4s)
-{
-	char *h = hmacs, *l = last4s;
-	int rc = 0;
-	fprintf(fp, "pin,value,expires\n");
-	*h++ = '{';
-	*l++ = '{';
-	for (long i = 0; i < count; i++) {
-		char pin[CTL_VOUCHER_PIN_LEN + 1];
-		uint8_t mac[SECRETS_HMAC_LEN];
-		if (ctl_voucher_pin(pin) < 0 || secrets_hmac_v("voucher-pin", key_v, pin, CTL_VOUCHER_PIN_LEN, mac) < 0) {
-			rc = -EIO;
-			break;
-		}
-		fprintf(fp, "%s,%s,%s\n", pin, value_txt + 1, expires_txt);
-		if (i)
-			*h++ = ',', *l++ = ',';
-		ctl_hex(h, mac, sizeof(mac));
-		h += 2 * SECRETS_HMAC_LEN;
-		memcpy(l, pin + CTL_VOUCHER_PIN_LEN - 4, 4);
-		l += 4;
-		OPENSSL_cleanse(pin, sizeof(pin));
-	}
-	*h++ = '}';
-	*h = '\0';
-	*l++ = '}';
-	*l = '\0';
-	return rc;
 }
 
 /* vouchers issue: the PINs go to a new file (mode 0600, never overwritten) and nowhere else;
@@ -162,7 +108,7 @@ int ctl_vouchers_issue(struct ctl *ctl, int argc, char **argv)
 		return CTL_ERR;
 	}
 
-	size_t hmacs_len = count * (2 * SECRETS_HMAC_LEN + 1) + 3, last4s_len = count * 5 + 3;
+	size_t hmacs_len = voucher_pins_hmacs_len(count), last4s_len = voucher_pins_last4s_len(count);
 	char *hmacs = talloc_size(ctl->ctx, hmacs_len), *last4s = talloc_size(ctl->ctx, last4s_len);
 	int rc = CTL_OK;
 	money_format(value_txt, sizeof(value_txt), value);
@@ -170,7 +116,7 @@ int ctl_vouchers_issue(struct ctl *ctl, int argc, char **argv)
 	unsigned key_v = secrets_newest("voucher-pin");
 	char key_v_txt[16];
 	snprintf(key_v_txt, sizeof(key_v_txt), "%u", key_v);
-	if (ctl_voucher_pins(fp, count, value_txt, expires_txt, key_v, hmacs, last4s) < 0)
+	if (voucher_pins_make(fp, count, value_txt, expires_txt, key_v, hmacs, last4s) < 0)
 		rc = CTL_ERR;
 	if (rc == CTL_OK && (fflush(fp) != 0 || fsync(fileno(fp)) != 0)) {
 		fprintf(stderr, "spazactl: %s: %s\n", out, strerror(errno));

@@ -57,6 +57,7 @@ struct spaza_cfg {
 	unsigned pin_cooldown_s;	/* voucher entry pauses this long past it */
 	unsigned customer_cache_max;	/* customer records kept in memory */
 	unsigned ratelimit_max;		/* rate-limit counters kept in memory */
+	char *office_web_dir;		/* the back office's pages (NULL: "web") */
 	unsigned n_links;
 	struct kannel_link links[CFG_MAX_LINKS];
 	/* SMS out through Kannel's sendsms (kannel_send.c); no url: no sendsms, the outbox waits */

@@ -30,6 +30,7 @@ static const unsigned rl_window_s[] = {
 	[RATELIMIT_KIND_SESSIONS] = 3600,
 	[RATELIMIT_KIND_TILL] = 60,
 	[RATELIMIT_KIND_TILL_UNKNOWN] = 60,
+	[RATELIMIT_KIND_STAFF_LOGIN] = 600,
 };
 
 struct rl_entry {

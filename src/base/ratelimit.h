@@ -12,6 +12,7 @@ enum ratelimit_kind {
 	RATELIMIT_KIND_SESSIONS,	/* USSD sessions an MSISDN starts, an hour */
 	RATELIMIT_KIND_TILL,		/* signed till API requests of a retailer key id, a minute */
 	RATELIMIT_KIND_TILL_UNKNOWN,	/* a retailer key id's requests for slips that do not exist, a minute */
+	RATELIMIT_KIND_STAFF_LOGIN,	/* back office login attempts from one address, ten minutes */
 };
 
 void ratelimit_init(void *ctx);

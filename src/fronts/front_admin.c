@@ -1,4 +1,4 @@
-/* GET /health on every listener. The front's and the till's answer a load balancer in two
+/* GET /health on every listener, and the back office's routes (office.c) on the admin one. The front's and the till's answer a load balancer in two
  * words, and show nobody on the network more than that; the admin listener's says in JSON
  * what is up and what is not, for the back office and monitoring. */
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include "front_box.h"
 #include "http.h"
 #include "kannel_send.h"
+#include "office.h"
 #include "outbox.h"
 
 static bool admin_ready(void)
@@ -41,4 +42,5 @@ void front_admin_init(void)
 	http_route(LISTEN_FRONT, "GET", "/health", admin_alive);
 	http_route(LISTEN_TILL, "GET", "/health", admin_alive);
 	http_route(LISTEN_ADMIN, "GET", "/health", admin_health);
+	office_init();
 }

@@ -1,0 +1,264 @@
+/* Customer 360's JSON (office.h): find a customer by number, their timeline, credit line and
+ * actions (an SMS from staff, a credit limit), each audited.
+ *
+ *   GET  customer?msisdn=N                          the record, credit, timeline (newest first)
+ *   POST customer/sms {"msisdn", "text"}            one SMS, as `spazactl sms send`
+ *   POST customer/credit-limit {"msisdn", "limit_cents"}   as `spazactl credit set-limit`
+ *
+ * The timeline's events have the shape of the customer timeline contract (at, kind, ref,
+ * summary). office_customer_timeline() is the one place that reads them: today from the
+ * sessions-and-orders statement spazactl's customer show uses and the SMS list, merged here;
+ * when spaza_customer_timeline() lands it becomes that one query. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <talloc.h>
+#include "cfg.h"
+#include "db.h"
+#include "gsm7.h"
+#include "ledger.h"
+#include "money.h"
+#include "msisdn.h"
+#include "office.h"
+
+#define OFFICE_SMS_SEPTETS 160u	/* one SMS, as spazactl sms send allows */
+#define OFFICE_SMS_UCS2 70u
+#define OFFICE_CREDIT_MAX_CENTS 100000000	/* R1,000,000: spazactl's bound too */
+
+struct office_cust {
+	struct office_call *c;
+	char msisdn[MSISDN_BUF_LEN];
+	char id[24];
+	json_t *out, *events;
+	unsigned pending;
+	bool failed;
+	/* actions */
+	char *text;
+	int64_t limit_cents;
+};
+
+static json_t *office_event(const char *at, const char *kind, const char *ref, const char *summary)
+{
+	return json_pack("{ss ss ss ss}", "at", at, "kind", kind, "ref", ref ? ref : "", "summary", summary);
+}
+
+static int office_event_cmp(const void *a, const void *b)
+{
+	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "at"));
+	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "at"));
+	return strcmp(y ? y : "", x ? x : "");	/* newest first */
+}
+
+static void office_cust_reply(struct office_cust *k)
+{
+	if (--k->pending)
+		return;
+	if (k->failed) {
+		json_decref(k->out);
+		json_decref(k->events);
+		return office_error(k->c->req, 503, "the database is not answering: try again in a moment");
+	}
+	size_t n = json_array_size(k->events);
+	json_t **v = talloc_array(k, json_t *, n ? n : 1);
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(k->events, i));
+	qsort(v, n, sizeof(json_t *), office_event_cmp);
+	json_t *sorted = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(sorted, v[i]);
+	json_decref(k->events);
+	json_object_set_new(k->out, "timeline", sorted);
+	office_json(k->c->req, 200, k->out);
+}
+
+static void office_cust_sessions(void *priv, const PGresult *res, int err)
+{
+	struct office_cust *k = priv;
+	char ref[24], line[200], money[MONEY_BUF_LEN];
+	if (err) {
+		k->failed = true;
+		return office_cust_reply(k);
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		snprintf(ref, sizeof(ref), "%s", PQgetvalue(res, i, 7));
+		if (!strcmp(PQgetvalue(res, i, 1), "session")) {
+			snprintf(line, sizeof(line), "USSD %s %s: %s, %s hops (%s)", PQgetvalue(res, i, 2),
+				 PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
+				 PQgetvalue(res, i, 6));
+			json_array_append_new(k->events, office_event(PQgetvalue(res, i, 0), "session", ref, line));
+		} else {
+			money_format(money, sizeof(money), strtoll(PQgetvalue(res, i, 10), NULL, 10));
+			snprintf(line, sizeof(line), "order #%s: %s x %s, %s, %s", ref, PQgetvalue(res, i, 8),
+				 PQgetvalue(res, i, 9), money, PQgetvalue(res, i, 11));
+			json_array_append_new(k->events, office_event(PQgetvalue(res, i, 0), "order", ref, line));
+		}
+	}
+	office_cust_reply(k);
+}
+
+static void office_cust_sms(void *priv, const PGresult *res, int err)
+{
+	struct office_cust *k = priv;
+	char line[400];
+	if (err) {
+		k->failed = true;
+		return office_cust_reply(k);
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		bool in = !strcmp(PQgetvalue(res, i, 2), "in");
+		const char *text = PQgetisnull(res, i, 7) ? NULL : PQgetvalue(res, i, 7);
+		if (text)
+			snprintf(line, sizeof(line), "SMS %s (%s): %s", in ? "in" : "out", PQgetvalue(res, i, 5), text);
+		else	/* an order notification, worded when it is sent */
+			snprintf(line, sizeof(line), "SMS out (%s): order #%s %s", PQgetvalue(res, i, 5),
+				 PQgetvalue(res, i, 8), PQgetvalue(res, i, 9));
+		json_array_append_new(k->events, office_event(PQgetvalue(res, i, 0), in ? "sms_in" : "sms_out",
+							     PQgetvalue(res, i, 1), line));
+	}
+	office_cust_reply(k);
+}
+
+/* The customer's events: the one function to switch to spaza_customer_timeline() at merge. */
+static void office_customer_timeline(struct office_cust *k)
+{
+	const char *id_params[] = { k->id };
+	const char *num_params[] = { k->msisdn };
+	k->pending += 2;
+	db_read(DB_CUSTOMER_TIMELINE, 1, id_params, office_cust_sessions, k);
+	db_read(DB_SMS_TIMELINE, 1, num_params, office_cust_sms, k);
+}
+
+static void office_cust_credit(void *priv, const PGresult *res, int err)
+{
+	struct office_cust *k = priv;
+	if (err || PQntuples(res) != 1) {
+		k->failed = true;
+		return office_cust_reply(k);
+	}
+	json_object_set_new(k->out, "credit", json_pack("{sI sI sI sI}", "limit_cents",
+		(json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10), "used_cents",
+		(json_int_t)strtoll(PQgetvalue(res, 0, 1), NULL, 10), "available_cents",
+		(json_int_t)strtoll(PQgetvalue(res, 0, 4), NULL, 10), "store_credit_cents",
+		(json_int_t)strtoll(PQgetvalue(res, 0, 5), NULL, 10)));
+	office_cust_reply(k);
+}
+
+static void office_cust_found(void *priv, const PGresult *res, int err)
+{
+	struct office_cust *k = priv;
+	if (err)
+		return office_error(k->c->req, 503, "the database is not answering: try again in a moment");
+	if (PQntuples(res) != 1)
+		return office_error(k->c->req, 404, "no customer with this number");
+	snprintf(k->id, sizeof(k->id), "%s", PQgetvalue(res, 0, 0));
+	k->out = json_pack("{sI ss ss ss}", "id", (json_int_t)strtoll(k->id, NULL, 10), "msisdn", k->msisdn, "lang",
+			   PQgetvalue(res, 0, 2), "since", PQgetvalue(res, 0, 3));
+	k->events = json_array();
+	k->pending = 1;
+	const char *params[] = { k->id };
+	db_read(DB_CREDIT_BALANCE, 1, params, office_cust_credit, k);
+	office_customer_timeline(k);
+}
+
+/* The number of a request (query or body) in E.164; false after a 400. */
+static bool office_cust_number(struct office_cust *k, const char *in)
+{
+	if (!in || msisdn_normalize(in, g_cfg->country_code, k->msisdn, sizeof(k->msisdn)) < 0) {
+		office_error(k->c->req, 400, "not a phone number");
+		return false;
+	}
+	return true;
+}
+
+void office_customer(struct office_call *c)
+{
+	struct office_cust *k = talloc_zero(c->req, struct office_cust);
+	k->c = c;
+	if (!office_cust_number(k, http_req_arg(c->req, "msisdn")))
+		return;
+	const char *params[] = { k->msisdn };
+	db_read(DB_CUSTOMER_BY_MSISDN, 1, params, office_cust_found, k);
+}
+
+/* ---- actions ---- */
+
+static void office_cust_sms_queued(void *priv, const PGresult *res, int err)
+{
+	struct office_cust *k = priv;
+	char subject[48], action[64];
+	if (err || PQntuples(res) != 1)
+		return office_error(k->c->req, 503, "the database is not answering: nothing was sent");
+	snprintf(subject, sizeof(subject), "customer %s", k->id);
+	snprintf(action, sizeof(action), "sms send %s", k->msisdn);	/* audit.c masks the number */
+	office_audit(&k->c->who, action, subject, true, NULL, NULL);
+	office_json(k->c->req, 200, json_pack("{sI}", "queued", (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
+}
+
+static void office_customer_credit_done(void *priv, const PGresult *res, int err)
+{
+	struct office_cust *k = priv;
+	struct ledger_result r;
+	char subject[48], action[96], after[64];
+	if (err || ledger_result(res, &r) < 0)
+		return office_error(k->c->req, 503, "the database is not answering: nothing was changed");
+	snprintf(subject, sizeof(subject), "customer %s", k->id);
+	snprintf(action, sizeof(action), "credit set-limit %s %" PRId64, k->msisdn, k->limit_cents);
+	snprintf(after, sizeof(after), "{\"limit_cents\": %" PRId64 "}", k->limit_cents);
+	office_audit(&k->c->who, action, subject, r.outcome == LEDGER_OK, NULL, r.outcome == LEDGER_OK ? after : NULL);
+	if (r.outcome == LEDGER_NOT_FOUND)	/* the database's own check of the session and role */
+		return office_error(k->c->req, 403, "your role may not set credit limits");
+	if (r.outcome != LEDGER_OK)
+		return office_error(k->c->req, 409, "the customer uses more credit than that: the limit cannot go below it");
+	office_json(k->c->req, 200, json_pack("{sI sI}", "limit_cents", (json_int_t)k->limit_cents, "used_cents",
+					      (json_int_t)r.balance_cents));
+}
+
+static void office_cust_ensured(void *priv, const PGresult *res, int err)
+{
+	struct office_cust *k = priv;
+	if (err || PQntuples(res) != 1)
+		return office_error(k->c->req, 503, "the database is not answering: nothing was changed");
+	snprintf(k->id, sizeof(k->id), "%s", PQgetvalue(res, 0, 0));
+	if (k->text) {
+		const char *params[] = { k->id, k->text };
+		db_write(DB_SMS_STAFF_QUEUE, 2, params, office_cust_sms_queued, k);
+		return;
+	}
+	char limit[24];
+	snprintf(limit, sizeof(limit), "%" PRId64, k->limit_cents);
+	const char *params[] = { k->c->who.session, k->id, limit };
+	db_write(DB_OFFICE_CREDIT_SET_LIMIT, 3, params, office_customer_credit_done, k);
+}
+
+void office_customer_sms(struct office_call *c)
+{
+	struct office_cust *k = talloc_zero(c->req, struct office_cust);
+	const char *number = NULL, *text = NULL;
+	k->c = c;
+	if (json_unpack(c->body, "{ss ss}", "msisdn", &number, "text", &text) < 0)
+		return office_error(c->req, 400, "give {\"msisdn\", \"text\"}");
+	if (!office_cust_number(k, number))
+		return;
+	if (!*text || !gsm7_fits(text, strlen(text), OFFICE_SMS_SEPTETS, OFFICE_SMS_UCS2))
+		return office_error(c->req, 400, "the text is empty or longer than one SMS");
+	k->text = talloc_strdup(k, text);
+	const char *params[] = { k->msisdn };
+	db_write(DB_CUSTOMER_ENSURE, 1, params, office_cust_ensured, k);
+}
+
+void office_customer_credit(struct office_call *c)
+{
+	struct office_cust *k = talloc_zero(c->req, struct office_cust);
+	const char *number = NULL;
+	json_int_t limit = -1;
+	k->c = c;
+	if (json_unpack(c->body, "{ss sI}", "msisdn", &number, "limit_cents", &limit) < 0 || limit < 0 ||
+	    limit > OFFICE_CREDIT_MAX_CENTS)
+		return office_error(c->req, 400, "give {\"msisdn\", \"limit_cents\"} (0 to R1,000,000)");
+	if (!office_cust_number(k, number))
+		return;
+	k->limit_cents = limit;
+	const char *params[] = { k->msisdn };
+	db_write(DB_CUSTOMER_ENSURE, 1, params, office_cust_ensured, k);
+}

@@ -1,0 +1,52 @@
+# The back office in a real browser (doc/back-office.md): playwright-core driving Debian's
+# chromium headless runs tests/browser/*.js against the suite's spazad: the shell (login, logout,
+# the menu by role, every page on a phone-sized screen), roles refused, a change without its
+# CSRF token refused, one whole story from a USSD order to the customer's SMS through the care,
+# till, finance and fulfilment pages, the web phone and the catalogue check. Screenshots of
+# every page are kept in var/test/screenshots/. scripts/lib.sh (spaza_browser_deps) installs
+# chromium and playwright-core; without them this test says SKIP and why.
+source "$(dirname "$0")/lib.sh"
+T=browser
+NODE_MODULES=$VAR/browser/node_modules
+if ! command -v node >/dev/null || [ ! -x "${SPAZA_CHROMIUM:-/usr/bin/chromium}" ] || [ ! -d "$NODE_MODULES/playwright-core" ]; then
+	echo "SKIP: $T: no chromium, node or playwright-core (scripts/lib.sh spaza_browser_deps installs them; it could not here)"
+	exit 0
+fi
+SHOTS=$VAR/test/screenshots
+mkdir -p "$SHOTS"
+
+S=b$$$RANDOM
+PW=browser-pass-$S
+for r in owner care fulfilment finance; do
+	echo "$PW" | "$SPAZACTL" -c "$SPAZA_CFG" staff add "$r$S" --role "$r" --password-stdin >/dev/null ||
+		{ echo "spazactl staff add $r failed" >&2; exit 1; }
+done
+SHOP="Corner shop $S"
+"$SPAZACTL" -c "$SPAZA_CFG" retailer add "$SHOP" >/dev/null || { echo "spazactl retailer add failed" >&2; exit 1; }
+RET=$(psql_val "SELECT id FROM retailers WHERE name = '$SHOP'")
+echo "$PW" | "$SPAZACTL" -c "$SPAZA_CFG" staff add "till$S" --role retailer --retailer "$RET" --password-stdin >/dev/null
+PHONE=$(t_phone 74)
+
+export NODE_PATH=$NODE_MODULES SPAZA_SCREENSHOTS=$SHOTS SPAZA_STAFF_PASSWORD=$PW SPAZA_STAFF_SUFFIX=$S
+export SPAZA_STORY_PHONE=$PHONE SPAZA_RETAILER_NAME=$SHOP SPAZA_BAD_CSV=$SPAZA_TOP/tests/integration/catalog_import_bad.csv
+for js in "$SPAZA_TOP"/tests/browser/*.js; do
+	[ "$(basename "$js")" = lib.js ] && continue
+	out=$(cd "$SPAZA_TOP/tests/browser" && timeout 300 node "$js" 2>"$T_TMP/node.err")
+	rc=$?
+	grep -E '^(PASS|FAIL)' <<<"$out"
+	[ "$rc" = 0 ] || grep -q '^FAIL' <<<"$out" ||
+		echo "FAIL: $T: $(basename "$js") exited $rc: $(oneline "$(tail -5 "$T_TMP/node.err")")"
+	[ "$(basename "$js")" = story.js ] && ORDER=$(sed -n 's/^ORDER //p' <<<"$out")
+done
+
+# what the story did, as the database has it
+if [ -n "${ORDER:-}" ]; then
+	check_eq "$T: the shipped order's SMS is queued for the customer" "1" \
+		"$(psql_val "SELECT count(*) FROM sms_messages WHERE order_id = $ORDER AND kind = 'order_status' AND order_status = 'shipped'")"
+	check_eq "$T: the till page's payment is one till payment of the retailer's" "1|paid" \
+		"$(psql_val "SELECT count(*) || '|' || min(t.status) FROM till_payments t JOIN slips s ON s.id = t.slip_id WHERE s.order_id = $ORDER AND t.retailer_id = $RET")"
+	check_eq "$T: every change is in the audit log under its staff login" "fulfilment$S till$S" \
+		"$(psql_val "SELECT string_agg(DISTINCT who, ' ') FROM audit_log WHERE source = 'api' AND (subject = 'order $ORDER' OR action LIKE 'till pay %') AND who LIKE '%$S' AND result = 'ok'")"
+fi
+n=$(ls "$SHOTS"/*.png 2>/dev/null | wc -l)
+check_true "$T: a screenshot of every page is kept in var/test/screenshots" "only $n screenshots" [ "$n" -ge 12 ]

@@ -1,0 +1,232 @@
+# The back office's JSON on its own (doc/back-office.md): logins and their throttles, session
+# cookies, CSRF, roles (401/403), the orders board's pages and a bulk status change that sends
+# each customer the SMS `spazactl order status` sends, with its audit row.
+source "$(dirname "$0")/lib.sh"
+T=office_api
+A=$SPAZA_ADMIN_URL
+JAR=$T_TMP/jar
+# code PATH [curl args...]: the status; the body in $T_TMP/body, the headers in $T_TMP/head
+code() { local p=$1; shift; curl -s --noproxy '*' --max-time 20 -o "$T_TMP/body" -D "$T_TMP/head" -w '%{http_code}' "$@" "$A$p" || true; }
+login() { # login USER PASSWORD [JAR]
+	code /admin/api/login -c "${3:-$JAR}" -H 'Content-Type: application/json' \
+		--data "{\"login\": \"$1\", \"password\": \"$2\"}"
+}
+csrf() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' "$T_TMP/body"; }
+jq_() { python3 -c "import json,sys; d=json.load(open('$T_TMP/body')); print($1)"; }
+
+S=$$$RANDOM
+PW=correct-horse-$S
+for r in owner care fulfilment finance; do
+	echo "$PW" | "$SPAZACTL" -c "$SPAZA_CFG" staff add "$r$S" --role "$r" --password-stdin >/dev/null ||
+		{ echo "spazactl staff add $r failed" >&2; exit 1; }
+done
+RET=$(psql_val "INSERT INTO retailers (name) VALUES ('office shop $S') RETURNING id")
+echo "$PW" | "$SPAZACTL" -c "$SPAZA_CFG" staff add "till$S" --role retailer --retailer "$RET" --password-stdin >/dev/null
+
+# ---- spazactl staff ----
+out=$("$SPAZACTL" -c "$SPAZA_CFG" staff add "gen$S" --role care 2>&1)
+check_match "$T: staff add without --password-stdin prints a generated password once" 'password  [A-Za-z0-9]{16}' "$out"
+pwgen=$(sed -n 's/^password  //p' <<<"$out")
+check_match "$T: the password is stored only as its scrypt hash" '^scrypt\$16384\$8\$1\$[0-9a-f]{32}\$[0-9a-f]{64}$' \
+	"$(psql_val "SELECT pw_hash FROM staff WHERE login = 'gen$S'")"
+check_lacks "$T: the audit log never holds the password" "$pwgen" "$(psql_val "SELECT string_agg(action, ' ') FROM audit_log")"
+check_eq "$T: a retailer user needs --retailer (usage error, exit 2)" 2 \
+	"$("$SPAZACTL" -c "$SPAZA_CFG" staff add "x$S" --role retailer >/dev/null 2>&1; echo $?)"
+check_eq "$T: an unknown role is a usage error" 2 "$("$SPAZACTL" -c "$SPAZA_CFG" staff add "x$S" --role boss >/dev/null 2>&1; echo $?)"
+check_has "$T: staff list shows the accounts and roles" "fulfilment$S" "$("$SPAZACTL" -c "$SPAZA_CFG" staff list)"
+
+# ---- login ----
+check_eq "$T: a page without a session goes to the login page" "303" "$(code /admin/today)"
+check_has "$T: ... /admin/login" "Location: /admin/login" "$(tr -d '\r' < "$T_TMP/head")"
+check_eq "$T: the API without a session is 401" "401" "$(code /admin/api/today)"
+check_eq "$T: the login page is served" "200" "$(code /admin/login)"
+check_eq "$T: a wrong password is 401" "401" "$(login "owner$S" wrong-password-1)"
+check_eq "$T: an unknown login is the same 401" "401|{\"error\":\"wrong login or password\"}" "$(login "nobody$S" "$PW")|$(cat "$T_TMP/body")"
+check_eq "$T: the right password logs in" "200" "$(login "owner$S" "$PW")"
+cookie=$(tr -d '\r' < "$T_TMP/head" | grep -i '^Set-Cookie: spaza_office=')
+check_match "$T: the session cookie is HttpOnly, SameSite=Strict and expires" 'HttpOnly; SameSite=Strict' "$cookie"
+check_match "$T: ... with a Max-Age" 'Max-Age=[0-9]+' "$cookie"
+check_lacks "$T: ... not Secure on plain-HTTP loopback (a browser would never send it back)" "Secure" "$cookie"
+OWNER_CSRF=$(csrf)
+check_eq "$T: /admin/api/me names the owner and every page" "owner$S owner 7" \
+	"$(code /admin/api/me -b "$JAR" >/dev/null; jq_ 'd["login"], d["role"], len(d["pages"])' | tr '\n' ' ' | sed 's/ $//')"
+check_eq "$T: the login is in the audit log" "1" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE source = 'api' AND who = 'owner$S' AND action = 'login'")"
+
+# ---- roles ----
+login "till$S" "$PW" "$T_TMP/till" >/dev/null
+check_eq "$T: a retailer user's menu is the till alone" "till" \
+	"$(code /admin/api/me -b "$T_TMP/till" >/dev/null; jq_ '",".join(p["path"] for p in d["pages"])')"
+check_eq "$T: a retailer user is refused Today's JSON (403)" "403" "$(code /admin/api/today -b "$T_TMP/till")"
+check_eq "$T: ... and the orders page (403)" "403" "$(code /admin/orders -b "$T_TMP/till")"
+login "finance$S" "$PW" "$T_TMP/fin" >/dev/null
+FIN_CSRF=$(csrf)
+check_eq "$T: finance may not change an order (403)" "403" \
+	"$(code /admin/api/orders/status -b "$T_TMP/fin" -H "X-CSRF-Token: $FIN_CSRF" -H 'Content-Type: application/json' \
+		--data '{"ids": [1], "status": "shipped"}')"
+check_eq "$T: Today answers the owner with the day's figures" "200" "$(code /admin/api/today -b "$JAR")"
+check_eq "$T: ... orders, payments, SMS and the alarms" "True True True ok" \
+	"$(jq_ '"orders" in d, "payments" in d, "sms" in d, d["alarms"]["database"]' | tr '\n' ' ' | sed 's/ $//')"
+
+# ---- the board ----
+C=$(psql_val "INSERT INTO customers (msisdn) VALUES ('+2782971' || lpad(($S % 99999)::text, 5, '0'))
+	ON CONFLICT (msisdn) DO UPDATE SET lang = customers.lang RETURNING id")
+MS=$(psql_val "SELECT msisdn FROM customers WHERE id = $C")
+MSQ=${MS/+/%2B}	# in a query string
+P=$(psql_val "SELECT id || ' ' || price_cents FROM products WHERE active ORDER BY id LIMIT 1")
+# mk N [paid]: an order of the customer's, paid on credit through the ledger as a USSD credit
+# payment is (so that ledger check holds)
+psql_val "SELECT spaza_credit_set_limit($C, 100000000)" >/dev/null
+mk() {
+	local o
+	o=$(psql_val "INSERT INTO orders (customer_id, product_id, qty, unit_cents, total_cents, idem_key)
+		VALUES ($C, ${P% *}, 1, ${P#* }, ${P#* }, 'office-$S-$1') RETURNING id")
+	[ -z "${2:-}" ] || psql_val "SELECT outcome FROM spaza_credit_hold('office:$S:$o', $C, $o);
+		SELECT outcome FROM spaza_credit_post($o)" >/dev/null
+	echo "$o"
+}
+O1=$(mk 1 paid) O2=$(mk 2 paid) O3=$(mk 3)
+login "fulfilment$S" "$PW" "$T_TMP/ful" >/dev/null
+FUL_CSRF=$(csrf)
+check_eq "$T: the board filtered by number, a page of 2" "200|$O3,$O2" \
+	"$(code "/admin/api/orders?msisdn=$MSQ&limit=2" -b "$T_TMP/ful")|$(jq_ '",".join(str(o["id"]) for o in d["orders"])')"
+next=$(jq_ 'd["next_before"]')
+check_eq "$T: ... the next page starts below it and is the last" "$O1|None" \
+	"$(code "/admin/api/orders?msisdn=$MSQ&limit=2&before=$next" -b "$T_TMP/ful" >/dev/null; jq_ '",".join(str(o["id"]) for o in d["orders"])')|$(jq_ 'd["next_before"]')"
+check_eq "$T: the board by status counts every status" "True" \
+	"$(code "/admin/api/orders?status=paid" -b "$T_TMP/ful" >/dev/null; jq_ 'd["counts"]["paid"] >= 2 and all(o["status"] == "paid" for o in d["orders"])')"
+check_eq "$T: a limit out of range is 400" "400" "$(code "/admin/api/orders?limit=0" -b "$T_TMP/ful")"
+check_eq "$T: an unknown status is 400" "400" "$(code "/admin/api/orders?status=lost" -b "$T_TMP/ful")"
+
+body="{\"ids\": [$O1, $O2, $O3], \"status\": \"shipped\"}"
+check_eq "$T: a change without the CSRF token is refused (403)" "403" \
+	"$(code /admin/api/orders/status -b "$T_TMP/ful" -H 'Content-Type: application/json' --data "$body")"
+check_eq "$T: ... with another session's token too" "403" \
+	"$(code /admin/api/orders/status -b "$T_TMP/ful" -H "X-CSRF-Token: $OWNER_CSRF" -H 'Content-Type: application/json' --data "$body")"
+check_eq "$T: nothing changed" "paid" "$(psql_val "SELECT status FROM orders WHERE id = $O1")"
+check_eq "$T: fulfilment ships two paid orders in bulk; the unpaid one is refused" "200|[$O1, $O2]|[$O3]" \
+	"$(code /admin/api/orders/status -b "$T_TMP/ful" -H "X-CSRF-Token: $FUL_CSRF" -H 'Content-Type: application/json' --data "$body")|$(jq_ 'sorted(d["changed"])')|$(jq_ 'd["refused"]')"
+check_eq "$T: each shipped customer's SMS is in the outbox" "2" \
+	"$(psql_val "SELECT count(*) FROM sms_messages WHERE order_id IN ($O1, $O2) AND kind = 'order_status' AND order_status = 'shipped'")"
+check_eq "$T: each change is in the audit log under the staff login" "2" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE source = 'api' AND who = 'fulfilment$S' AND subject IN ('order $O1', 'order $O2') AND after->>'status' = 'shipped'")"
+check_eq "$T: the board may not mark an order paid (400)" "400" \
+	"$(code /admin/api/orders/status -b "$T_TMP/ful" -H "X-CSRF-Token: $FUL_CSRF" -H 'Content-Type: application/json' --data "{\"ids\": [$O3], \"status\": \"paid\"}")"
+check_eq "$T: a body that is not JSON is 400" "400" \
+	"$(code /admin/api/orders/status -b "$T_TMP/ful" -H "X-CSRF-Token: $FUL_CSRF" --data 'ids=1')"
+
+# ---- Customer 360 ----
+check_eq "$T: a customer by number: the record, credit and timeline" "200|$MS|True" \
+	"$(code "/admin/api/customer?msisdn=$MSQ" -b "$T_TMP/fin")|$(jq_ 'd["msisdn"]')|$(jq_ 'any(e["kind"] == "order" and e["ref"] == "'$O1'" for e in d["timeline"])')"
+check_eq "$T: ... newest first" "True" "$(jq_ 'all(a["at"] >= b["at"] for a, b in zip(d["timeline"], d["timeline"][1:]))')"
+check_eq "$T: an unknown number is 404" "404" "$(code "/admin/api/customer?msisdn=0829999999" -b "$T_TMP/fin")"
+check_eq "$T: finance sets a credit limit" "200|{\"limit_cents\":50000,\"used_cents\":$((2 * ${P#* }))}" \
+	"$(code /admin/api/customer/credit-limit -b "$T_TMP/fin" -H "X-CSRF-Token: $FIN_CSRF" -H 'Content-Type: application/json' \
+		--data "{\"msisdn\": \"$MS\", \"limit_cents\": 50000}")|$(cat "$T_TMP/body")"
+check_eq "$T: ... below what is in use is refused (409)" "409" \
+	"$(code /admin/api/customer/credit-limit -b "$T_TMP/fin" -H "X-CSRF-Token: $FIN_CSRF" -H 'Content-Type: application/json' \
+		--data "{\"msisdn\": \"$MS\", \"limit_cents\": 100}")"
+check_eq "$T: ... and audited under the staff login" "1" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'finance$S' AND subject = 'customer $C' AND result = 'ok' AND after->>'limit_cents' = '50000'")"
+login "care$S" "$PW" "$T_TMP/care" >/dev/null
+CARE_CSRF=$(csrf)
+check_eq "$T: a care agent may not set a credit limit (403)" "403" \
+	"$(code /admin/api/customer/credit-limit -b "$T_TMP/care" -H "X-CSRF-Token: $CARE_CSRF" -H 'Content-Type: application/json' \
+		--data "{\"msisdn\": \"$MS\", \"limit_cents\": 90000}")"
+check_eq "$T: a care agent sends the customer an SMS" "200" \
+	"$(code /admin/api/customer/sms -b "$T_TMP/care" -H "X-CSRF-Token: $CARE_CSRF" -H 'Content-Type: application/json' \
+		--data "{\"msisdn\": \"$MS\", \"text\": \"Your order is on its way $S\"}")"
+check_eq "$T: ... it is queued for the customer" "1" \
+	"$(psql_val "SELECT count(*) FROM sms_messages WHERE customer_id = $C AND text = 'Your order is on its way $S' AND status IN ('queued', 'sent', 'delivered', 'failed')")"
+check_eq "$T: an SMS longer than one is refused (400)" "400" \
+	"$(code /admin/api/customer/sms -b "$T_TMP/care" -H "X-CSRF-Token: $CARE_CSRF" -H 'Content-Type: application/json' \
+		--data "{\"msisdn\": \"$MS\", \"text\": \"$(printf 'x%.0s' $(seq 1 161))\"}")"
+
+# ---- till ----
+TILL_CSRF=$(code /admin/api/me -b "$T_TMP/till" >/dev/null; csrf)
+good=$(luhn_fix 91234000000000)
+check_eq "$T: the till page's lookup refuses a mistyped slip number (400)" "400" \
+	"$(code "/admin/api/till/slip?ref=${good:0:14}$(( (${good:14} + 1) % 10 ))" -b "$T_TMP/till")"
+check_eq "$T: ... and a slip nobody made is 404" "404" "$(code "/admin/api/till/slip?ref=$(luhn_fix 91234999999999)" -b "$T_TMP/till")"
+check_eq "$T: a retailer user's takings today" "200|0" "$(code /admin/api/till/takings -b "$T_TMP/till")|$(jq_ 'd["payments"]')"
+check_eq "$T: a staff account of no retailer takes no cash (403)" "403" \
+	"$(code /admin/api/till/pay -b "$JAR" -H "X-CSRF-Token: $OWNER_CSRF" -H 'Content-Type: application/json' --data '{"ref": "912340000000014", "amount_cents": 100}')"
+check_eq "$T: a retailer without an active till key is told so (409)" "409" \
+	"$(code /admin/api/till/pay -b "$T_TMP/till" -H "X-CSRF-Token: $TILL_CSRF" -H 'Content-Type: application/json' --data "{\"ref\": \"$(luhn_fix 91234999999999)\", \"amount_cents\": 100}")"
+
+# ---- web phone ----
+check_match "$T: the web phone dials the menu, with the screen's length and coding" '"end":false.*"encoding":"GSM-7"' \
+	"$(code /admin/api/phone/hop -b "$T_TMP/care" -H "X-CSRF-Token: $CARE_CSRF" -H 'Content-Type: application/json' \
+		--data "{\"msisdn\": \"0829990$((S % 1000 + 1000))\", \"session\": \"t$S\", \"text\": \"\"}"; cat "$T_TMP/body")"
+check_eq "$T: the web phone refuses anything but digits, * and # (400)" "400" \
+	"$(code /admin/api/phone/hop -b "$T_TMP/care" -H "X-CSRF-Token: $CARE_CSRF" -H 'Content-Type: application/json' \
+		--data '{"msisdn": "0829990001", "session": "x", "text": "1;DROP"}')"
+
+# ---- catalogue check ----
+csv=$(python3 -c 'import json,sys; print(json.dumps({"csv": open(sys.argv[1], encoding="utf-8", errors="replace").read()}))' \
+	"$SPAZA_TOP/tests/integration/catalog_import_bad.csv")
+check_eq "$T: the catalogue check lists the bad lines of a CSV, imports nothing" "200|False|True" \
+	"$(code /admin/api/catalogue/check -b "$JAR" -H "X-CSRF-Token: $OWNER_CSRF" -H 'Content-Type: application/json' --data "$csv")|$(jq_ 'd["ok"]')|$(jq_ 'len(d["problems"]) >= 5 and all(p["line"] > 1 for p in d["problems"])')"
+csv=$(python3 -c 'import json,sys; print(json.dumps({"csv": open(sys.argv[1]).read()}))' "$SPAZA_TOP/menus/demo-catalog.csv")
+check_eq "$T: ... and a good one has none" "True|0" \
+	"$(code /admin/api/catalogue/check -b "$JAR" -H "X-CSRF-Token: $OWNER_CSRF" -H 'Content-Type: application/json' --data "$csv" >/dev/null; jq_ 'd["ok"]')|$(jq_ 'len(d["problems"])')"
+
+# ---- money ----
+check_eq "$T: finance runs the ledger check" "200|True" "$(code /admin/api/money/ledger-check -b "$T_TMP/fin")|$(jq_ 'd["ok"]')"
+check_eq "$T: finance lists the retailers, with no secret" "200|True|False" \
+	"$(code /admin/api/money/retailers -b "$T_TMP/fin")|$(jq_ 'any(r["id"] == '$RET' for r in d["retailers"])')|$(jq_ 'any("secret" in r for r in d["retailers"])')"
+check_eq "$T: settlement by day answers; 0 days is 400" "200|400" \
+	"$(code "/admin/api/money/settlement?days=7" -b "$T_TMP/fin")|$(code "/admin/api/money/settlement?days=0" -b "$T_TMP/fin")"
+check_eq "$T: a care agent is refused the money (403)" "403" "$(code /admin/api/money/ledger-check -b "$T_TMP/care")"
+
+check_eq "$T: finance issues a voucher batch: the PINs come back once, as a CSV" "200|4|pin,value,expires" \
+	"$(code /admin/api/money/vouchers -b "$T_TMP/fin" -H "X-CSRF-Token: $FIN_CSRF" -H 'Content-Type: application/json' \
+		--data '{"count": 3, "value_cents": 2500, "expires": ""}')|$(wc -l < "$T_TMP/body")|$(head -1 "$T_TMP/body")"
+check_match "$T: ... each a 16-digit PIN of R25.00" '^[0-9]{16},25\.00,20[0-9]{2}-[0-9]{2}-[0-9]{2}$' "$(sed -n 2p "$T_TMP/body")"
+check_match "$T: ... as a download" 'Content-Disposition: attachment; filename="vouchers-[0-9]+-[0-9]+\.csv"' "$(tr -d '\r' < "$T_TMP/head")"
+last4=$(sed -n 2p "$T_TMP/body" | cut -c13-16)
+check_has "$T: ... and the vouchers are in the database (spazactl vouchers show)" "value R25.00" \
+	"$("$SPAZACTL" -c "$SPAZA_CFG" vouchers show "$last4")"
+check_eq "$T: ... the PINs are nowhere in the audit log" "" \
+	"$(psql_val "SELECT action FROM audit_log WHERE action LIKE '%$(sed -n 2p "$T_TMP/body" | cut -c1-16)%'")"
+check_eq "$T: ... which records the batch under the staff login" "1" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'finance$S' AND action LIKE 'vouchers issue --count 3 %' AND after->>'issued' = '3'")"
+check_eq "$T: a batch over 5000 is refused (400)" "400" \
+	"$(code /admin/api/money/vouchers -b "$T_TMP/fin" -H "X-CSRF-Token: $FIN_CSRF" -H 'Content-Type: application/json' \
+		--data '{"count": 5001, "value_cents": 2500}')"
+
+check_eq "$T: the catalogue on sale now, with prices and stock" "200|True" \
+	"$(code /admin/api/catalogue/products -b "$JAR")|$(jq_ 'len(d["products"]) > 5 and all(p["price_cents"] > 0 for p in d["products"])')"
+
+# ---- static files ----
+check_eq "$T: the stylesheet is served" "200" "$(code /admin/static/office.css)"
+check_eq "$T: nothing outside web/ (../)" "404" "$(code /admin/static/..%2F..%2FREADME.md)"
+
+# ---- role change, disable, logout, lockout ----
+"$SPAZACTL" -c "$SPAZA_CFG" staff role "finance$S" fulfilment >/dev/null
+check_eq "$T: a role change ends the account's sessions" "401" "$(code /admin/api/me -b "$T_TMP/fin")"
+"$SPAZACTL" -c "$SPAZA_CFG" staff disable "care$S" >/dev/null
+check_eq "$T: a disabled account cannot log in" "401" "$(login "care$S" "$PW" "$T_TMP/care")"
+check_eq "$T: logout ends the session" "200|401" \
+	"$(code /admin/api/logout -b "$JAR" -H "X-CSRF-Token: $OWNER_CSRF" -H 'Content-Type: application/json' --data '{}')|$(code /admin/api/me -b "$JAR")"
+for i in 1 2 3 4 5; do login "till$S" "wrong-$i-password" "$T_TMP/x" >/dev/null; done
+check_eq "$T: five wrong passwords in a row lock the account, even for the right one (429)" "429" \
+	"$(login "till$S" "$PW" "$T_TMP/x")"
+check_match "$T: ... with a Retry-After" 'Retry-After: [0-9]+' "$(cat "$T_TMP/head")"
+stats=$("$SPAZACTL" -c "$SPAZA_CFG" vty "show stats" 2>/dev/null)
+check_true "$T: refusals are counted (office:csrf-refused)" "counter not above 0" \
+	[ "$(stat_count "Back office changes refused 403: no or a wrong CSRF token" "$stats")" -ge 2 ]
+
+# ---- the per-address login throttle, on a daemon of its own (its table is its own: the
+# suite's daemon keeps serving this address's logins) ----
+own_up office_throttle || { echo "own spazad did not start (log: $OWN_LOG)" >&2; exit 1; }
+codes=""
+for i in $(seq 1 61); do
+	codes+="$(curl -s --noproxy '*' --max-time 20 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data '{"login": "nobody", "password": "x"}' "$OWN_ADMIN_URL/admin/api/login") "
+done
+check_eq "$T: 60 login attempts from one address are answered, the 61st is throttled (429)" "60 401|1 429" \
+	"$(tr ' ' '\n' <<<"$codes" | grep . | sort | uniq -c | awk '{print $1, $2}' | paste -sd '|')"
+check_eq "$T: ... and counted (office:login-throttled)" "1" \
+	"$(stat_count "Back office logins refused: too many attempts from one address" "$("$SPAZACTL" -c "$OWN_CFG" vty "show stats" 2>/dev/null)")"
+own_down office_throttle

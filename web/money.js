@@ -1,0 +1,49 @@
+"use strict";
+// Money: what each retailer's tills took in cash (and so owe the shop), by day.
+async function settlement(days) {
+	const j = await office.api("money/settlement?days=" + days);
+	const tb = document.querySelector("#settlement tbody");
+	tb.replaceChildren(...j.settlement.map(s => office.el("tr", {}, office.el("td", {}, s.day),
+		office.el("td", {}, s.retailer), office.el("td", {}, String(s.payments)), office.el("td", {}, office.money(s.owed_cents)))));
+	if (!j.settlement.length) tb.append(office.el("tr", {}, office.el("td", { colspan: 4 }, "no till payments in these days")));
+}
+document.getElementById("days").addEventListener("submit", ev => {
+	ev.preventDefault();
+	settlement(ev.target.days.value).catch(e => office.say(e.message, "error"));
+});
+async function retailers() {
+	const j = await office.api("money/retailers");
+	document.querySelector("#retailers tbody").replaceChildren(...j.retailers.map(r => office.el("tr", {},
+		office.el("td", {}, r.name), office.el("td", {}, r.key_id || "no key yet"), office.el("td", {}, r.created || ""),
+		office.el("td", {}, r.key_id ? (r.revoked ? "revoked " + r.revoked : "active") : ""))));
+}
+document.getElementById("vouchers").addEventListener("submit", async ev => {
+	ev.preventDefault();
+	const f = ev.target, count = Number(f.count.value), cents = Math.round(parseFloat(f.rand.value) * 100);
+	if (!(cents > 0)) { office.say("Give the value in rand.", "error"); return; }
+	if (!confirm("Issue " + count + " vouchers of " + office.money(cents) + "? The PINs download once, now.")) return;
+	const r = await fetch("/admin/api/money/vouchers", { method: "POST", credentials: "same-origin",
+		headers: { "Content-Type": "application/json", "X-CSRF-Token": office.me.csrf },
+		body: JSON.stringify({ count, value_cents: cents, expires: f.expires.value }) });
+	if (!r.ok) { office.say((await r.json().catch(() => ({}))).error || "error " + r.status, "error"); return; }
+	const name = (r.headers.get("Content-Disposition") || "").replace(/^.*filename="([^"]+)".*$/, "$1") || "vouchers.csv";
+	const a = office.el("a", { href: URL.createObjectURL(await r.blob()), download: name });
+	document.body.append(a);
+	a.click();
+	a.remove();
+	office.say(count + " vouchers issued: " + name + " is the only copy of their PINs.", "info");
+	f.reset();
+});
+document.getElementById("check").addEventListener("click", async () => {
+	const out = document.getElementById("ledger"), t = document.getElementById("violations");
+	out.textContent = "checking...";
+	try {
+		const j = await office.api("money/ledger-check");
+		out.textContent = j.ok ? "every invariant holds" : j.violations.length + " violation(s)";
+		out.className = j.ok ? "ok" : "bad";
+		t.hidden = j.ok;
+		t.querySelector("tbody").replaceChildren(...j.violations.map(v => office.el("tr", {},
+			office.el("td", {}, v.invariant), office.el("td", {}, v.detail))));
+	} catch (e) { out.textContent = ""; office.say(e.message, "error"); }
+});
+office.shell().then(() => Promise.all([settlement(7), retailers()])).catch(e => office.say(e.message, "error"));
