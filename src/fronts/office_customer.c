@@ -21,6 +21,7 @@
 #include "money.h"
 #include "msisdn.h"
 #include "office.h"
+#include "timeline_query.h"
 
 #define OFFICE_SMS_SEPTETS 160u	/* one SMS, as spazactl sms send allows */
 #define OFFICE_SMS_UCS2 70u
@@ -43,13 +44,6 @@ static json_t *office_event(const char *at, const char *kind, const char *ref, c
 	return json_pack("{ss ss ss ss}", "at", at, "kind", kind, "ref", ref ? ref : "", "summary", summary);
 }
 
-static int office_event_cmp(const void *a, const void *b)
-{
-	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "at"));
-	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "at"));
-	return strcmp(y ? y : "", x ? x : "");	/* newest first */
-}
-
 static void office_cust_reply(struct office_cust *k)
 {
 	if (--k->pending)
@@ -59,74 +53,33 @@ static void office_cust_reply(struct office_cust *k)
 		json_decref(k->events);
 		return office_error(k->c->req, 503, "the database is not answering: try again in a moment");
 	}
-	size_t n = json_array_size(k->events);
-	json_t **v = talloc_array(k, json_t *, n ? n : 1);
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(k->events, i));
-	qsort(v, n, sizeof(json_t *), office_event_cmp);
-	json_t *sorted = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(sorted, v[i]);
-	json_decref(k->events);
-	json_object_set_new(k->out, "timeline", sorted);
+	json_object_set_new(k->out, "timeline", k->events);	/* newest first, as the query gives them */
 	office_json(k->c->req, 200, k->out);
 }
 
-static void office_cust_sessions(void *priv, const PGresult *res, int err)
+/* The merged timeline's newest page (spaza_customer_timeline(), one indexed query). */
+#define OFFICE_TIMELINE_EVENTS 200
+
+static void office_cust_events(void *priv, const PGresult *res, int err)
 {
 	struct office_cust *k = priv;
-	char ref[24], line[200], money[MONEY_BUF_LEN];
 	if (err) {
 		k->failed = true;
 		return office_cust_reply(k);
 	}
-	for (int i = 0; i < PQntuples(res); i++) {
-		snprintf(ref, sizeof(ref), "%s", PQgetvalue(res, i, 7));
-		if (!strcmp(PQgetvalue(res, i, 1), "session")) {
-			snprintf(line, sizeof(line), "USSD %s %s: %s, %s hops (%s)", PQgetvalue(res, i, 2),
-				 PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
-				 PQgetvalue(res, i, 6));
-			json_array_append_new(k->events, office_event(PQgetvalue(res, i, 0), "session", ref, line));
-		} else {
-			money_format(money, sizeof(money), strtoll(PQgetvalue(res, i, 10), NULL, 10));
-			snprintf(line, sizeof(line), "order #%s: %s x %s, %s, %s", ref, PQgetvalue(res, i, 8),
-				 PQgetvalue(res, i, 9), money, PQgetvalue(res, i, 11));
-			json_array_append_new(k->events, office_event(PQgetvalue(res, i, 0), "order", ref, line));
-		}
-	}
+	struct timeline_page *p = timeline_page_from(k, res, OFFICE_TIMELINE_EVENTS);
+	for (unsigned i = 0; i < p->n; i++)
+		json_array_append_new(k->events, office_event(p->ev[i].at, p->ev[i].kind, p->ev[i].ref, p->ev[i].summary));
 	office_cust_reply(k);
 }
 
-static void office_cust_sms(void *priv, const PGresult *res, int err)
-{
-	struct office_cust *k = priv;
-	char line[400];
-	if (err) {
-		k->failed = true;
-		return office_cust_reply(k);
-	}
-	for (int i = 0; i < PQntuples(res); i++) {
-		bool in = !strcmp(PQgetvalue(res, i, 2), "in");
-		const char *text = PQgetisnull(res, i, 7) ? NULL : PQgetvalue(res, i, 7);
-		if (text)
-			snprintf(line, sizeof(line), "SMS %s (%s): %s", in ? "in" : "out", PQgetvalue(res, i, 5), text);
-		else	/* an order notification, worded when it is sent */
-			snprintf(line, sizeof(line), "SMS out (%s): order #%s %s", PQgetvalue(res, i, 5),
-				 PQgetvalue(res, i, 8), PQgetvalue(res, i, 9));
-		json_array_append_new(k->events, office_event(PQgetvalue(res, i, 0), in ? "sms_in" : "sms_out",
-							     PQgetvalue(res, i, 1), line));
-	}
-	office_cust_reply(k);
-}
-
-/* The customer's events: the one function to switch to spaza_customer_timeline() at merge. */
 static void office_customer_timeline(struct office_cust *k)
 {
-	const char *id_params[] = { k->id };
-	const char *num_params[] = { k->msisdn };
-	k->pending += 2;
-	db_read(DB_CUSTOMER_TIMELINE, 1, id_params, office_cust_sessions, k);
-	db_read(DB_SMS_TIMELINE, 1, num_params, office_cust_sms, k);
+	char lim[12];
+	snprintf(lim, sizeof(lim), "%d", OFFICE_TIMELINE_EVENTS + 1);	/* one more: whether more follow */
+	const char *params[] = { k->id, NULL, lim };
+	k->pending += 1;
+	db_read(DB_CUSTOMER_TIMELINE_PAGE, 3, params, office_cust_events, k);
 }
 
 static void office_cust_credit(void *priv, const PGresult *res, int err)
