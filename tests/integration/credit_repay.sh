@@ -17,8 +17,8 @@ check_eq "two R30 vouchers for the test" 2 "${#PINS[@]}"
 P=$(t_phone 72)
 r=$(money_pay "$P" "7")
 check_eq "My account of a customer with nothing: all zero" \
-	"CON Credit limit R0.00"$'\n'"Used R0.00"$'\n'"Available R0.00"$'\n'"Due R0.00"$'\n'"Store credit R0.00"$'\n'"1. Repay credit"$'\n'"2. Repay by slip"$'\n'"0. Back" "$r"
-r=$(money_pay "$P" "7*1*${PINS[0]}")
+	"CON Credit limit R0.00"$'\n'"Used R0.00"$'\n'"Available R0.00"$'\n'"Due R0.00"$'\n'"Store credit R0.00"$'\n'"1. Repay credit"$'\n'"0. Back" "$r"
+r=$(money_pay "$P" "7*1*1*${PINS[0]}")
 check_eq "repaying when nothing is owed says so" "END You owe nothing on your credit. Thank you!" "$r"
 check_eq "... and takes nothing from the voucher" 3000 "$(psql_val "SELECT remaining_cents FROM vouchers WHERE last4 = '${PINS[0]:12:4}' ORDER BY id DESC LIMIT 1")"
 
@@ -29,7 +29,7 @@ C=$(money_cid "$P")
 money_store_credit "$C" 250
 r=$(money_pay "$P" "7")
 check_eq "My account after a R55.98 credit order and R2.50 store credit" \
-	"CON Credit limit R100.00"$'\n'"Used R55.98"$'\n'"Available R44.02"$'\n'"Due R55.98"$'\n'"Store credit R2.50"$'\n'"1. Repay credit"$'\n'"2. Repay by slip"$'\n'"0. Back" "$r"
+	"CON Credit limit R100.00"$'\n'"Used R55.98"$'\n'"Available R44.02"$'\n'"Due R55.98"$'\n'"Store credit R2.50"$'\n'"1. Repay credit"$'\n'"0. Back" "$r"
 r=$(mo "$P" "BAL")
 check_eq "BAL by SMS says the same" \
 	"Spaza credit: limit R100.00, used R55.98, available R44.02, due R55.98. Store credit: R2.50." "$r"
@@ -38,13 +38,13 @@ check_eq "... the Afrikaans word works too (the reply in the customer's language
 	"Spaza credit: limit R100.00, used R55.98, available R44.02, due R55.98. Store credit: R2.50." "$r"
 
 BAD=${PINS[0]:0:15}$(( (${PINS[0]:15:1} + 1) % 10 ))
-r=$(money_pay "$P" "7*1*$BAD")
+r=$(money_pay "$P" "7*1*1*$BAD")
 check_eq "a PIN with a wrong check digit asks again" \
 	"CON Invalid voucher PIN."$'\n'"Repay credit: enter 16-digit voucher PIN"$'\n'"0. Back" "$r"
-r=$(money_pay "$P" "7*1*${PINS[0]}")
+r=$(money_pay "$P" "7*1*1*${PINS[0]}")
 check_eq "a R30 voucher repays R30 of the R55.98" \
 	"END Thank you! R30.00 of your credit repaid. Still due: R25.98. Left on the voucher: R0.00." "$r"
-r=$(money_pay "$P" "7*1*${PINS[1]}")
+r=$(money_pay "$P" "7*1*1*${PINS[1]}")
 check_eq "the next voucher repays the rest and keeps what is over" \
 	"END Thank you! R25.98 of your credit repaid. Still due: R0.00. Left on the voucher: R4.02." "$r"
 check_eq "the line is free again" "0|10000" "$(psql_val "SELECT owed_cents || '|' || available_cents FROM spaza_credit_balance($C)")"
@@ -54,11 +54,11 @@ check_has "... on the customer's timeline" "repaid R25.98 of credit" \
 	"$(psql_val "SELECT string_agg(summary, ';') FROM timeline_money WHERE customer_id = $C")"
 
 # ---- by a barcode slip: paid at a till, it repays the line when the till confirms it
-r=$(money_pay "$P" "7*2")
+r=$(money_pay "$P" "7*1*2")
 check_eq "owing nothing, a repayment slip is not made" "END You owe nothing on your credit. Thank you!" "$r"
 O2=$(money_order_ussd "$P")
 money_pay "$P" "3*$O2*2*1" >/dev/null
-r=$(money_pay "$P" "7*2")
+r=$(money_pay "$P" "7*1*2")
 check_match "Repay by slip gives a slip for what is owed, grouped in fours, with its pay-by date" \
 	"^END Repay R55\.98 at any till with slip 9[0-9]{3} [0-9]{4} [0-9]{4} [0-9]{3} by 20[0-9]{2}-[0-9]{2}-[0-9]{2}\.$" "$r"
 REF=$(psql_val "SELECT ref FROM slips WHERE customer_id = $C")
