@@ -73,6 +73,7 @@ struct spaza_cfg {
 	 * with this user; NULL: as that conninfo says), and the user spazad drops to when root. */
 	char *db_owner;
 	char *run_as;
+	unsigned db_connections;	/* PostgreSQL connections (store/db.c) */
 };
 
 
