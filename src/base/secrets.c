@@ -296,16 +296,22 @@ static time_t secrets_superseded(const char *name, unsigned v)
 
 unsigned secrets_versions(const char *name, struct secrets_version *out, unsigned max)
 {
-	unsigned n = 0;
+	unsigned n = 0, last = 0;
 	if (secrets_ensure() < 0)
 		return 0;
-	/* oldest first: versions are few, so a selection by version is enough */
-	for (unsigned v = 1; v <= SECRETS_VERSION_MAX && n < max; v++) {
-		const struct secret *s = secrets_find(name, v);
+	/* oldest first: the next version above the last one taken, from the (small) table. Not
+	 * by trying every version number: that was 9,999 lookups a voucher payment. */
+	while (n < max) {
+		const struct secret *s = NULL;
+		for (unsigned i = 0; i < secrets_n; i++)
+			if (secrets_tab[i].version > last && (!s || secrets_tab[i].version < s->version) &&
+			    !strcmp(secrets_tab[i].name, name))
+				s = &secrets_tab[i];
 		if (!s)
-			continue;
-		time_t sup = secrets_superseded(name, v);
-		out[n++] = (struct secrets_version){ .version = v, .since = s->since, .superseded = sup,
+			break;
+		last = s->version;
+		time_t sup = secrets_superseded(name, last);
+		out[n++] = (struct secrets_version){ .version = last, .since = s->since, .superseded = sup,
 						     .retires = sup ? sup + (g_cfg ? g_cfg->key_grace_s : 0) : 0 };
 	}
 	return n;
