@@ -295,7 +295,7 @@ int main(int argc, char **argv)
 		LOGP(DMAIN, LOGL_FATAL, "cannot open the VTY port\n");
 		return 1;
 	}
-	db_init(spazad_ctx, g_cfg->db_conninfo);
+	db_init(spazad_ctx, g_cfg->db_conninfo, g_cfg->db_connections);
 	crm_init(spazad_ctx);
 	orders_init(spazad_ctx);
 	order_expiry_init(spazad_ctx);

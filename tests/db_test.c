@@ -2,7 +2,8 @@
  * queued writes commit in few batches and answer only after commit, a bad read or write fails alone,
  * a cancelled request stays silent, NOTIFY reaches the listener, a killed connection
  * fails what was in flight with -ENOTCONN and comes back by itself, and an unreachable
- * server fails requests on the next loop turn.
+ * server fails requests on the next loop turn; with several connections, one customer's held
+ * write holds up no other customer's.
  * The test works in its own schema (dropped and created again), never in public. */
 #include <errno.h>
 #include <stdint.h>
@@ -331,13 +332,59 @@ static void test_connection_loss(const char *conninfo)
 		 "the write that failed with the connection did not commit");
 }
 
+/* Several connections: a customer's write held up (here by another transaction's row) holds up
+ * only its own connection; another customer's write and the writes of no customer commit
+ * meanwhile. */
+static void test_partitions(void *db_ctx, const char *conninfo)
+{
+	PGconn *locker = PQconnectdb(conninfo);
+	struct done held = {}, other = {}, background = {};
+	const char *a = "+27870000001";
+	char b[32];
+	int outer, pa, pb = 0, i;
+
+	T_EQ_INT(db_init(db_ctx, conninfo, 3), 0, "db_init with 3 connections");
+	T_CHECK(RUN_UNTIL(db_is_up(), 10), "3 connections up", "not up after 10 s");
+	/* a number on another connection than a's (db_partition_set() answers the one it replaces) */
+	outer = db_partition_set(a);
+	for (i = 2; i < 100; i++) {
+		snprintf(b, sizeof(b), "+278700000%02d", i);
+		pa = db_partition_set(b);
+		pb = db_partition_set(a);
+		if (pa != pb)
+			break;
+	}
+	db_partition_restore(outer);
+	T_CHECK(pa != pb, "numbers are shared out over the connections", "100 numbers on one connection");
+
+	T_CHECK(PQstatus(locker) == CONNECTION_OK, "locking connection", "%s", PQerrorMessage(locker));
+	side_ok(locker, "BEGIN");
+	side_ok(locker, "INSERT INTO customers (msisdn) VALUES ('+27870000001')");
+	outer = db_partition_set(a);
+	upsert(a, done_cb, &held);
+	db_partition_set(b);
+	upsert(b, done_cb, &other);
+	db_partition_restore(outer);
+	upsert("+27870000099", done_cb, &background);
+	T_CHECK(RUN_UNTIL(other.done && background.done, 5), "another customer's write and a write of no customer "
+		"commit while one customer's waits", "other %d, no customer %d", other.done, background.done);
+	T_CHECK(!held.done, "... the waiting one is still waiting", "answered");
+	T_EQ_INT(other.err + background.err, 0, "... without errors");
+	side_ok(locker, "ROLLBACK");
+	PQfinish(locker);
+	T_CHECK(RUN_UNTIL(held.done, 5), "the held write commits once the row is free", "no answer");
+	T_EQ_INT(held.err, 0, "... without an error");
+	T_EQ_INT(side_long("SELECT count(*) FROM customers WHERE msisdn LIKE '+278700000%'"), 3, "all three committed");
+	db_close();
+}
+
 /* Nothing listens: db_init still succeeds and keeps trying; meanwhile requests fail. */
 static void test_unreachable(void *db_ctx)
 {
 	const char *p[] = { "+27860000001", "en" };
 	struct done w = {};
 
-	T_EQ_INT(db_init(db_ctx, "host=127.0.0.1 port=1"), 0, "db_init with the server unreachable");
+	T_EQ_INT(db_init(db_ctx, "host=127.0.0.1 port=1", 2), 0, "db_init with the server unreachable");
 	db_write(DB_CUSTOMER_UPSERT, 2, p, done_cb, &w);
 	T_CHECK(!w.done, "a write while unreachable is not answered synchronously", "answered inside db_write");
 	T_CHECK(RUN_UNTIL(w.done, 5), "a write while unreachable is answered", "no answer");
@@ -372,8 +419,8 @@ int main(void)
 	}
 	T_CHECK(schema_create(ctx), "schema from the embedded migrations", "see above");
 
-	T_EQ_INT(db_init(db_ctx, "no_such_option=1"), -EINVAL, "db_init refuses a bad conninfo");
-	T_EQ_INT(db_init(db_ctx, conninfo), 0, "db_init");
+	T_EQ_INT(db_init(db_ctx, "no_such_option=1", 1), -EINVAL, "db_init refuses a bad conninfo");
+	T_EQ_INT(db_init(db_ctx, conninfo, 1), 0, "db_init");
 	T_EQ_INT(db_listen(CHANNEL, listen_cb, NULL), 0, "db_listen");
 
 	test_read_while_connecting();
@@ -385,6 +432,7 @@ int main(void)
 	test_connection_loss(conninfo);
 
 	db_close();
+	test_partitions(db_ctx, conninfo);
 	test_unreachable(db_ctx);
 	T_EQ_INT(talloc_total_blocks(db_ctx), 1, "db_close frees everything");
 	side_ok(side, "DROP SCHEMA " SCHEMA " CASCADE");

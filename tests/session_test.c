@@ -95,8 +95,23 @@ static void act_conflict(void)
 /* The dialogue rows "in the database": ids counted up, found again by session id and number. */
 static struct dlg_row {
 	char ref[32], msisdn[17], id[DIALOGUE_ID_LEN + 1];
+	char partition[17];	/* whose database connection it was queued on */
 } dialogues[64];
 static unsigned n_dialogues;
+
+/* db.c's partitions: the phone number whose connection what is queued now goes on */
+static char partition[17];
+
+int db_partition_set(const char *msisdn)
+{
+	snprintf(partition, sizeof(partition), "%s", msisdn);
+	return 0;
+}
+
+void db_partition_restore(int outer)
+{
+	partition[0] = '\0';
+}
 
 void dialogue_new_id(char *id)
 {
@@ -111,6 +126,7 @@ void dialogue_store(const char *channel, const char *ref, const char *msisdn, co
 	snprintf(d->ref, sizeof(d->ref), "%s", ref);
 	snprintf(d->msisdn, sizeof(d->msisdn), "%s", msisdn);
 	snprintf(d->id, sizeof(d->id), "%s", id);
+	snprintf(d->partition, sizeof(d->partition), "%s", partition);
 	cb(priv, 0);
 }
 
@@ -524,6 +540,12 @@ int main(void)
 	test_recycled();
 	test_pin_wiped(ctx);
 
+	/* a dialogue's row commits with or before its first order only on its customer's connection */
+	unsigned elsewhere = 0;
+	for (unsigned i = 0; i < n_dialogues && i < 64; i++)
+		elsewhere += strcmp(dialogues[i].partition, dialogues[i].msisdn) != 0;
+	T_CHECK(n_dialogues > 0 && !elsewhere, "every dialogue row is queued on its own number's database connection",
+		"some were queued elsewhere");
 	T_EQ_INT(session_count(), 0, "every session is gone once its linger passed");
 	session_release();
 	talloc_free(ctx);

@@ -81,6 +81,7 @@ struct spaza_cfg {
 	unsigned order_unpaid_max;
 	/* Customer care: the tickets' clocks, the window of a bare-digit rating (cfg_keys.def) */
 	unsigned care_first_response_min, care_resolution_h, care_rating_window_h;
+	unsigned db_connections;	/* PostgreSQL connections (store/db.c) */
 };
 
 

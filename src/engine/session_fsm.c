@@ -54,6 +54,7 @@
 #include "actions.h"
 #include "cfg.h"
 #include "crm.h"
+#include "db.h"
 #include "dialogue.h"
 #include "logging.h"
 #include "menu.h"
@@ -705,7 +706,7 @@ static bool session_recycled(const struct session *s, const struct session_hop *
 	return s->fi->state == ST_DONE || (s->hops > 1 && !strcmp(s->msisdn, hop->msisdn));
 }
 
-void session_hop(const struct session_hop *hop)
+static void session_hop_run(const struct session_hop *hop)
 {
 	struct session *s = session_find(hop->ch, hop->ref);
 	bool fresh = !s || session_recycled(s, hop);
@@ -751,6 +752,15 @@ void session_hop(const struct session_hop *hop)
 	struct session_hop_in in = { hop, text };
 	osmo_fsm_inst_dispatch(s->fi, EV_HOP, &in);
 	session_text_free(text);
+}
+
+/* What a hop queues is its customer's: on the customer's database connection, so that the
+ * dialogue's row, its orders and its payments commit in the order they were queued. */
+void session_hop(const struct session_hop *hop)
+{
+	int outer = db_partition_set(hop->msisdn);
+	session_hop_run(hop);
+	db_partition_restore(outer);
 }
 
 void session_init(void *ctx)
@@ -953,7 +963,7 @@ static void st_done(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 		session_hop_over(fi->priv, data);
 }
 
-static int session_timer_cb(struct osmo_fsm_inst *fi)
+static int session_timer_run(struct osmo_fsm_inst *fi)
 {
 	struct session *s = fi->priv;
 	switch (fi->T) {
@@ -972,6 +982,16 @@ static int session_timer_cb(struct osmo_fsm_inst *fi)
 	default:
 		return 0;
 	}
+}
+
+/* A deadline or an idle end queues for the session's customer too (see session_hop()). */
+static int session_timer_cb(struct osmo_fsm_inst *fi)
+{
+	struct session *s = fi->priv;
+	int outer = db_partition_set(s->msisdn);
+	int rc = session_timer_run(fi);
+	db_partition_restore(outer);
+	return rc;
 }
 
 /* The FSM instance is a sibling of its session, not a child: terminating the instance

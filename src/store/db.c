@@ -1,6 +1,15 @@
-/* Asynchronous PostgreSQL access: one libpq connection in pipeline mode, driven by osmo_select.
+/* Asynchronous PostgreSQL access: a few libpq connections in pipeline mode, driven by osmo_select.
  *
- * A request travels through these lists, in this order:
+ * One connection is one PostgreSQL backend, i.e. at most one core of the server's. So there
+ * are `database-connections` of them (doc/operator-guide.md), each with its own queues:
+ * connection 0 carries what belongs to no customer (the timeline's and the outbox's batches,
+ * the sweeps, the tills, LISTEN), and the others are shared out among customers by a hash of
+ * the phone number (db_partition()), so that a customer's writes keep their order and never
+ * queue behind the timeline or behind another partition's batch. A request queued from inside
+ * a callback goes on its callback's connection: what a result sets off stays in order behind
+ * it. With one connection everything is on connection 0, as before.
+ *
+ * On each connection a request travels through these lists, in this order:
  *   read_q, write_q, retry_q  queued; sent on the next loop turn (db_kick_cb)
  *   inflight                  sent; waiting for its result (results come back in send order)
  *   settled                   result in hand; waiting for the Sync that ends its group
@@ -78,8 +87,9 @@ enum db_state {
 	DB_UP,
 };
 
-struct db {
-	char *conninfo;
+/* One connection and its queues. */
+struct db_conn {
+	unsigned idx;				/* in g_db->conns; 0 carries LISTEN */
 	PGconn *conn;
 	enum db_state state;
 	struct osmo_fd ofd;			/* fd -1 while not registered */
@@ -90,16 +100,24 @@ struct db {
 	struct llist_head read_q, write_q, retry_q, inflight, settled;
 	bool group_failed;			/* a statement of the settled group failed */
 	unsigned write_groups;			/* write batches in flight */
+};
+
+struct db {
+	char *conninfo;
+	struct db_conn *conns;
+	unsigned n_conns;
+	int partition;				/* connection for what is queued now; -1: none */
+	unsigned next_read;			/* reads of no partition go round */
 	struct llist_head free_reqs;
 	unsigned n_free;
-	struct llist_head listeners;
+	struct llist_head listeners;		/* on conns[0] */
 	bool dispatching;			/* inside a caller's callback */
 	struct db_stats stats;
 };
 
 static struct db *g_db;
 
-static void db_drop(void);
+static void db_drop(struct db_conn *c);
 
 /* libpq's messages end with a newline and may add hint lines; a log line takes the first
  * line only: print with "%.*s", DB_MSG(m). */
@@ -192,7 +210,10 @@ static void db_req_set_params(struct db_req *req, int nparams, const char *const
 
 /* The caller's callback, then the request goes back to the free list. The callback may
  * queue new requests and cancel others; cancelling this one is harmless. */
-static void db_req_finish(struct db_req *req, int err)
+/* The caller's callback, then the request goes back to the free list. The callback may
+ * queue new requests and cancel others; cancelling this one is harmless. What it queues goes
+ * on this request's connection, behind what it answers. */
+static void db_req_finish(struct db_conn *c, struct db_req *req, int err)
 {
 	db_cb cb = req->cb;
 
@@ -201,87 +222,93 @@ static void db_req_finish(struct db_req *req, int err)
 	if (err && req->kind != DB_REQ_SETUP && req->kind != DB_REQ_LISTEN)
 		g_db->stats.errors++;
 	if (cb) {
+		int outer = g_db->partition;
 		g_db->dispatching = true;
+		g_db->partition = c->idx;
 		cb(req->priv, err ? NULL : req->res, err);
+		g_db->partition = outer;
 		g_db->dispatching = false;
 	}
 	db_req_put(req);
 }
 
 /* Pop one at a time: a callback may cancel (and so unlink) a later request of the list. */
-static void db_finish_list(struct llist_head *list, int err)
+static void db_finish_list(struct db_conn *c, struct llist_head *list, int err)
 {
 	struct db_req *req;
 
 	while ((req = llist_first_entry_or_null(list, struct db_req, entry))) {
 		llist_del(&req->entry);
-		db_req_finish(req, err);
+		db_req_finish(c, req, err);
 	}
 }
 
 static void db_listener_call(struct db_listener *l)
 {
+	int outer = g_db->partition;
 	g_db->dispatching = true;
+	g_db->partition = 0;
 	l->cb(l->priv);
+	g_db->partition = outer;
 	g_db->dispatching = false;
 }
 
-static void db_schedule_kick(void)
+static void db_schedule_kick(struct db_conn *c)
 {
-	if (!osmo_timer_pending(&g_db->kick))
-		osmo_timer_schedule(&g_db->kick, 0, 0);
+	if (!osmo_timer_pending(&c->kick))
+		osmo_timer_schedule(&c->kick, 0, 0);
 }
 
-static void db_unwatch(void)
+static void db_unwatch(struct db_conn *c)
 {
-	if (g_db->ofd.fd < 0)
+	if (c->ofd.fd < 0)
 		return;
-	osmo_fd_unregister(&g_db->ofd);
-	g_db->ofd.fd = -1;
+	osmo_fd_unregister(&c->ofd);
+	c->ofd.fd = -1;
 }
 
 /* libpq may hand us a different socket after each PQconnectPoll() (it tries host after
  * host, SSL then plain), so the registration follows PQsocket(). */
-static bool db_watch(unsigned int when)
+static bool db_watch(struct db_conn *c, unsigned int when)
 {
-	int fd = PQsocket(g_db->conn);
+	int fd = PQsocket(c->conn);
 
-	if (g_db->ofd.fd == fd) {
-		osmo_fd_update_when(&g_db->ofd, 0, when);
+	if (c->ofd.fd == fd) {
+		osmo_fd_update_when(&c->ofd, 0, when);
 		return true;
 	}
-	db_unwatch();
+	db_unwatch(c);
 	if (fd < 0)
 		return false;
-	osmo_fd_setup(&g_db->ofd, fd, when, g_db->ofd.cb, g_db, 0);
-	if (osmo_fd_register(&g_db->ofd) < 0) {
-		g_db->ofd.fd = -1;
+	osmo_fd_setup(&c->ofd, fd, when, c->ofd.cb, c, 0);
+	if (osmo_fd_register(&c->ofd) < 0) {
+		c->ofd.fd = -1;
 		return false;
 	}
 	return true;
 }
 
 /* PQflush() answers 1 while the socket would block: then wait for writable. */
-static bool db_flush_out(void)
+static bool db_flush_out(struct db_conn *c)
 {
-	int rc = PQflush(g_db->conn);
+	int rc = PQflush(c->conn);
 
 	if (rc < 0)
 		return false;
-	osmo_fd_update_when(&g_db->ofd, ~OSMO_FD_WRITE, rc ? OSMO_FD_WRITE : 0);
+	osmo_fd_update_when(&c->ofd, ~OSMO_FD_WRITE, rc ? OSMO_FD_WRITE : 0);
 	return true;
 }
 
 /* Linked into inflight before it goes out, so that a failure here is cleaned up with
  * everything else in flight by db_drop(). */
-static bool db_send(struct db_req *req)
+static bool db_send(struct db_conn *c, struct db_req *req)
 {
-	PGconn *conn = g_db->conn;
+	PGconn *conn = c->conn;
 	char *ident, *sql;
 	int ok;
 
 	req->queued = false;
-	llist_move_tail(&req->entry, &g_db->inflight);
+	llist_move_tail(&req->entry, &c->inflight);
 	if (req->listener) {
 		ident = PQescapeIdentifier(conn, req->listener->channel, strlen(req->listener->channel));
 		if (!ident)
@@ -301,55 +328,57 @@ static bool db_send(struct db_req *req)
 	return ok;
 }
 
-static bool db_send_alone(struct db_req *req)
+static bool db_send_alone(struct db_conn *c, struct db_req *req)
 {
-	return db_send(req) && PQpipelineSync(g_db->conn);
+	return db_send(c, req) && PQpipelineSync(c->conn);
 }
 
 /* Up to DB_BATCH_MAX requests from the head of q, then one Sync. */
-static bool db_send_group(struct llist_head *q)
+static bool db_send_group(struct db_conn *c, struct llist_head *q)
 {
 	unsigned n;
 
 	for (n = 0; n < DB_BATCH_MAX && !llist_empty(q); n++)
-		if (!db_send(llist_first_entry(q, struct db_req, entry)))
+		if (!db_send(c, llist_first_entry(q, struct db_req, entry)))
 			return false;
-	return PQpipelineSync(g_db->conn);
+	return PQpipelineSync(c->conn);
 }
 
-static bool db_send_queued(void)
+static bool db_send_queued(struct db_conn *c)
 {
 	struct db_req *req, *tmp;
 	struct db_listener *l;
 
-	while (!llist_empty(&g_db->read_q))
-		if (!db_send_group(&g_db->read_q))
+	while (!llist_empty(&c->read_q))
+		if (!db_send_group(c, &c->read_q))
 			return false;
-	llist_for_each_entry_safe(req, tmp, &g_db->retry_q, entry)
-		if (!db_send_alone(req))
+	llist_for_each_entry_safe(req, tmp, &c->retry_q, entry)
+		if (!db_send_alone(c, req))
 			return false;
-	while (!llist_empty(&g_db->write_q) && g_db->write_groups < DB_WRITE_GROUPS_MAX) {
-		if (!db_send_group(&g_db->write_q))
+	while (!llist_empty(&c->write_q) && c->write_groups < DB_WRITE_GROUPS_MAX) {
+		if (!db_send_group(c, &c->write_q))
 			return false;
-		g_db->write_groups++;
+		c->write_groups++;
 		g_db->stats.batches++;
 	}
+	if (c->idx)
+		return true;
 	llist_for_each_entry(l, &g_db->listeners, entry) {
 		if (l->sent)
 			continue;
 		req = db_req_get(DB_REQ_LISTEN);
 		req->listener = l;
-		if (!db_send_alone(req))
+		if (!db_send_alone(c, req))
 			return false;
 		l->sent = true;
 	}
 	return true;
 }
 
-static void db_lost(const char *what)
+static void db_lost(struct db_conn *c, const char *what)
 {
-	LOGP(DDB, LOGL_ERROR, "connection lost (%s): %.*s\n", what, DB_MSG(PQerrorMessage(g_db->conn)));
-	db_drop();
+	LOGP(DDB, LOGL_ERROR, "connection %u lost (%s): %.*s\n", c->idx, what, DB_MSG(PQerrorMessage(c->conn)));
+	db_drop(c);
 }
 
 static void db_call_listeners_sent(void)
@@ -365,7 +394,7 @@ static void db_call_listeners_sent(void)
 }
 
 /* The PREPAREs and LISTENs of a new connection are through: it is ready for requests. */
-static bool db_setup_done(struct llist_head *group, bool failed)
+static bool db_setup_done(struct db_conn *c, struct llist_head *group, bool failed)
 {
 	struct db_req *req;
 
@@ -377,38 +406,39 @@ static bool db_setup_done(struct llist_head *group, bool failed)
 				break;
 			}
 		}
-		db_finish_list(group, -EIO);
-		db_drop();
+		db_finish_list(c, group, -EIO);
+		db_drop(c);
 		return false;
 	}
-	db_finish_list(group, 0);
-	osmo_timer_del(&g_db->conn_timer);
-	g_db->state = DB_UP;
-	g_db->backoff_ms = DB_BACKOFF_MIN_MS;
-	if (g_db->was_up)
+	db_finish_list(c, group, 0);
+	osmo_timer_del(&c->conn_timer);
+	c->state = DB_UP;
+	c->backoff_ms = DB_BACKOFF_MIN_MS;
+	if (c->was_up)
 		g_db->stats.reconnects++;
-	g_db->was_up = true;
-	LOGP(DDB, LOGL_NOTICE, "connected to %s:%s, %d statements prepared\n",
-	     PQhost(g_db->conn), PQport(g_db->conn), _DB_STMT_COUNT);
-	db_schedule_kick();
-	db_call_listeners_sent();
+	c->was_up = true;
+	LOGP(DDB, LOGL_NOTICE, "connected to %s:%s, %d statements prepared (connection %u of %u)\n",
+	     PQhost(c->conn), PQport(c->conn), _DB_STMT_COUNT, c->idx + 1, g_db->n_conns);
+	db_schedule_kick(c);
+	if (c->idx == 0)
+		db_call_listeners_sent();
 	return true;
 }
 
 /* Again, in a transaction of its own: so only a request at fault fails. */
-static void db_retry(struct db_req *req)
+static void db_retry(struct db_conn *c, struct db_req *req)
 {
 	PQclear(req->res);
 	req->res = NULL;
 	req->kind = DB_REQ_RETRY;
 	req->queued = true;
-	llist_move_tail(&req->entry, &g_db->retry_q);
-	db_schedule_kick();
+	llist_move_tail(&req->entry, &c->retry_q);
+	db_schedule_kick(c);
 }
 
 /* A batch rolled back: its writes before the failing one are undone, those after it never
  * ran, and even the failing one may have failed only because of a batch-mate. */
-static void db_retry_writes(struct llist_head *group)
+static void db_retry_writes(struct db_conn *c, struct llist_head *group)
 {
 	struct db_req *req, *tmp;
 	unsigned n = llist_count(group);
@@ -421,21 +451,21 @@ static void db_retry_writes(struct llist_head *group)
 		}
 	}
 	llist_for_each_entry_safe(req, tmp, group, entry)
-		db_retry(req);
+		db_retry(c, req);
 }
 
 /* The reads before the failing one were answered already; the failing one failed on its
  * own (reads change nothing a later read could trip on); the reads after it never ran. */
-static void db_retry_aborted_reads(struct llist_head *group)
+static void db_retry_aborted_reads(struct db_conn *c, struct llist_head *group)
 {
 	struct db_req *req, *tmp;
 
 	llist_for_each_entry_safe(req, tmp, group, entry)
 		if (PQresultStatus(req->res) == PGRES_PIPELINE_ABORTED)
-			db_retry(req);
+			db_retry(c, req);
 }
 
-static void db_complete(struct llist_head *group)
+static void db_complete(struct db_conn *c, struct llist_head *group)
 {
 	struct db_req *req;
 
@@ -443,58 +473,58 @@ static void db_complete(struct llist_head *group)
 		llist_del(&req->entry);
 		if (!db_res_ok(req->res)) {
 			LOGP(DDB, LOGL_ERROR, "%s failed: %.*s\n", db_req_name(req), DB_MSG(db_res_msg(req->res)));
-			db_req_finish(req, -EIO);
+			db_req_finish(c, req, -EIO);
 			continue;
 		}
 		if (req->kind == DB_REQ_LISTEN)
 			db_listener_call(req->listener);
-		db_req_finish(req, 0);
+		db_req_finish(c, req, 0);
 	}
 }
 
 /* A Sync arrived: the group before it committed, or rolled back as a whole. Its reads
  * that succeeded were answered already. Returns false when the connection was dropped. */
-static bool db_group_done(void)
+static bool db_group_done(struct db_conn *c)
 {
 	LLIST_HEAD(group);
 	struct db_req *first;
-	bool failed = g_db->group_failed;
+	bool failed = c->group_failed;
 
-	g_db->group_failed = false;
-	llist_splice_init(&g_db->settled, &group);
+	c->group_failed = false;
+	llist_splice_init(&c->settled, &group);
 	first = llist_first_entry_or_null(&group, struct db_req, entry);
 	if (!first)
 		return true;
 	switch (first->kind) {
 	case DB_REQ_SETUP:
-		return db_setup_done(&group, failed);
+		return db_setup_done(c, &group, failed);
 	case DB_REQ_READ:
-		db_retry_aborted_reads(&group);
+		db_retry_aborted_reads(c, &group);
 		break;
 	case DB_REQ_WRITE:
-		g_db->write_groups--;
-		if (!llist_empty(&g_db->write_q))
-			db_schedule_kick();
+		c->write_groups--;
+		if (!llist_empty(&c->write_q))
+			db_schedule_kick(c);
 		if (failed && group.next != group.prev) {	/* alone, it failed on its own */
-			db_retry_writes(&group);
+			db_retry_writes(c, &group);
 			return true;
 		}
 		break;
 	default:
 		break;
 	}
-	db_complete(&group);
+	db_complete(c, &group);
 	return true;
 }
 
-static void db_notifies(void)
+static void db_notifies(struct db_conn *c)
 {
 	struct db_listener *l;
 	PGnotify *n;
 	bool any = false;
 
 	/* A catalogue import fires one NOTIFY per row: reload once per read, not per row. */
-	while ((n = PQnotifies(g_db->conn))) {
+	while ((n = PQnotifies(c->conn))) {
 		llist_for_each_entry(l, &g_db->listeners, entry) {
 			if (!strcmp(l->channel, n->relname)) {
 				l->notified = true;
@@ -518,50 +548,50 @@ static void db_notifies(void)
  * statements up to the Sync yield PGRES_PIPELINE_ABORTED. A NULL while nothing has arrived
  * for the statement at the head means "nothing more for now"; a Sync with nothing settled
  * ends a group of reads that were all answered. */
-static void db_read_results(void)
+static void db_read_results(struct db_conn *c)
 {
-	PGconn *conn = g_db->conn;
+	PGconn *conn = c->conn;
 	struct db_req *req;
 	PGresult *res;
 
 	for (;;) {
 		if (PQstatus(conn) == CONNECTION_BAD) {
-			db_lost("receiving");
+			db_lost(c, "receiving");
 			return;
 		}
 		if (PQisBusy(conn))
 			break;
 		res = PQgetResult(conn);
-		req = llist_first_entry_or_null(&g_db->inflight, struct db_req, entry);
+		req = llist_first_entry_or_null(&c->inflight, struct db_req, entry);
 		if (!res) {
 			if (!req || !req->res)
 				break;
 			if (req->kind == DB_REQ_READ && db_res_ok(req->res)) {
 				llist_del(&req->entry);
-				db_req_finish(req, 0);
+				db_req_finish(c, req, 0);
 			} else {
-				llist_move_tail(&req->entry, &g_db->settled);
+				llist_move_tail(&req->entry, &c->settled);
 			}
 			continue;
 		}
 		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
 			PQclear(res);
-			if (!db_group_done())
+			if (!db_group_done(c))
 				return;
 			continue;
 		}
 		if (!req) {
 			LOGP(DDB, LOGL_ERROR, "result without statement: out of step with the server\n");
 			PQclear(res);
-			db_drop();
+			db_drop(c);
 			return;
 		}
 		if (!db_res_ok(res))
-			g_db->group_failed = true;
+			c->group_failed = true;
 		PQclear(req->res);
 		req->res = res;
 	}
-	db_notifies();
+	db_notifies(c);
 }
 
 static void db_notice(void *arg, const char *message)
@@ -569,126 +599,132 @@ static void db_notice(void *arg, const char *message)
 	LOGP(DDB, LOGL_INFO, "server: %.*s\n", DB_MSG(message));
 }
 
-static void db_setup(void)
+static void db_setup(struct db_conn *c)
 {
 	struct db_listener *l;
 	struct db_req *req;
 	int i;
 
-	PQsetNoticeProcessor(g_db->conn, db_notice, NULL);
-	if (PQsetnonblocking(g_db->conn, 1) < 0 || !PQenterPipelineMode(g_db->conn))
+	PQsetNoticeProcessor(c->conn, db_notice, NULL);
+	if (PQsetnonblocking(c->conn, 1) < 0 || !PQenterPipelineMode(c->conn))
 		goto fail;
 	for (i = 0; i < _DB_STMT_COUNT; i++) {
 		req = db_req_get(DB_REQ_SETUP);
 		req->stmt = i;
-		if (!db_send(req))
+		if (!db_send(c, req))
 			goto fail;
 	}
 	/* LISTEN again on every connection: the server forgot ours with the old one. */
 	llist_for_each_entry(l, &g_db->listeners, entry) {
+		if (c->idx)
+			break;
 		req = db_req_get(DB_REQ_SETUP);
 		req->listener = l;
-		if (!db_send(req))
+		if (!db_send(c, req))
 			goto fail;
 		l->sent = true;
 	}
-	if (!PQpipelineSync(g_db->conn) || !db_watch(OSMO_FD_READ) || !db_flush_out())
+	if (!PQpipelineSync(c->conn) || !db_watch(c, OSMO_FD_READ) || !db_flush_out(c))
 		goto fail;
-	g_db->state = DB_SETUP;
+	c->state = DB_SETUP;
 	return;
 fail:
-	LOGP(DDB, LOGL_ERROR, "set-up failed: %.*s\n", DB_MSG(PQerrorMessage(g_db->conn)));
-	db_drop();
+	LOGP(DDB, LOGL_ERROR, "set-up failed: %.*s\n", DB_MSG(PQerrorMessage(c->conn)));
+	db_drop(c);
 }
 
-static void db_connect_poll(void)
+static void db_connect_poll(struct db_conn *c)
 {
-	switch (PQconnectPoll(g_db->conn)) {
+	switch (PQconnectPoll(c->conn)) {
 	case PGRES_POLLING_READING:
-		if (!db_watch(OSMO_FD_READ))
+		if (!db_watch(c, OSMO_FD_READ))
 			goto fail;
 		return;
 	case PGRES_POLLING_WRITING:
-		if (!db_watch(OSMO_FD_WRITE))
+		if (!db_watch(c, OSMO_FD_WRITE))
 			goto fail;
 		return;
 	case PGRES_POLLING_OK:
-		db_setup();
+		db_setup(c);
 		return;
 	default:
 		goto fail;
 	}
 fail:
-	LOGP(DDB, LOGL_ERROR, "connecting failed: %.*s\n", DB_MSG(PQerrorMessage(g_db->conn)));
-	db_drop();
+	LOGP(DDB, LOGL_ERROR, "connecting failed: %.*s\n", DB_MSG(PQerrorMessage(c->conn)));
+	db_drop(c);
 }
 
-static void db_connect_start(void)
+static void db_connect_start(struct db_conn *c)
 {
 	const char *kw[4], *val[4];
 	db_conn_params(g_db->conninfo, NULL, kw, val);
-	g_db->conn = PQconnectStartParams(kw, val, 1);
-	if (!g_db->conn || PQstatus(g_db->conn) == CONNECTION_BAD) {
+	c->conn = PQconnectStartParams(kw, val, 1);
+	if (!c->conn || PQstatus(c->conn) == CONNECTION_BAD) {
 		LOGP(DDB, LOGL_ERROR, "connecting failed: %.*s\n",
-		     DB_MSG(g_db->conn ? PQerrorMessage(g_db->conn) : "out of memory"));
-		db_drop();
+		     DB_MSG(c->conn ? PQerrorMessage(c->conn) : "out of memory"));
+		db_drop(c);
 		return;
 	}
-	g_db->state = DB_CONNECTING;
-	osmo_timer_schedule(&g_db->conn_timer, DB_CONNECT_TIMEOUT_S, 0);
+	c->state = DB_CONNECTING;
+	osmo_timer_schedule(&c->conn_timer, DB_CONNECT_TIMEOUT_S, 0);
 	/* libpq: behave as if PQconnectPoll() had last answered PGRES_POLLING_WRITING. */
-	if (!db_watch(OSMO_FD_WRITE)) {
+	if (!db_watch(c, OSMO_FD_WRITE)) {
 		LOGP(DDB, LOGL_ERROR, "cannot watch the connection's socket\n");
-		db_drop();
+		db_drop(c);
 	}
 }
 
 /* Close the connection, fail everything in flight and queued with -ENOTCONN (a write in
  * flight may have committed: callers retry with the same idempotency key), and schedule
  * the next attempt. */
-static void db_drop(void)
+static void db_drop(struct db_conn *c)
 {
 	LLIST_HEAD(dead);
 	struct db_listener *l;
 
-	db_unwatch();
-	PQfinish(g_db->conn);
-	g_db->conn = NULL;
-	g_db->state = DB_DOWN;
-	g_db->group_failed = false;
-	g_db->write_groups = 0;
-	llist_for_each_entry(l, &g_db->listeners, entry)
-		l->sent = false;
-	osmo_timer_schedule(&g_db->conn_timer, g_db->backoff_ms / 1000, (g_db->backoff_ms % 1000) * 1000);
-	g_db->backoff_ms = OSMO_MIN(g_db->backoff_ms * 2, DB_BACKOFF_MAX_MS);
+	db_unwatch(c);
+	PQfinish(c->conn);
+	c->conn = NULL;
+	c->state = DB_DOWN;
+	c->group_failed = false;
+	c->write_groups = 0;
+	if (c->idx == 0)
+		llist_for_each_entry(l, &g_db->listeners, entry)
+			l->sent = false;
+	osmo_timer_schedule(&c->conn_timer, c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000);
+	c->backoff_ms = OSMO_MIN(c->backoff_ms * 2, DB_BACKOFF_MAX_MS);
 
-	llist_splice_init(&g_db->write_q, &dead);
-	llist_splice_init(&g_db->read_q, &dead);
-	llist_splice_init(&g_db->retry_q, &dead);
-	llist_splice_init(&g_db->inflight, &dead);
-	llist_splice_init(&g_db->settled, &dead);
-	db_finish_list(&dead, -ENOTCONN);
+	llist_splice_init(&c->write_q, &dead);
+	llist_splice_init(&c->read_q, &dead);
+	llist_splice_init(&c->retry_q, &dead);
+	llist_splice_init(&c->inflight, &dead);
+	llist_splice_init(&c->settled, &dead);
+	db_finish_list(c, &dead, -ENOTCONN);
 }
 
 static void db_conn_timer_cb(void *data)
 {
-	if (g_db->state == DB_DOWN) {
-		db_connect_start();
+	struct db_conn *c = data;
+
+	if (c->state == DB_DOWN) {
+		db_connect_start(c);
 		return;
 	}
 	LOGP(DDB, LOGL_ERROR, "connecting timed out after %d s\n", DB_CONNECT_TIMEOUT_S);
-	db_drop();
+	db_drop(c);
 }
 
 static void db_kick_cb(void *data)
 {
+	struct db_conn *c = data;
 	LLIST_HEAD(dead);
 
-	switch (g_db->state) {
+	switch (c->state) {
 	case DB_DOWN:
-		llist_splice_init(&g_db->write_q, &dead);
-		llist_splice_init(&g_db->read_q, &dead);
-		db_finish_list(&dead, -ENOTCONN);
+		llist_splice_init(&c->write_q, &dead);
+		llist_splice_init(&c->read_q, &dead);
+		db_finish_list(c, &dead, -ENOTCONN);
 		return;
 	case DB_CONNECTING:
 	case DB_SETUP:
@@ -696,43 +732,45 @@ static void db_kick_cb(void *data)
 	case DB_UP:
 		break;
 	}
-	if (!db_send_queued()) {
-		db_lost("sending");
+	if (!db_send_queued(c)) {
+		db_lost(c, "sending");
 		return;
 	}
-	if (!db_flush_out()) {
-		db_lost("flushing");
+	if (!db_flush_out(c)) {
+		db_lost(c, "flushing");
 		return;
 	}
 	/* A flush that would block reads what the server sent meanwhile into libpq's buffer,
 	 * where no readable socket would ever announce it. */
-	db_read_results();
+	db_read_results(c);
 }
 
 static int db_fd_cb(struct osmo_fd *ofd, unsigned int what)
 {
-	if (g_db->state == DB_CONNECTING) {
-		db_connect_poll();
+	struct db_conn *c = ofd->data;
+
+	if (c->state == DB_CONNECTING) {
+		db_connect_poll(c);
 		return 0;
 	}
-	if ((what & OSMO_FD_READ) && !PQconsumeInput(g_db->conn)) {
-		db_lost("reading");
+	if ((what & OSMO_FD_READ) && !PQconsumeInput(c->conn)) {
+		db_lost(c, "reading");
 		return 0;
 	}
-	if ((what & OSMO_FD_WRITE) && !db_flush_out()) {
-		db_lost("writing");
+	if ((what & OSMO_FD_WRITE) && !db_flush_out(c)) {
+		db_lost(c, "writing");
 		return 0;
 	}
-	db_read_results();
+	db_read_results(c);
 	return 0;
 }
 
-int db_init(void *ctx, const char *conninfo)
+int db_init(void *ctx, const char *conninfo, unsigned n_conns)
 {
 	PQconninfoOption *opts;
 	char *err = NULL;
 
-	OSMO_ASSERT(!g_db);
+	OSMO_ASSERT(!g_db && n_conns >= 1);
 	/* A malformed conninfo is a configuration error, not an outage to retry forever. */
 	opts = PQconninfoParse(conninfo, &err);
 	if (!opts) {
@@ -746,18 +784,27 @@ int db_init(void *ctx, const char *conninfo)
 	OSMO_ASSERT(g_db);
 	g_db->conninfo = talloc_strdup(g_db, conninfo);
 	OSMO_ASSERT(g_db->conninfo);
-	osmo_fd_setup(&g_db->ofd, -1, 0, db_fd_cb, g_db, 0);
-	osmo_timer_setup(&g_db->kick, db_kick_cb, g_db);
-	osmo_timer_setup(&g_db->conn_timer, db_conn_timer_cb, g_db);
-	g_db->backoff_ms = DB_BACKOFF_MIN_MS;
-	INIT_LLIST_HEAD(&g_db->read_q);
-	INIT_LLIST_HEAD(&g_db->write_q);
-	INIT_LLIST_HEAD(&g_db->retry_q);
-	INIT_LLIST_HEAD(&g_db->inflight);
-	INIT_LLIST_HEAD(&g_db->settled);
+	g_db->conns = talloc_zero_array(g_db, struct db_conn, n_conns);
+	OSMO_ASSERT(g_db->conns);
+	g_db->n_conns = n_conns;
+	g_db->partition = -1;
 	INIT_LLIST_HEAD(&g_db->free_reqs);
 	INIT_LLIST_HEAD(&g_db->listeners);
-	db_connect_start();
+	for (unsigned i = 0; i < n_conns; i++) {
+		struct db_conn *c = &g_db->conns[i];
+		c->idx = i;
+		osmo_fd_setup(&c->ofd, -1, 0, db_fd_cb, c, 0);
+		osmo_timer_setup(&c->kick, db_kick_cb, c);
+		osmo_timer_setup(&c->conn_timer, db_conn_timer_cb, c);
+		c->backoff_ms = DB_BACKOFF_MIN_MS;
+		INIT_LLIST_HEAD(&c->read_q);
+		INIT_LLIST_HEAD(&c->write_q);
+		INIT_LLIST_HEAD(&c->retry_q);
+		INIT_LLIST_HEAD(&c->inflight);
+		INIT_LLIST_HEAD(&c->settled);
+	}
+	for (unsigned i = 0; i < n_conns; i++)
+		db_connect_start(&g_db->conns[i]);
 	return 0;
 }
 
@@ -769,26 +816,75 @@ void db_close(void)
 	if (!g_db)
 		return;
 	OSMO_ASSERT(!g_db->dispatching);
-	osmo_timer_del(&g_db->kick);
-	osmo_timer_del(&g_db->conn_timer);
-	db_unwatch();
-	PQfinish(g_db->conn);
-	llist_for_each_entry(req, &g_db->inflight, entry)
-		PQclear(req->res);
-	llist_for_each_entry(req, &g_db->settled, entry)
-		PQclear(req->res);
+	for (unsigned i = 0; i < g_db->n_conns; i++) {
+		struct db_conn *c = &g_db->conns[i];
+		osmo_timer_del(&c->kick);
+		osmo_timer_del(&c->conn_timer);
+		db_unwatch(c);
+		PQfinish(c->conn);
+		llist_for_each_entry(req, &c->inflight, entry)
+			PQclear(req->res);
+		llist_for_each_entry(req, &c->settled, entry)
+			PQclear(req->res);
+	}
 	talloc_free(g_db);
 	g_db = NULL;
 }
 
+/* Every connection: the daemon is only as up as its customers' partitions. */
 bool db_is_up(void)
 {
-	return g_db && g_db->state == DB_UP;
+	if (!g_db)
+		return false;
+	for (unsigned i = 0; i < g_db->n_conns; i++)
+		if (g_db->conns[i].state != DB_UP)
+			return false;
+	return true;
 }
 
-static struct db_req *db_submit(enum db_req_kind kind, struct llist_head *q, enum db_stmt stmt, int nparams,
-				const char *const *params, db_cb cb, void *priv)
+/* FNV-1a: the key is a phone number the hop already passed through the rate limits and the
+ * customer cache (keyed hashes); here it only spreads customers over the connections, and
+ * stays the same for the same number for as long as the daemon runs. */
+int db_partition_set(const char *key)
 {
+	int outer;
+	uint32_t h = 2166136261u;
+
+	if (!g_db)
+		return -1;
+	outer = g_db->partition;
+	if (g_db->n_conns == 1) {
+		g_db->partition = 0;
+		return outer;
+	}
+	while (*key)
+		h = (h ^ (uint8_t)*key++) * 16777619u;
+	g_db->partition = 1 + h % (g_db->n_conns - 1);
+	return outer;
+}
+
+void db_partition_restore(int outer)
+{
+	if (g_db)
+		g_db->partition = outer;
+}
+
+/* Writes: the partition's connection, or connection 0. Reads: the partition's too (so a
+ * customer's read never overtakes a connection's queue it does not wait for), or any, in turn. */
+static struct db_conn *db_conn_for(enum db_req_kind kind)
+{
+	if (g_db->partition >= 0)
+		return &g_db->conns[g_db->partition];
+	if (kind == DB_REQ_WRITE || g_db->n_conns == 1)
+		return &g_db->conns[0];
+	g_db->next_read = g_db->next_read % (g_db->n_conns - 1) + 1;
+	return &g_db->conns[g_db->next_read];
+}
+
+static struct db_req *db_submit(enum db_req_kind kind, enum db_stmt stmt, int nparams, const char *const *params,
+				db_cb cb, void *priv)
+{
+	struct db_conn *c = db_conn_for(kind);
 	struct db_req *req;
 
 	OSMO_ASSERT(stmt < _DB_STMT_COUNT && nparams == db_stmts[stmt].nparams);
@@ -798,8 +894,8 @@ static struct db_req *db_submit(enum db_req_kind kind, struct llist_head *q, enu
 	req->priv = priv;
 	req->queued = true;
 	db_req_set_params(req, nparams, params);
-	llist_add_tail(&req->entry, q);
-	db_schedule_kick();
+	llist_add_tail(&req->entry, kind == DB_REQ_READ ? &c->read_q : &c->write_q);
+	db_schedule_kick(c);
 	return req;
 }
 
@@ -807,14 +903,14 @@ struct db_req *db_read(enum db_stmt stmt, int nparams, const char *const *params
 {
 	OSMO_ASSERT(g_db);
 	g_db->stats.reads++;
-	return db_submit(DB_REQ_READ, &g_db->read_q, stmt, nparams, params, cb, priv);
+	return db_submit(DB_REQ_READ, stmt, nparams, params, cb, priv);
 }
 
 struct db_req *db_write(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv)
 {
 	OSMO_ASSERT(g_db);
 	g_db->stats.writes++;
-	return db_submit(DB_REQ_WRITE, &g_db->write_q, stmt, nparams, params, cb, priv);
+	return db_submit(DB_REQ_WRITE, stmt, nparams, params, cb, priv);
 }
 
 /* A read not sent yet is dropped at once; anything else completes unseen, so a write the
@@ -836,8 +932,11 @@ void db_get_stats(struct db_stats *st)
 	if (!g_db)
 		return;
 	*st = g_db->stats;
-	st->queued = llist_count(&g_db->read_q) + llist_count(&g_db->write_q) + llist_count(&g_db->retry_q);
-	st->in_flight = llist_count(&g_db->inflight) + llist_count(&g_db->settled);
+	for (unsigned i = 0; i < g_db->n_conns; i++) {
+		struct db_conn *c = &g_db->conns[i];
+		st->queued += llist_count(&c->read_q) + llist_count(&c->write_q) + llist_count(&c->retry_q);
+		st->in_flight += llist_count(&c->inflight) + llist_count(&c->settled);
+	}
 }
 
 int db_listen(const char *channel, void (*cb)(void *priv), void *priv)
@@ -853,7 +952,7 @@ int db_listen(const char *channel, void (*cb)(void *priv), void *priv)
 	l->priv = priv;
 	llist_add_tail(&l->entry, &g_db->listeners);
 	/* Connected: LISTEN on the next turn. Otherwise the next set-up includes it. */
-	if (g_db->state == DB_UP)
-		db_schedule_kick();
+	if (g_db->conns[0].state == DB_UP)
+		db_schedule_kick(&g_db->conns[0]);
 	return 0;
 }

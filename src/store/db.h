@@ -1,6 +1,8 @@
 #pragma once
-/* Asynchronous PostgreSQL access for spazad: one libpq connection in pipeline mode,
- * driven by the osmo_select loop. Every statement is prepared once (db_stmts.def).
+/* Asynchronous PostgreSQL access for spazad: a few libpq connections in pipeline mode,
+ * driven by the osmo_select loop. Every statement is prepared once per connection
+ * (db_stmts.def). Connection 0 carries what belongs to no customer; the others are shared out
+ * among customers (db_partition_set()), so one backend is not the whole gateway's ceiling.
  *
  * Reads go out on the next loop turn, all of one turn together. Writes are batched: every write queued while the loop runs
  * is sent in one implicit transaction (statements + one Sync) on the next loop turn,
@@ -17,14 +19,25 @@ struct db_req;
  * res belongs to db.c and is only valid during the callback. */
 typedef void (*db_cb)(void *priv, const PGresult *res, int err);
 
-int db_init(void *ctx, const char *conninfo);	/* starts connecting; reconnects by itself */
+/* starts n_conns (>= 1) connections; each reconnects by itself */
+int db_init(void *ctx, const char *conninfo, unsigned n_conns);
 void db_close(void);
-bool db_is_up(void);
+bool db_is_up(void);	/* every connection */
+
+/* What is queued until db_partition_restore() belongs to the customer with this phone number:
+ * it goes on that customer's connection, so a customer's writes commit in the order they were
+ * queued, whichever front or timer queued them. Returns what to restore. Inside a callback,
+ * requests go on the callback's connection anyway (behind what set them off). Nothing set:
+ * writes go on connection 0, reads on any. */
+int db_partition_set(const char *msisdn);
+void db_partition_restore(int outer);
 
 /* params are copied; the callback is called exactly once, unless cancelled first; cb may be
  * NULL for a fire-and-forget write. A handle is dead once its callback ran (handles are
  * recycled): never cancel it after that. Reads and writes of one turn have no order between
- * them: read your own write from the write's callback.
+ * them: read your own write from the write's callback. Writes of one partition (and of a
+ * callback's connection) commit in the order they were queued; writes of different ones have
+ * no order between them.
  * When the database is down the callback is called with -ENOTCONN from the next loop turn. */
 struct db_req *db_read(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv);
 struct db_req *db_write(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv);

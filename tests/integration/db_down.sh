@@ -125,10 +125,11 @@ else
 	fail "the known customer's sessions that failed during the outage are on the timeline with outcome error: expected its 4 sessions of the outage with outcome error, got <$(oneline "$("$SPAZACTL" -c "$OWN_CFG" customer show "$A" 2>&1)")>"
 fi
 
-# ---- the database hangs: its backend stopped (SIGSTOP), the connection open but silent
-BPID=$(psql_val "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname = 'spaza' AND pid <> pg_backend_pid()")
-if [[ "$BPID" =~ ^[0-9]+$ ]]; then
-	kill -STOP "$BPID"
+# ---- the database hangs: its backends stopped (SIGSTOP; one per database-connections), the
+# connections open but silent
+BPID=$(psql_val "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname = 'spaza' AND pid <> pg_backend_pid()")
+if [[ "$BPID" =~ ^[0-9]+( [0-9]+)*$ ]]; then
+	kill -STOP $BPID
 	at_exit "kill -CONT $BPID 2>/dev/null"
 	C=$(t_phone 12)
 	timed "$(t_sid)" "$A" "1*2*1*1*3*1"
@@ -142,7 +143,7 @@ if [[ "$BPID" =~ ^[0-9]+$ ]]; then
 	timed "$(t_sid)" "$A" "2"
 	check_polite "my orders while the database hangs"
 	check_true "the daemon stays up while the database hangs" "process $OWN_PID is gone" kill -0 "$OWN_PID"
-	kill -CONT "$BPID"
+	kill -CONT $BPID
 	# one more request through the same connection: once it is answered, what was queued
 	# before it is settled
 	timed "$(t_sid)" "$A" "2"
@@ -155,17 +156,17 @@ if [[ "$BPID" =~ ^[0-9]+$ ]]; then
 		pass "a customer told to try again later has no order made behind their back"
 	fi
 else
-	fail "test set-up: the daemon's database connection: expected one backend pid, got <$(oneline "$BPID")>"
+	fail "test set-up: the daemon's database connections: expected their backend pids, got <$(oneline "$BPID")>"
 fi
 
 # ---- "we'll SMS you", then the database goes away before the promised SMS is written: the
 # hung backend is terminated (the order rolls back, the session fails) while the database takes
 # no connections; the promise waits in spazad and is queued once when the database is back.
-BPID=$(psql_val "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname = 'spaza' AND pid <> pg_backend_pid()")
-if [[ "$BPID" =~ ^[0-9]+$ ]]; then
+BPID=$(psql_val "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname = 'spaza' AND pid <> pg_backend_pid()")
+if [[ "$BPID" =~ ^[0-9]+( [0-9]+)*$ ]]; then
 	D=$(t_phone 13)
 	timed "$(t_sid)" "$D" ""	# a customer record to promise to
-	kill -STOP "$BPID"
+	kill -STOP $BPID
 	at_exit "kill -CONT $BPID 2>/dev/null"
 	SID=$(t_sid)
 	timed "$SID" "$D" "1*2*1*1*3*1"
@@ -173,7 +174,7 @@ if [[ "$BPID" =~ ^[0-9]+$ ]]; then
 		"END This is taking longer than usual. We will SMS you the result." "$R"
 	psql -X -d postgres -qc "ALTER DATABASE spaza WITH ALLOW_CONNECTIONS false" >/dev/null
 	at_exit "psql -X -d postgres -qc 'ALTER DATABASE spaza WITH ALLOW_CONNECTIONS true' >/dev/null 2>&1"
-	kill -TERM "$BPID"; kill -CONT "$BPID"
+	kill -TERM $BPID; kill -CONT $BPID
 	sleep 4	# spazad finds the connection gone and tries to reconnect, refused, a few times
 	psql -X -d postgres -qc "ALTER DATABASE spaza WITH ALLOW_CONNECTIONS true" >/dev/null
 	promised() { psql_val "SELECT count(*) || '|' || string_agg(s.status || ':' || s.text, ',') FROM sms_messages s
@@ -187,7 +188,7 @@ if [[ "$BPID" =~ ^[0-9]+$ ]]; then
 	out=$(vty_open "$OWN_VTY" && vty "show stats"; vty_close)
 	check_match "no promised SMS counted as lost" 'never reached the database[^:]*: +0($|[^0-9])' "$out"
 else
-	fail "test set-up: the daemon's database connection (promise): expected one backend pid, got <$(oneline "$BPID")>"
+	fail "test set-up: the daemon's database connection (promise): expected their backend pids, got <$(oneline "$BPID")>"
 fi
 
 own_down "db_down"
