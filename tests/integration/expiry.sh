@@ -46,6 +46,17 @@ check_eq "an expired order cannot be paid" "END Order #$old is Expired." "$r"
 out=$(ctl order expire 0 2>&1)
 check_has "spazactl order expire refuses a bad number of hours" "HOURS must be a number from 1 to 8760" "$out"
 
+# ---- spazad's own sweep (every minute) does the same without anyone asking
+r=$(ussd "$(t_sid)" "$P" "1*1*5*1*1*1")
+swept=$(placed_id "$r")
+psql -X -qc "UPDATE orders SET created_at = now() - interval '73 hours' WHERE id = ${swept:-0}" >/dev/null
+sugar=$(stock 105)
+swept_yet() { sleep 1; [ "$(psql_val "SELECT status FROM orders WHERE id = ${swept:-0}")" = expired ]; }
+wait_for 90 swept_yet
+check_eq "spazad's sweep expires an old unpaid order within a minute and a half" expired \
+	"$(psql_val "SELECT status FROM orders WHERE id = ${swept:-0}")"
+check_eq "... with its stock back" $((sugar + 1)) "$(stock 105)"
+
 # ---- the cap: five unpaid orders at once, the sixth is refused until one is paid or cancelled
 C=$(t_phone 23)
 for i in 1 2 3 4 5; do ussd "$(t_sid)" "$C" "1*1*1*1*1*1" >/dev/null; done
