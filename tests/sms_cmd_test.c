@@ -244,7 +244,7 @@ static int load_texts(void *ctx, const char *path)
 static char *texts_yaml2(void *ctx, const char *key, const char *value, const char *key2, const char *value2)
 {
 	char *y = talloc_strdup(ctx, "languages: {en: English, zu: isiZulu, af: Afrikaans}\n"
-				"statuses: {awaiting_payment: A, paid: P, shipped: S, delivered: D, cancelled: C}\n"
+				"statuses: {awaiting_payment: A, paid: P, shipped: S, delivered: D, cancelled: C, expired: E}\n"
 				"texts:\n");
 	static const char *const keys[] = {
 #define SMS_TEXT(e, k, v) k,
