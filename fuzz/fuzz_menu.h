@@ -51,6 +51,24 @@ static void fuzz_action_values(struct menu_run *r, unsigned rnd)
 	v->available_cents = 99999999999;
 	snprintf(v->slip, sizeof(v->slip), "9999 9999 9999 9999 99");
 	snprintf(v->expiry, sizeof(v->expiry), "2099-12-31");
+	/* an order's detail and the last address share the orders page's room: the actions fill
+	 * them, so the walk fills them too, at their longest */
+	if (r->pending == MENU_ACTION_ORDER_DETAIL) {
+		memset(v->items, 'W', MENU_ITEMS_SEPTETS);
+		v->items[MENU_ITEMS_SEPTETS] = '\0';
+		v->n_history = MENU_HISTORY_MAX;
+		for (unsigned i = 0; i < MENU_HISTORY_MAX; i++) {
+			v->history[i].status = (int8_t)((rnd + i) % _ORDER_STATUS_COUNT);
+			snprintf(v->history[i].at, sizeof(v->history[i].at), "12-31 23:59");
+		}
+		v->method = (int8_t)(rnd % _MENU_METHOD_COUNT);
+	}
+	if (r->pending == MENU_ACTION_LAST_ADDRESS) {
+		memset(v->address, 'W', MENU_ADDRESS_MAX);
+		v->address[MENU_ADDRESS_MAX] = '\0';
+		memset(v->note, 'W', MENU_ADDRESS_MAX);
+		v->note[MENU_ADDRESS_MAX] = '\0';
+	}
 	if (r->pending == MENU_ACTION_LOAD_ORDERS) {
 		v->n_orders = r->screen->max_items < ORDERS_MAX_ROWS ? r->screen->max_items : ORDERS_MAX_ROWS;
 		for (unsigned i = 0; i < v->n_orders; i++)

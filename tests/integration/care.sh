@@ -73,7 +73,7 @@ r=$(mo "$P" "RATE $ORDER 9" "$(mid)")
 check_eq "$T: RATE with stars out of 1-5 explains itself" \
 	"Send RATE, your order number and 1 to 5 (5 is best), e.g. RATE 1001 5 fast delivery." "$r"
 ctl credit set-limit "$P" 1000 >/dev/null
-ussd "$(t_sid)" "$P" "3*$ORDER*2" >/dev/null
+ussd "$(t_sid)" "$P" "3*$ORDER*2*1" >/dev/null
 ctl order status "$ORDER" shipped >/dev/null
 out=$(ctl order status "$ORDER" delivered 2>&1)
 check_eq "$T: the order is paid, shipped and delivered" "order #$ORDER: shipped -> delivered" "$out"

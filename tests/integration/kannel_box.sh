@@ -192,7 +192,13 @@ expect-submit to=$MSISDN ussd_service_op=17 its_session_info=13313 text="/^Spaza
 ussd-begin $MSISDN *120*777# 9728
 expect-submit to=$MSISDN ussd_service_op=2 its_session_info=9728 text="/^Welcome to Spaza/"
 ussd-continue $MSISDN 2 9728
-expect-submit to=$MSISDN ussd_service_op=17 its_session_info=9728 text="/no orders/"
+expect-submit to=$MSISDN ussd_service_op=2 its_session_info=9728 text="/no orders/"
+ussd-continue $MSISDN 0 9728
+expect-submit to=$MSISDN ussd_service_op=2 its_session_info=9728 text="/^Welcome to Spaza/"
+ussd-continue $MSISDN 5 9728
+expect-submit to=$MSISDN ussd_service_op=2 its_session_info=9728 text="/^How can we help/"
+ussd-continue $MSISDN 3 9728
+expect-submit to=$MSISDN ussd_service_op=17 its_session_info=9728 text="/^Spaza help/"
 sms $MSISDN 31555 HELP
 expect-submit-sms to=$MSISDN from=31555 text="/^Spaza SMS/"
 sms $MSISDN 31555 "Molo ☺"

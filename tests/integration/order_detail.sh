@@ -81,7 +81,7 @@ check_match "its history has the cancellation after the placing" \
 
 # ---- a paid order: how it was paid; rate is care's placeholder
 ctl credit set-limit "$P" 1000 >/dev/null
-r=$(ussd "$(t_sid)" "$P" "3*${ids[3]}*2")
+r=$(ussd "$(t_sid)" "$P" "3*${ids[3]}*2*1")
 check_match "an order paid from credit" "^END Order #${ids[3]} \(R53\.97\) paid from your credit" "$r"
 r=$(ussd "$(t_sid)" "$P" "2*98*2")
 check_eq "the paid order's detail says how it was paid" \

@@ -60,5 +60,5 @@ check_match "show stats counts the abandoned session" \
 
 # 5. the daemon is fine afterwards
 r=$(ussd "$(t_sid)" "$P" "2" "" "$OWN_URL")
-check_eq "the customer whose session timed out can dial again" "END You have no orders yet." "$r"
+check_eq "the customer whose session timed out can dial again" "CON You have no orders yet."$'\n'"0. Back" "$r"
 own_down "session_timeout"
