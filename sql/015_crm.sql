@@ -45,7 +45,9 @@ CREATE INDEX customer_rfm_by_segment ON customer_rfm (segment, customer_id);
 -- (first paid order recent), once-off (one paid order, not new), top (by score), average.
 CREATE FUNCTION spaza__rfm_score(p_first timestamptz, p_last timestamptz, p_n integer, p_spent bigint,
 	p_now timestamptz, OUT r smallint, OUT f smallint, OUT m smallint, OUT segment text)
-LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
+-- no SET search_path of its own (that would stop the planner inlining it into a rebuild's
+-- statement): it only runs inside the functions below, under their fixed one
+LANGUAGE sql STABLE AS $$
 	SELECT x.r, x.f, x.m,
 		CASE WHEN p_last < p_now - make_interval(days => s.lapsed_days) THEN 'lapsed'
 		     WHEN p_first >= p_now - make_interval(days => s.new_days) THEN 'new'
@@ -105,13 +107,14 @@ CREATE TRIGGER orders_rfm_insert AFTER INSERT ON orders
 -- The thresholds of the configuration, copied in by spazad at start and before each sweep, and
 -- by spazactl before it scores.
 CREATE FUNCTION spaza_crm_settings_set(p_r integer[], p_f integer[], p_m bigint[], p_top integer, p_new integer,
-	p_lapsed integer) RETURNS void LANGUAGE sql
+	p_lapsed integer) RETURNS void LANGUAGE plpgsql
 SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
 	UPDATE crm_settings SET r_days = p_r, f_orders = p_f, m_cents = p_m, top_score = p_top, new_days = p_new,
 		lapsed_days = p_lapsed, updated_at = now()
 	WHERE (r_days, f_orders, m_cents, top_score, new_days, lapsed_days)
-		IS DISTINCT FROM (p_r, p_f, p_m, p_top, p_new, p_lapsed)
-$$;
+		IS DISTINCT FROM (p_r, p_f, p_m, p_top, p_new, p_lapsed);
+END $$;
 
 -- One batch of the nightly rebuild: the customers after p_after, p_batch of them, from their
 -- orders. Returns the last customer id done (the next batch's p_after), NULL when none is left.

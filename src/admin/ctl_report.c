@@ -9,8 +9,13 @@
 
 int ctl_since(const char *v, char *buf, size_t len)
 {
-	int y, m, d, used = 0;
+	int y, m, d, hh, mm, ss, used = 0;
 	unsigned days;
+	if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &m, &d, &hh, &mm, &ss, &used) == 6 && (size_t)used == strlen(v) &&
+	    m >= 1 && m <= 12 && d >= 1 && d <= 31 && hh <= 23 && mm <= 59 && ss <= 60 && hh >= 0 && mm >= 0 && ss >= 0) {
+		snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, hh, mm, ss);
+		return 0;
+	}
 	if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &used) == 3 && (size_t)used == strlen(v) && m >= 1 && m <= 12 &&
 	    d >= 1 && d <= 31) {
 		snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
@@ -23,7 +28,7 @@ int ctl_since(const char *v, char *buf, size_t len)
 		strftime(buf, len, "%Y-%m-%d %H:%M:%S+00", &tm);
 		return 0;
 	}
-	fprintf(stderr, "spazactl: --since is YYYY-MM-DD or Nd (N days ago), not \"%s\"\n", v);
+	fprintf(stderr, "spazactl: --since is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS or Nd (N days ago), not \"%s\"\n", v);
 	return -EINVAL;
 }
 

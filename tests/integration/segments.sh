@@ -24,7 +24,7 @@ pay() { # pay CUSTOMER ORDER DAYS-AGO
 	psql_val "SELECT outcome FROM spaza_credit_post($2)" >/dev/null
 	psql_val "UPDATE orders SET paid_at = now() - interval '$3 days' WHERE id = $2" >/dev/null
 }
-rfm() { psql_val "SELECT r || f || m || ' ' || segment || ' ' || orders_paid || ' ' || spent_cents FROM customer_rfm WHERE customer_id = $1"; }
+rfm() { psql_val "SELECT r::text || f || m || ' ' || segment || ' ' || orders_paid || ' ' || spent_cents FROM customer_rfm WHERE customer_id = $1"; }
 
 # the suite's thresholds: the defaults (recency 7 30 90 180 days, frequency 10 5 3 2 orders,
 # monetary R2000 1000 500 200, top at 12, new within 30 days, lapsed after 90)
