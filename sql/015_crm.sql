@@ -45,25 +45,25 @@ CREATE INDEX customer_rfm_by_segment ON customer_rfm (segment, customer_id);
 -- (first paid order recent), once-off (one paid order, not new), top (by score), average.
 CREATE FUNCTION spaza__rfm_score(p_first timestamptz, p_last timestamptz, p_n integer, p_spent bigint,
 	p_now timestamptz, OUT r smallint, OUT f smallint, OUT m smallint, OUT segment text)
--- no SET search_path of its own (that would stop the planner inlining it into a rebuild's
--- statement): it only runs inside the functions below, under their fixed one
-LANGUAGE sql STABLE AS $$
-	SELECT x.r, x.f, x.m,
-		CASE WHEN p_last < p_now - make_interval(days => s.lapsed_days) THEN 'lapsed'
-		     WHEN p_first >= p_now - make_interval(days => s.new_days) THEN 'new'
-		     WHEN p_n = 1 THEN 'once-off'
-		     WHEN x.r + x.f + x.m >= s.top_score THEN 'top'
-		     ELSE 'average' END
-	FROM crm_settings s, LATERAL (SELECT
-		(CASE WHEN p_last >= p_now - make_interval(days => s.r_days[1]) THEN 5
-		      WHEN p_last >= p_now - make_interval(days => s.r_days[2]) THEN 4
-		      WHEN p_last >= p_now - make_interval(days => s.r_days[3]) THEN 3
-		      WHEN p_last >= p_now - make_interval(days => s.r_days[4]) THEN 2 ELSE 1 END)::smallint AS r,
-		(CASE WHEN p_n >= s.f_orders[1] THEN 5 WHEN p_n >= s.f_orders[2] THEN 4
-		      WHEN p_n >= s.f_orders[3] THEN 3 WHEN p_n >= s.f_orders[4] THEN 2 ELSE 1 END)::smallint AS f,
-		(CASE WHEN p_spent >= s.m_cents[1] THEN 5 WHEN p_spent >= s.m_cents[2] THEN 4
-		      WHEN p_spent >= s.m_cents[3] THEN 3 WHEN p_spent >= s.m_cents[4] THEN 2 ELSE 1 END)::smallint AS m) x
-$$;
+LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
+DECLARE
+	s crm_settings%ROWTYPE;
+BEGIN
+	SELECT * INTO s FROM crm_settings;
+	r := CASE WHEN p_last >= p_now - make_interval(days => s.r_days[1]) THEN 5
+		  WHEN p_last >= p_now - make_interval(days => s.r_days[2]) THEN 4
+		  WHEN p_last >= p_now - make_interval(days => s.r_days[3]) THEN 3
+		  WHEN p_last >= p_now - make_interval(days => s.r_days[4]) THEN 2 ELSE 1 END;
+	f := CASE WHEN p_n >= s.f_orders[1] THEN 5 WHEN p_n >= s.f_orders[2] THEN 4
+		  WHEN p_n >= s.f_orders[3] THEN 3 WHEN p_n >= s.f_orders[4] THEN 2 ELSE 1 END;
+	m := CASE WHEN p_spent >= s.m_cents[1] THEN 5 WHEN p_spent >= s.m_cents[2] THEN 4
+		  WHEN p_spent >= s.m_cents[3] THEN 3 WHEN p_spent >= s.m_cents[4] THEN 2 ELSE 1 END;
+	segment := CASE WHEN p_last < p_now - make_interval(days => s.lapsed_days) THEN 'lapsed'
+		  WHEN p_first >= p_now - make_interval(days => s.new_days) THEN 'new'
+		  WHEN p_n = 1 THEN 'once-off'
+		  WHEN r + f + m >= s.top_score THEN 'top'
+		  ELSE 'average' END;
+END $$;
 
 -- The incremental step: an order enters or leaves the paid family (paid, shipped, delivered).
 -- Entering adds it to the customer's row; leaving (cancelled, refunded) takes it out; the last
@@ -157,7 +157,7 @@ CREATE TABLE crm_segments (
 -- Customers with a care ticket not yet resolved. care_tickets comes with the care work
 -- (sql/011_care.sql); until it is there, nobody has an open ticket and the rule selects no one.
 CREATE FUNCTION spaza_crm_open_ticket_customers() RETURNS SETOF bigint LANGUAGE plpgsql STABLE
-SET search_path = public, pg_temp AS $$
+SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
 	IF to_regclass('care_tickets') IS NULL THEN
 		RETURN;
@@ -166,12 +166,14 @@ BEGIN
 END $$;
 
 -- The members of a rule: every condition given (not NULL / true) must hold. Parameters as
--- segment_rule.h describes them. A plain SQL function, so the planner inlines it into the
--- count or the listing and drops the conditions not given.
+-- segment_rule.h describes them; a condition not given is true before its subquery runs.
 CREATE FUNCTION spaza_segment_members(p_category text, p_within integer, p_spent_over bigint, p_lang text,
 	p_credit_due boolean, p_open_ticket boolean, p_opted_in boolean, p_segment text)
-RETURNS TABLE (customer_id bigint, msisdn text, lang text) LANGUAGE sql STABLE AS $$
-	SELECT c.id, c.msisdn, c.lang FROM customers c LEFT JOIN customer_rfm r ON r.customer_id = c.id
+RETURNS TABLE (customer_id bigint, msisdn text, lang text) LANGUAGE plpgsql STABLE
+SECURITY DEFINER SET search_path = public, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY SELECT c.id, c.msisdn, c.lang FROM customers c LEFT JOIN customer_rfm r ON r.customer_id = c.id
 	WHERE (p_segment IS NULL OR r.segment = p_segment)
 	  AND (p_spent_over IS NULL OR r.spent_cents > p_spent_over)
 	  AND (p_lang IS NULL OR c.lang = p_lang)
@@ -184,8 +186,8 @@ RETURNS TABLE (customer_id bigint, msisdn text, lang text) LANGUAGE sql STABLE A
 	  AND (NOT p_credit_due OR EXISTS (SELECT 1 FROM credit_lines cl WHERE cl.customer_id = c.id
 		AND cl.used_cents > (SELECT coalesce(sum(h.amount_cents), 0) FROM holds h
 			WHERE h.customer_id = c.id AND h.status = 'pending')))
-	  AND (NOT p_open_ticket OR c.id IN (SELECT spaza_crm_open_ticket_customers()))
-$$;
+	  AND (NOT p_open_ticket OR c.id IN (SELECT spaza_crm_open_ticket_customers()));
+END $$;
 
 -- ---- Campaigns (src/domain/campaign.c sends, admin/ctl_campaign.c composes and reports)
 CREATE TABLE campaigns (
@@ -224,7 +226,7 @@ CREATE INDEX campaign_recipients_pending ON campaign_recipients (campaign_id, cu
 -- {name}: no names are kept yet (the profile work adds them): it becomes nothing. {points}: no
 -- loyalty yet: 0. {offer}: the campaign's offer line.
 CREATE FUNCTION spaza__campaign_text(p_c campaigns, p_lang text, p_footer text) RETURNS text LANGUAGE sql
-IMMUTABLE AS $$
+IMMUTABLE SET search_path = public, pg_temp AS $$
 	SELECT btrim(regexp_replace(replace(replace(replace(
 		CASE p_lang WHEN 'zu' THEN p_c.text_zu WHEN 'af' THEN p_c.text_af ELSE p_c.text_en END,
 		'{name}', ''), '{points}', '0'), '{offer}', p_c.offer), ' +([ ,.!?])', '\1', 'g')) || ' ' || p_footer
