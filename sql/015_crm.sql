@@ -47,7 +47,7 @@ CREATE FUNCTION spaza__rfm_score(p_first timestamptz, p_last timestamptz, p_n in
 	p_now timestamptz, OUT r smallint, OUT f smallint, OUT m smallint, OUT segment text)
 LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
 DECLARE
-	s crm_settings%ROWTYPE;
+	s record;
 BEGIN
 	SELECT * INTO s FROM crm_settings;
 	r := CASE WHEN p_last >= p_now - make_interval(days => s.r_days[1]) THEN 5

@@ -48,7 +48,8 @@ static void tick_cb(void *data)
 	osmo_timer_schedule(&g.tick, CAMPAIGN_TICK_S, 0);
 	/* the bucket holds one second's worth: idle seconds do not save up a burst */
 	g.tokens = g_cfg->crm_rate;
-	if (g.dispatching)
+	/* the database away: nothing to decide with, and nothing to say every second */
+	if (g.dispatching || !db_is_up())
 		return;
 	if (campaign_quiet(g_cfg->crm_quiet_from, g_cfg->crm_quiet_to, time(NULL))) {
 		STAT_INC(CAMPAIGN_QUIET);

@@ -80,7 +80,7 @@ static void next_cb(void *data)
 {
 	struct db_stats st;
 	db_get_stats(&st);
-	if (st.queued + st.in_flight > SEGMENT_DB_BUSY) {
+	if (st.queued + st.in_flight > SEGMENT_DB_BUSY || !db_is_up()) {
 		osmo_timer_schedule(&g.next, 0, SEGMENT_BATCH_PAUSE_US);
 		return;
 	}
