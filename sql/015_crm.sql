@@ -178,14 +178,15 @@ BEGIN
 	  AND (p_spent_over IS NULL OR r.spent_cents > p_spent_over)
 	  AND (p_lang IS NULL OR c.lang = p_lang)
 	  AND (NOT p_opted_in OR NOT c.opt_out)
-	  AND (p_category IS NULL OR EXISTS (SELECT 1 FROM orders o JOIN products p ON p.id = o.product_id
+	  -- the subqueries are uncorrelated: each runs once (by the time index), hashed
+	  AND (p_category IS NULL OR c.id IN (SELECT o.customer_id FROM orders o JOIN products p ON p.id = o.product_id
 		JOIN categories k ON k.id = p.category_id
-		WHERE o.customer_id = c.id AND o.status IN ('paid', 'shipped', 'delivered')
-		  AND coalesce(o.paid_at, o.created_at) >= now() - make_interval(days => p_within)
+		WHERE o.created_at >= now() - make_interval(days => p_within)
+		  AND o.status IN ('paid', 'shipped', 'delivered')
 		  AND (k.id::text = p_category OR lower(k.name) = lower(p_category))))
-	  AND (NOT p_credit_due OR EXISTS (SELECT 1 FROM credit_lines cl WHERE cl.customer_id = c.id
-		AND cl.used_cents > (SELECT coalesce(sum(h.amount_cents), 0) FROM holds h
-			WHERE h.customer_id = c.id AND h.status = 'pending')))
+	  AND (NOT p_credit_due OR c.id IN (SELECT cl.customer_id FROM credit_lines cl
+		WHERE cl.used_cents > (SELECT coalesce(sum(h.amount_cents), 0) FROM holds h
+			WHERE h.customer_id = cl.customer_id AND h.status = 'pending')))
 	  AND (NOT p_open_ticket OR c.id IN (SELECT spaza_crm_open_ticket_customers()));
 END $$;
 

@@ -71,11 +71,9 @@ static int ctl_segment_count(struct ctl *ctl, const struct segment_rule *r)
 	return CTL_OK;
 }
 
-/* segments list: the named segments with their counts and mean scores, then the shop's rules */
-int ctl_segments_list(struct ctl *ctl, int argc, char **argv)
+/* The named segments with their counts and mean scores, then the shop's rules. */
+static int ctl_segments_print(struct ctl *ctl)
 {
-	if (ctl_db(ctl) < 0)
-		return CTL_ERR;
 	PGresult *res = ctl_query(ctl, DB_SEGMENT_NAMED_COUNTS, NULL);
 	if (!res)
 		return CTL_ERR;
@@ -102,6 +100,14 @@ int ctl_segments_list(struct ctl *ctl, int argc, char **argv)
 		printf("  %-20s %s  (since %s)\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
 	PQclear(res);
 	return CTL_OK;
+}
+
+/* segments list */
+int ctl_segments_list(struct ctl *ctl, int argc, char **argv)
+{
+	if (ctl_db(ctl) < 0)
+		return CTL_ERR;
+	return ctl_segments_print(ctl);
 }
 
 /* segments define NAME RULE...: the rule checked, written back canonical, counted */
@@ -221,5 +227,5 @@ int ctl_segments_recompute(struct ctl *ctl, int argc, char **argv)
 		batches++;
 	}
 	printf("RFM scores recomputed (%u batches)\n", batches);
-	return ctl_segments_list(ctl, 0, NULL);
+	return ctl_segments_print(ctl);
 }
