@@ -222,6 +222,21 @@ CREATE TABLE campaign_recipients (
 );
 CREATE INDEX campaign_recipients_pending ON campaign_recipients (campaign_id, customer_id) WHERE state = 'pending';
 -- the frequency cap counts a customer's recent marketing SMS through sms_messages_by_customer
+CREATE INDEX campaign_recipients_by_customer ON campaign_recipients (customer_id, decided_at);
+
+-- The customer timeline's CRM rows (the contract of the timeline views: customer_id, at, kind,
+-- ref, summary): what each campaign decided for the customer. The SMS itself is on the timeline
+-- with the other SMS.
+CREATE VIEW timeline_crm AS
+	SELECT cr.customer_id, cr.decided_at AS at,
+		CASE cr.state WHEN 'queued' THEN 'campaign_sms' WHEN 'opted_out' THEN 'campaign_no_consent'
+			ELSE 'campaign_capped' END AS kind,
+		k.name AS ref,
+		CASE cr.state WHEN 'queued' THEN 'campaign ' || k.name || ': SMS queued'
+			WHEN 'opted_out' THEN 'campaign ' || k.name || ': not sent, opted out'
+			ELSE 'campaign ' || k.name || ': not sent, frequency cap reached' END AS summary
+	FROM campaign_recipients cr JOIN campaigns k ON k.id = cr.campaign_id
+	WHERE cr.decided_at IS NOT NULL;
 
 -- A campaign's text for one customer: placeholders filled, the footer of the language added.
 -- {name}: no names are kept yet (the profile work adds them): it becomes nothing. {points}: no

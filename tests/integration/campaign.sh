@@ -208,6 +208,9 @@ expect "and no one else" "expect-none 3000"
 check_eq "$T: the cap held exactly: C and D capped, B without consent" "queued opted_out capped capped queued" \
 	"$(q "SELECT string_agg(r.state, ' ' ORDER BY r.customer_id) FROM campaign_recipients r JOIN campaigns k ON k.id = r.campaign_id WHERE k.name = 'again'")"
 
+check_eq "$T: the customer timeline's CRM view has the decisions" "campaign_no_consent|bread|campaign bread: not sent, opted out" \
+	"$(q "SELECT kind || '|' || ref || '|' || summary FROM timeline_crm WHERE customer_id = $IB ORDER BY at LIMIT 1")"
+
 # ---- a campaign for later can be paused and resumed; nothing goes before its time
 ctl campaign create later --text 'Soon' --segment top --at '2999-01-01' >/dev/null 2>&1
 ctl campaign start later >/dev/null 2>&1
