@@ -6,7 +6,7 @@
 TOP := $(patsubst %/fuzz/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 OUT ?= $(TOP)/var/fuzz/build
 CC := clang
-TARGETS ?= menu_load menu_walk at_form kannel_meta box_msg sms_cmd gsm7 catalog_import till
+TARGETS ?= menu_load menu_walk at_form kannel_meta box_msg sms_cmd gsm7 catalog_import till segment_rule
 
 # Every product source but the two main()s and the embedded SQL, in one archive: a target links
 # only what its parser reaches (no sockets, database or event loop get called), and a file split

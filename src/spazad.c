@@ -44,6 +44,8 @@
 #include "ratelimit.h"
 #include "secrets.h"
 #include "outbox.h"
+#include "segment.h"
+#include "campaign.h"
 #include "sms_promise.h"
 #include "session.h"
 #include "sms.h"
@@ -324,6 +326,8 @@ int main(int argc, char **argv)
 	outbox_init(spazad_ctx);
 	sms_promise_init(spazad_ctx);
 	front_box_init(spazad_ctx);
+	segment_init(spazad_ctx);
+	campaign_init(spazad_ctx);
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
@@ -347,6 +351,8 @@ int main(int argc, char **argv)
 	 * answers (spazad_drain_db runs the loop): it refuses to stop with suspended connections */
 	session_shutdown();
 	front_till_close();
+	campaign_shutdown();
+	segment_shutdown();
 	outbox_shutdown();
 	care_clock_stop();
 	front_kannel_close();

@@ -124,3 +124,26 @@ int ctl_care_reply(struct ctl *ctl, int argc, char **argv);
 int ctl_care_resolve(struct ctl *ctl, int argc, char **argv);
 int ctl_care_close(struct ctl *ctl, int argc, char **argv);
 int ctl_care_open(struct ctl *ctl, int argc, char **argv);
+
+/* ---- CRM (doc/crm.md): ctl_segment.c, ctl_campaign.c, ctl_funnel.c, ctl_report.c */
+struct segment_rule;
+int ctl_segments_list(struct ctl *ctl, int argc, char **argv);
+int ctl_segments_define(struct ctl *ctl, int argc, char **argv);
+int ctl_segments_show(struct ctl *ctl, int argc, char **argv);
+int ctl_segments_members(struct ctl *ctl, int argc, char **argv);
+int ctl_segments_recompute(struct ctl *ctl, int argc, char **argv);
+/* A rule's text parsed, or -EINVAL after a message. */
+int ctl_segment_rule_parse(const char *text, struct segment_rule *r);
+/* A segment's name (named or the shop's) to its rule; -ENOENT or -EIO after a message. */
+int ctl_segment_resolve(struct ctl *ctl, const char *name, struct segment_rule *r);
+int ctl_campaign_create(struct ctl *ctl, int argc, char **argv);
+int ctl_campaign_preview(struct ctl *ctl, int argc, char **argv);
+int ctl_campaign_start(struct ctl *ctl, int argc, char **argv);
+int ctl_campaign_pause(struct ctl *ctl, int argc, char **argv);
+int ctl_campaign_resume(struct ctl *ctl, int argc, char **argv);
+int ctl_campaign_report(struct ctl *ctl, int argc, char **argv);
+int ctl_funnel(struct ctl *ctl, int argc, char **argv);
+int ctl_report(struct ctl *ctl, int argc, char **argv);
+/* --since VALUE: YYYY-MM-DD (local midnight) or Nd (N days ago) as a timestamptz text in buf;
+ * -EINVAL after a message. */
+int ctl_since(const char *v, char *buf, size_t len);

@@ -40,7 +40,7 @@ enum cfg_cmd_id {
 };
 
 /* the most values one command has */
-#define CFG_MAX_VALS 3
+#define CFG_MAX_VALS 5	/* crm rfm and crm segments take four and five */
 
 /* A check sees the values as typed (the LINE one joined) and may refuse the line. */
 typedef int (*cfg_check_fn)(struct vty *vty, char *const vals[]);

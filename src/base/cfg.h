@@ -82,6 +82,13 @@ struct spaza_cfg {
 	/* Customer care: the tickets' clocks, the window of a bare-digit rating (cfg_keys.def) */
 	unsigned care_first_response_min, care_resolution_h, care_rating_window_h;
 	unsigned db_connections;	/* PostgreSQL connections (store/db.c) */
+	/* CRM (domain/segment.c, campaign.c; doc/crm.md): RFM thresholds for the scores 5, 4, 3, 2 */
+	unsigned crm_r_days[4], crm_f_orders[4], crm_m_rand[4];
+	unsigned crm_top_score, crm_new_days, crm_lapsed_days;
+	unsigned crm_sweep_hour, crm_sweep_batch;	/* the nightly rebuild: local hour, customers a batch */
+	unsigned crm_quiet_from, crm_quiet_to;	/* HHMM local: no marketing from..to (equal: never quiet) */
+	unsigned crm_cap, crm_cap_days;		/* marketing SMS per customer per days */
+	unsigned crm_rate;			/* marketing SMS a second into the outbox */
 };
 
 
@@ -103,3 +110,7 @@ struct vty;
 typedef void (*cfg_audit_fn)(struct vty *vty, bool ok);
 void cfg_set_audit(cfg_audit_fn fn);
 int cfg_read(const char *file);
+
+/* `crm quiet-hours`: refuses a time that is no HHMM (base/cfg_crm.c). */
+struct vty;
+int crm_cfg_check_quiet(struct vty *vty, char *const vals[]);
