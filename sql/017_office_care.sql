@@ -12,10 +12,10 @@
 CREATE FUNCTION spaza_care_queue(p_open boolean, p_breached boolean, p_frt_min integer, p_res_h integer)
 RETURNS TABLE (id bigint, opened text, msisdn text, kind text, order_id bigint, channel text, state text,
 	       frt boolean, res boolean, msgs bigint, first_due text, resolve_due text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT * FROM (SELECT t.id, to_char(t.opened_at, 'YYYY-MM-DD HH24:MI'), c.msisdn, t.kind, t.order_id, t.channel,
-		t.state, coalesce(t.first_response_at, now()) > t.opened_at + make_interval(mins => p_frt_min),
-		coalesce(t.resolved_at, now()) > t.opened_at + make_interval(hours => p_res_h),
+		t.state, coalesce(t.first_response_at, now()) > t.opened_at + make_interval(mins => p_frt_min) AS frt,
+		coalesce(t.resolved_at, now()) > t.opened_at + make_interval(hours => p_res_h) AS res,
 		(SELECT count(*) FROM care_messages m WHERE m.ticket_id = t.id AND m.direction <> 'step'),
 		to_char(t.opened_at + make_interval(mins => p_frt_min), 'YYYY-MM-DD HH24:MI'),
 		to_char(t.opened_at + make_interval(hours => p_res_h), 'YYYY-MM-DD HH24:MI')
@@ -28,7 +28,7 @@ $$;
 CREATE FUNCTION spaza_care_ticket(p_id bigint)
 RETURNS TABLE (id bigint, customer_id bigint, msisdn text, kind text, order_id bigint, channel text, state text,
 	       opened text, answered text, resolved text, closed text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT t.id, t.customer_id, c.msisdn, t.kind, t.order_id, t.channel, t.state,
 		to_char(t.opened_at, 'YYYY-MM-DD HH24:MI:SS'), to_char(t.first_response_at, 'YYYY-MM-DD HH24:MI:SS'),
 		to_char(t.resolved_at, 'YYYY-MM-DD HH24:MI:SS'), to_char(t.closed_at, 'YYYY-MM-DD HH24:MI:SS')
@@ -38,7 +38,7 @@ $$;
 -- A ticket's messages and steps, in order: at, direction, step, author, text, the SMS's status.
 CREATE FUNCTION spaza_care_ticket_messages(p_id bigint)
 RETURNS TABLE (at text, direction text, step text, author text, text text, sms_status text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT to_char(m.at, 'YYYY-MM-DD HH24:MI:SS'), m.direction, m.step, m.author, m.text, s.status
 	FROM care_messages m LEFT JOIN sms_messages s ON s.id = m.sms_id WHERE m.ticket_id = p_id ORDER BY m.id
 $$;
@@ -47,7 +47,7 @@ $$;
 -- The live ones only (care_tickets_live), whatever the history's size.
 CREATE FUNCTION spaza_care_overdue(p_frt_min integer, p_res_h integer, OUT open bigint, OUT first_late bigint,
 				   OUT resolution_late bigint, OUT late bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT count(*),
 		count(*) FILTER (WHERE coalesce(first_response_at, now()) > opened_at + make_interval(mins => p_frt_min)),
 		count(*) FILTER (WHERE now() > opened_at + make_interval(hours => p_res_h)),
@@ -58,7 +58,7 @@ $$;
 
 -- Whether p_session is a live session of one of p_roles.
 CREATE FUNCTION spaza__staff_may(p_session bytea, p_roles text[]) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT EXISTS (SELECT 1 FROM staff_sessions x JOIN staff s ON s.id = x.staff_id
 		       WHERE x.token_sha256 = p_session AND x.expires_at > now() AND NOT s.disabled
 			 AND s.role = ANY (p_roles))
@@ -70,7 +70,7 @@ $$;
 CREATE FUNCTION spaza_staff_refund(p_session bytea, p_key text, p_order_id bigint, p_amount_cents bigint, p_to text,
 				   p_reason text, OUT outcome text, OUT refund_cents bigint, OUT customer_id bigint,
 				   OUT refund_to text, OUT voucher_last4 text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
 	IF NOT spaza__staff_may(p_session, ARRAY['owner', 'finance']) OR p_to IS DISTINCT FROM NULL AND p_to <> 'store_credit' THEN
 		outcome := 'not_found';
@@ -84,7 +84,7 @@ END $$;
 -- The double-charge evidence of one customer (care, finance, owner): spaza_dc_scan's rows.
 CREATE FUNCTION spaza_staff_dc_scan(p_session bytea, p_customer_id bigint)
 RETURNS TABLE (id bigint, kind text, status text, order_id bigint, dup_txn_id bigint, amount_cents bigint, found_at text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
 	IF NOT spaza__staff_may(p_session, ARRAY['owner', 'care', 'finance']) THEN
 		RETURN;
@@ -96,7 +96,7 @@ END $$;
 -- Refund one double charge (finance, owner): spaza_dc_refund, once by its key.
 CREATE FUNCTION spaza_staff_dc_refund(p_session bytea, p_id bigint, OUT outcome text, OUT refund_cents bigint,
 				      OUT customer_id bigint, OUT refund_to text, OUT order_id bigint, OUT dup_txn_id bigint)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
 	IF NOT spaza__staff_may(p_session, ARRAY['owner', 'finance']) THEN
 		outcome := 'not_found';
@@ -107,6 +107,16 @@ BEGIN
 	SELECT d.dup_txn_id INTO dup_txn_id FROM double_charges d WHERE d.id = p_id;
 END $$;
 
+-- SECURITY DEFINER and the fixed search_path after the bodies, as in 011: a SQL function's body is
+-- checked when it is made, under the migration's own search_path.
+ALTER FUNCTION spaza_care_queue SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_care_ticket SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_care_ticket_messages SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_care_overdue SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza__staff_may SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_staff_refund SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_staff_dc_scan SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_staff_dc_refund SECURITY DEFINER SET search_path = public, pg_temp;
 REVOKE ALL ON FUNCTION spaza_care_queue, spaza_care_ticket, spaza_care_ticket_messages, spaza_care_overdue,
 	spaza__staff_may, spaza_staff_refund, spaza_staff_dc_scan, spaza_staff_dc_refund FROM PUBLIC;
 DO $$ BEGIN
