@@ -30,6 +30,7 @@ PHONE=$(t_phone 74)
 # care.js: a customer with an order paid on credit (through the ledger's functions, so that
 # ledger check holds) and a ticket about it
 CARE_MS=$(t_phone 75)
+CARE_MS=+27${CARE_MS#0}
 CARE_C=$(psql_val "INSERT INTO customers (msisdn) VALUES ('$CARE_MS') ON CONFLICT (msisdn) DO UPDATE SET lang = customers.lang RETURNING id")
 CARE_P=$(psql_val "SELECT id || ' ' || price_cents FROM products WHERE active ORDER BY id LIMIT 1")
 psql_val "SELECT spaza_credit_set_limit($CARE_C, 10000000)" >/dev/null
