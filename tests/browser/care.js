@@ -20,6 +20,9 @@ run(async b => {
 	await care.fill("#reply input[name=text]", "Your parcel goes out today " + S);
 	await care.click("#reply button[type=submit]");
 	await waitFor(care, "#msg.info", "care reply");
+	// the ticket is read again after the reply: wait for it rather than race it
+	await care.waitForFunction(() => document.getElementById("t-title").textContent.includes("(waiting)"), null, { timeout: 15000 })
+		.catch(() => {});
 	check("the reply is sent: the ticket waits on the customer", (await care.textContent("#t-title")).includes("(waiting)"),
 		await care.textContent("#t-title"));
 	check("... and the reply is in the ticket's messages", (await care.textContent("#t-messages")).includes("Your parcel goes out today " + S),
