@@ -7,7 +7,9 @@ function row(o) {
 	const tr = office.el("tr", {},
 		office.el("td", {}, office.el("input", { type: "checkbox", name: "id", value: String(o.id), "aria-label": "order " + o.id })),
 		office.el("td", {}, "#" + o.id), office.el("td", {}, o.created), office.el("td", {}, o.msisdn),
-		office.el("td", {}, o.qty + " × " + o.product), office.el("td", {}, office.money(o.total_cents)),
+		office.el("td", {}, o.qty + " × " + o.product), office.el("td", { class: "delivery" }, o.delivery_address,
+			o.delivery_note ? office.el("div", { class: "note" }, o.delivery_note) : ""),
+		office.el("td", {}, office.money(o.total_cents)),
 		office.el("td", { class: "status" }, o.status.replace("_", " ")));
 	const slip = office.el("button", { type: "button", class: "secondary noprint" }, "Packing slip");
 	slip.addEventListener("click", () => packing(o));
@@ -20,7 +22,9 @@ function packing(o) {
 	const keep = w.innerHTML;
 	w.replaceChildren(office.el("h1", {}, "Packing slip: order #" + o.id),
 		office.el("p", {}, "Customer: " + o.msisdn), office.el("p", {}, "Placed: " + o.created),
-		office.el("p", { class: "big" }, o.qty + " × " + o.product), office.el("p", {}, "Total " + office.money(o.total_cents)));
+		office.el("p", { class: "big" }, o.qty + " × " + o.product), office.el("p", {}, "Total " + office.money(o.total_cents)),
+		office.el("p", {}, "Deliver to: " + (o.delivery_address || "collect at the shop")),
+		o.delivery_note ? office.el("p", {}, "Instructions: " + o.delivery_note) : "");
 	window.print();
 	w.innerHTML = keep;
 	location.reload();

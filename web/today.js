@@ -13,6 +13,8 @@ async function today() {
 		card("Live USSD sessions", String(t.ussd_live), ""),
 		card("SMS queue", String(t.sms.queued), t.sms.delivery_pct + "% delivered of " + t.sms.sent + " sent today",
 		     t.sms.queued > 100),
+		card("Tickets past their clock", String(t.tickets.late), t.tickets.first_response_late + " unanswered late, " +
+		     t.tickets.resolution_late + " unresolved late, of " + t.tickets.open + " open", t.tickets.late > 0),
 		card("Database", a.database, "", a.database !== "ok"),
 		card("Kannel link", a.box !== "off" ? a.box : a.kannel, "sendsms " + a.kannel),
 		card("Failed-PIN budget", a.pin_budget_paused_s ? "paused " + a.pin_budget_paused_s + " s" : "ok", "",

@@ -3,6 +3,7 @@
  * session cookie, and use the pages of web/ and the JSON under /admin/api/ their role allows.
  * office.c is the door (login, sessions, CSRF, roles, static files); office_api.c the JSON. */
 #include <stdbool.h>
+#include <stdint.h>
 #include <jansson.h>
 #include "http.h"
 #include "staff.h"
@@ -51,6 +52,22 @@ void office_phone_inbox(struct office_call *c);
 void office_catalogue_check(struct office_call *c);
 void office_catalogue_products(struct office_call *c);
 void office_vouchers_issue(struct office_call *c);
+void office_customer_refund(struct office_call *c);
+void office_customer_unlock(struct office_call *c);
+void office_customer_note(struct office_call *c);
+/* office_care.c: the Care page. */
+void office_care_tickets(struct office_call *c);
+void office_care_ticket(struct office_call *c);
+void office_care_reply(struct office_call *c);
+void office_care_state(struct office_call *c);
+void office_care_dc_refund(struct office_call *c);
+/* Whether who may refund (finance, owner): the button shows and the request is taken; the
+ * database checks the session's role again (sql/017). */
+bool office_may_refund(const struct office_staff *who);
+struct ledger_result;
+/* Tells the customer of a refund by SMS, once per key, as spazactl's refund does (refund.c). */
+void office_refund_tell(int64_t customer, const char *key, int64_t order, const struct ledger_result *r,
+			bool duplicate);
 
 void office_init(void);
 /* Reply with j (its reference is taken) or with {"error": msg}. */

@@ -37,7 +37,7 @@ static json_int_t office_int(const PGresult *res, int row, int col)
 
 /* ---- Today: three reads at once, answered when the last is in ---- */
 
-enum { TODAY_ORDERS, TODAY_PAYMENTS, TODAY_SMS, TODAY_N };
+enum { TODAY_ORDERS, TODAY_PAYMENTS, TODAY_SMS, TODAY_CARE, TODAY_N };
 
 struct office_today {
 	struct office_call *c;
@@ -71,6 +71,12 @@ static void office_today_part(struct office_today *t, int part, const PGresult *
 								done ? (int)(100 * delivered / done) : 100));
 		break;
 	}
+	case TODAY_CARE:	/* open tickets past their clock, as `care list --open --breached` counts them */
+		json_object_set_new(t->out, "tickets", json_pack("{sI sI sI sI}", "open", office_int(res, 0, 0),
+								 "first_response_late", office_int(res, 0, 1),
+								 "resolution_late", office_int(res, 0, 2), "late",
+								 office_int(res, 0, 3)));
+		break;
 	}
 }
 
@@ -99,7 +105,9 @@ static void office_today_done(void *priv, const PGresult *res, int err)
 
 static void office_today(struct office_call *c)
 {
-	static const enum db_stmt stmts[TODAY_N] = { DB_OFFICE_ORDERS_SINCE, DB_OFFICE_PAYMENTS_SINCE, DB_OFFICE_SMS_SINCE };
+	static const enum db_stmt stmts[TODAY_N] = { DB_OFFICE_ORDERS_SINCE, DB_OFFICE_PAYMENTS_SINCE, DB_OFFICE_SMS_SINCE,
+						      DB_OFFICE_CARE_OVERDUE };
+	char frt[16], resol[16];
 	struct office_today *t = talloc_zero(c->req, struct office_today);
 	const char *box = front_box_state();
 	unsigned paused = pin_budget_paused();
@@ -111,12 +119,18 @@ static void office_today(struct office_call *c)
 			   "pin_budget_paused_s", (int)paused);
 	/* "today" is midnight in the database's time zone: the shop's day, as its reports count it */
 	const char *params[] = { "today" };
+	snprintf(frt, sizeof(frt), "%u", g_cfg->care_first_response_min);
+	snprintf(resol, sizeof(resol), "%u", g_cfg->care_resolution_h);
+	const char *clocks[] = { frt, resol };
 	t->pending = TODAY_N;
 	for (int i = 0; i < TODAY_N; i++) {
 		struct office_today_req *r = talloc_zero(t, struct office_today_req);
 		r->t = t;
 		r->part = i;
-		db_read(stmts[i], 1, params, office_today_done, r);
+		if (i == TODAY_CARE)
+			db_read(stmts[i], 2, clocks, office_today_done, r);
+		else
+			db_read(stmts[i], 1, params, office_today_done, r);
 	}
 }
 
@@ -152,10 +166,12 @@ static void office_orders_page(void *priv, const PGresult *res, int err)
 	json_t *a = json_array();
 	int n = PQntuples(res);
 	for (int i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{sI ss ss ss sI sI ss}", "id", office_int(res, i, 0), "created",
+		json_array_append_new(a, json_pack("{sI ss ss ss sI sI ss ss ss}", "id", office_int(res, i, 0), "created",
 						   PQgetvalue(res, i, 1), "msisdn", PQgetvalue(res, i, 2), "status",
 						   PQgetvalue(res, i, 3), "total_cents", office_int(res, i, 4), "qty",
-						   office_int(res, i, 5), "product", PQgetvalue(res, i, 6)));
+						   office_int(res, i, 5), "product", PQgetvalue(res, i, 6),
+						   "delivery_address", PQgetvalue(res, i, 7), "delivery_note",
+						   PQgetvalue(res, i, 8)));
 	json_object_set_new(o->out, "orders", a);
 	/* the next page starts below the last id shown; a short page is the last */
 	if (n == (int)o->limit)
@@ -377,5 +393,13 @@ const struct office_route office_routes[] = {
 	{ "GET", "phone/inbox", STAFF_PAGE_PHONE, office_phone_inbox },
 	{ "POST", "catalogue/check", STAFF_PAGE_CATALOGUE, office_catalogue_check },
 	{ "GET", "catalogue/products", STAFF_PAGE_CATALOGUE, office_catalogue_products },
+	{ "POST", "customer/refund", STAFF_PAGE_CUSTOMER, office_customer_refund },
+	{ "POST", "customer/unlock", STAFF_PAGE_CUSTOMER, office_customer_unlock },
+	{ "POST", "customer/note", STAFF_PAGE_CUSTOMER, office_customer_note },
+	{ "GET", "care/tickets", STAFF_PAGE_CARE, office_care_tickets },
+	{ "GET", "care/ticket", STAFF_PAGE_CARE, office_care_ticket },
+	{ "POST", "care/reply", STAFF_PAGE_CARE, office_care_reply },
+	{ "POST", "care/state", STAFF_PAGE_CARE, office_care_state },
+	{ "POST", "care/dc-refund", STAFF_PAGE_CARE, office_care_dc_refund },
 	{ .path = NULL },
 };

@@ -1,7 +1,8 @@
 /* Customer 360's JSON (office.h): find a customer by number, their timeline, credit line and
  * actions (an SMS from staff, a credit limit), each audited.
  *
- *   GET  customer?msisdn=N                          the record, credit, timeline (newest first)
+ *   GET  customer?msisdn=N[&before=T]               the record, credit, PIN lockout, timeline (newest
+ *                                                   first, 200 a page; next_before: the next page's T)
  *   POST customer/sms {"msisdn", "text"}            one SMS, as `spazactl sms send`
  *   POST customer/credit-limit {"msisdn", "limit_cents"}   as `spazactl credit set-limit`
  *
@@ -34,6 +35,7 @@ struct office_cust {
 	json_t *out, *events;
 	unsigned pending;
 	bool failed;
+	const char *before;	/* the timeline's page: events before this time (NULL: the newest) */
 	/* actions */
 	char *text;
 	int64_t limit_cents;
@@ -70,6 +72,9 @@ static void office_cust_events(void *priv, const PGresult *res, int err)
 	struct timeline_page *p = timeline_page_from(k, res, OFFICE_TIMELINE_EVENTS);
 	for (unsigned i = 0; i < p->n; i++)
 		json_array_append_new(k->events, office_event(p->ev[i].at, p->ev[i].kind, p->ev[i].ref, p->ev[i].summary));
+	/* the next page starts at the last event's exact time; NULL: this was the last */
+	json_object_set_new(k->out, "next_before", PQntuples(res) > OFFICE_TIMELINE_EVENTS && p->n ?
+			    json_string(p->ev[p->n - 1].at) : json_null());
 	office_cust_reply(k);
 }
 
@@ -77,7 +82,7 @@ static void office_customer_timeline(struct office_cust *k)
 {
 	char lim[12];
 	snprintf(lim, sizeof(lim), "%d", OFFICE_TIMELINE_EVENTS + 1);	/* one more: whether more follow */
-	const char *params[] = { k->id, NULL, lim };
+	const char *params[] = { k->id, k->before, lim };
 	k->pending += 1;
 	db_read(DB_CUSTOMER_TIMELINE_PAGE, 3, params, office_cust_events, k);
 }
@@ -97,6 +102,19 @@ static void office_cust_credit(void *priv, const PGresult *res, int err)
 	office_cust_reply(k);
 }
 
+static void office_cust_lockout(void *priv, const PGresult *res, int err)
+{
+	struct office_cust *k = priv;
+	if (err || PQntuples(res) != 1) {
+		k->failed = true;
+		return office_cust_reply(k);
+	}
+	json_object_set_new(k->out, "lockout", json_pack("{sI ss?}", "failures",
+		(json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10), "locked_until",
+		PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1)));
+	office_cust_reply(k);
+}
+
 static void office_cust_found(void *priv, const PGresult *res, int err)
 {
 	struct office_cust *k = priv;
@@ -108,9 +126,10 @@ static void office_cust_found(void *priv, const PGresult *res, int err)
 	k->out = json_pack("{sI ss ss ss}", "id", (json_int_t)strtoll(k->id, NULL, 10), "msisdn", k->msisdn, "lang",
 			   PQgetvalue(res, 0, 2), "since", PQgetvalue(res, 0, 3));
 	k->events = json_array();
-	k->pending = 1;
+	k->pending = 2;
 	const char *params[] = { k->id };
 	db_read(DB_CREDIT_BALANCE, 1, params, office_cust_credit, k);
+	db_read(DB_CUSTOMER_LOCKOUT, 1, params, office_cust_lockout, k);
 	office_customer_timeline(k);
 }
 
@@ -130,6 +149,10 @@ void office_customer(struct office_call *c)
 	k->c = c;
 	if (!office_cust_number(k, http_req_arg(c->req, "msisdn")))
 		return;
+	k->before = http_req_arg(c->req, "before");
+	if (k->before && (!*k->before || strlen(k->before) > 32 ||
+			  strspn(k->before, "0123456789-:.TZ") != strlen(k->before)))
+		return office_error(c->req, 400, "before: a time from next_before");
 	const char *params[] = { k->msisdn };
 	db_read(DB_CUSTOMER_BY_MSISDN, 1, params, office_cust_found, k);
 }

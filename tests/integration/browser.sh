@@ -27,6 +27,20 @@ RET=$(psql_val "SELECT id FROM retailers WHERE name = '$SHOP'")
 echo "$PW" | "$SPAZACTL" -c "$SPAZA_CFG" staff add "till$S" --role retailer --retailer "$RET" --password-stdin >/dev/null
 PHONE=$(t_phone 74)
 
+# care.js: a customer with an order paid on credit (through the ledger's functions, so that
+# ledger check holds) and a ticket about it
+CARE_MS=$(t_phone 75)
+CARE_MS=+27${CARE_MS#0}
+CARE_C=$(psql_val "INSERT INTO customers (msisdn) VALUES ('$CARE_MS') ON CONFLICT (msisdn) DO UPDATE SET lang = customers.lang RETURNING id")
+CARE_P=$(psql_val "SELECT id || ' ' || price_cents FROM products WHERE active ORDER BY id LIMIT 1")
+psql_val "SELECT spaza_credit_set_limit($CARE_C, 10000000)" >/dev/null
+CARE_O=$(psql_val "INSERT INTO orders (customer_id, product_id, qty, unit_cents, total_cents, idem_key, delivery_address, delivery_note)
+	VALUES ($CARE_C, ${CARE_P% *}, 1, ${CARE_P#* }, ${CARE_P#* }, 'browser-care-$S', '12 Vilakazi St, Orlando West', 'blue gate') RETURNING id")
+psql_val "SELECT outcome FROM spaza_credit_hold('browser:$S:$CARE_O', $CARE_C, $CARE_O);
+	SELECT outcome FROM spaza_credit_post($CARE_O)" >/dev/null
+CARE_T=$("$SPAZACTL" -c "$SPAZA_CFG" care open "$CARE_MS" --order "$CARE_O" not_delivered "still waiting $S" |
+	sed -n 's/^ticket #\([0-9]*\) .*/\1/p')
+export SPAZA_CARE_MSISDN=$CARE_MS SPAZA_CARE_ORDER=$CARE_O SPAZA_CARE_TICKET=$CARE_T
 export NODE_PATH=$NODE_MODULES SPAZA_SCREENSHOTS=$SHOTS SPAZA_STAFF_PASSWORD=$PW SPAZA_STAFF_SUFFIX=$S
 export SPAZA_STORY_PHONE=$PHONE SPAZA_RETAILER_NAME=$SHOP SPAZA_BAD_CSV=$SPAZA_TOP/tests/integration/catalog_import_bad.csv
 for js in "$SPAZA_TOP"/tests/browser/*.js; do
@@ -38,6 +52,13 @@ for js in "$SPAZA_TOP"/tests/browser/*.js; do
 		echo "FAIL: $T: $(basename "$js") exited $rc: $(oneline "$(tail -5 "$T_TMP/node.err")")"
 	[ "$(basename "$js")" = story.js ] && ORDER=$(sed -n 's/^ORDER //p' <<<"$out")
 done
+
+# what care.js did, as the database has it
+check_eq "$T: the Care page's reply and resolve, and the 360's refund and note, are audited under their logins" \
+	"care reply care$S|care resolve care$S|customer note care$S|refund finance$S" \
+	"$(psql_val "SELECT string_agg(action || ' ' || who, '|' ORDER BY action) FROM audit_log WHERE source = 'api' AND result = 'ok'
+		AND who LIKE '%$S' AND (subject = 'ticket $CARE_T' OR subject = 'order $CARE_O' OR (action = 'customer note' AND subject = 'customer $CARE_C'))")"
+check_eq "$T: the refund is in the ledger once" "1" "$(psql_val "SELECT count(*) FROM refund_requests WHERE idem_key LIKE 'office:refund:$CARE_O:%'")"
 
 # what the story did, as the database has it
 if [ -n "${ORDER:-}" ]; then

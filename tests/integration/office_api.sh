@@ -48,7 +48,7 @@ check_match "$T: the session cookie is HttpOnly, SameSite=Strict and expires" 'H
 check_match "$T: ... with a Max-Age" 'Max-Age=[0-9]+' "$cookie"
 check_lacks "$T: ... not Secure on plain-HTTP loopback (a browser would never send it back)" "Secure" "$cookie"
 OWNER_CSRF=$(csrf)
-check_eq "$T: /admin/api/me names the owner and every page" "owner$S owner 7" \
+check_eq "$T: /admin/api/me names the owner and every page" "owner$S owner 8" \
 	"$(code /admin/api/me -b "$JAR" >/dev/null; jq_ 'd["login"], d["role"], len(d["pages"])' | tr '\n' ' ' | sed 's/ $//')"
 check_eq "$T: the login is in the audit log" "1" \
 	"$(psql_val "SELECT count(*) FROM audit_log WHERE source = 'api' AND who = 'owner$S' AND action = 'login'")"
@@ -141,6 +141,79 @@ check_eq "$T: ... it is queued for the customer" "1" \
 check_eq "$T: an SMS longer than one is refused (400)" "400" \
 	"$(code /admin/api/customer/sms -b "$T_TMP/care" -H "X-CSRF-Token: $CARE_CSRF" -H 'Content-Type: application/json' \
 		--data "{\"msisdn\": \"$MS\", \"text\": \"$(printf 'x%.0s' $(seq 1 161))\"}")"
+
+# ---- Customer 360's actions: refund, unlock, note; the timeline in pages ----
+post() { # post JAR CSRF PATH JSON
+	code "$3" -b "$1" -H "X-CSRF-Token: $2" -H 'Content-Type: application/json' --data "$4"
+}
+O4=$(mk 4 paid)
+check_eq "$T: a care agent may not refund (403)" "403" \
+	"$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/customer/refund "{\"order\": $O4, \"reason\": \"late $S\"}")"
+check_eq "$T: ... nor without the CSRF token, as finance (403)" "403" \
+	"$(code /admin/api/customer/refund -b "$T_TMP/fin" -H 'Content-Type: application/json' --data "{\"order\": $O4, \"reason\": \"late $S\"}")"
+check_eq "$T: finance refunds part of an order to where it came from (credit)" "200|100|credit" \
+	"$(post "$T_TMP/fin" "$FIN_CSRF" /admin/api/customer/refund "{\"order\": $O4, \"amount_cents\": 100, \"reason\": \"late $S\"}")|$(jq_ 'd["refunded_cents"]')|$(jq_ 'd["to"]')"
+check_eq "$T: ... the same request again is the same refund, not a second one" "200|1" \
+	"$(post "$T_TMP/fin" "$FIN_CSRF" /admin/api/customer/refund "{\"order\": $O4, \"amount_cents\": 100, \"reason\": \"late $S\"}")|$(psql_val "SELECT count(*) FROM refund_requests WHERE idem_key LIKE 'office:refund:$O4:%'")"
+check_eq "$T: ... more than is left is refused (409)" "409" \
+	"$(post "$T_TMP/fin" "$FIN_CSRF" /admin/api/customer/refund "{\"order\": $O4, \"amount_cents\": 99999999, \"reason\": \"too much $S\"}")"
+check_eq "$T: ... the customer is told by SMS once; each request is audited under the staff login" "1|2" \
+	"$(psql_val "SELECT count(*) FROM sms_messages WHERE customer_id = $C AND mo_id LIKE 'office:refund:$O4:%'")|$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'finance$S' AND action = 'refund' AND subject = 'order $O4' AND result = 'ok'")"
+check_eq "$T: a care agent adds a note" "200" \
+	"$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/customer/note "{\"msisdn\": \"$MS\", \"text\": \"called about $O4 $S\"}")"
+check_eq "$T: ... it is on the timeline, and audited" "True|1" \
+	"$(code "/admin/api/customer?msisdn=$MSQ" -b "$T_TMP/care" >/dev/null; jq_ 'any("called about '$O4' '$S'" in e["summary"] for e in d["timeline"])')|$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'care$S' AND action = 'customer note' AND subject = 'customer $C'")"
+psql_val "INSERT INTO voucher_failures (customer_id, idem_key, request_hash, outcome)
+	SELECT $C, 'office-$S-' || g, '\\x00', 'invalid' FROM generate_series(1, 5) g" >/dev/null
+check_eq "$T: the 360 shows the PIN lockout" "5|True" \
+	"$(code "/admin/api/customer?msisdn=$MSQ" -b "$T_TMP/care" >/dev/null; jq_ 'd["lockout"]["failures"]')|$(jq_ 'd["lockout"]["locked_until"] is not None')"
+check_eq "$T: a care agent lifts it" "200|True|None" \
+	"$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/customer/unlock "{\"msisdn\": \"$MS\"}")|$(jq_ 'd["was_locked"]')|$(code "/admin/api/customer?msisdn=$MSQ" -b "$T_TMP/care" >/dev/null; jq_ 'd["lockout"]["locked_until"]')"
+check_eq "$T: ... audited" "1" "$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'care$S' AND action = 'customer unlock'")"
+check_eq "$T: a fulfilment agent may not add a note (403)" "403" \
+	"$(post "$T_TMP/ful" "$FUL_CSRF" /admin/api/customer/note "{\"msisdn\": \"$MS\", \"text\": \"x\"}")"
+psql_val "INSERT INTO customer_notes (customer_id, text, author, at)
+	SELECT $C, 'old note ' || g, 'test', now() - g * interval '1 minute' FROM generate_series(1, 210) g" >/dev/null
+check_eq "$T: the timeline comes in pages of 200, with where the next starts" "200|200|True" \
+	"$(code "/admin/api/customer?msisdn=$MSQ" -b "$T_TMP/care")|$(jq_ 'len(d["timeline"])')|$(jq_ 'd["next_before"] is not None')"
+nb=$(jq_ 'd["next_before"]'); last=$(jq_ 'd["timeline"][-1]["at"]')
+check_eq "$T: ... the next page is older, and the last" "True|None" \
+	"$(code "/admin/api/customer?msisdn=$MSQ&before=$nb" -b "$T_TMP/care" >/dev/null; jq_ 'len(d["timeline"]) > 0 and all(e["at"] < "'$last'" for e in d["timeline"])')|$(jq_ 'd["next_before"]')"
+check_eq "$T: a malformed before is 400" "400" "$(code "/admin/api/customer?msisdn=$MSQ&before=x%27" -b "$T_TMP/care")"
+
+# ---- Care ----
+TK=$("$SPAZACTL" -c "$SPAZA_CFG" care open "$MS" --order "$O4" not_delivered "where is it $S" | sed -n 's/^ticket #\([0-9]*\) .*/\1/p')
+psql_val "UPDATE care_tickets SET opened_at = now() - interval '3 days' WHERE id = $TK" >/dev/null
+check_eq "$T: the care queue lists the open ticket, both clocks breached" "200|True|True" \
+	"$(code "/admin/api/care/tickets?filter=breached" -b "$T_TMP/care")|$(jq_ 'any(t["id"] == '$TK' for t in d["tickets"])')|$(jq_ '[t for t in d["tickets"] if t["id"] == '$TK'][0]["first_breached"] and [t for t in d["tickets"] if t["id"] == '$TK'][0]["resolution_breached"]')"
+check_eq "$T: Today counts the open tickets past their clock" "True" \
+	"$(code /admin/api/today -b "$T_TMP/care" >/dev/null; jq_ 'd["tickets"]["late"] >= 1 and d["tickets"]["open"] >= 1')"
+check_eq "$T: fulfilment may not see the queue (403)" "403" "$(code "/admin/api/care/tickets" -b "$T_TMP/ful")"
+check_eq "$T: an unknown filter is 400" "400" "$(code "/admin/api/care/tickets?filter=lost" -b "$T_TMP/care")"
+check_eq "$T: a ticket with its messages" "200|not_delivered|where is it $S" \
+	"$(code "/admin/api/care/ticket?id=$TK" -b "$T_TMP/care")|$(jq_ 'd["kind"]')|$(jq_ '[m["text"] for m in d["messages"] if m["step"] == "opened"][0]')"
+check_eq "$T: a reply without the CSRF token is refused (403)" "403" \
+	"$(code /admin/api/care/reply -b "$T_TMP/care" -H 'Content-Type: application/json' --data "{\"id\": $TK, \"text\": \"x\"}")"
+check_eq "$T: the agent replies by SMS; the ticket waits on the customer" "200|waiting" \
+	"$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/care/reply "{\"id\": $TK, \"text\": \"On its way today $S\"}")|$(psql_val "SELECT state FROM care_tickets WHERE id = $TK")"
+check_eq "$T: ... the SMS is queued for the customer" "1" \
+	"$(psql_val "SELECT count(*) FROM sms_messages WHERE customer_id = $C AND text = 'On its way today $S'")"
+check_eq "$T: ... the waiting filter shows it" "True" \
+	"$(code "/admin/api/care/tickets?filter=waiting" -b "$T_TMP/care" >/dev/null; jq_ 'any(t["id"] == '$TK' for t in d["tickets"]) and all(t["state"] == "waiting" for t in d["tickets"])')"
+check_eq "$T: the agent resolves it, with a note" "200|resolved" \
+	"$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/care/state "{\"id\": $TK, \"state\": \"resolved\", \"note\": \"delivered $S\"}")|$(psql_val "SELECT state FROM care_tickets WHERE id = $TK")"
+check_eq "$T: ... twice is 409" "409" "$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/care/state "{\"id\": $TK, \"state\": \"resolved\"}")"
+check_eq "$T: ... then closes it; a closed ticket takes no reply (409)" "200|409" \
+	"$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/care/state "{\"id\": $TK, \"state\": \"closed\"}")|$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/care/reply "{\"id\": $TK, \"text\": \"x\"}")"
+check_has "$T: spazactl care show sees the same steps" "delivered $S" "$("$SPAZACTL" -c "$SPAZA_CFG" care show "$TK")"
+check_eq "$T: each change is audited under the staff login" "3" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'care$S' AND subject = 'ticket $TK' AND action IN ('care reply', 'care resolve', 'care close') AND result = 'ok'")"
+check_eq "$T: no such ticket is 404" "404" "$(code "/admin/api/care/ticket?id=999999999" -b "$T_TMP/care")"
+TK2=$("$SPAZACTL" -c "$SPAZA_CFG" care open "$MS" --order "$O4" charged_twice "paid twice $S" | sed -n 's/^ticket #\([0-9]*\) .*/\1/p')
+check_eq "$T: a charged-twice ticket carries the double-charge evidence (none here)" "200|[]|False" \
+	"$(code "/admin/api/care/ticket?id=$TK2" -b "$T_TMP/care")|$(jq_ 'd["double_charges"]')|$(jq_ 'd["may_refund"]')"
+check_eq "$T: a care agent may not refund a double charge (403)" "403" \
+	"$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/care/dc-refund '{"id": 1}')"
 
 # ---- till ----
 TILL_CSRF=$(code /admin/api/me -b "$T_TMP/till" >/dev/null; csrf)
