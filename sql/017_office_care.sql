@@ -129,5 +129,5 @@ END $$;
 -- Today's figures since midnight (OFFICE_ORDERS_SINCE, OFFICE_SMS_SINCE) read today's rows by
 -- time, not every order and SMS ever: with 100,000 orders the page took 225 ms walking them
 -- (doc/benchmark.md "The back office").
-CREATE INDEX orders_by_created ON orders (created_at);
+CREATE INDEX IF NOT EXISTS orders_by_created ON orders (created_at);
 CREATE INDEX sms_messages_out_by_created ON sms_messages (created_at) WHERE direction = 'out';

@@ -75,7 +75,7 @@ static bool category_ok(const char *w)
 
 int segment_rule_parse(const char *text, struct segment_rule *r, char *why, size_t why_len)
 {
-	char w[SEGMENT_CATEGORY_MAX], arg[SEGMENT_CATEGORY_MAX];
+	char w[SEGMENT_CATEGORY_MAX] = "", arg[SEGMENT_CATEGORY_MAX] = "";
 	bool seen_bought = false, seen_spent = false, seen_lang = false, too_long;
 	const char *s = text;
 
