@@ -218,6 +218,9 @@ int ctl_care_open(struct ctl *ctl, int argc, char **argv)
 		text = talloc_asprintf_append(text, "%s%s", k > i ? " " : "", argv[k]);
 	if (ctl_msisdn(argv[0], msisdn, sizeof(msisdn)) < 0)
 		return CTL_USAGE;
+	/* a charged-twice ticket may refund at once: the customer is told in their language */
+	if (!strcmp(kind, "charged_twice") && ctl_refund_texts(ctl) < 0)
+		return CTL_ERR;
 	if (ctl_db(ctl) < 0)
 		return CTL_ERR;
 	const char *cparams[] = { msisdn };

@@ -110,7 +110,7 @@ check_eq "customer show --before with no time exits 1" 1 "$rc"
 
 # ---- the merged timeline (sql/011_care.sql): SMS, notes and sessions in one list, newest first
 R=$(t_phone 10)
-ussd "$(t_sid)" "$R" "2" >/dev/null
+ussd "$(t_sid)" "$R" "2*0*5*3" >/dev/null	# my orders, back, help, call us: the session ends
 next_second
 curl -sS --max-time 20 --noproxy '*' -G --data-urlencode "from=$R" --data-urlencode "to=31555" \
 	--data-urlencode "text=help" --data-urlencode "id=it-tl-$$-$RANDOM" --data-urlencode "smsc=it" "$SPAZA_URL/kannel/mo" >/dev/null
