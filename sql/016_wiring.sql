@@ -137,3 +137,115 @@ END $$;
 ALTER FUNCTION spaza_dc_ticket SECURITY DEFINER SET search_path = public, pg_temp;
 REVOKE ALL ON FUNCTION spaza_dc_ticket FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION spaza_dc_ticket TO spaza_app;
+
+------------------------------------------------------------------------------------------
+-- Store credit, then a voucher for the rest: a voucher pays what is still due (total less the
+-- store credit already spent on the order), as a credit line and a slip already do, so money's
+-- guard that refused a voucher on such an order (spaza__voucher_split_guard) goes.
+-- spaza_voucher_redeem_v (sql/008) hands its work to this function. Otherwise as sql/002.
+DROP TRIGGER ledger_txns_voucher_split_guard ON ledger_txns;
+DROP FUNCTION spaza__voucher_split_guard();
+CREATE OR REPLACE FUNCTION spaza_voucher_redeem(p_idem_key text, p_pin_hmac bytea, p_customer_id bigint, p_order_id bigint,
+				     OUT outcome text, OUT paid_cents bigint, OUT remaining_cents bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_hash bytea := spaza__hash('voucher_redeem', encode(p_pin_hmac, 'hex'), p_customer_id::text, p_order_id::text);
+	v_txn ledger_txns%ROWTYPE;
+	v_fail voucher_failures%ROWTYPE;
+	v_order orders%ROWTYPE;
+	v_voucher vouchers%ROWTYPE;
+	v_total bigint;
+BEGIN
+	paid_cents := 0;
+	remaining_cents := 0;
+	PERFORM spaza__lock_key(p_idem_key);
+	SELECT * INTO v_txn FROM ledger_txns t WHERE t.idem_key = p_idem_key;
+	IF FOUND THEN
+		IF v_txn.content_hash <> v_hash THEN
+			outcome := 'conflict';
+		ELSE
+			outcome := v_txn.result->>'outcome';
+			paid_cents := (v_txn.result->>'paid_cents')::bigint;
+			remaining_cents := (v_txn.result->>'remaining_cents')::bigint;
+		END IF;
+		RETURN;
+	END IF;
+	SELECT * INTO v_fail FROM voucher_failures f WHERE f.idem_key = p_idem_key;
+	IF FOUND THEN
+		outcome := CASE WHEN v_fail.request_hash = v_hash THEN v_fail.outcome ELSE 'conflict' END;
+		RETURN;
+	END IF;
+
+	-- The customer's row lock serialises this customer's attempts, so concurrent wrong PINs
+	-- cannot slip past the lockout count together.
+	PERFORM 1 FROM customers c WHERE c.id = p_customer_id FOR NO KEY UPDATE;
+	IF NOT FOUND THEN
+		outcome := 'not_payable';
+		RETURN;
+	END IF;
+	IF spaza__voucher_locked(p_customer_id) THEN
+		outcome := 'locked';
+		RETURN;
+	END IF;
+
+	SELECT * INTO v_order FROM orders o WHERE o.id = p_order_id FOR UPDATE;
+	IF NOT FOUND OR v_order.customer_id <> p_customer_id OR v_order.status <> 'awaiting_payment' THEN
+		outcome := 'not_payable';
+		RETURN;
+	END IF;
+	v_total := v_order.total_cents - v_order.store_credit_cents;	-- what store credit left due
+
+	SELECT * INTO v_voucher FROM vouchers v WHERE v.pin_hmac = p_pin_hmac FOR UPDATE;
+	IF NOT FOUND OR v_voucher.status = 'voided' THEN
+		INSERT INTO voucher_failures (customer_id, idem_key, request_hash, outcome)
+			VALUES (p_customer_id, p_idem_key, v_hash, 'invalid');
+		outcome := 'invalid';
+		RETURN;
+	END IF;
+	remaining_cents := v_voucher.remaining_cents;
+	IF v_voucher.expires_at <= now() THEN
+		outcome := 'expired';
+		RETURN;
+	END IF;
+	IF v_voucher.remaining_cents < v_total THEN
+		outcome := 'insufficient';
+		RETURN;
+	END IF;
+
+	outcome := 'paid';
+	paid_cents := v_total;
+	remaining_cents := v_voucher.remaining_cents - v_total;
+	UPDATE vouchers v SET remaining_cents = v.remaining_cents - v_total,
+		status = CASE WHEN v.remaining_cents = v_total THEN 'redeemed' ELSE 'active' END
+		WHERE v.id = v_voucher.id;
+	PERFORM spaza__post(p_idem_key, 'voucher_redeem', p_order_id, v_hash,
+			    jsonb_build_object('outcome', outcome, 'paid_cents', paid_cents,
+					       'remaining_cents', remaining_cents, 'voucher_id', v_voucher.id),
+			    ARRAY[spaza__account('voucher_float', v_voucher.id), spaza__account('sales', NULL)],
+			    ARRAY[v_total, -v_total]);
+	PERFORM spaza__order_settle(p_order_id, 'voucher', NULL, NULL);
+END $$;
+ALTER FUNCTION spaza_voucher_redeem SECURITY DEFINER SET search_path = public, pg_temp;
+
+------------------------------------------------------------------------------------------
+-- Cash on delivery against the unpaid-order expiry: an order the customer chose to pay cash on
+-- delivery (orders.cod_at, spaza_cod_choose) stays awaiting_payment until the courier or a
+-- retailer confirms the cash; it is on its way, not forgotten, so the sweep leaves it alone.
+-- It still counts towards the cap on open unpaid orders (spaza_basket_checkout's count): it
+-- holds stock as any unpaid order does, and never expiring, it must not let one number hold
+-- stock without end. Otherwise as sql/013.
+CREATE OR REPLACE FUNCTION spaza_orders_expire(p_age interval, p_limit integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+	v_id bigint;
+	v_n integer := 0;
+BEGIN
+	FOR v_id IN SELECT o.id FROM orders o WHERE o.status = 'awaiting_payment' AND o.cod_at IS NULL
+			AND o.created_at <= now() - p_age
+			ORDER BY o.created_at LIMIT p_limit FOR UPDATE SKIP LOCKED LOOP
+		PERFORM spaza__order_release(v_id);
+		UPDATE orders o SET status = 'expired', expired_at = now(), updated_at = now() WHERE o.id = v_id;
+		v_n := v_n + 1;
+	END LOOP;
+	RETURN v_n;
+END $$;
+ALTER FUNCTION spaza_orders_expire SECURITY DEFINER SET search_path = public, pg_temp;
