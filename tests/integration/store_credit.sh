@@ -73,8 +73,7 @@ check_eq "the ledger check passes after all of it" 0 "$rc"
 "$SPAZACTL" -c "$SPAZA_CFG" vouchers issue --count 1 --value 50 --out "$T_TMP/pins" >/dev/null 2>&1
 PIN=$(grep -oE '[0-9]{16}' "$T_TMP/pins" | head -1)
 check_match "a R50 voucher for the test" '^[0-9]{16}$' "$PIN"
-money_store_credit "$C" 1000
-O5=$(money_order_ussd "$P")
+O5=$(money_order_ussd "$P")	# the R10 of store credit the cancelled order gave back
 r=$(money_pay "$P" "3*$O5*4*3*$PIN")
 check_eq "R10 of store credit, then a voucher pays the rest, R45.98" \
 	"END Paid. Order #$O5 R45.98 paid by voucher. Left on the voucher: R4.02." "$r"
