@@ -73,7 +73,7 @@ r=$(mo "$P" "RATE $ORDER 9" "$(mid)")
 check_eq "$T: RATE with stars out of 1-5 explains itself" \
 	"Send RATE, your order number and 1 to 5 (5 is best), e.g. RATE 1001 5 fast delivery." "$r"
 ctl credit set-limit "$P" 1000 >/dev/null
-ussd "$(t_sid)" "$P" "3*$ORDER*2" >/dev/null
+ussd "$(t_sid)" "$P" "3*$ORDER*2*1" >/dev/null
 ctl order status "$ORDER" shipped >/dev/null
 out=$(ctl order status "$ORDER" delivered 2>&1)
 check_eq "$T: the order is paid, shipped and delivered" "order #$ORDER: shipped -> delivered" "$out"
@@ -226,7 +226,7 @@ check_eq "$T: note and unlock are audited" "customer note|ok customer unlock|ok"
 out=$(ctl customer show "$P" --limit 1000)
 for kind in "ticket_opened +$T1 " "ticket_reply +$T1 " "ticket_resolved +$T1 " "ticket_closed +$T1 " "rating +$ORDER " \
 	"note +[0-9]+ +[^ ]+: \"prefers SMS in the evening\"" "pin_locked " "pin_unlock +[0-9]+ +PIN lockout lifted by" \
-	"sms_in " "session " "order +$ORDER "; do
+	"sms_in " "session " "order_placed +$ORDER " "order_status +$ORDER " "payment +$ORDER "; do
 	check_match "$T: the merged timeline has ${kind%% *}" "  $kind" "$out"
 done
 

@@ -86,7 +86,15 @@ check_eq "paying it again is refused, nothing taken twice" "END Order #$O5 is Pa
 check_eq "... the voucher still has R4.02" 402 "$(psql_val "SELECT remaining_cents FROM vouchers ORDER BY id DESC LIMIT 1")"
 r=$(money_pay "$P" "2*1")
 check_eq "the order's detail says it was paid by store credit and a voucher" "CON #$O5 Paid, store credit+voucher R55.98" "$(head -1 <<<"$r")"
-r=$(money_pay "$P" "2*98*1")	# the fourth newest: the next page
-check_eq "... and one paid by store credit alone says so" "CON #$O2 Paid, by store credit R55.98" "$(head -1 <<<"$r")"
+detail_path() { # detail_path ORDER: My orders' keys to that order's detail (three a page, newest first)
+	local pos p="2"
+	pos=$(psql_val "SELECT count(*) FROM orders WHERE customer_id = $C AND id >= $1")
+	for _ in $(seq 1 $(((pos - 1) / 3))); do p+="*98"; done
+	echo "$p*$(((pos - 1) % 3 + 1))"
+}
+r=$(money_pay "$P" "$(detail_path "$O3")")
+check_eq "... one paid by store credit and credit says so" "CON #$O3 Paid, store credit+credit R55.98" "$(head -1 <<<"$r")"
+r=$(money_pay "$P" "$(detail_path "$O2")")
+check_eq "... and one paid by store credit alone" "CON #$O2 Paid, by store credit R55.98" "$(head -1 <<<"$r")"
 out=$(ctl ledger check 2>&1); rc=$?
 check_eq "the ledger check passes after store credit and a voucher" 0 "$rc"
