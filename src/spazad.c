@@ -22,6 +22,7 @@
 #include "catalog_load.h"
 #include "care.h"
 #include "care_clock.h"
+#include "care_dc.h"
 #include "cfg.h"
 #include "db_sync.h"
 #include "crm.h"
@@ -321,6 +322,7 @@ int main(int argc, char **argv)
 	front_till_init(spazad_ctx);
 	sms_init(spazad_ctx);
 	care_init(spazad_ctx);
+	care_dc_init(spazad_ctx);
 	care_clock_init();
 	front_kannel_init(spazad_ctx);
 	outbox_init(spazad_ctx);

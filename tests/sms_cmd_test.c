@@ -213,8 +213,8 @@ static void shipped_texts(void *ctx)
 	T_EQ_STR(buf, "I-oda #1042: kuthunyelwe. Isamba R83.97.", "STATUS reply in isiZulu");
 	sms_texts_render(t, SMS_TEXT_ORDER_STATUS, SMS_LANG_AF, &v, buf, sizeof(buf));
 	T_EQ_STR(buf, "Spaza: bestelling #1042 is nou gestuur. Totaal R83.97.", "status notification in Afrikaans");
-	struct orders_row rows[4] = { { 1044, 1, 1, 1799, 0 }, { 1043, 1, 2, 5598, 1 }, { 1042, 1, 3, 8397, 4 },
-		{ 1041, 1, 1, 100, 3 } };
+	struct orders_row rows[4] = { { 1044, 1, 1, 1799, 0, 1799 }, { 1043, 1, 2, 5598, 1, 5598 }, { 1042, 1, 3, 8397, 4, 8397 },
+		{ 1041, 1, 1, 100, 3, 100 } };
 	struct sms_vars lv = { .orders = rows, .n_orders = 4, .status = -1, .lang = -1 };
 	sms_texts_render(t, SMS_TEXT_ORDERS, SMS_LANG_EN, &lv, buf, sizeof(buf));
 	T_EQ_STR(buf, "Your orders: #1044 awaiting payment R17.99; #1043 paid R55.98; #1042 cancelled R83.97",

@@ -102,6 +102,8 @@ int ctl_audit_list(struct ctl *ctl, int argc, char **argv);
 int ctl_customer_forget(struct ctl *ctl, int argc, char **argv);
 /* ctl_refund.c: refunds, cash on delivery confirmed, the double-charge sweep */
 int ctl_refund(struct ctl *ctl, int argc, char **argv);
+/* the SMS texts a refund is told in, loaded once; a message and -EINVAL when they do not load */
+int ctl_refund_texts(struct ctl *ctl);
 int ctl_order_cod_paid(struct ctl *ctl, int argc, char **argv);
 int ctl_care_double_charges(struct ctl *ctl, int argc, char **argv);
 

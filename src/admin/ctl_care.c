@@ -2,12 +2,14 @@
  * of a spaza_care_* function, the room the back office calls too; the audit log records each
  * (spazactl.c). The clocks are the config's `care first-response` and `care resolution`: the
  * list computes breaches itself, so it is right whether or not spazad runs. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 #include "care.h"
 #include "cfg.h"
 #include "ctl.h"
+#include "double_charge.h"
 
 /* A ticket number argument: its value, or 0 after a message. */
 static int64_t ctl_care_ticket(const char *arg)
@@ -176,6 +178,19 @@ int ctl_care_close(struct ctl *ctl, int argc, char **argv)
 	return ctl_care_state(ctl, argc, argv, "closed");
 }
 
+/* A charged-twice ticket: the customer's double charges checked at once, as spazad does for
+ * one opened by USSD (care_dc.c): refunded and resolved, or the finding noted for a person. */
+static int ctl_care_dc(struct ctl *ctl, int64_t ticket)
+{
+	char err[256], *state, *note;
+	if (dc_ticket(ctl->ctx, ctl->conn, ticket, &state, &note, err, sizeof(err)) < 0) {
+		fprintf(stderr, "spazactl: ticket #%" PRId64 ": %s\n", ticket, err);
+		return CTL_ERR;
+	}
+	printf("ticket #%" PRId64 " %s: %s\n", ticket, state, note);
+	return CTL_OK;
+}
+
 /* care open MSISDN [--order N] KIND TEXT: a ticket staff open (a call, a walk-in). */
 int ctl_care_open(struct ctl *ctl, int argc, char **argv)
 {
@@ -203,6 +218,9 @@ int ctl_care_open(struct ctl *ctl, int argc, char **argv)
 		text = talloc_asprintf_append(text, "%s%s", k > i ? " " : "", argv[k]);
 	if (ctl_msisdn(argv[0], msisdn, sizeof(msisdn)) < 0)
 		return CTL_USAGE;
+	/* a charged-twice ticket may refund at once: the customer is told in their language */
+	if (!strcmp(kind, "charged_twice") && ctl_refund_texts(ctl) < 0)
+		return CTL_ERR;
 	if (ctl_db(ctl) < 0)
 		return CTL_ERR;
 	const char *cparams[] = { msisdn };
@@ -223,6 +241,8 @@ int ctl_care_open(struct ctl *ctl, int argc, char **argv)
 	} else {
 		snprintf(ctl->audit_subject, sizeof(ctl->audit_subject), "ticket %s", PQgetvalue(res, 0, 1));
 		printf("ticket #%s %s for %s\n", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 0), msisdn);
+		if (!strcmp(kind, "charged_twice"))
+			rc = ctl_care_dc(ctl, strtoll(PQgetvalue(res, 0, 1), NULL, 10));
 	}
 	PQclear(res);
 	return rc;

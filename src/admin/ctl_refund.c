@@ -18,8 +18,8 @@
 
 #define CTL_REFUND_REASON_MAX 200
 
-/* The texts the customer is told in; a message and -EINVAL when they do not load. */
-static int ctl_refund_texts(struct ctl *ctl)
+/* The texts the customer is told in (ctl.h). */
+int ctl_refund_texts(struct ctl *ctl)
 {
 	if (g_sms_texts)
 		return 0;

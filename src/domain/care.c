@@ -2,12 +2,14 @@
  * asynchronous database; its callback runs after the commit, so a confirmation never names a
  * ticket that is not there. */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 #include "care.h"
+#include "care_dc.h"
 #include "cfg.h"
 #include "db.h"
 #include "logging.h"
@@ -26,6 +28,7 @@ static const struct {
 struct care_call {
 	care_cb cb;
 	void *priv;
+	bool dc_check;	/* a charged-twice ticket: the double-charge check once it is open */
 };
 
 void care_init(void *ctx)
@@ -59,6 +62,8 @@ static void care_done(void *priv, const PGresult *res, int err)
 		case CARE_OPENED:
 			STAT_INC(CARE_TICKETS);
 			r.ticket = id;
+			if (c->dc_check)
+				care_dc_check(id);
 			break;
 		case CARE_JOINED:
 			STAT_INC(CARE_MESSAGES);
@@ -92,8 +97,10 @@ void care_open(int64_t customer, int64_t order, const char *kind, const char *ch
 	snprintf(cust, sizeof(cust), "%" PRId64, customer);
 	snprintf(ord, sizeof(ord), "%" PRId64, order);
 	const char *params[7] = { cust, order ? ord : NULL, kind, channel, text && *text ? text : NULL, channel, key };
+	struct care_call *c = care_call(cb, priv);
+	c->dc_check = !strcmp(kind, "charged_twice");
 	LOGP(DCARE, LOGL_INFO, "customer %s: %s by %s\n", cust, kind, channel);
-	db_write(DB_CARE_OPEN, 7, params, care_done, care_call(cb, priv));
+	db_write(DB_CARE_OPEN, 7, params, care_done, c);
 }
 
 void care_rate(int64_t customer, int64_t order, int stars, const char *comment, const char *channel, care_cb cb,

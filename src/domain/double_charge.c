@@ -38,7 +38,7 @@ static int dc_tell(PGconn *conn, const struct dc_found *f, char *err, size_t err
 		snprintf(err, errlen, "double charge %" PRId64 ": the refund SMS does not fit", f->id);
 		return -EIO;
 	}
-	snprintf(key, sizeof(key), "spaza:dc:%" PRId64, f->dup_txn_id);
+	refund_dc_sms_key(key, sizeof(key), f->dup_txn_id);
 	const char *qp[] = { cust, text, key };
 	if (db_sync_stmt(conn, "refund SMS", DB_SMS_NOTICE_QUEUE, qp, &res, err, errlen) < 0)
 		return -EIO;
@@ -122,4 +122,37 @@ int dc_check_customer(void *ctx, PGconn *conn, int64_t customer_id, struct dc_re
 		return -EINVAL;
 	}
 	return dc_sweep(ctx, conn, customer_id, NULL, true, out, err, errlen);
+}
+
+/* DC_TICKET's columns */
+enum { DCT_STATE, DCT_NOTE, DCT_CUSTOMER, DCT_LANG, DCT_ORDER, DCT_DUP, DCT_AMOUNT, DCT_TO, DCT_COLS };
+
+int dc_ticket(void *ctx, PGconn *conn, int64_t ticket, char **state, char **note, char *err, size_t errlen)
+{
+	char id[24];
+	PGresult *res;
+	snprintf(id, sizeof(id), "%" PRId64, ticket);
+	const char *params[] = { id };
+	if (db_sync_stmt(conn, "double-charge check", DB_DC_TICKET, params, &res, err, errlen) < 0)
+		return -EIO;
+	if (PQnfields(res) != DCT_COLS || PQntuples(res) < 1) {
+		PQclear(res);
+		snprintf(err, errlen, "double-charge check: unexpected answer");
+		return -EIO;
+	}
+	*state = talloc_strdup(ctx, PQgetvalue(res, 0, DCT_STATE));
+	*note = talloc_strdup(ctx, PQgetvalue(res, 0, DCT_NOTE));
+	int rc = 0;
+	for (int i = 0; i < PQntuples(res) && !rc; i++) {
+		if (PQgetisnull(res, i, DCT_ORDER))
+			continue;
+		struct dc_found f = {
+			.customer_id = dc_i64(res, i, DCT_CUSTOMER), .order_id = dc_i64(res, i, DCT_ORDER),
+			.dup_txn_id = dc_i64(res, i, DCT_DUP), .amount_cents = dc_i64(res, i, DCT_AMOUNT),
+		};
+		snprintf(f.refund_to, sizeof(f.refund_to), "%s", PQgetvalue(res, i, DCT_TO));
+		rc = dc_tell(conn, &f, err, errlen);
+	}
+	PQclear(res);
+	return rc;
 }

@@ -40,3 +40,9 @@ int dc_sweep(void *ctx, PGconn *conn, int64_t customer_id, const char *since, bo
 /* care's "charged twice" ticket: the sweep for one customer, refunding what is confirmed; out
  * says what was found (the ticket's evidence) and whether anything is left for a person. */
 int dc_check_customer(void *ctx, PGconn *conn, int64_t customer_id, struct dc_result *out, char *err, size_t errlen);
+/* A charged-twice ticket's check (sql/016_wiring.sql's spaza_dc_ticket, the room spazad's
+ * care_dc.c calls too): the customer's sweep, confirmed double charges refunded once and the
+ * customer told by SMS; *state is the ticket's after it (resolved: with the evidence; open: the
+ * finding noted for a person; not_found: no charged-twice ticket), *note the finding (talloc
+ * children of ctx). 0, or -EIO with err filled. */
+int dc_ticket(void *ctx, PGconn *conn, int64_t ticket, char **state, char **note, char *err, size_t errlen);

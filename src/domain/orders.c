@@ -89,6 +89,8 @@ static void list_done(void *priv, const PGresult *res, int err)
 			rows[n].qty = atoi(PQgetvalue(res, i, 2));
 			rows[n].total_cents = strtoll(PQgetvalue(res, i, 3), NULL, 10);
 			rows[n].status = order_status_index(PQgetvalue(res, i, 4));
+			rows[n].due_cents = PQnfields(res) > 5 ? strtoll(PQgetvalue(res, i, 5), NULL, 10)
+							       : rows[n].total_cents;
 		}
 	}
 	c->list_cb(c->priv, rows, n, err);

@@ -24,6 +24,7 @@ struct orders_row {
 	int qty;
 	int64_t total_cents;
 	int status;	/* enum order_status, -1: unknown */
+	int64_t due_cents;	/* what is still due: total less store credit spent on it (orders_find) */
 };
 
 /* id 0 means the product is out of stock (or gone); err != 0 means the database failed, and

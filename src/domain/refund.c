@@ -1,5 +1,7 @@
 /* What a customer is told about a refund (see refund.h). */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include "easypay.h"
 #include "refund.h"
@@ -31,4 +33,9 @@ int refund_sms_render(const struct sms_texts *t, const char *lang, const char *r
 	int rc = sms_texts_render(t, refund_sms_text(refund_to, duplicate), sms_texts_lang(lang), &v, buf, len);
 	explicit_bzero(grouped, sizeof(grouped));
 	return rc;
+}
+
+void refund_dc_sms_key(char *buf, size_t len, int64_t dup_txn_id)
+{
+	snprintf(buf, len, "spaza:dc:%" PRId64, dup_txn_id);
 }

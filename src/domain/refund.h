@@ -15,3 +15,6 @@ enum sms_text refund_sms_text(const char *refund_to, bool duplicate);
  * the new voucher's PIN (digits) or NULL. Its length, or -ENOSPC. */
 int refund_sms_render(const struct sms_texts *t, const char *lang, const char *refund_to, bool duplicate,
 		      int64_t order_id, int64_t amount_cents, const char *pin, char *buf, size_t len);
+/* The key of a double charge's refund SMS (the refund's own key, spaza:dc:<duplicate
+ * payment>): the sweep and the charged-twice ticket queue it under it, so it goes once. */
+void refund_dc_sms_key(char *buf, size_t len, int64_t dup_txn_id);

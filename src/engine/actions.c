@@ -108,7 +108,7 @@ static void actions_order_found(void *priv, const struct orders_row *rows, unsig
 	struct actions_result r = { .outcome = MENU_OUTCOME_NOT_FOUND };
 	if (n == 1) {
 		c->v.order_id = rows[0].id;
-		c->v.total_cents = rows[0].total_cents;
+		c->v.total_cents = rows[0].due_cents;	/* what paying it now takes (store credit spent) */
 		c->v.status = rows[0].status;
 		c->v.product_id = rows[0].product_id;
 		c->v.qty = rows[0].qty;

@@ -226,7 +226,7 @@ check_eq "$T: note and unlock are audited" "customer note|ok customer unlock|ok"
 out=$(ctl customer show "$P" --limit 1000)
 for kind in "ticket_opened +$T1 " "ticket_reply +$T1 " "ticket_resolved +$T1 " "ticket_closed +$T1 " "rating +$ORDER " \
 	"note +[0-9]+ +[^ ]+: \"prefers SMS in the evening\"" "pin_locked " "pin_unlock +[0-9]+ +PIN lockout lifted by" \
-	"sms_in " "session " "order +$ORDER "; do
+	"sms_in " "session " "order_placed +$ORDER " "order_status +$ORDER " "payment +$ORDER "; do
 	check_match "$T: the merged timeline has ${kind%% *}" "  $kind" "$out"
 done
 

@@ -58,5 +58,7 @@ out=$(ctl order cod-paid "$O3" --by "Spaza Express" 2>&1)
 check_has "the courier's confirmation pays it" "R55.98 cash on delivery received by Spaza Express" "$out"
 check_eq "... and the customer is told the order is paid" 1 "$(psql_val "SELECT count(*) FROM sms_messages
 	WHERE order_id = $O3 AND kind = 'order_status' AND order_status = 'paid'")"
+r=$(money_pay "$P" "2*1")
+check_eq "the paid order's detail says it was paid cash on delivery" "CON #$O3 Paid, cash on delivery R55.98" "$(head -1 <<<"$r")"
 out=$(cod_cfg 0)
 check_lacks "payments cash-on-delivery 0 turns it off again" "cash-on-delivery" "$out"

@@ -92,3 +92,62 @@ out=$(ctl care double-charges --bogus 2>&1); rc=$?
 check_eq "an unknown option is a usage error (exit 2)" 2 "$rc"
 check_has "timeline_money shows A's refund of the double charge" "refund R12.00 for order #$OA to store credit" \
 	"$(psql_val "SELECT string_agg(summary, ';') FROM timeline_money WHERE customer_id = $A")"
+
+# ---- a "charged twice" care ticket runs the check for its customer at once (sql/016_wiring.sql)
+ticket_state() { psql_val "SELECT state FROM care_tickets WHERE id = $1"; }
+ticket_checked() { psql_val "SELECT 1 FROM care_messages WHERE ticket_id = $1 AND author = 'double-charge check'" | grep -q 1; }
+dc_sms() { psql_val "SELECT count(*) FROM sms_messages WHERE customer_id = $1 AND channel = 'money' AND text LIKE '%paid twice%'"; }
+sms_is() { [ "$(dc_sms "$1")" = "$2" ]; }
+# E: paid twice (cash on delivery, then again behind the ledger's back); the customer says so by USSD
+E=$(money_customer)
+OE=$(money_order "$E" 800)
+psql_val "SELECT outcome FROM spaza_cod_choose($E, $OE)" >/dev/null
+ctl order cod-paid "$OE" --by courier >/dev/null
+plant order_payment "$OE" 800
+r=$(money_pay "$(msisdn_of "$E")" "5*1*$OE*3")
+TE=$(sed -n 's/^END Thank you\. Ticket #\([0-9]*\) is open.*/\1/p' <<<"$r")
+check_match "charged twice by USSD opens a ticket" "^[0-9]+$" "$TE"
+wait_for 15 ticket_checked "${TE:-0}"
+check_eq "... the check resolves it at once" resolved "$(ticket_state "${TE:-0}")"
+check_eq "... having refunded the double charge once" 1 "$(psql_val "SELECT count(*) FROM refunds f JOIN double_charges d
+	ON d.dup_txn_id = f.payment_txn_id WHERE f.duplicate AND d.order_id = $OE")"
+check_match "... with the evidence on the ticket" "^double-charge check: order #$OE paid twice \(payment [0-9]+\): R8\.00 refunded to [a-z ]+$" \
+	"$(psql_val "SELECT text FROM care_messages WHERE ticket_id = ${TE:-0} AND step = 'resolved'")"
+wait_for 10 sms_is "$E" 1
+check_eq "... and the customer is told by SMS" 1 "$(dc_sms "$E")"
+check_eq "... the refund is on their timeline" 1 "$(ctl customer show "$(msisdn_of "$E")" | grep -c "  refund .*R8\.00 for order #$OE")"
+# the customer reports it again: a new ticket, nothing refunded twice
+r=$(money_pay "$(msisdn_of "$E")" "5*1*$OE*3")
+TE2=$(sed -n 's/^END Thank you\. Ticket #\([0-9]*\) is open.*/\1/p' <<<"$r")
+wait_for 15 ticket_checked "${TE2:-0}"
+check_has "charged twice again: the check finds it refunded before" "R8.00 refunded before" \
+	"$(psql_val "SELECT text FROM care_messages WHERE ticket_id = ${TE2:-0} AND author = 'double-charge check'")"
+check_eq "... no second refund" 1 "$(psql_val "SELECT count(*) FROM refunds WHERE duplicate AND order_id = $OE")"
+check_eq "... no second SMS" 1 "$(dc_sms "$E")"
+
+# F: a clean customer says charged twice: the ticket stays open for a person, with the finding
+F=$(money_customer)
+OF=$(money_order "$F" 600)
+psql_val "SELECT outcome FROM spaza_cod_choose($F, $OF)" >/dev/null
+ctl order cod-paid "$OF" --by courier >/dev/null
+r=$(money_pay "$(msisdn_of "$F")" "5*1*$OF*3")
+TF=$(sed -n 's/^END Thank you\. Ticket #\([0-9]*\) is open.*/\1/p' <<<"$r")
+wait_for 15 ticket_checked "${TF:-0}"
+check_eq "charged twice on clean data: the ticket stays open" open "$(ticket_state "${TF:-0}")"
+check_eq "... with the detector's finding noted" "double-charge check: no double charge found" \
+	"$(psql_val "SELECT text FROM care_messages WHERE ticket_id = ${TF:-0} AND author = 'double-charge check'")"
+check_eq "... nothing refunded" 0 "$(psql_val "SELECT count(*) FROM refunds WHERE order_id = $OF")"
+
+# G: staff open the ticket (a call): spazactl runs the same check
+G=$(money_customer)
+OG=$(money_order "$G" 300)
+psql_val "SELECT outcome FROM spaza_cod_choose($G, $OG)" >/dev/null
+ctl order cod-paid "$OG" --by courier >/dev/null
+plant order_payment "$OG" 300
+out=$(ctl care open "$(msisdn_of "$G")" --order "$OG" charged_twice "called: paid twice" 2>&1); rc=$?
+check_eq "care open charged_twice succeeds" 0 "$rc"
+check_match "... and says the check refunded it and resolved the ticket" \
+	"ticket #[0-9]+ resolved: double-charge check: order #$OG paid twice \(payment [0-9]+\): R3\.00 refunded to [a-z ]+" "$out"
+check_eq "... the customer told by SMS once" 1 "$(dc_sms "$G")"
+out=$(ctl ledger check 2>&1); rc=$?
+check_eq "the ledger check passes after the tickets' refunds" 0 "$rc"

@@ -18,14 +18,21 @@ ussd "$(t_sid)" "$P" "3*$slipped*3" >/dev/null
 r=$(ussd "$(t_sid)" "$P" "1*1*4*1*1*1")
 young=$(placed_id "$r")
 check_match "three orders placed" '^[0-9]+$' "$young"
+# an order to be paid cash on delivery: awaiting payment until the cash is confirmed, never expired
+r=$(ussd "$(t_sid)" "$P" "1*1*1*1*1*1")
+cod=$(placed_id "$r")
+check_eq "an order to pay cash on delivery" ok \
+	"$(psql_val "SELECT outcome FROM spaza_cod_choose((SELECT customer_id FROM orders WHERE id = ${cod:-0}), ${cod:-0})")"
 
-psql -X -qc "UPDATE orders SET created_at = now() - interval '73 hours' WHERE id IN ($old, $slipped)" >/dev/null
+psql -X -qc "UPDATE orders SET created_at = now() - interval '73 hours' WHERE id IN ($old, $slipped, ${cod:-0})" >/dev/null
 white=$(stock 101) brown=$(stock 102) maize=$(stock 103)
 out=$(ctl order expire 2>&1)
 check_eq "spazactl order expire expires the two orders older than 72 hours" \
 	"2 unpaid order(s) older than 72 hours expired" "$out"
 check_eq "the old basket order is expired" expired "$(psql_val "SELECT status FROM orders WHERE id = $old")"
 check_eq "the young order is still awaiting payment" awaiting_payment "$(psql_val "SELECT status FROM orders WHERE id = $young")"
+check_eq "the cash-on-delivery order as old is not expired: still awaiting its cash" awaiting_payment \
+	"$(psql_val "SELECT status FROM orders WHERE id = ${cod:-0}")"
 check_eq "the first line's stock is back" $((white + 2)) "$(stock 101)"
 check_eq "the second line's stock is back" $((brown + 1)) "$(stock 102)"
 check_eq "the slipped order's stock is back" $((maize + 1)) "$(stock 103)"
@@ -68,6 +75,11 @@ check_eq "the refused order is not made" 5 \
 ussd "$(t_sid)" "$C" "2*1*2*1" >/dev/null	# My orders > newest > Cancel order > Yes
 r=$(ussd "$(t_sid)" "$C" "1*1*1*2*1*3*1*9 Cap St*2*1")
 check_match "with one cancelled, the next order is placed" "^CON Order #[0-9]+ placed" "$r"
+capped=$(sed -nE 's/^CON Order #([0-9]+) placed.*/\1/p' <<<"$r")
+psql_val "SELECT outcome FROM spaza_cod_choose((SELECT customer_id FROM orders WHERE id = ${capped:-0}), ${capped:-0})" >/dev/null
+r=$(ussd "$(t_sid)" "$C" "1*1*1*2*1*3*1*9 Cap St*2*1")
+check_eq "an order to pay cash on delivery still counts towards the cap (it holds stock and never expires)" \
+	"END You have too many unpaid orders. Pay or cancel one in My orders first." "$r"
 
 # ---- the keys: VTY write-back
 vty_open "$SPAZA_VTY_PORT"

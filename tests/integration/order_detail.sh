@@ -46,8 +46,12 @@ check_match "history lists the order placed with its time" \
 r=$(ussd "$S" "$P" "2*98*98*7*1*4*0*1*1")
 check_match "Pay from the detail offers the payment methods of that order" "^CON Pay R17\.99 for order #${ids[1]} with:" "$r"
 r=$(ussd "$(t_sid)" "$P" "2*1*5")
-check_eq "Report a problem is a placeholder until care's screen is wired" \
-	"END Coming soon. For help now call 0800 555 123 (free)." "$r"
+check_eq "Report a problem from the detail asks care's question about that order" \
+	"CON Order #${ids[7]}: what went wrong?"$'\n'"1. Not delivered"$'\n'"2. Wrong or damaged item"$'\n'"3. Charged twice"$'\n'"4. I want a refund"$'\n'"5. Other"$'\n'"0. Back" "$r"
+r=$(ussd "$(t_sid)" "$P" "2*1*5*1")
+check_match "... and opens a ticket on it" "^END Thank you\. Ticket #[0-9]+ is open for order #${ids[7]}\. " "$r"
+check_eq "... a not_delivered ticket on that order, by USSD" "not_delivered|ussd|open" \
+	"$(psql_val "SELECT kind || '|' || channel || '|' || state FROM care_tickets WHERE order_id = ${ids[7]}")"
 
 # ---- a slip on the order: shown on the detail, voided by cancel, with the stock back, once
 r=$(ussd "$(t_sid)" "$P" "3*${ids[2]}*3")
@@ -79,7 +83,7 @@ r=$(ussd "$(t_sid)" "$P" "2*98*3*2")
 check_match "its history has the cancellation after the placing" \
 	"^CON Order #${ids[2]}:"$'\n'"Awaiting payment [0-9: -]+"$'\n'"Cancelled [0-9: -]+"$'\n'"1\. Main menu" "$r"
 
-# ---- a paid order: how it was paid; rate is care's placeholder
+# ---- a paid order: how it was paid; rate it (care's screen, on that order)
 ctl credit set-limit "$P" 1000 >/dev/null
 r=$(ussd "$(t_sid)" "$P" "3*${ids[3]}*2*1")
 check_match "an order paid from credit" "^END Order #${ids[3]} \(R53\.97\) paid from your credit" "$r"
@@ -87,8 +91,14 @@ r=$(ussd "$(t_sid)" "$P" "2*98*2")
 check_eq "the paid order's detail says how it was paid" \
 	"CON #${ids[3]} Paid, on credit R53.97"$'\n'"3x White bread 700g"$'\n'"1. Reorder"$'\n'"2. History"$'\n'"3. Report a problem"$'\n'"4. Rate"$'\n'"0. Back" "$r"
 r=$(ussd "$(t_sid)" "$P" "2*98*2*4")
-check_eq "Rate is a placeholder until care's screen is wired" \
-	"END Coming soon. For help now call 0800 555 123 (free)." "$r"
+check_eq "Rate from the detail acts on that order: not delivered yet" \
+	"END Order #${ids[3]} is Paid. You can rate it once it is delivered." "$r"
+ctl order status "${ids[3]}" shipped >/dev/null
+ctl order status "${ids[3]}" delivered >/dev/null
+r=$(ussd "$(t_sid)" "$P" "2*98*2*4*4")
+check_eq "... and once delivered, rates it" \
+	"END Thank you! You gave order #${ids[3]} 4 out of 5. We will SMS you a confirmation." "$r"
+check_eq "... stored as that order's rating" "4|ussd" "$(psql_val "SELECT stars || '|' || channel FROM ratings WHERE order_id = ${ids[3]}")"
 
 # ---- reorder: a new basket with the same lines, checked out as a new order
 S=$(t_sid)

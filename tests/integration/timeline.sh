@@ -62,10 +62,10 @@ check_eq "customer show lists the four sessions newest first with outcome, hops,
 out=$(ctl customer show "$P")
 check_match "customer show starts with the customer's E.164 number and language" \
 	"^customer  \\$E"$'\n'"language  en"$'\n'"since     [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}"$'\n' "$out"
-check_match "customer show lists the order with its total and status" \
-	"  order +$ORDER +R83\\.97, now awaiting_payment" "$out"
+check_match "customer show lists the order placed with its lines and total" \
+	"  order_placed +$ORDER +order #$ORDER placed: 1 line\\(s\\), R83\\.97" "$out"
 # the order line sits between the session that placed it and the next one
-order_pos=$(grep -nE "  order +$ORDER " <<<"$out" | cut -d: -f1)
+order_pos=$(grep -nE "  order_placed +$ORDER " <<<"$out" | cut -d: -f1)
 placed_pos=$(grep -nE "  session +$ORDER .*confirm placed$" <<<"$out" | cut -d: -f1)
 orders_pos=$(grep -n " main orders main help help_call$" <<<"$out" | cut -d: -f1)
 check_true "the order line comes after (is newer than) the session that placed it, before the next session" \
@@ -127,18 +127,42 @@ check_match "customer show --json: each event has its time (UTC, microseconds), 
 	'"at": "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6}Z",.*"kind": "note",.*"summary": ".*asked about delivery times' \
 	"$(tr '\n' ' ' <<<"$json")"
 
+# ---- money and orders on the merged timeline (sql/016_wiring.sql): a payment, a refund and
+# status changes (paid, cancelled) among the order placements, in time order, each once
+source "$(dirname "$0")/money_lib.sh"
+M=$(money_customer)
+MV=$(money_voucher 1000)
+MO1=$(money_order "$M" 500)
+next_second
+check_eq "a R5 order paid by voucher" paid \
+	"$(psql_val "SELECT outcome FROM spaza_voucher_redeem('$(money_key)', decode('$MV', 'hex'), $M, $MO1)")"
+next_second
+ctl refund "$MO1" --amount 2 --reason "one loaf was stale" >/dev/null
+next_second
+MO2=$(money_order "$M" 300)
+next_second
+ctl order status "$MO2" cancelled >/dev/null
+got=$(ctl customer show "$(msisdn_of "$M")" --json | python3 -c 'import json,sys
+print("|".join(e["kind"] + " " + e["ref"] + ": " + e["summary"] for e in json.load(sys.stdin)["events"]
+	if e["kind"] in ("order_placed", "order_status", "payment", "refund")))')
+want="order_status $MO2: order #$MO2 awaiting_payment -> cancelled|order_placed $MO2: order #$MO2 placed: 1 line(s), R3.00"
+want+="|refund $MO1: refund R2.00 for order #$MO1 to voucher|order_status $MO1: order #$MO1 awaiting_payment -> paid"
+want+="|payment $MO1: paid R5.00 for order #$MO1 by voucher|order_placed $MO1: order #$MO1 placed: 1 line(s), R5.00"
+check_eq "customer show: the orders' placements and status changes (paid, cancelled), the payment and the refund, newest first, once each" \
+	"$want" "$got"
+
 # ---- a customer with 10,000 events: answered correctly, page by page (the time is doc/benchmark.md's)
 B=$(t_phone 10)
 CID=$("$SPAZA_TOP/scripts/seed-timeline" "$(e164 "$B")" 10000 | tail -n 1)
 check_match "seed-timeline made a customer with 10,000 events" '^[0-9]+$' "$CID"
 psql_val "ANALYZE" >/dev/null 2>&1
 want=$(psql_val "SELECT count(*) FROM (SELECT at FROM timeline_sessions WHERE customer_id = $CID
-	UNION ALL SELECT at FROM timeline_sms WHERE customer_id = $CID UNION ALL SELECT at FROM timeline_order_placed WHERE customer_id = $CID
+	UNION ALL SELECT at FROM timeline_sms WHERE customer_id = $CID UNION ALL SELECT at FROM timeline_orders WHERE customer_id = $CID UNION ALL SELECT at FROM timeline_money WHERE customer_id = $CID
 	UNION ALL SELECT at FROM timeline_tickets WHERE customer_id = $CID UNION ALL SELECT at FROM timeline_ratings WHERE customer_id = $CID
 	UNION ALL SELECT at FROM timeline_notes WHERE customer_id = $CID) x")
 check_eq "the views hold the customer's 10,000 events" 10000 "$want"
 newest=$(psql_val "SELECT string_agg(kind || ' ' || coalesce(ref, ''), ',') FROM (SELECT * FROM (SELECT at, kind, ref FROM timeline_sessions WHERE customer_id = $CID
-	UNION ALL SELECT at, kind, ref FROM timeline_sms WHERE customer_id = $CID UNION ALL SELECT at, kind, ref FROM timeline_order_placed WHERE customer_id = $CID
+	UNION ALL SELECT at, kind, ref FROM timeline_sms WHERE customer_id = $CID UNION ALL SELECT at, kind, ref FROM timeline_orders WHERE customer_id = $CID UNION ALL SELECT at, kind, ref FROM timeline_money WHERE customer_id = $CID
 	UNION ALL SELECT at, kind, ref FROM timeline_tickets WHERE customer_id = $CID UNION ALL SELECT at, kind, ref FROM timeline_ratings WHERE customer_id = $CID
 	UNION ALL SELECT at, kind, ref FROM timeline_notes WHERE customer_id = $CID) x ORDER BY at DESC, length(ref) DESC, ref DESC, kind LIMIT 100) y")
 got=$(ctl customer show "$B" --json | python3 -c 'import json,sys; print(",".join(e["kind"] + " " + e["ref"] for e in json.load(sys.stdin)["events"]))')
@@ -161,6 +185,6 @@ PY
 check_eq "paging 1,000 at a time: 10 pages, every event once, newest first" "10 10000 10000 True" "$(cat "$T_TMP/pages")"
 plan=$("$SPAZA_TOP/scripts/seed-timeline" --explain "$CID")
 check_match "the timeline's plan reads each big table by its (customer, time) index" \
-	"Index Scan using ussd_sessions_by_customer.*Index Scan using sms_messages_by_customer.*Index Scan using orders_by_customer_time.*Index Scan using care_messages_by_customer.*Index Scan using ratings_by_customer.*Index Scan using customer_notes_by_customer" \
+	"Index Scan using ussd_sessions_by_customer.*Index Scan using sms_messages_by_customer.*Index Scan using order_status_history_by_customer.*Index Scan using money_events_by_customer.*Index Scan using care_messages_by_customer.*Index Scan using ratings_by_customer.*Index Scan using customer_notes_by_customer" \
 	"$(tr '\n' ' ' <<<"$plan")"
 check_lacks "... and scans none of them whole" "Seq Scan on sms_messages" "$plan"
