@@ -136,7 +136,7 @@ static void timeline_pump(void)
 	llist_del(&b->list);
 	g.n_queued -= b->rows;
 	g.in_flight = b;
-	db_write(DB_TIMELINE_SESSIONS, TIMELINE_COLS, (const char *const *)b->col, timeline_written, b);
+	db_write_lazy(DB_TIMELINE_SESSIONS, TIMELINE_COLS, (const char *const *)b->col, timeline_written, b);
 }
 
 static void timeline_retry_cb(void *data)
