@@ -2,7 +2,7 @@
  *
  * One connection is one PostgreSQL backend, i.e. at most one core of the server's. So there
  * are `database-connections` of them (doc/operator-guide.md), each with its own queues:
- * connection 0 carries what belongs to no customer (the timeline's and the outbox's batches,
+ * connection 0 carries what belongs to no customer (the outbox's batches,
  * the sweeps, the tills, LISTEN), and the others are shared out among customers by a hash of
  * the phone number (db_partition()), so that a customer's writes keep their order and never
  * queue behind the timeline or behind another partition's batch. A request queued from inside
