@@ -207,6 +207,31 @@ static void test_batched_writes(void)
 		"2000 writes took a few batches", "expected 2..4, got %lu", after.batches - before.batches);
 }
 
+static long lazy_visible = -1;
+
+static void lazy_cb(void *priv, const PGresult *res, int err)
+{
+	done_cb(priv, res, err);
+	lazy_visible = side_long("SELECT count(*) FROM customers WHERE msisdn = '+27830000001'");
+}
+
+/* A lazy write (the timeline's batches) goes on a connection of its own: it works in the same
+ * schema as the others (the conninfo's and PGOPTIONS' options are kept beside its
+ * synchronous_commit), its callback runs once it committed, and a customer's partition set
+ * around it does not move it onto that customer's connection. */
+static void test_lazy_write(void)
+{
+	const char *p[] = { "+27830000001", "en" };
+	struct done d = {};
+	int outer = db_partition_set("+27830000001");
+
+	db_write_lazy(DB_CUSTOMER_UPSERT, 2, p, lazy_cb, &d);
+	db_partition_restore(outer);
+	T_CHECK(RUN_UNTIL(d.done, 10), "a lazy write is answered", "no answer");
+	T_EQ_INT(d.err, 0, "a lazy write succeeds, in the same schema as the other connections");
+	T_EQ_INT(lazy_visible, 1, "a lazy write has committed when its callback runs");
+}
+
 static void test_bad_write_fails_alone(void)
 {
 	struct done d[11] = {};
@@ -426,6 +451,7 @@ int main(void)
 	test_read_while_connecting();
 	test_bad_read_fails_alone();
 	test_batched_writes();
+	test_lazy_write();
 	test_bad_write_fails_alone();
 	test_cancel();
 	test_notify();

@@ -22,8 +22,9 @@
 
 /* A batch of rows, in the send queue (sealed, in order) or in flight.
  *
- * One batch at a time is in flight: the timeline shares the one database connection with the
- * customers' hops, and batches queued in front of an order would hold it up (at 5,000 sessions
+ * One batch at a time is in flight. The batches go on the lazy connection (db_write_lazy():
+ * synchronous_commit = off, no money on it; the loss window is in doc/reliability.md); when
+ * they shared the customers' connection, batches queued in front of an order held it up (at 5,000 sessions
  * a second through a busy machine, a backlog of batches held hops for seconds). While one is in
  * flight the rows gather into a bigger batch, which also costs the database less per row. A
  * batch the database did not take (connection lost) goes back to the head of the queue, so an
@@ -136,7 +137,7 @@ static void timeline_pump(void)
 	llist_del(&b->list);
 	g.n_queued -= b->rows;
 	g.in_flight = b;
-	db_write(DB_TIMELINE_SESSIONS, TIMELINE_COLS, (const char *const *)b->col, timeline_written, b);
+	db_write_lazy(DB_TIMELINE_SESSIONS, TIMELINE_COLS, (const char *const *)b->col, timeline_written, b);
 }
 
 static void timeline_retry_cb(void *data)

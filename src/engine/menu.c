@@ -3,7 +3,6 @@
  * The linter renders every screen through the same code with worst-case values, so what
  * it proves is what customers get. */
 #include <errno.h>
-#include <inttypes.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,11 +65,18 @@ static const struct catalog_product *cur_product(const struct menu_run *r, const
 	return catalog_product_by_id(g_catalog, r->v.product_id);
 }
 
+/* Numbers and prices by hand, not snprintf(): several a screen, every hop (doc/benchmark.md) */
 static void num_put(struct out *o, int64_t v)
 {
-	char b[24];
-	snprintf(b, sizeof(b), "%" PRId64, v);
-	out_str(o, b);
+	char b[24], *p = b + sizeof(b);
+	uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + mag % 10);
+		mag /= 10;
+	} while (mag);
+	if (v < 0)
+		*--p = '-';
+	out_put(o, p, (size_t)(b + sizeof(b) - p));
 }
 
 static void money_put(struct out *o, int64_t cents)
@@ -335,8 +341,11 @@ static struct size line_size(const struct menu_run *r, const struct menu_screen 
 static char key_prefix_buf[2][8];
 static const char *key_prefix(const char *key, int which)
 {
-	snprintf(key_prefix_buf[which], sizeof(key_prefix_buf[which]), "%s. ", key);
-	return key_prefix_buf[which];
+	char *b = key_prefix_buf[which];
+	size_t n = strnlen(key, sizeof(key_prefix_buf[which]) - 3);
+	memcpy(b, key, n);
+	memcpy(b + n, ". ", 3);
+	return b;
 }
 
 /* Greedy pagination: a page starting at item s takes the most items that fit with its header,
@@ -706,7 +715,8 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 		char buf[MENU_ADDRESS_MAX + 1];
 		size_t room = pin ? sizeof(r->v.pin) : into_input ? sizeof(r->v.input) : sizeof(buf);
 		if (len <= s->max_length && len < room && !memchr(in, '\0', len)) {
-			snprintf(buf, sizeof(buf), "%.*s", (int)len, in);
+			memcpy(buf, in, len);	/* len < room <= sizeof(buf) */
+			buf[len] = '\0';
 			if (regexec(s->pattern, buf, 0, NULL, 0) == 0) {
 				if (to)
 					memcpy(to, buf, len + 1);

@@ -139,27 +139,18 @@ int menu_load_file(void *ctx, const char *path, const struct menu_limits *lim, s
 const struct menu *menu_set_find(const struct menu_set *set, const char *service_code);
 int menu_lang_index(const struct menu *m, const char *code);
 
-/* What a session knows so far: the values placeholders render. */
+/* What a session knows so far: the values placeholders render. Every byte here is per live
+ * session (100,000 live sessions in 300 MiB, doc/benchmark.md): the fields go widest first, so
+ * the struct has no holes, and what is never needed at once shares its bytes. */
 struct menu_vars {
-	int category_id;
-	int product_id;
-	int qty;
 	int64_t order_id;
 	int64_t total_cents;
-	int status;
-	char input[33];			/* what the last `store: input` screen took, as typed (at most 32) */
-	union {				/* never needed at once: the PIN is wiped before a slip exists */
-		char pin[17];		/* a voucher PIN, kept out of input and wiped after use */
-		char slip[24];		/* grouped in fours */
-	};
 	int64_t remainder_cents, available_cents;
 	int64_t limit_cents, used_cents, due_cents, store_cents, amount_cents;	/* My account, store credit */
-	char expiry[12];
-	int new_lang;			/* set_language: the chosen language index */
-	unsigned n_orders;
+	int64_t ticket_id;		/* a care ticket an action opened */
 	/* A page of orders, the detail of one chosen on it, or the delivery being checked out:
 	 * never needed at once (the list fetches its page whenever it is entered; the checkout asks
-	 * the address right before it orders). Every byte here is per live session. */
+	 * the address right before it orders). */
 	union {
 		struct orders_row orders[ORDERS_MAX_ROWS];
 		struct {
@@ -168,15 +159,27 @@ struct menu_vars {
 		};
 		struct { char address[MENU_ADDRESS_MAX + 1], note[MENU_ADDRESS_MAX + 1]; };
 	};
+	int category_id;
+	int product_id;
+	int qty;
+	int status;
+	int new_lang;			/* set_language: the chosen language index */
+	unsigned n_orders;
+	unsigned orders_offset;		/* the orders list: how many newer orders come before this page */
+	/* The basket: product and quantity of each line; prices are today's, from the catalogue.
+	 * Packed: six bytes a line instead of eight. */
+	struct __attribute__((packed)) menu_basket_line { int32_t product_id; int16_t qty; } basket[MENU_BASKET_MAX];
+	char input[33];			/* what the last `store: input` screen took, as typed (at most 32) */
+	union {				/* never needed at once: the PIN is wiped before a slip exists */
+		char pin[17];		/* a voucher PIN, kept out of input and wiped after use */
+		char slip[24];		/* grouped in fours */
+	};
+	char expiry[12];
 	uint8_t n_history;
 	bool orders_more;		/* the orders list: older orders follow this page */
 	int8_t method;			/* enum menu_method, -1: not paid */
-	unsigned orders_offset;		/* the orders list: how many newer orders come before this page */
-	/* The basket: product and quantity of each line; prices are today's, from the catalogue. */
-	struct menu_basket_line { int32_t product_id; int16_t qty; } basket[MENU_BASKET_MAX];
 	uint8_t n_basket;
 	int8_t line;			/* the basket line chosen, -1: none */
-	int64_t ticket_id;		/* a care ticket an action opened */
 };
 
 enum menu_state { MENU_CON, MENU_END, MENU_PENDING };
@@ -184,19 +187,19 @@ enum menu_state { MENU_CON, MENU_END, MENU_PENDING };
 /* One session's walk through one menu. */
 struct menu_run {
 	const struct menu *menu;
-	int lang;
 	const struct menu_screen *screen;
-	unsigned page;
 	const struct menu_screen *picked_from;	/* the list the last item was chosen on ... */
+	const struct menu_limits *budget;	/* NULL: 182 septets / 80 UCS-2 */
+	struct menu_vars v;
+	int lang;
+	unsigned page;
 	unsigned picked_page;			/* ... and its page: "back" returns there */
-	bool show_error;
 	enum menu_action pending;	/* valid when the last call returned MENU_PENDING */
 	unsigned screens_visited;	/* for the timeline */
+	bool show_error;
+	bool lint;			/* render worst-case values (the linter) */
 	uint8_t n_trail;		/* screens visited (capped), as indexes into menu->screens: */
 	uint8_t trail[32];		/* a session's memory is what bounds how many can be live */
-	struct menu_vars v;
-	bool lint;			/* render worst-case values (the linter) */
-	const struct menu_limits *budget;	/* NULL: 182 septets / 80 UCS-2 */
 };
 
 enum menu_state menu_start(struct menu_run *r, const struct menu *m, int lang);

@@ -2,12 +2,18 @@
  *
  * One connection is one PostgreSQL backend, i.e. at most one core of the server's. So there
  * are `database-connections` of them (doc/operator-guide.md), each with its own queues:
- * connection 0 carries what belongs to no customer (the timeline's and the outbox's batches,
+ * connection 0 carries what belongs to no customer (the outbox's batches,
  * the sweeps, the tills, LISTEN), and the others are shared out among customers by a hash of
  * the phone number (db_partition()), so that a customer's writes keep their order and never
  * queue behind the timeline or behind another partition's batch. A request queued from inside
  * a callback goes on its callback's connection: what a result sets off stays in order behind
  * it. With one connection everything is on connection 0, as before.
+ *
+ * One more connection, the lazy one (after the others), carries only db_write_lazy(): rows
+ * that are not money (the timeline's batches). It runs with synchronous_commit = off, so its
+ * commits never wait for a WAL flush of their own: a crash of the machine may lose what it
+ * committed in the last moments (doc/reliability.md), never an order, payment or promised SMS,
+ * which never go there.
  *
  * On each connection a request travels through these lists, in this order:
  *   read_q, write_q, retry_q  queued; sent on the next loop turn (db_kick_cb)
@@ -22,6 +28,7 @@
  * Callbacks never run inside db_read()/db_write()/db_listen(): those only queue and schedule
  * the kick timer, so a caller is never re-entered while it is still setting itself up. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <talloc.h>
@@ -105,7 +112,9 @@ struct db_conn {
 struct db {
 	char *conninfo;
 	struct db_conn *conns;
-	unsigned n_conns;
+	unsigned n_conns;			/* connection 0 and the customers' (not the lazy one) */
+	struct db_conn *lazy;			/* conns[n_conns]: db_write_lazy() only */
+	char *lazy_options;			/* the conninfo's (or PGOPTIONS') options + synchronous_commit */
 	int partition;				/* connection for what is queued now; -1: none */
 	unsigned next_read;			/* reads of no partition go round */
 	struct llist_head free_reqs;
@@ -224,7 +233,7 @@ static void db_req_finish(struct db_conn *c, struct db_req *req, int err)
 	if (cb) {
 		int outer = g_db->partition;
 		g_db->dispatching = true;
-		g_db->partition = c->idx;
+		g_db->partition = c == g_db->lazy ? -1 : (int)c->idx;	/* the lazy lane is no partition */
 		cb(req->priv, err ? NULL : req->res, err);
 		g_db->partition = outer;
 		g_db->dispatching = false;
@@ -418,7 +427,7 @@ static bool db_setup_done(struct db_conn *c, struct llist_head *group, bool fail
 		g_db->stats.reconnects++;
 	c->was_up = true;
 	LOGP(DDB, LOGL_NOTICE, "connected to %s:%s, %d statements prepared (connection %u of %u)\n",
-	     PQhost(c->conn), PQport(c->conn), _DB_STMT_COUNT, c->idx + 1, g_db->n_conns);
+	     PQhost(c->conn), PQport(c->conn), _DB_STMT_COUNT, c->idx + 1, g_db->n_conns + 1);
 	db_schedule_kick(c);
 	if (c->idx == 0)
 		db_call_listeners_sent();
@@ -657,8 +666,15 @@ fail:
 
 static void db_connect_start(struct db_conn *c)
 {
-	const char *kw[4], *val[4];
+	const char *kw[5], *val[5];
+	unsigned n = 0;
 	db_conn_params(g_db->conninfo, NULL, kw, val);
+	if (c == g_db->lazy) {	/* later keywords override what the expanded conninfo said */
+		while (kw[n])
+			n++;
+		kw[n] = "options", val[n++] = g_db->lazy_options;
+		kw[n] = NULL, val[n] = NULL;
+	}
 	c->conn = PQconnectStartParams(kw, val, 1);
 	if (!c->conn || PQstatus(c->conn) == CONNECTION_BAD) {
 		LOGP(DDB, LOGL_ERROR, "connecting failed: %.*s\n",
@@ -778,19 +794,27 @@ int db_init(void *ctx, const char *conninfo, unsigned n_conns)
 		PQfreemem(err);
 		return -EINVAL;
 	}
-	PQconninfoFree(opts);
 
 	g_db = talloc_zero(ctx, struct db);
 	OSMO_ASSERT(g_db);
 	g_db->conninfo = talloc_strdup(g_db, conninfo);
 	OSMO_ASSERT(g_db->conninfo);
-	g_db->conns = talloc_zero_array(g_db, struct db_conn, n_conns);
+	/* An "options" keyword replaces the conninfo's and PGOPTIONS: keep theirs, add ours. */
+	const char *options = getenv("PGOPTIONS");
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "options") && o->val)
+			options = o->val;
+	g_db->lazy_options = talloc_asprintf(g_db, "%s -c synchronous_commit=off", options ? options : "");
+	OSMO_ASSERT(g_db->lazy_options);
+	PQconninfoFree(opts);
+	g_db->conns = talloc_zero_array(g_db, struct db_conn, n_conns + 1);
 	OSMO_ASSERT(g_db->conns);
 	g_db->n_conns = n_conns;
+	g_db->lazy = &g_db->conns[n_conns];
 	g_db->partition = -1;
 	INIT_LLIST_HEAD(&g_db->free_reqs);
 	INIT_LLIST_HEAD(&g_db->listeners);
-	for (unsigned i = 0; i < n_conns; i++) {
+	for (unsigned i = 0; i <= n_conns; i++) {
 		struct db_conn *c = &g_db->conns[i];
 		c->idx = i;
 		osmo_fd_setup(&c->ofd, -1, 0, db_fd_cb, c, 0);
@@ -803,7 +827,7 @@ int db_init(void *ctx, const char *conninfo, unsigned n_conns)
 		INIT_LLIST_HEAD(&c->inflight);
 		INIT_LLIST_HEAD(&c->settled);
 	}
-	for (unsigned i = 0; i < n_conns; i++)
+	for (unsigned i = 0; i <= n_conns; i++)
 		db_connect_start(&g_db->conns[i]);
 	return 0;
 }
@@ -816,7 +840,7 @@ void db_close(void)
 	if (!g_db)
 		return;
 	OSMO_ASSERT(!g_db->dispatching);
-	for (unsigned i = 0; i < g_db->n_conns; i++) {
+	for (unsigned i = 0; i <= g_db->n_conns; i++) {
 		struct db_conn *c = &g_db->conns[i];
 		osmo_timer_del(&c->kick);
 		osmo_timer_del(&c->conn_timer);
@@ -836,7 +860,7 @@ bool db_is_up(void)
 {
 	if (!g_db)
 		return false;
-	for (unsigned i = 0; i < g_db->n_conns; i++)
+	for (unsigned i = 0; i <= g_db->n_conns; i++)
 		if (g_db->conns[i].state != DB_UP)
 			return false;
 	return true;
@@ -913,6 +937,16 @@ struct db_req *db_write(enum db_stmt stmt, int nparams, const char *const *param
 	return db_submit(DB_REQ_WRITE, stmt, nparams, params, cb, priv);
 }
 
+struct db_req *db_write_lazy(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv)
+{
+	OSMO_ASSERT(g_db);
+	int outer = g_db->partition;
+	g_db->partition = (int)g_db->lazy->idx;
+	struct db_req *req = db_write(stmt, nparams, params, cb, priv);
+	g_db->partition = outer;
+	return req;
+}
+
 /* A read not sent yet is dropped at once; anything else completes unseen, so a write the
  * caller queued is still made (a session may queue its timeline row and go away). */
 void db_cancel(struct db_req *req)
@@ -932,7 +966,7 @@ void db_get_stats(struct db_stats *st)
 	if (!g_db)
 		return;
 	*st = g_db->stats;
-	for (unsigned i = 0; i < g_db->n_conns; i++) {
+	for (unsigned i = 0; i <= g_db->n_conns; i++) {
 		struct db_conn *c = &g_db->conns[i];
 		st->queued += llist_count(&c->read_q) + llist_count(&c->write_q) + llist_count(&c->retry_q);
 		st->in_flight += llist_count(&c->inflight) + llist_count(&c->settled);

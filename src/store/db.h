@@ -41,6 +41,11 @@ void db_partition_restore(int outer);
  * When the database is down the callback is called with -ENOTCONN from the next loop turn. */
 struct db_req *db_read(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv);
 struct db_req *db_write(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv);
+/* A write that is not money and may be lost in a crash: the timeline's batches, never an order,
+ * payment or promised SMS. It goes on the lazy connection (synchronous_commit = off: its commit
+ * does not wait for the WAL flush; the loss window is in doc/reliability.md), in order with the
+ * other lazy writes, behind nothing a customer waits for. */
+struct db_req *db_write_lazy(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv);
 /* The caller is gone (deadline passed, session freed): never call its callback.
  * A write already sent still commits. */
 void db_cancel(struct db_req *req);
