@@ -118,6 +118,10 @@ const char *ctl_who(char *buf, size_t len);
 /* customer note / unlock (ctl_customer.c); care (ctl_care.c) */
 int ctl_customer_note(struct ctl *ctl, int argc, char **argv);
 int ctl_customer_unlock(struct ctl *ctl, int argc, char **argv);
+
+/* ---- ctl_profile.c: the customer profile */
+int ctl_customer_set(struct ctl *ctl, int argc, char **argv);
+int ctl_customer_fields(struct ctl *ctl, int argc, char **argv);
 int ctl_care_list(struct ctl *ctl, int argc, char **argv);
 int ctl_care_show(struct ctl *ctl, int argc, char **argv);
 int ctl_care_reply(struct ctl *ctl, int argc, char **argv);

@@ -89,6 +89,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "care", "close", "N", 1, 1, "close a ticket for good", ctl_care_close, true },
 	{ "care", "open", "MSISDN [--order N] KIND TEXT", 3, 66, "open a ticket for a customer (a call, a visit)",
 	  ctl_care_open, true },
+	{ "customer", "set", "MSISDN name=N channel=ussd|sms consent=yes|no field.KEY=V...", 2, 34,
+	  "change a customer's profile (\"\" clears a part); the timeline shows each change", ctl_customer_set, true },
+	{ "customer", "fields", "add KEY LABEL | list", 1, 34, "the shop's custom customer fields", ctl_customer_fields,
+	  true },
 	{ .group = NULL }
 };
 
