@@ -214,3 +214,205 @@ DO $$ BEGIN
 		-- SMS STOP/START update opt_out as the runtime role: the trigger writes the history as its owner
 	END IF;
 END $$;
+
+------------------------------------------------------------------------------------------
+-- Loyalty points, kept in the ledger as points (not cents) on two account kinds of their own,
+-- so every posting balances within points and the ledger's own invariants (each transaction
+-- sums to zero, the whole ledger sums to zero) cover them:
+--
+--   loyalty_earn     loyalty_issued(shop) +P   loyalty_points(cust) -P   (an order became paid)
+--   loyalty_reverse  loyalty_points(cust) +P   loyalty_issued(shop) -P   (the order was refunded)
+--   loyalty_expire   loyalty_points(cust) +P   loyalty_issued(shop) -P   (older than the expiry)
+--
+-- A customer's points are -balance(loyalty_points); loyalty_issued's balance is what the shop
+-- has promised in points. Each posting has its idempotency key: loyalty:earn:<order>,
+-- loyalty:reverse:<refund txn>, loyalty:expire:<customer>:<day>.
+
+ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_kind_check;
+ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_kind_check CHECK (kind IN ('customer_credit',
+	'voucher_float', 'retailer_clearing', 'sales', 'refunds', 'store_credit', 'loyalty_points', 'loyalty_issued'));
+ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_check;
+ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_check
+	CHECK (CASE kind WHEN 'sales' THEN owner_id IS NULL WHEN 'refunds' THEN owner_id IS NULL
+			 WHEN 'loyalty_issued' THEN owner_id IS NULL
+			 WHEN 'retailer_clearing' THEN true ELSE owner_id IS NOT NULL END);
+INSERT INTO ledger_accounts (kind, owner_id) VALUES ('loyalty_issued', NULL);
+ALTER TABLE ledger_txns DROP CONSTRAINT ledger_txns_reason_check;
+ALTER TABLE ledger_txns ADD CONSTRAINT ledger_txns_reason_check CHECK (reason IN ('order_payment', 'voucher_sale',
+	'voucher_redeem', 'credit_payment', 'credit_repayment', 'slip_payment', 'reversal', 'refund',
+	'store_credit_payment', 'cod_payment', 'loyalty_earn', 'loyalty_reverse', 'loyalty_expire'));
+
+-- The rules as spazad's configuration says them (loyalty points-per-rand, loyalty expiry-days):
+-- spazad writes them at start (domain/loyalty.c), the triggers read them. One row.
+CREATE TABLE loyalty_rules (
+	one             boolean PRIMARY KEY DEFAULT true CHECK (one),
+	points_per_rand integer NOT NULL DEFAULT 1 CHECK (points_per_rand BETWEEN 0 AND 100),
+	expiry_days     integer NOT NULL DEFAULT 365 CHECK (expiry_days BETWEEN 1 AND 3650)
+);
+INSERT INTO loyalty_rules DEFAULT VALUES;
+
+-- Ledger transactions of points by customer: the expiry and balance read them.
+CREATE INDEX ledger_txns_loyalty ON ledger_txns (reason, created_at) WHERE reason LIKE 'loyalty_%';
+
+-- A customer's points now.
+CREATE FUNCTION spaza__points(p_customer bigint) RETURNS bigint LANGUAGE sql STABLE AS $$
+	SELECT coalesce(-sum(e.amount_cents), 0) FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
+	WHERE a.kind = 'loyalty_points' AND a.owner_id = p_customer;
+$$;
+
+-- Post points between the customer's account and the shop's; p_points > 0 gives the customer
+-- points, < 0 takes them. A retry with the key returns the first posting. The order goes in
+-- the result, not in ledger_txns.order_id: that column lists an order's money movements.
+CREATE FUNCTION spaza__points_post(p_key text, p_reason text, p_order bigint, p_customer bigint, p_points bigint)
+RETURNS bigint LANGUAGE sql AS $$
+	SELECT spaza__post(p_key, p_reason, NULL, spaza__hash(p_reason, p_customer::text, p_points::text),
+		jsonb_build_object('points', p_points, 'order', p_order, 'customer', p_customer),
+		ARRAY[spaza__account('loyalty_issued', NULL), spaza__account('loyalty_points', p_customer)],
+		ARRAY[p_points, -p_points]);
+$$;
+
+-- Earning: an order that becomes paid earns its customer points_per_rand per whole rand of its
+-- total, once (the key is the order's).
+CREATE FUNCTION spaza__loyalty_earn() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	v_points bigint;
+BEGIN
+	SELECT (NEW.total_cents / 100) * r.points_per_rand INTO v_points FROM loyalty_rules r;
+	IF v_points > 0 THEN
+		PERFORM spaza__points_post('loyalty:earn:' || NEW.id, 'loyalty_earn', NEW.id, NEW.customer_id, v_points);
+	END IF;
+	RETURN NULL;
+END $$;
+CREATE TRIGGER orders_loyalty_earn AFTER UPDATE OF status ON orders FOR EACH ROW
+	WHEN (NEW.status = 'paid' AND OLD.status IS DISTINCT FROM 'paid') EXECUTE FUNCTION spaza__loyalty_earn();
+
+-- Refund reversal: a refund of an order takes back the points it earned in proportion to what
+-- was refunded (all of them for a whole refund, or when a till reverses the slip payment), never more than were earned for the order nor
+-- more than the customer still has. Deferred: the refund's entries are posted after its row.
+CREATE FUNCTION spaza__loyalty_reverse() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	v_order orders%ROWTYPE;
+	v_earned bigint;
+	v_reversed bigint;
+	v_refunded bigint;
+	v_points bigint;
+BEGIN
+	SELECT * INTO v_order FROM orders o WHERE o.id = NEW.order_id;
+	SELECT coalesce((t.result->>'points')::bigint, 0) INTO v_earned FROM ledger_txns t
+		WHERE t.idem_key = 'loyalty:earn:' || NEW.order_id;
+	IF coalesce(v_earned, 0) = 0 OR v_order.total_cents = 0 THEN
+		RETURN NULL;
+	END IF;
+	SELECT coalesce(sum(e.amount_cents), 0) INTO v_refunded FROM ledger_txns t
+		JOIN ledger_entries e ON e.txn_id = t.id JOIN ledger_accounts a ON a.id = e.account_id
+		WHERE t.order_id = NEW.order_id AND t.reason = 'refund' AND a.kind = 'refunds';
+	SELECT coalesce(sum(-(t.result->>'points')::bigint), 0) INTO v_reversed FROM ledger_txns t
+		WHERE t.reason = 'loyalty_reverse' AND (t.result->>'order')::bigint = NEW.order_id;
+	IF NEW.reason = 'reversal' THEN	-- a till took its slip payment back: the order is unpaid again
+		v_refunded := v_order.total_cents;
+	END IF;
+	v_points := least(v_earned * least(v_refunded, v_order.total_cents) / v_order.total_cents - v_reversed,
+			  spaza__points(v_order.customer_id));
+	IF v_points > 0 THEN
+		PERFORM spaza__points_post('loyalty:reverse:' || NEW.id, 'loyalty_reverse', NEW.order_id,
+					   v_order.customer_id, -v_points);
+	END IF;
+	RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER ledger_txns_loyalty_reverse AFTER INSERT ON ledger_txns
+	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.reason IN ('refund', 'reversal') AND NEW.order_id IS NOT NULL)
+	EXECUTE FUNCTION spaza__loyalty_reverse();
+
+-- Expiry, first in first out: points earned before the cutoff (p_as_of less the expiry days)
+-- that later use (reversal, expiry) has not taken yet expire. One posting per customer and day;
+-- running it again the same day posts nothing more. Returns customers touched and points expired.
+CREATE FUNCTION spaza_loyalty_expire(p_as_of timestamptz, OUT customers integer, OUT points bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_cutoff timestamptz;
+	v_day text := to_char(p_as_of AT TIME ZONE 'UTC', 'YYYY-MM-DD');
+	c record;
+BEGIN
+	SELECT p_as_of - make_interval(days => r.expiry_days) INTO v_cutoff FROM loyalty_rules r;
+	customers := 0;
+	points := 0;
+	FOR c IN
+		SELECT a.owner_id AS customer_id,
+			(coalesce(-sum(e.amount_cents) FILTER (WHERE t.reason = 'loyalty_earn' AND t.created_at < v_cutoff), 0)
+			- coalesce(sum(e.amount_cents) FILTER (WHERE t.reason <> 'loyalty_earn'), 0))::bigint AS due,
+			(-sum(e.amount_cents))::bigint AS held
+		FROM ledger_accounts a JOIN ledger_entries e ON e.account_id = a.id JOIN ledger_txns t ON t.id = e.txn_id
+		WHERE a.kind = 'loyalty_points'
+		GROUP BY a.owner_id
+	LOOP
+		CONTINUE WHEN least(c.due, c.held) <= 0
+			OR EXISTS (SELECT 1 FROM ledger_txns t WHERE t.idem_key = 'loyalty:expire:' || c.customer_id || ':' || v_day);
+		PERFORM pg_advisory_xact_lock(hashtext('loyalty:' || c.customer_id));
+		PERFORM spaza__points_post('loyalty:expire:' || c.customer_id || ':' || v_day, 'loyalty_expire', NULL,
+					   c.customer_id, -least(c.due, c.held));
+		customers := customers + 1;
+		points := points + least(c.due, c.held);
+	END LOOP;
+END $$;
+
+-- A customer's points (SMS POINTS, the My account screen).
+CREATE FUNCTION spaza_loyalty_points(p_customer bigint) RETURNS bigint LANGUAGE sql STABLE AS $$
+	SELECT spaza__points(p_customer);
+$$;
+
+CREATE FUNCTION spaza_loyalty_rules_set(p_points_per_rand integer, p_expiry_days integer) RETURNS void
+LANGUAGE sql AS $$
+	UPDATE loyalty_rules SET points_per_rand = p_points_per_rand, expiry_days = p_expiry_days
+	WHERE (points_per_rand, expiry_days) IS DISTINCT FROM (p_points_per_rand, p_expiry_days);
+$$;
+
+-- A customer's points and their history, newest first: at, reason, order, points (+ earned, - taken).
+CREATE FUNCTION spaza_loyalty_show(p_customer bigint)
+RETURNS TABLE (at timestamptz, reason text, order_id bigint, points bigint, balance bigint)
+LANGUAGE sql STABLE AS $$
+	SELECT t.created_at, t.reason, (t.result->>'order')::bigint, -e.amount_cents, spaza__points(p_customer)
+	FROM ledger_accounts a JOIN ledger_entries e ON e.account_id = a.id JOIN ledger_txns t ON t.id = e.txn_id
+	WHERE a.kind = 'loyalty_points' AND a.owner_id = p_customer
+	ORDER BY t.created_at DESC, t.id DESC;
+$$;
+
+-- The points' own invariants (spazactl ledger check runs these beside spaza_ledger_check()):
+-- nobody holds negative points; an order earned at most once and never had more reversed than
+-- it earned; the shop's promise equals what customers hold.
+CREATE FUNCTION spaza_loyalty_check() RETURNS TABLE (invariant text, detail text)
+LANGUAGE sql STABLE AS $$
+	SELECT 'customer holds negative points', format('customer %s: %s points', a.owner_id, -sum(e.amount_cents))
+	FROM ledger_accounts a JOIN ledger_entries e ON e.account_id = a.id
+	WHERE a.kind = 'loyalty_points' GROUP BY a.owner_id HAVING sum(e.amount_cents) > 0
+	UNION ALL
+	SELECT 'points reversed beyond what the order earned', format('order %s: earned %s, reversed %s', t.result->>'order',
+		sum((t.result->>'points')::bigint) FILTER (WHERE t.reason = 'loyalty_earn'),
+		-sum((t.result->>'points')::bigint) FILTER (WHERE t.reason = 'loyalty_reverse'))
+	FROM ledger_txns t WHERE t.reason IN ('loyalty_earn', 'loyalty_reverse') GROUP BY t.result->>'order'
+	HAVING count(*) FILTER (WHERE t.reason = 'loyalty_earn') > 1
+	    OR coalesce(-sum((t.result->>'points')::bigint) FILTER (WHERE t.reason = 'loyalty_reverse'), 0)
+	       > coalesce(sum((t.result->>'points')::bigint) FILTER (WHERE t.reason = 'loyalty_earn'), 0)
+	UNION ALL
+	SELECT 'points promised differ from points held', format('issued %s, held %s', i.bal, h.bal)
+	FROM (SELECT coalesce(sum(e.amount_cents), 0) AS bal FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
+	      WHERE a.kind = 'loyalty_issued') i,
+	     (SELECT coalesce(-sum(e.amount_cents), 0) AS bal FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
+	      WHERE a.kind = 'loyalty_points') h
+	WHERE i.bal <> h.bal;
+$$;
+
+ALTER FUNCTION spaza__points SET search_path = public, pg_temp;
+ALTER FUNCTION spaza__points_post SET search_path = public, pg_temp;
+ALTER FUNCTION spaza__loyalty_earn SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza__loyalty_reverse SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_loyalty_expire SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_loyalty_points SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_loyalty_rules_set SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_loyalty_show SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_loyalty_check SECURITY DEFINER SET search_path = public, pg_temp;
+DO $$ BEGIN
+	IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spaza_app') THEN
+		GRANT EXECUTE ON FUNCTION spaza_loyalty_expire, spaza_loyalty_rules_set, spaza_loyalty_points, spaza_loyalty_show,
+			spaza_loyalty_check TO spaza_app;
+	END IF;
+END $$;

@@ -122,6 +122,10 @@ int ctl_customer_unlock(struct ctl *ctl, int argc, char **argv);
 /* ---- ctl_profile.c: the customer profile */
 int ctl_customer_set(struct ctl *ctl, int argc, char **argv);
 int ctl_customer_fields(struct ctl *ctl, int argc, char **argv);
+
+/* ---- ctl_loyalty.c: loyalty points */
+int ctl_loyalty_show(struct ctl *ctl, int argc, char **argv);
+int ctl_loyalty_expire(struct ctl *ctl, int argc, char **argv);
 int ctl_care_list(struct ctl *ctl, int argc, char **argv);
 int ctl_care_show(struct ctl *ctl, int argc, char **argv);
 int ctl_care_reply(struct ctl *ctl, int argc, char **argv);

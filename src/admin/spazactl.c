@@ -93,6 +93,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "change a customer's profile (\"\" clears a part); the timeline shows each change", ctl_customer_set, true },
 	{ "customer", "fields", "add KEY LABEL | list", 1, 34, "the shop's custom customer fields", ctl_customer_fields,
 	  true },
+	{ "loyalty", "show", "MSISDN", 1, 1, "a customer's loyalty points and their history, newest first",
+	  ctl_loyalty_show, false },
+	{ "loyalty", "expire", "[--as-of TIME]", 0, 2, "expire points older than loyalty expiry-days (once a day)",
+	  ctl_loyalty_expire, true },
 	{ .group = NULL }
 };
 

@@ -82,6 +82,8 @@ struct spaza_cfg {
 	/* Customer care: the tickets' clocks, the window of a bare-digit rating (cfg_keys.def) */
 	unsigned care_first_response_min, care_resolution_h, care_rating_window_h;
 	unsigned db_connections;	/* PostgreSQL connections (store/db.c) */
+	/* Loyalty points (domain/loyalty.c, sql/018): earned per rand, expiry in days */
+	unsigned loyalty_points_per_rand, loyalty_expiry_days;
 };
 
 
