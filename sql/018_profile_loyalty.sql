@@ -338,8 +338,9 @@ BEGIN
 	points := 0;
 	FOR c IN
 		SELECT a.owner_id AS customer_id,
-			(coalesce(-sum(e.amount_cents) FILTER (WHERE t.reason = 'loyalty_earn' AND t.created_at < v_cutoff), 0)
-			- coalesce(sum(e.amount_cents) FILTER (WHERE t.reason <> 'loyalty_earn'), 0))::bigint AS due,
+			(coalesce(-sum(e.amount_cents) FILTER (WHERE t.reason IN ('loyalty_earn', 'loyalty_referral')
+								AND t.created_at < v_cutoff), 0)
+			- coalesce(sum(e.amount_cents) FILTER (WHERE t.reason NOT IN ('loyalty_earn', 'loyalty_referral')), 0))::bigint AS due,
 			(-sum(e.amount_cents))::bigint AS held
 		FROM ledger_accounts a JOIN ledger_entries e ON e.account_id = a.id JOIN ledger_txns t ON t.id = e.txn_id
 		WHERE a.kind = 'loyalty_points'
@@ -388,7 +389,8 @@ LANGUAGE sql STABLE AS $$
 	SELECT 'points reversed beyond what the order earned', format('order %s: earned %s, reversed %s', t.result->>'order',
 		sum((t.result->>'points')::bigint) FILTER (WHERE t.reason = 'loyalty_earn'),
 		-sum((t.result->>'points')::bigint) FILTER (WHERE t.reason = 'loyalty_reverse'))
-	FROM ledger_txns t WHERE t.reason IN ('loyalty_earn', 'loyalty_reverse') GROUP BY t.result->>'order'
+	FROM ledger_txns t WHERE t.reason IN ('loyalty_earn', 'loyalty_reverse') AND t.result->>'order' IS NOT NULL
+	GROUP BY t.result->>'order'
 	HAVING count(*) FILTER (WHERE t.reason = 'loyalty_earn') > 1
 	    OR coalesce(-sum((t.result->>'points')::bigint) FILTER (WHERE t.reason = 'loyalty_reverse'), 0)
 	       > coalesce(sum((t.result->>'points')::bigint) FILTER (WHERE t.reason = 'loyalty_earn'), 0)
@@ -414,5 +416,165 @@ DO $$ BEGIN
 	IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spaza_app') THEN
 		GRANT EXECUTE ON FUNCTION spaza_loyalty_expire, spaza_loyalty_rules_set, spaza_loyalty_points, spaza_loyalty_show,
 			spaza_loyalty_check TO spaza_app;
+	END IF;
+END $$;
+
+------------------------------------------------------------------------------------------
+-- Referrals: every customer has a referral code; a new customer enters someone's code once;
+-- when the referee's first order is paid, both get points (loyalty_referral postings with
+-- their keys); a refund of that order takes them back (the loyalty_reverse trigger above
+-- covers every posting that names the order). Limits against abuse, each refusal counted by
+-- its outcome: no own code, only new numbers (no paid order yet, first seen within
+-- referral_new_days), one referrer per referee, at most referral_month_cap referees per
+-- referrer per calendar month.
+
+ALTER TABLE ledger_txns DROP CONSTRAINT ledger_txns_reason_check;
+ALTER TABLE ledger_txns ADD CONSTRAINT ledger_txns_reason_check CHECK (reason IN ('order_payment', 'voucher_sale',
+	'voucher_redeem', 'credit_payment', 'credit_repayment', 'slip_payment', 'reversal', 'refund',
+	'store_credit_payment', 'cod_payment', 'loyalty_earn', 'loyalty_reverse', 'loyalty_expire', 'loyalty_referral'));
+
+ALTER TABLE loyalty_rules
+	ADD COLUMN referral_points    integer NOT NULL DEFAULT 50 CHECK (referral_points BETWEEN 0 AND 100000),
+	ADD COLUMN referral_month_cap integer NOT NULL DEFAULT 10 CHECK (referral_month_cap BETWEEN 0 AND 1000),
+	ADD COLUMN referral_new_days  integer NOT NULL DEFAULT 30 CHECK (referral_new_days BETWEEN 1 AND 365);
+
+CREATE TABLE referral_codes (
+	customer_id bigint PRIMARY KEY REFERENCES customers(id),
+	code        text NOT NULL UNIQUE CHECK (code ~ '^[1-9][0-9]{5}$')
+);
+
+CREATE TABLE referrals (
+	referee_id  bigint PRIMARY KEY REFERENCES customers(id),	-- one referrer per referee, ever
+	referrer_id bigint NOT NULL REFERENCES customers(id),
+	at          timestamptz NOT NULL DEFAULT now(),
+	order_id    bigint REFERENCES orders(id),		-- the first paid order that rewarded it
+	rewarded_at timestamptz,
+	CHECK (referee_id <> referrer_id)
+);
+CREATE INDEX referrals_by_referrer ON referrals (referrer_id, at);
+
+-- Every attempt and its outcome, for the counts (spazactl referral stats) and abuse review.
+CREATE TABLE referral_attempts (
+	id          bigserial PRIMARY KEY,
+	referee_id  bigint NOT NULL REFERENCES customers(id),
+	code        text NOT NULL,
+	outcome     text NOT NULL CHECK (outcome IN ('ok', 'unknown_code', 'own_code', 'not_new', 'already',
+						     'month_cap', 'rewarded', 'reward_reversed')),
+	at          timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX referral_attempts_by_outcome ON referral_attempts (outcome, at);
+
+-- A customer's code: six digits (short enough to type on USSD or after a service code), made once.
+CREATE FUNCTION spaza_referral_code(p_customer bigint) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	v_code text;
+BEGIN
+	SELECT r.code INTO v_code FROM referral_codes r WHERE r.customer_id = p_customer;
+	WHILE v_code IS NULL LOOP
+		INSERT INTO referral_codes (customer_id, code)
+			VALUES (p_customer, (100000 + floor(random() * 900000))::int::text)
+			ON CONFLICT DO NOTHING RETURNING code INTO v_code;
+		IF v_code IS NULL THEN	-- the code was taken, or a concurrent call made this customer's
+			SELECT r.code INTO v_code FROM referral_codes r WHERE r.customer_id = p_customer;
+		END IF;
+	END LOOP;
+	RETURN v_code;
+END $$;
+
+-- A customer enters a code: the outcome word (see referral_attempts), recorded either way.
+CREATE FUNCTION spaza_referral_enter(p_referee bigint, p_code text, OUT outcome text) LANGUAGE plpgsql AS $$
+DECLARE
+	v_referrer bigint;
+	v_rules loyalty_rules%ROWTYPE;
+BEGIN
+	SELECT * INTO v_rules FROM loyalty_rules;
+	PERFORM pg_advisory_xact_lock(hashtext('referral:' || p_referee));
+	SELECT r.customer_id INTO v_referrer FROM referral_codes r WHERE r.code = btrim(p_code);
+	IF v_referrer IS NULL THEN
+		outcome := 'unknown_code';
+	ELSIF v_referrer = p_referee THEN
+		outcome := 'own_code';
+	ELSIF EXISTS (SELECT 1 FROM referrals f WHERE f.referee_id = p_referee) THEN
+		outcome := 'already';
+	ELSIF EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = p_referee AND o.paid_at IS NOT NULL)
+	   OR (SELECT c.created_at FROM customers c WHERE c.id = p_referee) < now() - make_interval(days => v_rules.referral_new_days) THEN
+		outcome := 'not_new';
+	ELSE
+		PERFORM pg_advisory_xact_lock(hashtext('referrer:' || v_referrer));
+		IF (SELECT count(*) FROM referrals f WHERE f.referrer_id = v_referrer
+		    AND f.at >= date_trunc('month', now())) >= v_rules.referral_month_cap THEN
+			outcome := 'month_cap';
+		ELSE
+			INSERT INTO referrals (referee_id, referrer_id) VALUES (p_referee, v_referrer);
+			outcome := 'ok';
+		END IF;
+	END IF;
+	INSERT INTO referral_attempts (referee_id, code, outcome) VALUES (p_referee, left(p_code, 16), outcome);
+END $$;
+
+-- The referee's first paid order rewards both, once (keys by referee).
+CREATE FUNCTION spaza__referral_reward() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	v_ref referrals%ROWTYPE;
+	v_points integer;
+BEGIN
+	SELECT * INTO v_ref FROM referrals f WHERE f.referee_id = NEW.customer_id AND f.order_id IS NULL FOR UPDATE;
+	IF NOT FOUND OR EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = NEW.customer_id AND o.id <> NEW.id
+				AND o.paid_at IS NOT NULL) THEN
+		RETURN NULL;
+	END IF;
+	SELECT r.referral_points INTO v_points FROM loyalty_rules r;
+	UPDATE referrals SET order_id = NEW.id, rewarded_at = now() WHERE referee_id = NEW.customer_id;
+	IF v_points > 0 THEN
+		PERFORM spaza__points_post('loyalty:referral:' || NEW.customer_id || ':referee', 'loyalty_referral', NEW.id,
+					   NEW.customer_id, v_points);
+		PERFORM spaza__points_post('loyalty:referral:' || NEW.customer_id || ':referrer', 'loyalty_referral', NEW.id,
+					   v_ref.referrer_id, v_points);
+	END IF;
+	INSERT INTO referral_attempts (referee_id, code, outcome)
+		VALUES (NEW.customer_id, (SELECT code FROM referral_codes WHERE customer_id = v_ref.referrer_id), 'rewarded');
+	RETURN NULL;
+END $$;
+CREATE TRIGGER orders_referral_reward AFTER UPDATE OF status ON orders FOR EACH ROW
+	WHEN (NEW.status = 'paid' AND OLD.status IS DISTINCT FROM 'paid') EXECUTE FUNCTION spaza__referral_reward();
+
+-- A refund of the rewarding order takes both rewards back, whole (as much as each still has).
+CREATE FUNCTION spaza__referral_reverse() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+	v_points bigint;
+BEGIN
+	FOR t IN SELECT x.idem_key, (x.result->>'customer')::bigint AS customer_id, (x.result->>'points')::bigint AS points
+		 FROM ledger_txns x WHERE x.reason = 'loyalty_referral' AND (x.result->>'order')::bigint = NEW.order_id
+		   AND NOT EXISTS (SELECT 1 FROM ledger_txns y WHERE y.idem_key = x.idem_key || ':reversed') LOOP
+		v_points := least(t.points, spaza__points(t.customer_id));
+		IF v_points > 0 THEN
+			PERFORM spaza__points_post(t.idem_key || ':reversed', 'loyalty_reverse', NULL, t.customer_id, -v_points);
+		END IF;
+		IF t.idem_key LIKE '%:referee' THEN
+			INSERT INTO referral_attempts (referee_id, code, outcome) VALUES (t.customer_id, '', 'reward_reversed');
+		END IF;
+	END LOOP;
+	RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER ledger_txns_referral_reverse AFTER INSERT ON ledger_txns
+	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.reason IN ('refund', 'reversal') AND NEW.order_id IS NOT NULL)
+	EXECUTE FUNCTION spaza__referral_reverse();
+
+-- The counts of referral outcomes since p_since: outcome, how many.
+CREATE FUNCTION spaza_referral_stats(p_since timestamptz) RETURNS TABLE (outcome text, n bigint)
+LANGUAGE sql STABLE AS $$
+	SELECT a.outcome, count(*) FROM referral_attempts a WHERE a.at >= coalesce(p_since, '-infinity')
+	GROUP BY a.outcome ORDER BY a.outcome;
+$$;
+
+ALTER FUNCTION spaza_referral_code SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_referral_enter SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza__referral_reward SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza__referral_reverse SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_referral_stats SECURITY DEFINER SET search_path = public, pg_temp;
+DO $$ BEGIN
+	IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spaza_app') THEN
+		GRANT EXECUTE ON FUNCTION spaza_referral_code, spaza_referral_enter, spaza_referral_stats TO spaza_app;
 	END IF;
 END $$;

@@ -298,7 +298,7 @@ int main(int argc, char **argv)
 	}
 	db_init(spazad_ctx, g_cfg->db_conninfo, g_cfg->db_connections);
 	crm_init(spazad_ctx);
-	loyalty_init();
+	loyalty_init(spazad_ctx);
 	orders_init(spazad_ctx);
 	order_expiry_init(spazad_ctx);
 	payments_init(spazad_ctx);

@@ -126,6 +126,11 @@ int ctl_customer_fields(struct ctl *ctl, int argc, char **argv);
 /* ---- ctl_loyalty.c: loyalty points */
 int ctl_loyalty_show(struct ctl *ctl, int argc, char **argv);
 int ctl_loyalty_expire(struct ctl *ctl, int argc, char **argv);
+
+/* ---- ctl_referral.c: referrals */
+int ctl_referral_code(struct ctl *ctl, int argc, char **argv);
+int ctl_referral_enter(struct ctl *ctl, int argc, char **argv);
+int ctl_referral_stats(struct ctl *ctl, int argc, char **argv);
 int ctl_care_list(struct ctl *ctl, int argc, char **argv);
 int ctl_care_show(struct ctl *ctl, int argc, char **argv);
 int ctl_care_reply(struct ctl *ctl, int argc, char **argv);

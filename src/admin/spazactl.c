@@ -97,6 +97,11 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  ctl_loyalty_show, false },
 	{ "loyalty", "expire", "[--as-of TIME]", 0, 2, "expire points older than loyalty expiry-days (once a day)",
 	  ctl_loyalty_expire, true },
+	{ "referral", "code", "MSISDN", 1, 1, "a customer's referral code (made on first use)", ctl_referral_code, true },
+	{ "referral", "enter", "MSISDN CODE", 2, 2, "enter a referral code for a new customer; exit 1 with the reason if refused",
+	  ctl_referral_enter, true },
+	{ "referral", "stats", "[--since TIME]", 0, 2, "how many referral codes were taken, refused (by reason), rewarded",
+	  ctl_referral_stats, false },
 	{ .group = NULL }
 };
 

@@ -177,6 +177,7 @@ struct menu_vars {
 	uint8_t n_basket;
 	int8_t line;			/* the basket line chosen, -1: none */
 	int64_t ticket_id;		/* a care ticket an action opened */
+	int64_t points;			/* load_points: the customer's loyalty points */
 };
 
 enum menu_state { MENU_CON, MENU_END, MENU_PENDING };

@@ -26,6 +26,10 @@ check_eq "one earning posting, keyed by the order" 1 \
 check_match "loyalty show lists the earning with its order" "loyalty_earn +\\+55  order #$O" "$(ctl loyalty show "$(msisdn_of "$A")")"
 check_true "the ledger check passes after earning" "ledger check failed" lcheck
 
+r=$(ussd "$(t_sid)" "$(msisdn_of "$A")" "7*2")
+check_eq "My account > My points on USSD shows the 55 points" \
+	"END You have 55 loyalty points. You earn points on every paid order." "$r"
+
 # ---- the balance by SMS: POINTS, AMAPHUZU, PUNTE
 mo() {
 	curl -sS --max-time 20 --noproxy '*' -G --data-urlencode "from=$1" --data-urlencode "to=31555" \
