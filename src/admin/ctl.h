@@ -124,6 +124,9 @@ int ctl_customer_set(struct ctl *ctl, int argc, char **argv);
 int ctl_customer_fields(struct ctl *ctl, int argc, char **argv);
 
 /* ---- ctl_loyalty.c: loyalty points */
+/* A command whose only option is NAME VALUE: *val is the value (NULL: not given); CTL_OK, or
+ * CTL_USAGE after a message naming usage. */
+int ctl_one_opt(int argc, char **argv, const char *name, const char *usage, const char **val);
 int ctl_loyalty_show(struct ctl *ctl, int argc, char **argv);
 int ctl_loyalty_expire(struct ctl *ctl, int argc, char **argv);
 

@@ -27,20 +27,29 @@ int ctl_loyalty_show(struct ctl *ctl, int argc, char **argv)
 	return CTL_OK;
 }
 
-/* loyalty expire [--as-of TIME] */
-int ctl_loyalty_expire(struct ctl *ctl, int argc, char **argv)
+int ctl_one_opt(int argc, char **argv, const char *name, const char *usage, const char **val)
 {
-	const char *as_of = NULL, *v;
+	const char *v;
 	bool missing = false;
+	*val = NULL;
 	for (int i = 0; i < argc; i++) {
-		if ((v = ctl_opt(argc, argv, &i, "--as-of", &missing))) {
-			as_of = v;
+		if ((v = ctl_opt(argc, argv, &i, name, &missing))) {
+			*val = v;
 		} else {
-			fprintf(stderr, "spazactl: loyalty expire: %s \"%s\" (usage: spazactl loyalty expire [--as-of TIME])\n",
-				missing ? "no value for" : "unknown option", argv[i]);
+			fprintf(stderr, "spazactl: %s \"%s\" (usage: spazactl %s)\n", missing ? "no value for" : "unknown option",
+				argv[i], usage);
 			return CTL_USAGE;
 		}
 	}
+	return CTL_OK;
+}
+
+/* loyalty expire [--as-of TIME] */
+int ctl_loyalty_expire(struct ctl *ctl, int argc, char **argv)
+{
+	const char *as_of;
+	if (ctl_one_opt(argc, argv, "--as-of", "loyalty expire [--as-of TIME]", &as_of) != CTL_OK)
+		return CTL_USAGE;
 	if (ctl_db(ctl) < 0)
 		return CTL_ERR;
 	const char *params[] = { as_of };

@@ -45,17 +45,9 @@ int ctl_referral_enter(struct ctl *ctl, int argc, char **argv)
 /* referral stats [--since TIME] */
 int ctl_referral_stats(struct ctl *ctl, int argc, char **argv)
 {
-	const char *since = NULL, *v;
-	bool missing = false;
-	for (int i = 0; i < argc; i++) {
-		if ((v = ctl_opt(argc, argv, &i, "--since", &missing))) {
-			since = v;
-		} else {
-			fprintf(stderr, "spazactl: referral stats: %s \"%s\" (usage: spazactl referral stats [--since TIME])\n",
-				missing ? "no value for" : "unknown option", argv[i]);
-			return CTL_USAGE;
-		}
-	}
+	const char *since;
+	if (ctl_one_opt(argc, argv, "--since", "referral stats [--since TIME]", &since) != CTL_OK)
+		return CTL_USAGE;
 	if (ctl_db(ctl) < 0)
 		return CTL_ERR;
 	const char *params[] = { since };
