@@ -125,14 +125,6 @@ BEGIN
 	PERFORM set_config('spaza.profile_source', '', true);
 END $$;
 
--- The USSD name screen's answer: a name, or NULL when the customer skipped it. Either way the
--- screen is never shown again (name_asked_at).
-CREATE FUNCTION spaza_customer_name_answer(p_customer bigint, p_name text) RETURNS void
-LANGUAGE sql AS $$
-	UPDATE customers SET name = coalesce(nullif(btrim(p_name), ''), name), name_asked_at = now()
-	WHERE id = p_customer AND name_asked_at IS NULL;
-$$;
-
 CREATE FUNCTION spaza_customer_field_key_add(p_key text, p_label text) RETURNS boolean
 LANGUAGE sql AS $$
 	INSERT INTO customer_field_keys (key, label) VALUES (p_key, p_label)
@@ -202,13 +194,12 @@ ALTER FUNCTION spaza__profile_customer_log SECURITY DEFINER SET search_path = pu
 ALTER FUNCTION spaza__profile_field_log SECURITY DEFINER SET search_path = public, pg_temp;
 ALTER FUNCTION spaza__profile_forget SET search_path = public, pg_temp;
 ALTER FUNCTION spaza_customer_set SECURITY DEFINER SET search_path = public, pg_temp;
-ALTER FUNCTION spaza_customer_name_answer SECURITY DEFINER SET search_path = public, pg_temp;
 ALTER FUNCTION spaza_customer_field_key_add SECURITY DEFINER SET search_path = public, pg_temp;
 ALTER FUNCTION spaza_customer_profile SECURITY DEFINER SET search_path = public, pg_temp;
 
 DO $$ BEGIN
 	IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spaza_app') THEN
-		GRANT EXECUTE ON FUNCTION spaza_customer_set, spaza_customer_name_answer, spaza_customer_field_key_add,
+		GRANT EXECUTE ON FUNCTION spaza_customer_set, spaza_customer_field_key_add,
 			spaza_customer_profile, spaza_customer_timeline TO spaza_app;
 		GRANT SELECT ON customer_field_keys TO spaza_app;
 		-- SMS STOP/START update opt_out as the runtime role: the trigger writes the history as its owner
