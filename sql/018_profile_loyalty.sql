@@ -187,7 +187,8 @@ LANGUAGE sql STABLE AS $$
 		(SELECT v.at, v.kind, v.ref, v.summary FROM timeline_profile v
 		 WHERE v.customer_id = p_customer AND v.at < coalesce(p_before, 'infinity') ORDER BY v.at DESC LIMIT p_lim)
 	) t ORDER BY t.at DESC, length(t.ref) DESC, t.ref DESC, t.kind LIMIT p_lim;
-$$;ALTER FUNCTION spaza_customer_timeline SECURITY DEFINER SET search_path = public, pg_temp;
+$$;
+ALTER FUNCTION spaza_customer_timeline SECURITY DEFINER SET search_path = public, pg_temp;
 
 ALTER FUNCTION spaza__profile_source SET search_path = public, pg_temp;
 ALTER FUNCTION spaza__profile_customer_log SECURITY DEFINER SET search_path = public, pg_temp;
