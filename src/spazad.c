@@ -26,6 +26,7 @@
 #include "cfg.h"
 #include "db_sync.h"
 #include "crm.h"
+#include "loyalty.h"
 #include "db.h"
 #include "front_admin.h"
 #include "front_at.h"
@@ -300,6 +301,7 @@ int main(int argc, char **argv)
 	}
 	db_init(spazad_ctx, g_cfg->db_conninfo, g_cfg->db_connections);
 	crm_init(spazad_ctx);
+	loyalty_init(spazad_ctx);
 	orders_init(spazad_ctx);
 	order_expiry_init(spazad_ctx);
 	payments_init(spazad_ctx);

@@ -120,6 +120,22 @@ const char *ctl_who(char *buf, size_t len);
 /* customer note / unlock (ctl_customer.c); care (ctl_care.c) */
 int ctl_customer_note(struct ctl *ctl, int argc, char **argv);
 int ctl_customer_unlock(struct ctl *ctl, int argc, char **argv);
+
+/* ---- ctl_profile.c: the customer profile */
+int ctl_customer_set(struct ctl *ctl, int argc, char **argv);
+int ctl_customer_fields(struct ctl *ctl, int argc, char **argv);
+
+/* ---- ctl_loyalty.c: loyalty points */
+/* A command whose only option is NAME VALUE: *val is the value (NULL: not given); CTL_OK, or
+ * CTL_USAGE after a message naming usage. */
+int ctl_one_opt(int argc, char **argv, const char *name, const char *usage, const char **val);
+int ctl_loyalty_show(struct ctl *ctl, int argc, char **argv);
+int ctl_loyalty_expire(struct ctl *ctl, int argc, char **argv);
+
+/* ---- ctl_referral.c: referrals */
+int ctl_referral_code(struct ctl *ctl, int argc, char **argv);
+int ctl_referral_enter(struct ctl *ctl, int argc, char **argv);
+int ctl_referral_stats(struct ctl *ctl, int argc, char **argv);
 int ctl_care_list(struct ctl *ctl, int argc, char **argv);
 int ctl_care_show(struct ctl *ctl, int argc, char **argv);
 int ctl_care_reply(struct ctl *ctl, int argc, char **argv);

@@ -12,6 +12,37 @@
 
 #define CTL_TIMELINE_DEFAULT 100
 
+/* The profile (sql/018_profile_loyalty.sql, spaza_customer_profile) as JSON; NULL after a message. */
+static json_t *ctl_customer_profile_json(struct ctl *ctl, const char *id)
+{
+	const char *params[] = { id };
+	PGresult *res = ctl_query(ctl, DB_CUSTOMER_PROFILE, params);
+	if (!res)
+		return NULL;
+	json_t *p = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	PQclear(res);
+	if (!p)
+		fprintf(stderr, "spazactl: the profile is not JSON\n");
+	return p;
+}
+
+/* The profile lines of the header: name, preferred channel, custom fields. */
+static int ctl_customer_profile_lines(struct ctl *ctl, const char *id)
+{
+	json_t *p = ctl_customer_profile_json(ctl, id), *v;
+	const char *k;
+	if (!p)
+		return -EIO;
+	const char *name = json_string_value(json_object_get(p, "name"));
+	const char *channel = json_string_value(json_object_get(p, "channel"));
+	printf("name      %s\nchannel   %s\n", name ? name : json_is_true(json_object_get(p, "name_asked")) ?
+	       "(not given)" : "(not asked yet)", channel ? channel : "(no preference)");
+	json_object_foreach(json_object_get(p, "fields"), k, v)
+		printf("field     %s = %s\n", k, json_string_value(v));
+	json_decref(p);
+	return 0;
+}
+
 /* The header: who, language, since, marketing opt-out, credit, the PIN lockout. */
 static int ctl_customer_header(struct ctl *ctl, PGresult *cust, const char *msisdn)
 {
@@ -20,6 +51,8 @@ static int ctl_customer_header(struct ctl *ctl, PGresult *cust, const char *msis
 	printf("customer  %s\nlanguage  %s\nsince     %s\n", PQgetvalue(cust, 0, 1), PQgetvalue(cust, 0, 2),
 	       PQgetvalue(cust, 0, 3));
 	const char *num[] = { msisdn };
+	if (ctl_customer_profile_lines(ctl, id[0]) < 0)
+		return -EIO;
 	PGresult *res = ctl_query(ctl, DB_SMS_OPT_STATE, num);
 	if (!res)
 		return -EIO;
@@ -88,6 +121,13 @@ int ctl_customer_show(struct ctl *ctl, int argc, char **argv)
 		json_t *o = timeline_page_json(page);
 		json_object_set_new(o, "customer", json_string(PQgetvalue(cust, 0, 1)));
 		json_object_set_new(o, "language", json_string(PQgetvalue(cust, 0, 2)));
+		json_t *profile = ctl_customer_profile_json(ctl, PQgetvalue(cust, 0, 0));
+		if (!profile) {
+			PQclear(cust);
+			json_decref(o);
+			return CTL_ERR;
+		}
+		json_object_set_new(o, "profile", profile);
 		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		printf("%s\n", s);
 		free(s);

@@ -112,6 +112,19 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  ctl_funnel, false },
 	{ "report", NULL, "KIND [--since YYYY-MM-DD|Nd] [--csv]", 1, 4,
 	  "sales, payments, credit-ageing, vouchers, settlements or repeat", ctl_report, false },
+	{ "customer", "set", "MSISDN name=N channel=ussd|sms consent=yes|no field.KEY=V...", 2, 34,
+	  "change a customer's profile (\"\" clears a part); the timeline shows each change", ctl_customer_set, true },
+	{ "customer", "fields", "add KEY LABEL | list", 1, 34, "the shop's custom customer fields", ctl_customer_fields,
+	  true },
+	{ "loyalty", "show", "MSISDN", 1, 1, "a customer's loyalty points and their history, newest first",
+	  ctl_loyalty_show, false },
+	{ "loyalty", "expire", "[--as-of TIME]", 0, 2, "expire points older than loyalty expiry-days (once a day)",
+	  ctl_loyalty_expire, true },
+	{ "referral", "code", "MSISDN", 1, 1, "a customer's referral code (made on first use)", ctl_referral_code, true },
+	{ "referral", "enter", "MSISDN CODE", 2, 2, "enter a referral code for a new customer; exit 1 with the reason if refused",
+	  ctl_referral_enter, true },
+	{ "referral", "stats", "[--since TIME]", 0, 2, "how many referral codes were taken, refused (by reason), rewarded",
+	  ctl_referral_stats, false },
 	{ .group = NULL }
 };
 

@@ -89,6 +89,8 @@ struct spaza_cfg {
 	unsigned crm_quiet_from, crm_quiet_to;	/* HHMM local: no marketing from..to (equal: never quiet) */
 	unsigned crm_cap, crm_cap_days;		/* marketing SMS per customer per days */
 	unsigned crm_rate;			/* marketing SMS a second into the outbox */
+	/* Loyalty points (domain/loyalty.c, sql/018): earned per rand, expiry in days */
+	unsigned loyalty_points_per_rand, loyalty_expiry_days;
 };
 
 

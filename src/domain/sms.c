@@ -267,6 +267,16 @@ static void bal_loaded(void *priv, const PGresult *res, int err)
 	job_reply(j, SMS_TEXT_BAL, &v);
 }
 
+/* LOYALTY_POINTS's row: the customer's points */
+static void points_loaded(void *priv, const PGresult *res, int err)
+{
+	struct sms_job *j = priv;
+	if (err || PQntuples(res) != 1)
+		return job_fail(j, err ? err : -EIO);
+	struct sms_vars v = { .status = -1, .lang = -1, .points = strtoll(PQgetvalue(res, 0, 0), NULL, 10) };
+	job_reply(j, SMS_TEXT_POINTS, &v);
+}
+
 static void customer_ready(void *priv, struct customer *c, int err)
 {
 	struct sms_job *j = priv;
@@ -311,6 +321,11 @@ static void customer_ready(void *priv, struct customer *c, int err)
 	case SMS_CMD_BAL: {
 		const char *params[1] = { cust };
 		db_read(DB_CREDIT_BALANCE, 1, params, bal_loaded, j);
+		return;
+	}
+	case SMS_CMD_POINTS: {
+		const char *params[1] = { cust };
+		db_read(DB_LOYALTY_POINTS, 1, params, points_loaded, j);
 		return;
 	}
 	case SMS_CMD_UNKNOWN:

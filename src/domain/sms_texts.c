@@ -249,6 +249,9 @@ static struct wc wc_var(const struct sms_texts *t, int var, int lang, const stru
 		return wc_of("0000 0000 0000 0000", 19);
 	case SMS_VAR_DATE:
 		return wc_of("2026-12-31", 10);
+	case SMS_VAR_POINTS:
+		/* a billion points: far beyond R1,000,000 of orders at the largest rate */
+		return wc_of("1000000000", 10);
 	case SMS_VAR_ORDERS: {
 		/* fewer orders are shorter: the worst case is the most, each at its worst */
 		struct wc item = wc_text(t, t->text[SMS_TEXT_ORDERS_ITEM][lang], lang, lim);
@@ -378,6 +381,10 @@ static void render(struct out *o, const struct sms_texts *t, const char *s, int 
 			break;
 		case SMS_VAR_PIN:
 			out_str(o, v->pin ? v->pin : "");
+			break;
+		case SMS_VAR_POINTS:
+			snprintf(buf, sizeof(buf), "%" PRId64, v->points);
+			out_str(o, buf);
 			break;
 		case SMS_VAR_ORDERS:
 			for (unsigned i = 0; i < v->n_orders && i < t->orders_max; i++) {

@@ -57,6 +57,7 @@ struct sms_vars {
 	int64_t amount_cents;			/* {amount} */
 	int64_t limit_cents, used_cents, avail_cents, due_cents, store_cents;	/* BAL */
 	const char *slip, *date, *pin;		/* {slip} {date} {pin}, already formatted */
+	int64_t points;				/* {points}: loyalty points */
 };
 
 /* Renders a text in a language into buf (NUL-terminated); returns its length, or -ENOSPC. */

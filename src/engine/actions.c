@@ -13,6 +13,7 @@
 #include <string.h>
 #include <talloc.h>
 #include <osmocom/core/utils.h>
+#include "loyalty.h"
 #include "actions.h"
 #include "catalog.h"
 #include "care.h"
@@ -489,6 +490,17 @@ static void actions_pay_voucher(struct actions_call *c, const struct actions_req
 	explicit_bzero(&macs, sizeof(macs));
 }
 
+/* My points: the balance sql/018 keeps in the ledger. */
+static void actions_points_loaded(void *priv, int64_t points, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	struct actions_result r = { .outcome = MENU_OUTCOME_OK };
+	c->v.points = points;
+	actions_finish(c, &r);
+}
+
 /* My account and the credit confirm screen: the line as it is, or as it would be after paying. */
 static void actions_balance_loaded(void *priv, const struct payments_balance *b, int err)
 {
@@ -646,6 +658,9 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 	case MENU_ACTION_REPAY_SLIP:
 		snprintf(key, sizeof(key), "%s:repay_slip", req->key);
 		payments_repay_slip(key, req->cust->id, g_cfg->slip_receiver, actions_payment_done, c);
+		break;
+	case MENU_ACTION_LOAD_POINTS:
+		loyalty_points(req->cust->id, actions_points_loaded, c);
 		break;
 	default: {
 		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .fatal = true };

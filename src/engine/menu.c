@@ -207,6 +207,9 @@ static void var_render(struct out *o, const struct menu_run *r, int var, const s
 	case MENU_VAR_AMOUNT:
 		money_put(o, w ? (int64_t)99999999999 : r->v.amount_cents);
 		break;
+	case MENU_VAR_POINTS:
+		num_put(o, w ? 9999999999 : r->v.points);
+		break;
 	case _MENU_VAR_COUNT:
 		break;
 	}

@@ -148,6 +148,7 @@ struct menu_vars {
 	int64_t remainder_cents, available_cents;
 	int64_t limit_cents, used_cents, due_cents, store_cents, amount_cents;	/* My account, store credit */
 	int64_t ticket_id;		/* a care ticket an action opened */
+	int64_t points;			/* load_points: the customer's loyalty points */
 	/* A page of orders, the detail of one chosen on it, or the delivery being checked out:
 	 * never needed at once (the list fetches its page whenever it is entered; the checkout asks
 	 * the address right before it orders). */

@@ -17,7 +17,7 @@ check_eq "two R30 vouchers for the test" 2 "${#PINS[@]}"
 P=$(t_phone 72)
 r=$(money_pay "$P" "7")
 check_eq "My account of a customer with nothing: all zero" \
-	"CON Credit limit R0.00"$'\n'"Used R0.00"$'\n'"Available R0.00"$'\n'"Due R0.00"$'\n'"Store credit R0.00"$'\n'"1. Repay credit"$'\n'"0. Back" "$r"
+	"CON Credit limit R0.00"$'\n'"Used R0.00"$'\n'"Available R0.00"$'\n'"Due R0.00"$'\n'"Store credit R0.00"$'\n'"1. Repay credit"$'\n'"2. My points"$'\n'"0. Back" "$r"
 r=$(money_pay "$P" "7*1*1*${PINS[0]}")
 check_eq "repaying when nothing is owed says so" "END You owe nothing on your credit. Thank you!" "$r"
 check_eq "... and takes nothing from the voucher" 3000 "$(psql_val "SELECT remaining_cents FROM vouchers WHERE last4 = '${PINS[0]:12:4}' ORDER BY id DESC LIMIT 1")"
@@ -29,7 +29,7 @@ C=$(money_cid "$P")
 money_store_credit "$C" 250
 r=$(money_pay "$P" "7")
 check_eq "My account after a R55.98 credit order and R2.50 store credit" \
-	"CON Credit limit R100.00"$'\n'"Used R55.98"$'\n'"Available R44.02"$'\n'"Due R55.98"$'\n'"Store credit R2.50"$'\n'"1. Repay credit"$'\n'"0. Back" "$r"
+	"CON Credit limit R100.00"$'\n'"Used R55.98"$'\n'"Available R44.02"$'\n'"Due R55.98"$'\n'"Store credit R2.50"$'\n'"1. Repay credit"$'\n'"2. My points"$'\n'"0. Back" "$r"
 r=$(mo "$P" "BAL")
 check_eq "BAL by SMS says the same" \
 	"Spaza credit: limit R100.00, used R55.98, available R44.02, due R55.98. Store credit: R2.50." "$r"

@@ -1,0 +1,98 @@
+# Loyalty points (sql/018_profile_loyalty.sql): earned per rand when an order becomes paid,
+# once; taken back in proportion to a refund; expired oldest first after loyalty expiry-days,
+# once a day; every movement a ledger posting with its key, and the ledger check covering them.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/money_lib.sh"
+
+lcheck() { ctl ledger check >/dev/null; }
+points() { ctl loyalty show "$(msisdn_of "$1")" | sed -n '1s/^.*: \(-\?[0-9]*\) points$/\1/p'; }
+ppr=$(psql_val "SELECT points_per_rand FROM loyalty_rules")
+check_eq "spazad wrote the configured rate (loyalty points-per-rand 1 by default)" 1 "$ppr"
+
+# ---- earning: once per paid order
+A=$(money_customer)
+V=$(money_voucher 10000)
+O=$(money_order "$A" 5550)
+check_eq "no points before the order is paid" 0 "$(points "$A")"
+K=$(money_key)
+check_eq "a R55.50 order paid by voucher" paid "$(psql_val "SELECT outcome FROM spaza_voucher_redeem('$K', decode('$V', 'hex'), $A, $O)")"
+check_eq "... earns 55 points (one per whole rand)" 55 "$(points "$A")"
+psql_val "SELECT outcome FROM spaza_voucher_redeem('$K', decode('$V', 'hex'), $A, $O)" >/dev/null
+check_eq "the payment retried with its key earns nothing more" 55 "$(points "$A")"
+ctl order status "$O" shipped >/dev/null
+check_eq "shipping the order earns nothing more" 55 "$(points "$A")"
+check_eq "one earning posting, keyed by the order" 1 \
+	"$(psql_val "SELECT count(*) FROM ledger_txns WHERE idem_key = 'loyalty:earn:$O' AND reason = 'loyalty_earn'")"
+check_match "loyalty show lists the earning with its order" "loyalty_earn +\\+55  order #$O" "$(ctl loyalty show "$(msisdn_of "$A")")"
+check_true "the ledger check passes after earning" "ledger check failed" lcheck
+
+r=$(ussd "$(t_sid)" "$(msisdn_of "$A")" "7*2")
+check_eq "My account > My points on USSD shows the 55 points" \
+	"END You have 55 loyalty points. You earn points on every paid order." "$r"
+
+# ---- the balance by SMS: POINTS, AMAPHUZU, PUNTE
+mo() {
+	curl -sS --max-time 20 --noproxy '*' -G --data-urlencode "from=$1" --data-urlencode "to=31555" \
+		--data-urlencode "text=$2" --data-urlencode "meta=" --data-urlencode "id=it-loyalty-$$-$RANDOM$RANDOM" \
+		--data-urlencode "smsc=it-smsc" "$SPAZA_URL/kannel/mo"
+}
+check_eq "SMS POINTS answers with the balance" "Spaza: you have 55 loyalty points. You earn points on every paid order." \
+	"$(mo "$(msisdn_of "$A")" "points")"
+mo "$(msisdn_of "$A")" "lang zu" >/dev/null
+check_eq "AMAPHUZU (isiZulu) answers in isiZulu" \
+	"Spaza: unamaphuzu okwethembeka angu-55. Uthola amaphuzu ku-oda ngalinye olikhokhile." \
+	"$(mo "$(msisdn_of "$A")" "amaphuzu")"
+mo "$(msisdn_of "$A")" "lang af" >/dev/null
+check_eq "PUNTE (Afrikaans) answers in Afrikaans" \
+	"Spaza: jy het 55 lojaliteitspunte. Jy verdien punte op elke betaalde bestelling." \
+	"$(mo "$(msisdn_of "$A")" "Punte")"
+
+# ---- refund reversal: in proportion, never below zero
+out=$(ctl refund "$O" --amount 22.20 --reason "part returned" 2>&1)
+check_has "a part refund of R22.20" "refunded R22.20" "$out"
+check_eq "... takes back 22 of the 55 points (22.20/55.50 of them)" 33 "$(points "$A")"
+out=$(ctl refund "$O" --reason "the rest returned" 2>&1)
+check_eq "refunding the rest takes back the other 33" 0 "$(points "$A")"
+check_eq "two reversal postings for the order" 2 \
+	"$(psql_val "SELECT count(*) FROM ledger_txns WHERE reason = 'loyalty_reverse' AND result->>'order' = '$O'")"
+check_true "the ledger check passes after the reversals" "ledger check failed" lcheck
+
+# ---- cancelling a paid order (its whole total back) takes back every point
+B=$(money_customer)
+V2=$(money_voucher 3000)
+O2=$(money_order "$B" 3000)
+psql_val "SELECT outcome FROM spaza_voucher_redeem('$(money_key)', decode('$V2', 'hex'), $B, $O2)" >/dev/null
+check_eq "a R30 order earns 30 points" 30 "$(points "$B")"
+ctl order cancel "$O2" >/dev/null 2>&1
+check_eq "cancelling it (refunded whole) takes the 30 back" "cancelled 0" "$(psql_val "SELECT status FROM orders WHERE id = $O2") $(points "$B")"
+
+# ---- expiry: oldest first, once a day
+C=$(money_customer)
+V3=$(money_voucher 4000)
+O3=$(money_order "$C" 4000)
+psql_val "SELECT outcome FROM spaza_voucher_redeem('$(money_key)', decode('$V3', 'hex'), $C, $O3)" >/dev/null
+check_eq "a R40 order earns 40 points" 40 "$(points "$C")"
+ctl loyalty expire >/dev/null
+check_eq "points a day old do not expire" 40 "$(points "$C")"
+later=$(psql_val "SELECT to_char(now() + interval '366 days', 'YYYY-MM-DD\"T\"HH24:MI:SS')")
+out=$(ctl loyalty expire --as-of "$later")
+check_match "a year and a day later they expire" '^expired [0-9]+ points of [0-9]+ customers$' "$out"
+check_eq "... all 40 of them" 0 "$(points "$C")"
+ctl loyalty expire --as-of "$later" >/dev/null
+check_eq "running the expiry again the same day posts nothing more" 1 \
+	"$(psql_val "SELECT count(*) FROM ledger_txns WHERE reason = 'loyalty_expire' AND result->>'customer' = '$C'")"
+out=$(ctl loyalty expire --as-of yesterday-ish 2>&1); rc=$?
+check_eq "a malformed --as-of is an error, not a crash" 1 "$rc"
+
+out=$(ctl ledger check); rc=$?
+check_eq "the ledger check passes with earning, reversal and expiry postings" 0 "$rc"
+check_has "... and says it covers the points" "loyalty points never negative" "$out"
+
+# ---- the check sees a broken points invariant (the owner can post one, bypassing the rules)
+D=$(money_customer)
+psql_val "SELECT spaza__points_post('it-loyalty-bad-$$', 'loyalty_expire', NULL, $D, -5)" >/dev/null
+out=$(ctl ledger check); rc=$?
+check_eq "a customer driven below zero points fails the ledger check" 1 "$rc"
+check_has "... naming the violation" "VIOLATION: customer holds negative points: customer $D: -5 points" "$out"
+psql_val "SELECT spaza__points_post('it-loyalty-fix-$$', 'loyalty_earn', NULL, $D, 5)" >/dev/null
+check_true "the check passes again once the points are put back" "ledger check failed" lcheck

@@ -1,0 +1,87 @@
+# The customer profile (sql/018_profile_loyalty.sql, spazactl customer set|fields): name,
+# preferred channel, custom fields the shop defines, marketing consent with its history
+# (STOP/START by SMS, staff); every change on the merged timeline and in the audit log, and
+# the profile in customer show --json.
+source "$(dirname "$0")/lib.sh"
+
+P=$(t_phone 31)
+E=$(e164 "$P")
+ctl() { "$SPAZACTL" -c "$SPAZA_CFG" "$@"; }
+mo() {
+	curl -sS --max-time 20 --noproxy '*' -G --data-urlencode "from=$1" --data-urlencode "to=31555" \
+		--data-urlencode "text=$2" --data-urlencode "meta=" --data-urlencode "id=$3" \
+		--data-urlencode "smsc=it-smsc" "$SPAZA_URL/kannel/mo"
+}
+mid() { echo "it-profile-$$-$RANDOM$RANDOM"; }
+jq_of() { ctl customer show "$E" --json | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+ussd "$(t_sid)" "$P" "" >/dev/null	# the customer exists from their first dial
+out=$(ctl customer show "$E")
+check_has "a new customer's name is not asked yet" "name      (not asked yet)" "$out"
+
+# ---- custom fields: the shop defines the keys
+key=suburb$RANDOM
+out=$(ctl customer set "$E" "field.$key=Soweto" 2>&1); rc=$?
+check_eq "a field the shop has not defined is refused" "1|spazactl: customer set: no field \"$key\" (spazactl customer fields add $key LABEL)" "$rc|$out"
+out=$(ctl customer fields add "$key" Suburb or township)
+check_eq "fields add defines a key" "field $key added" "$out"
+check_match "fields list shows it with its label" "$key +Suburb or township" "$(ctl customer fields list)"
+out=$(ctl customer fields add "Bad Key" x 2>&1); rc=$?
+check_eq "a malformed key is a usage error" 2 "$rc"
+
+# ---- customer set: several parts at once, audited
+out=$(ctl customer set "$E" name=Thandi channel=sms "field.$key=Soweto")
+check_eq "customer set changes three parts" "$E: 3 changes" "$out"
+out=$(ctl customer set "$E" name=Thandi channel=sms)
+check_eq "setting the same values again changes nothing" "$E: 0 changes" "$out"
+out=$(ctl customer set "$E" channel=fax 2>&1); rc=$?
+check_eq "a channel other than ussd or sms is refused" "2|spazactl: customer set: channel is ussd or sms" "$rc|$out"
+out=$(ctl customer set "$E" colour=red 2>&1); rc=$?
+check_eq "an unknown part is refused" 2 "$rc"
+long=$(printf 'x%.0s' $(seq 1 41))
+out=$(ctl customer set "$E" "name=$long" 2>&1); rc=$?
+check_eq "a name over 40 characters is refused" 2 "$rc"
+out=$(ctl customer show "$E")
+check_has "customer show prints the name" "name      Thandi" "$out"
+check_has "customer show prints the channel" "channel   sms" "$out"
+check_has "customer show prints the field" "field     $key = Soweto" "$out"
+n=$(psql_val "SELECT count(*) FROM audit_log WHERE action LIKE 'customer set%' AND subject = 'customer ' || (SELECT id FROM customers WHERE msisdn = '$E')")
+check_eq "each customer set is in the audit log (two that ran, one refused for its unknown field)" 3 "$n"
+
+# ---- consent: STOP and START by SMS, then staff; the history keeps when and how
+mo "$P" "STOP" "$(mid)" >/dev/null
+mo "$P" "START" "$(mid)" >/dev/null
+ctl customer set "$E" consent=no >/dev/null
+hist=$(jq_of "' '.join(h['consent'] + '/' + h['source'].split(':')[0] for h in d['profile']['consent']['history'])")
+who=$(id -un)
+check_eq "the consent history: withdrawn by SMS STOP, given by START, withdrawn by staff" \
+	"withdrawn/sms given/sms withdrawn/staff $who" "$hist"
+check_eq "the profile says no marketing now" False "$(jq_of "d['profile']['consent']['marketing']")"
+st=$(psql_val "SELECT opt_out FROM customers WHERE msisdn = '$E'")
+check_eq "consent=no is the same opt-out STOP sets (marketing is suppressed)" t "$st"
+check_eq "the profile JSON has the name, channel and field" "Thandi|sms|Soweto" \
+	"$(jq_of "'|'.join([d['profile']['name'], d['profile']['channel'], d['profile']['fields']['$key']])")"
+
+# ---- the timeline shows each change
+tl=$(ctl customer show "$E")
+check_match "the timeline shows the name change" "profile_name +[0-9]+ +name = \"Thandi\" \\(staff $who\\)" "$tl"
+check_match "the timeline shows the channel change" "profile_channel +[0-9]+ +channel = \"sms\"" "$tl"
+check_match "the timeline shows the field" "profile_field +[0-9]+ +$key = \"Soweto\"" "$tl"
+check_match "the timeline shows consent withdrawn by SMS" "profile_consent +[0-9]+ +marketing consent withdrawn \\(sms:" "$tl"
+check_match "the timeline shows consent given by SMS" "profile_consent +[0-9]+ +marketing consent given \\(sms:" "$tl"
+check_match "the timeline shows consent withdrawn by staff" "profile_consent +[0-9]+ +marketing consent withdrawn \\(staff $who\\)" "$tl"
+
+# ---- clearing: "" removes a field and the name
+out=$(ctl customer set "$E" name= "field.$key=")
+check_eq "clearing the name and the field is two changes" "$E: 2 changes" "$out"
+check_eq "the field is gone from the profile" "{}" "$(jq_of "json.dumps(d['profile']['fields'])")"
+check_has "the timeline shows the field removed" "$key removed (staff $who)" "$(ctl customer show "$E")"
+
+# ---- forgetting (POPIA) leaves no name in the history
+P2=$(t_phone 31); E2=$(e164 "$P2")
+ussd "$(t_sid)" "$P2" "" >/dev/null
+ctl customer set "$E2" name=Sipho >/dev/null
+ctl customer forget "$E2" >/dev/null
+n=$(psql_val "SELECT count(*) FROM customer_profile_events e JOIN customers c ON c.id = e.customer_id
+	WHERE c.forgotten_at IS NOT NULL AND e.value = 'Sipho'")
+check_eq "a forgotten customer's name is gone from the profile history" 0 "$n"
