@@ -629,6 +629,20 @@ static void total_update(struct menu_run *r)
 	r->v.total_cents = p ? p->price_cents * r->v.qty : 0;
 }
 
+/* Text that later screens show again (an address, instructions) must be GSM-7: one character
+ * outside it (a control byte, an emoji) would turn those whole screens into UCS-2, whose budget is
+ * less than half, and the linter proves them against GSM-7 input. The screen's error line shows. */
+static bool echo_ok(const struct menu_screen *s, const char *buf, size_t len)
+{
+	struct gsm7_measure m;
+	if (s->store != MENU_VAR_ADDRESS && s->store != MENU_VAR_NOTE)
+		return true;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			return false;
+	return gsm7_measure(buf, len, &m) == 0 && m.coding == GSM7_CODING_GSM7;
+}
+
 static enum menu_state list_select(struct menu_run *r, const struct menu_screen *s, unsigned i)
 {
 	const struct catalog_category *cat;
@@ -720,7 +734,7 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 		if (len <= s->max_length && len < room && !memchr(in, '\0', len)) {
 			memcpy(buf, in, len);	/* len < room <= sizeof(buf) */
 			buf[len] = '\0';
-			if (regexec(s->pattern, buf, 0, NULL, 0) == 0) {
+			if (regexec(s->pattern, buf, 0, NULL, 0) == 0 && echo_ok(s, buf, len)) {
 				if (to)
 					memcpy(to, buf, len + 1);
 				if (s->store == MENU_VAR_ADDRESS)	/* a new address: last time's instructions go */

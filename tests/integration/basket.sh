@@ -68,6 +68,13 @@ Q=$(t_phone 21)
 r=$(ussd "$(t_sid)" "$Q" "1*1*1*2*1*3*2")
 check_eq "same as last time with no earlier order asks for the address" \
 	"CON No earlier address. Delivery address:"$'\n'"0. Back" "$r"
+S=$(t_sid)
+r=$(ussd "$S" "$Q" "1*1*1*2*1*3*2*12 Main Rd 😀")
+check_eq "an address with a character outside the phone alphabet (an emoji) is refused on its screen" \
+	"CON Address: 3 to 40 letters and digits."$'\n'"No earlier address. Delivery address:"$'\n'"0. Back" "$r"
+r=$(ussd "$S" "$Q" "1*1*1*2*1*3*2*12 Main Rd 😀*12 Main Rd*1*Blue"$'\x14'"gate")
+check_eq "... and instructions with a control character too" \
+	"CON Instructions: 3 to 40 letters and digits."$'\n'"Instructions (e.g. gate code):"$'\n'"0. Back" "$r"
 
 # ---- one line out of stock: named, nothing taken for any line
 PROD=308		# Refuse bags 20s, page 2 of Household
