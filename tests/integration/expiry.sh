@@ -1,4 +1,5 @@
-# Unpaid orders expire after `order unpaid-expiry` hours: once, with their stock and slips
+# Unpaid orders expire after `order unpaid-expiry` hours (one with an open payment slip at its
+# pay-by date, the date the customer was given): once, with their stock and slips
 # given back and an SMS to the customer; a customer may hold at most `order unpaid-max`
 # unpaid orders, the next is refused with a screen saying why.
 source "$(dirname "$0")/lib.sh"
@@ -27,14 +28,21 @@ check_eq "an order to pay cash on delivery" ok \
 psql -X -qc "UPDATE orders SET created_at = now() - interval '73 hours' WHERE id IN ($old, $slipped, ${cod:-0})" >/dev/null
 white=$(stock 101) brown=$(stock 102) maize=$(stock 103)
 out=$(ctl order expire 2>&1)
-check_eq "spazactl order expire expires the two orders older than 72 hours" \
-	"2 unpaid order(s) older than 72 hours expired" "$out"
+check_eq "spazactl order expire expires the order older than 72 hours with no open slip" \
+	"1 unpaid order(s) older than 72 hours expired" "$out"
 check_eq "the old basket order is expired" expired "$(psql_val "SELECT status FROM orders WHERE id = $old")"
 check_eq "the young order is still awaiting payment" awaiting_payment "$(psql_val "SELECT status FROM orders WHERE id = $young")"
 check_eq "the cash-on-delivery order as old is not expired: still awaiting its cash" awaiting_payment \
 	"$(psql_val "SELECT status FROM orders WHERE id = ${cod:-0}")"
+check_eq "the order as old with an open slip waits for the slip's pay-by date" awaiting_payment \
+	"$(psql_val "SELECT status FROM orders WHERE id = $slipped")"
+check_eq "... and its slip stays payable" open "$(psql_val "SELECT status FROM slips WHERE order_id = $slipped")"
 check_eq "the first line's stock is back" $((white + 2)) "$(stock 101)"
 check_eq "the second line's stock is back" $((brown + 1)) "$(stock 102)"
+psql -X -qc "UPDATE slips SET expires_at = now() - interval '1 minute' WHERE order_id = $slipped" >/dev/null
+out=$(ctl order expire 2>&1)
+check_eq "once the slip's pay-by date has passed, the order expires" \
+	"1 unpaid order(s) older than 72 hours expired" "$out"
 check_eq "the slipped order's stock is back" $((maize + 1)) "$(stock 103)"
 check_eq "the expired order's slip is voided" voided "$(psql_val "SELECT status FROM slips WHERE order_id = $slipped")"
 check_eq "the customer is sent one SMS per expired order" 2 \

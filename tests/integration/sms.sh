@@ -56,7 +56,7 @@ check_eq "LANG EN switches back to English" "Spaza will write to you in English.
 DUP=$(mid)
 r1=$(mo "$P" "HELP" "$DUP")
 r2=$(mo "$P" "HELP" "$DUP")
-check_match "HELP lists the commands" '^Spaza SMS: STATUS <order>, ORDERS, BAL, COMPLAIN <order> <text>, RATE <order> <1-5>, ' "$r1"
+check_match "HELP lists the commands" '^Spaza SMS: STATUS <order>, ORDERS, BAL, POINTS, COMPLAIN <order> <text>, RATE <order> <1-5>, ' "$r1"
 check_eq "the same MO id delivered again gets the same reply" "$r1" "$r2"
 # HELP names the care and money keywords in every language, within one SMS
 for l in "ZU|IBHALANSI, KHALAZA <i-oda> <umbhalo>, LINGANISA <i-oda> <1-5>" "AF|SALDO, KLA <bestelnr> <teks>, BEOORDEEL <bestelnr> <1-5>" \
