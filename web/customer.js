@@ -1,5 +1,6 @@
 "use strict";
-// Customer 360: one number, everything that happened to it, newest first, and what staff may do.
+// Customer 360: one customer (found by number or name), everything that happened to them, newest
+// first, and what staff may do.
 const $ = id => document.getElementById(id);
 let number = null, older = null;
 const evRow = e => office.el("tr", { class: "ev-" + e.kind }, office.el("td", {}, e.at), office.el("td", {}, e.summary),
@@ -54,11 +55,31 @@ $("refund").addEventListener("submit", ev => {
 		(f.to.value ? " to store credit" : " to where it came from") + "? The customer gets an SMS.", "customer/refund", body,
 		r => "Refunded " + office.money(r.refunded_cents) + " to " + r.to.replaceAll("_", " ") + ".");
 });
+// The search box takes a number or (any part of) a name: one match opens, several are listed.
+function open1(msisdn) {
+	$("matches").hidden = true;
+	history.replaceState(null, "", "?msisdn=" + encodeURIComponent(msisdn));
+	return load(msisdn);
+}
+async function find(q) {
+	const r = await office.api("customer/find?q=" + encodeURIComponent(q));
+	if (r.matches.length === 1) return open1(r.matches[0].msisdn);
+	$("who-card").hidden = $("actions").hidden = $("timeline").hidden = true;
+	$("matches").hidden = !r.matches.length;
+	if (!r.matches.length) return office.say("No customer has that number or a name with \"" + q + "\" in it.", "error");
+	office.say(r.matches.length + (r.more ? "+" : "") + " customers match: choose one" +
+		(r.more ? " (the first 20; type more of the name)." : "."), "info");
+	$("matches").querySelector("tbody").replaceChildren(...r.matches.map(m => {
+		const b = office.el("button", { type: "button", class: "secondary" }, "Open");
+		b.addEventListener("click", () => { office.say(""); open1(m.msisdn).catch(e => office.say(e.message, "error")); });
+		return office.el("tr", {}, office.el("td", {}, m.name || "-"), office.el("td", {}, m.msisdn),
+			office.el("td", {}, m.since), office.el("td", {}, b));
+	}));
+}
 $("find").addEventListener("submit", ev => {
 	ev.preventDefault();
 	office.say("");
-	history.replaceState(null, "", "?msisdn=" + encodeURIComponent($("msisdn").value));
-	load($("msisdn").value).catch(e => office.say(e.message, "error"));
+	find($("msisdn").value.trim()).catch(e => office.say(e.message, "error"));
 });
 $("sms").addEventListener("submit", async ev => {
 	ev.preventDefault();

@@ -11,12 +11,53 @@ document.getElementById("days").addEventListener("submit", ev => {
 	ev.preventDefault();
 	settlement(ev.target.days.value).catch(e => office.say(e.message, "error"));
 });
+// The list never holds a secret (the API has none to give); a new key's secret lives only in the
+// #new-key box of this page until "I have copied it" or the next key, and nowhere else.
+const $m = id => document.getElementById(id);
+function showKey(k) {
+	$m("nk-retailer").textContent = k.name;
+	$m("nk-id").textContent = k.key_id;
+	$m("nk-secret").textContent = k.secret;
+	$m("new-key").hidden = false;
+}
+function hideKey() {
+	$m("nk-secret").textContent = $m("nk-id").textContent = $m("nk-retailer").textContent = "";
+	$m("new-key").hidden = true;
+}
+$m("nk-done").addEventListener("click", hideKey);
+async function newKey(r) {
+	if (!confirm("Issue a new till key for " + r.name + "?" + (r.key_id && !r.revoked ?
+		" Its key " + r.key_id + " stops working at once: the tills need the new secret." : ""))) return;
+	try {
+		showKey(await office.api("money/retailer-key", { retailer: r.id }));
+		await retailers();
+	} catch (e) { office.say(e.message, "error"); }
+}
 async function retailers() {
 	const j = await office.api("money/retailers");
-	document.querySelector("#retailers tbody").replaceChildren(...j.retailers.map(r => office.el("tr", {},
-		office.el("td", {}, r.name), office.el("td", {}, r.key_id || "no key yet"), office.el("td", {}, r.created || ""),
-		office.el("td", {}, r.key_id ? (r.revoked ? "revoked " + r.revoked : "active") : ""))));
+	const seen = new Set();	// one New key button per retailer, on its newest row
+	document.querySelector("#retailers tbody").replaceChildren(...j.retailers.map(r => {
+		let act = "";
+		if (!seen.has(r.id)) {
+			seen.add(r.id);
+			act = office.el("button", { type: "button", class: "secondary", "aria-label": "new key for " + r.name }, "New key");
+			act.addEventListener("click", () => newKey(r));
+		}
+		return office.el("tr", {}, office.el("td", {}, r.name), office.el("td", {}, r.key_id || "no key yet"),
+			office.el("td", {}, r.created || ""),
+			office.el("td", {}, r.key_id ? (r.revoked ? "revoked " + r.revoked : "active") : ""), office.el("td", {}, act));
+	}));
 }
+$m("retailer-add").addEventListener("submit", async ev => {
+	ev.preventDefault();
+	const name = ev.target.retailer.value.trim();
+	if (!confirm("Add the retailer " + name + " and issue its till key?")) return;
+	try {
+		showKey(await office.api("money/retailer", { name }));
+		ev.target.reset();
+		await retailers();
+	} catch (e) { office.say(e.message, "error"); }
+});
 document.getElementById("vouchers").addEventListener("submit", async ev => {
 	ev.preventDefault();
 	const f = ev.target, count = Number(f.count.value), cents = Math.round(parseFloat(f.rand.value) * 100);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
+#include <jansson.h>
 #include "catalog_import.h"
 #include "db_sync.h"
 #include "gsm7.h"
@@ -375,114 +376,43 @@ int catalog_import_parse(void *ctx, const char *path, const char *buf, size_t le
 	return 0;
 }
 
-/* Categories keep the id they had under their name (orders and the daemon's menu refer to
- * ids); new names get max + 1. Categories move to positions 1..n in file order; the others
- * get a negative position so they sort out of the way until they are deleted or reused. */
-static int catalog_apply_categories(PGconn *conn, const struct catalog_file *cf, int32_t *ids,
-				    char *err, size_t errlen)
+char *catalog_import_json(void *ctx, const struct catalog_file *cf)
 {
-	PGresult *res;
-	int rc = db_sync_exec(conn, "categories", "SELECT id, name FROM categories ORDER BY id", 0, NULL,
-			      PGRES_TUPLES_OK, &res, err, errlen);
-	if (rc)
-		return rc;
-	int32_t max = 0;
+	json_t *cats = json_array(), *prods = json_array();
 	for (unsigned c = 0; c < cf->n_categories; c++)
-		ids[c] = 0;
-	for (int i = 0; i < PQntuples(res); i++) {
-		int32_t id = atoi(PQgetvalue(res, i, 0));
-		for (unsigned c = 0; c < cf->n_categories; c++)
-			if (!ids[c] && !strcmp(cf->categories[c], PQgetvalue(res, i, 1)))
-				ids[c] = id;
-		if (id > max)
-			max = id;
-	}
-	PQclear(res);
-
-	rc = db_sync_exec(conn, "categories", "UPDATE categories SET position = -id", 0, NULL, PGRES_COMMAND_OK, NULL,
-			  err, errlen);
-	for (unsigned c = 0; c < cf->n_categories && !rc; c++) {
-		char id[16], pos[16];
-		const char *params[] = { id, cf->categories[c], pos };
-		if (!ids[c])
-			ids[c] = ++max;
-		snprintf(id, sizeof(id), "%" PRId32, ids[c]);
-		snprintf(pos, sizeof(pos), "%u", c + 1);
-		rc = db_sync_exec(conn, cf->categories[c],
-				  "INSERT INTO categories (id, name, position) VALUES ($1, $2, $3)"
-				  " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, position = EXCLUDED.position",
-				  3, params, PGRES_COMMAND_OK, NULL, err, errlen);
-	}
-	return rc;
-}
-
-/* Products are upserted by sku. Every position is first moved out of the way (-id) because
- * (category_id, position) is unique and checked row by row: swapping two products would
- * otherwise collide half way. Whatever still has a negative position afterwards was not in
- * the file and is retired; orders keep referring to it. */
-static int catalog_apply_products(PGconn *conn, const struct catalog_file *cf, const int32_t *cat_ids,
-				  unsigned *retired, char *err, size_t errlen)
-{
-	int rc = db_sync_exec(conn, "products", "UPDATE products SET position = -id", 0, NULL, PGRES_COMMAND_OK, NULL,
-			      err, errlen);
-	for (unsigned i = 0; i < cf->n_rows && !rc; i++) {
+		json_array_append_new(cats, json_string(cf->categories[c]));
+	for (unsigned i = 0; i < cf->n_rows; i++) {
 		const struct catalog_row *r = &cf->rows[i];
-		char sku[16], cat[16], pos[16], price[24], stock[24], what[32];
-		const char *params[] = { sku, cat, pos, r->name, price, stock };
-		snprintf(sku, sizeof(sku), "%" PRId32, r->sku);
-		snprintf(cat, sizeof(cat), "%" PRId32, cat_ids[r->category]);
-		snprintf(pos, sizeof(pos), "%u", r->position);
-		snprintf(price, sizeof(price), "%" PRId64, r->price_cents);
-		snprintf(stock, sizeof(stock), "%" PRId64, r->stock);
-		snprintf(what, sizeof(what), "sku %" PRId32, r->sku);
-		rc = db_sync_exec(conn, what,
-				  "INSERT INTO products (id, category_id, position, name, price_cents, stock, active)"
-				  " VALUES ($1, $2, $3, $4, $5, $6, true)"
-				  " ON CONFLICT (id) DO UPDATE SET category_id = EXCLUDED.category_id,"
-				  " position = EXCLUDED.position, name = EXCLUDED.name, price_cents = EXCLUDED.price_cents,"
-				  " stock = EXCLUDED.stock, active = true",
-				  6, params, PGRES_COMMAND_OK, NULL, err, errlen);
+		json_array_append_new(prods, json_pack("{sI sI sI ss sI sI}", "sku", (json_int_t)r->sku, "category",
+						       (json_int_t)r->category, "position", (json_int_t)r->position,
+						       "name", r->name, "price_cents", (json_int_t)r->price_cents,
+						       "stock", (json_int_t)r->stock));
 	}
-	if (rc)
-		return rc;
-
-	PGresult *res;
-	rc = db_sync_exec(conn, "retire products", "UPDATE products SET active = false WHERE active AND position < 0",
-			  0, NULL, PGRES_COMMAND_OK, &res, err, errlen);
-	if (rc)
-		return rc;
-	*retired = strtoul(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
-	return 0;
+	json_t *j = json_pack("{so so}", "categories", cats, "products", prods);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	char *out = text ? talloc_strdup(ctx, text) : NULL;
+	free(text);
+	return out;
 }
 
+/* The work itself is spaza_catalog_import() (sql/020_office_search.sql), which the back
+ * office's Catalogue page reaches through its session-checked door: one statement, one
+ * transaction, the same rules for both. */
 int catalog_import_apply(PGconn *conn, const struct catalog_file *cf, unsigned *retired, char *err, size_t errlen)
 {
-	int32_t *cat_ids = talloc_array(NULL, int32_t, cf->n_categories);
-	int rc = db_sync_exec(conn, "BEGIN", "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
+	PGresult *res;
+	char *file = catalog_import_json(NULL, cf);
+	if (!file) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	const char *params[] = { file };
+	int rc = db_sync_stmt(conn, "catalog import", DB_CATALOG_IMPORT, params, &res, err, errlen);
+	talloc_free(file);
 	if (rc)
-		goto out;
-	/* Two imports at once would both hand out max + 1 as a new category id. Orders only take
-	 * row locks, so the daemon keeps selling while this waits. */
-	rc = db_sync_exec(conn, "lock", "LOCK TABLE categories IN SHARE ROW EXCLUSIVE MODE", 0, NULL,
-			  PGRES_COMMAND_OK, NULL, err, errlen);
-	if (!rc)
-		rc = catalog_apply_categories(conn, cf, cat_ids, err, errlen);
-	if (!rc)
-		rc = catalog_apply_products(conn, cf, cat_ids, retired, err, errlen);
-	/* A category left without any product, retired or not, is just gone. */
-	if (!rc)
-		rc = db_sync_exec(conn, "categories", "DELETE FROM categories c WHERE position < 0 AND NOT EXISTS"
-				  " (SELECT 1 FROM products p WHERE p.category_id = c.id)", 0, NULL, PGRES_COMMAND_OK,
-				  NULL, err, errlen);
-	/* Delivered on commit: the daemon reloads its in-memory catalogue then, never before. */
-	if (!rc)
-		rc = db_sync_exec(conn, "notify", "NOTIFY spaza_catalog", 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
-	if (!rc)
-		rc = db_sync_exec(conn, "COMMIT", "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
-	if (rc)
-		PQclear(PQexec(conn, "ROLLBACK"));
-out:
-	talloc_free(cat_ids);
-	return rc;
+		return rc;
+	*retired = strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
 }

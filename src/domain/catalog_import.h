@@ -39,9 +39,14 @@ int catalog_import_read(void *ctx, const char *path, const struct catalog_limits
 int catalog_import_parse(void *ctx, const char *path, const char *buf, size_t len, const struct catalog_limits *lim,
 			 FILE *errs, struct catalog_file **out);
 
-/* Make the database's catalogue exactly cf in one transaction: categories keep their ids by
- * name (new ones get max + 1), products are upserted by sku, products missing from cf are
- * retired (active = false), and the daemon is told to reload (NOTIFY spaza_catalog).
+/* cf as the JSON spaza_catalog_import() takes (sql/020_office_search.sql), a talloc child of
+ * ctx (NULL without memory): what both doors send, spazactl below and the back office's
+ * Catalogue page. */
+char *catalog_import_json(void *ctx, const struct catalog_file *cf);
+/* Make the database's catalogue exactly cf in one transaction (spaza_catalog_import(), as the
+ * owner): categories keep their ids by name (new ones get max + 1), products are upserted by
+ * sku, products missing from cf are retired (active = false), and the daemon is told to reload
+ * (NOTIFY spaza_catalog).
  * *retired says how many products were retired. Returns 0, or -EIO with a reason in err. */
 int catalog_import_apply(PGconn *conn, const struct catalog_file *cf, unsigned *retired,
 			 char *err, size_t errlen);

@@ -3,6 +3,8 @@
  *
  *   GET  customer?msisdn=N[&before=T]               the record, credit, PIN lockout, timeline (newest
  *                                                   first, 200 a page; next_before: the next page's T)
+ *   GET  customer/find?q=                           a number or a name (any part of it, any case):
+ *                                                   matches [{msisdn, name, since}], up to 20, more
  *   POST customer/sms {"msisdn", "text"}            one SMS, as `spazactl sms send`
  *   POST customer/credit-limit {"msisdn", "limit_cents"}   as `spazactl credit set-limit`
  *
@@ -155,6 +157,72 @@ void office_customer(struct office_call *c)
 		return office_error(c->req, 400, "before: a time from next_before");
 	const char *params[] = { k->msisdn };
 	db_read(DB_CUSTOMER_BY_MSISDN, 1, params, office_cust_found, k);
+}
+
+/* ---- the search box: a number or a name ---- */
+
+#define OFFICE_FIND_MAX 20
+#define OFFICE_FIND_NAME_MAX 40	/* customers.name's own bound (sql/018) */
+
+static void office_cust_find_done(void *priv, const PGresult *res, int err)
+{
+	struct office_call *c = priv;
+	if (err)
+		return office_error(c->req, 503, "the database is not answering: try again in a moment");
+	json_t *a = json_array();
+	int n = PQntuples(res);
+	for (int i = 0; i < n && i < OFFICE_FIND_MAX; i++)
+		json_array_append_new(a, json_pack("{ss ss? ss}", "msisdn", PQgetvalue(res, i, 0), "name",
+						   PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1), "since",
+						   PQgetvalue(res, i, 2)));
+	office_json(c->req, 200, json_pack("{so sb}", "matches", a, "more", n > OFFICE_FIND_MAX));
+}
+
+/* A number is looked up as Customer 360 always did; anything else is a name. Three characters or
+ * more match anywhere in the name (the trigram index), fewer only at its start (the btree): a
+ * one-letter substring would match most of a million customers and help nobody. The LIKE
+ * wildcards the staff member typed are matched as themselves. */
+void office_customer_find(struct office_call *c)
+{
+	const char *q = http_req_arg(c->req, "q");
+	char e164[MSISDN_BUF_LEN], lim[8];
+	while (q && *q == ' ')
+		q++;
+	size_t len = q ? strlen(q) : 0;
+	while (len && q[len - 1] == ' ')
+		len--;
+	if (!len)
+		return office_error(c->req, 400, "q: a phone number or a name");
+	if (strspn(q, "+0123456789 ") >= len) {
+		char *num = talloc_strndup(c, q, len);
+		if (msisdn_normalize(num, g_cfg->country_code, e164, sizeof(e164)) < 0)
+			return office_error(c->req, 400, "not a phone number");
+		const char *params[] = { e164 };
+		db_read(DB_OFFICE_CUSTOMER_BY_NUMBER, 1, params, office_cust_find_done, c);
+		return;
+	}
+	unsigned chars = 0;
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)q[i] < 0x20 || q[i] == 0x7f)
+			return office_error(c->req, 400, "q: a name on one line");
+		chars += ((unsigned char)q[i] & 0xc0) != 0x80;
+	}
+	if (chars > OFFICE_FIND_NAME_MAX)
+		return office_error(c->req, 400, "q: a name is at most 40 characters");
+	/* %, _ and the escape itself stand for themselves; the pattern is lowered in SQL */
+	char *pat = talloc_size(c, 2 * len + 3), *p = pat;
+	if (chars >= 3)
+		*p++ = '%';
+	for (size_t i = 0; i < len; i++) {
+		if (q[i] == '%' || q[i] == '_' || q[i] == '\\')
+			*p++ = '\\';
+		*p++ = q[i];
+	}
+	*p++ = '%';
+	*p = '\0';
+	snprintf(lim, sizeof(lim), "%d", OFFICE_FIND_MAX + 1);
+	const char *params[] = { pat, lim };
+	db_read(DB_OFFICE_CUSTOMER_FIND, 2, params, office_cust_find_done, c);
 }
 
 /* ---- actions ---- */

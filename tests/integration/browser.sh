@@ -41,6 +41,15 @@ psql_val "SELECT outcome FROM spaza_credit_hold('browser:$S:$CARE_O', $CARE_C, $
 CARE_T=$("$SPAZACTL" -c "$SPAZA_CFG" care open "$CARE_MS" --order "$CARE_O" not_delivered "still waiting $S" |
 	sed -n 's/^ticket #\([0-9]*\) .*/\1/p')
 export SPAZA_CARE_MSISDN=$CARE_MS SPAZA_CARE_ORDER=$CARE_O SPAZA_CARE_TICKET=$CARE_T
+# edits.js: the demo catalogue with one stock changed, to import; two customers with one surname
+DEMO=$SPAZA_TOP/menus/demo-catalog.csv
+EDIT_STOCK=$((500000 + RANDOM))
+sed -e "s/^105,\([^,]*\),\([^,]*\),\([^,]*\),[0-9]*\$/105,\1,\2,\3,$EDIT_STOCK/" "$DEMO" > "$T_TMP/edit.csv"
+SURNAME="Mabaso$((RANDOM % 1000))x"
+EDIT_MS1=$(psql_val "INSERT INTO customers (msisdn, name) VALUES ('$(e164 "$(t_phone 75)")', 'Lindiwe $SURNAME') RETURNING msisdn")
+EDIT_MS2=$(psql_val "INSERT INTO customers (msisdn, name) VALUES ('$(e164 "$(t_phone 76)")', 'Bongani $SURNAME') RETURNING msisdn")
+export SPAZA_EDIT_CSV=$T_TMP/edit.csv SPAZA_EDIT_SKU=105 SPAZA_EDIT_STOCK=$EDIT_STOCK SPAZA_EDIT_SURNAME=$SURNAME
+export SPAZA_EDIT_MSISDN1=$EDIT_MS1 SPAZA_EDIT_MSISDN2=$EDIT_MS2
 export NODE_PATH=$NODE_MODULES SPAZA_SCREENSHOTS=$SHOTS SPAZA_STAFF_PASSWORD=$PW SPAZA_STAFF_SUFFIX=$S
 export SPAZA_STORY_PHONE=$PHONE SPAZA_RETAILER_NAME=$SHOP SPAZA_BAD_CSV=$SPAZA_TOP/tests/integration/catalog_import_bad.csv
 for js in "$SPAZA_TOP"/tests/browser/*.js; do
@@ -51,7 +60,18 @@ for js in "$SPAZA_TOP"/tests/browser/*.js; do
 	[ "$rc" = 0 ] || grep -q '^FAIL' <<<"$out" ||
 		echo "FAIL: $T: $(basename "$js") exited $rc: $(oneline "$(tail -5 "$T_TMP/node.err")")"
 	[ "$(basename "$js")" = story.js ] && ORDER=$(sed -n 's/^ORDER //p' <<<"$out")
+	[ "$(basename "$js")" = edits.js ] && KEYS=$(sed -n 's/^RETAILER_KEYS //p' <<<"$out")
 done
+
+# what edits.js did, as the database has it; then the suite's catalogue again
+check_eq "$T: the page's import is in the database and audited under the owner" "$EDIT_STOCK|1" \
+	"$(psql_val "SELECT stock FROM products WHERE id = 105")|$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'owner$S' AND action = 'catalog import upload.csv' AND after->>'sha256' = '$(sha256sum < "$T_TMP/edit.csv" | cut -c1-64)'")"
+check_eq "$T: the price change and its undoing are audited with before and after" "1849|$(psql_val "SELECT price_cents FROM products WHERE id = 101")" \
+	"$(psql_val "SELECT string_agg(after->>'price_cents', '|' ORDER BY id) FROM audit_log WHERE who = 'owner$S' AND subject = 'product 101'")"
+check_eq "$T: the retailer's keys: the first revoked, the second active, audited under finance" "${KEYS% *} revoked|${KEYS#* } active|2" \
+	"$(psql_val "SELECT string_agg(k.key_id || CASE WHEN k.revoked_at IS NULL THEN ' active' ELSE ' revoked' END, '|' ORDER BY k.created_at)
+		FROM retailer_keys k JOIN retailers r ON r.id = k.retailer_id WHERE r.name = 'Browser shop $S'")|$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'finance$S' AND action IN ('retailer add', 'retailer rotate-key')")"
+"$SPAZACTL" -c "$SPAZA_CFG" catalog import "$DEMO" >/dev/null
 
 # what care.js did, as the database has it
 check_eq "$T: the Care page's reply and resolve, and the 360's refund and note, are audited under their logins" \

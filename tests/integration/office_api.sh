@@ -271,6 +271,122 @@ check_eq "$T: a batch over 5000 is refused (400)" "400" \
 check_eq "$T: the catalogue on sale now, with prices and stock" "200|True" \
 	"$(code /admin/api/catalogue/products -b "$JAR")|$(jq_ 'len(d["products"]) > 5 and all(p["price_cents"] > 0 for p in d["products"])')"
 
+# ---- catalogue import after a clean check (sql/020: spaza_catalog_import, spazactl's own) ----
+DEMO=$SPAZA_TOP/menus/demo-catalog.csv
+# the demo file with one stock and one name changed: what the import must make true
+sed -e "s/^104,Groceries,Rice 2kg,42.50,1000000\$/104,Groceries,Rice 2kg $((S % 1000)),42.50,4242/" "$DEMO" > "$T_TMP/changed.csv"
+jcsv() { python3 -c 'import json,sys; d={"csv": open(sys.argv[1], encoding="utf-8", errors="replace").read()}
+if len(sys.argv) > 2: d["digest"] = sys.argv[2]
+print(json.dumps(d))' "$@"; }
+check_eq "$T: a clean check gives the file's SHA-256 (the import wants it back)" "200|True|$(sha256sum < "$T_TMP/changed.csv" | cut -c1-64)" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/catalogue/check "$(jcsv "$T_TMP/changed.csv")")|$(jq_ 'd["ok"]')|$(jq_ 'd["digest"]')"
+DIG=$(jq_ 'd["digest"]')
+ROWS=$(($(wc -l < "$DEMO") - 1))
+check_eq "$T: the import without its CSRF token is refused (403), nothing changes" "403|1000000" \
+	"$(code /admin/api/catalogue/import -b "$JAR" -H 'Content-Type: application/json' --data "$(jcsv "$T_TMP/changed.csv" "$DIG")")|$(psql_val "SELECT stock FROM products WHERE id = 104")"
+login "finance$S" "$PW" "$T_TMP/fin2" >/dev/null
+FIN2_CSRF=$(csrf)
+check_eq "$T: finance may not import the catalogue (403)" "403" \
+	"$(post "$T_TMP/fin2" "$FIN2_CSRF" /admin/api/catalogue/import "$(jcsv "$T_TMP/changed.csv" "$DIG")")"
+check_eq "$T: ... nor a care agent (403)" "403" \
+	"$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/catalogue/import "$(jcsv "$T_TMP/changed.csv" "$DIG")")"
+check_eq "$T: a file that is not the checked one is refused (409)" "409|1000000" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/catalogue/import "$(jcsv "$DEMO" "$DIG")")|$(psql_val "SELECT stock FROM products WHERE id = 104")"
+bad_dig=$(sha256sum < "$SPAZA_TOP/tests/integration/catalog_import_bad.csv" | cut -c1-64)
+check_eq "$T: a file with bad lines is refused whole (400), with the lines" "400|True|1000000" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/catalogue/import "$(jcsv "$SPAZA_TOP/tests/integration/catalog_import_bad.csv" "$bad_dig")")|$(jq_ 'len(d["problems"]) >= 5')|$(psql_val "SELECT stock FROM products WHERE id = 104")"
+check_eq "$T: an import without the digest is 400" "400" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/catalogue/import "$(jcsv "$T_TMP/changed.csv")")"
+check_eq "$T: the owner imports the checked file" "200|$ROWS|0" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/catalogue/import "$(jcsv "$T_TMP/changed.csv" "$DIG")")|$(jq_ 'd["products"]')|$(jq_ 'd["retired"]')"
+check_eq "$T: ... the database holds exactly the file" "4242|Rice 2kg $((S % 1000))" \
+	"$(psql_val "SELECT stock || '|' || name FROM products WHERE id = 104")"
+check_eq "$T: ... audited under the staff login with the file's digest" "1" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'owner$S' AND action = 'catalog import upload.csv' AND result = 'ok' AND after->>'sha256' = '$DIG'")"
+wait_for 10 sh -c "curl -s --noproxy '*' -b '$JAR' '$A/admin/api/catalogue/products' | grep -q 'Rice 2kg $((S % 1000))'"
+check_has "$T: ... and the page lists it" "Rice 2kg $((S % 1000))" "$(code /admin/api/catalogue/products -b "$JAR" >/dev/null; cat "$T_TMP/body")"
+"$SPAZACTL" -c "$SPAZA_CFG" catalog import "$DEMO" >/dev/null	# the suite's catalogue again
+check_eq "$T: spazactl's import runs the same function (the demo file back)" "1000000|Rice 2kg" \
+	"$(psql_val "SELECT stock || '|' || name FROM products WHERE id = 104")"
+
+# ---- a product's price and stock ----
+pset() { post "${2:-$JAR}" "${3:-$OWNER_CSRF}" /admin/api/catalogue/product "$1"; }
+check_eq "$T: the owner changes a price and a stock" "200|{\"sku\":101,\"price_cents\":1899,\"stock\":77}|1899 77" \
+	"$(pset '{"sku": 101, "price_cents": 1899, "stock": 77}')|$(cat "$T_TMP/body")|$(psql_val "SELECT price_cents || ' ' || stock FROM products WHERE id = 101")"
+check_eq "$T: ... audited with the price before and after" "1" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'owner$S' AND subject = 'product 101' AND result = 'ok'
+		AND before->>'price_cents' = '1799' AND after->>'price_cents' = '1899' AND after->>'stock' = '77'")"
+check_eq "$T: the stock alone keeps the price" "1899 78" \
+	"$(pset '{"sku": 101, "stock": 78}' >/dev/null; psql_val "SELECT price_cents || ' ' || stock FROM products WHERE id = 101")"
+check_eq "$T: a price above catalog limits price-max is refused (400)" "400|True" \
+	"$(pset '{"sku": 101, "price_cents": 100000000000}')|$(jq_ '"price-max" in d["error"]')"
+check_eq "$T: a price of zero, a negative stock, a price in text are refused (400)" "400 400 400" \
+	"$(pset '{"sku": 101, "price_cents": 0}') $(pset '{"sku": 101, "stock": -1}') $(pset '{"sku": 101, "price_cents": "18.99"}')"
+check_eq "$T: neither price nor stock, or no sku, is 400" "400 400" "$(pset '{"sku": 101}') $(pset '{"price_cents": 100}')"
+check_eq "$T: no such product is 404" "404" "$(pset '{"sku": 999999, "price_cents": 100}')"
+check_eq "$T: finance may not change a price (403), nor without CSRF" "403 403" \
+	"$(pset '{"sku": 101, "price_cents": 1}' "$T_TMP/fin2" "$FIN2_CSRF") $(code /admin/api/catalogue/product -b "$JAR" -H 'Content-Type: application/json' --data '{"sku": 101, "price_cents": 1}')"
+check_eq "$T: ... and nothing changed" "1899 78" "$(psql_val "SELECT price_cents || ' ' || stock FROM products WHERE id = 101")"
+pset '{"sku": 101, "price_cents": 1799, "stock": 1000000}' >/dev/null
+
+# ---- retailers and their till keys (Money) ----
+check_eq "$T: finance adds a retailer: its till key's secret comes back once" "200|True|True|no-store" \
+	"$(post "$T_TMP/fin2" "$FIN2_CSRF" /admin/api/money/retailer "{\"name\": \"new shop $S\"}")|$(jq_ 'bool(__import__("re").fullmatch("[0-9a-f]{64}", d["secret"]))')|$(jq_ 'd["key_id"].startswith("rk")')|$(tr -d '\r' < "$T_TMP/head" | sed -n 's/^Cache-Control: //p' | sort -u)"
+NR=$(jq_ 'd["retailer_id"]') K1=$(jq_ 'd["key_id"]') SEC1=$(jq_ 'd["secret"]')
+check_eq "$T: ... the database has the key id, active" "1" \
+	"$(psql_val "SELECT count(*) FROM retailer_keys WHERE key_id = '$K1' AND retailer_id = $NR AND revoked_at IS NULL")"
+# a signed till request for a well-formed slip that does not exist: 404 when the database knows
+# the key and the secret signs for it, 401 when the key is unknown or revoked
+NOSLIP=$(luhn_fix "9$(printf '%013d' $((S % 10000000000000)))")
+tget() { local t; t=$(date +%s); curl -s --noproxy '*' --max-time 20 -o /dev/null -w '%{http_code}' -H "X-Spaza-Key: $1" \
+	-H "X-Spaza-Signature: t=$t,v2=$(till_sign "$2" GET "/api/v1/slips/$NOSLIP" "$1" "$t" "")" "$SPAZA_TILL_URL/api/v1/slips/$NOSLIP"; }
+check_eq "$T: ... the secret signs the till API's requests (no such slip: 404, not 401)" "404|401" \
+	"$(tget "$K1" "$SEC1")|$(tget "$K1" "$(printf '0%.0s' $(seq 1 64))")"
+check_eq "$T: ... the list shows its key id and never a secret" "200|True|False" \
+	"$(code /admin/api/money/retailers -b "$T_TMP/fin2")|$(jq_ 'any(r.get("key_id") == "'$K1'" for r in d["retailers"])')|$(grep -c "$SEC1" "$T_TMP/body" | sed 's/^0$/False/')"
+check_eq "$T: ... nor does the database, the audit log or spazad's log" "0|0|0" \
+	"$(psql_val "SELECT count(*) FROM retailer_keys WHERE key_id LIKE '%$SEC1%'")|$(psql_val "SELECT count(*) FROM audit_log WHERE concat(action, subject, before, after) LIKE '%$SEC1%'")|$(grep -c "$SEC1" "$(dirname "$SPAZA_CFG")/spazad.log")"
+check_eq "$T: ... the addition is audited under the staff login, with the key id" "1" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'finance$S' AND action = 'retailer add' AND subject = 'retailer $NR' AND after->>'key_id' = '$K1'")"
+check_eq "$T: the same name again is 409" "409" "$(post "$T_TMP/fin2" "$FIN2_CSRF" /admin/api/money/retailer "{\"name\": \"new shop $S\"}")"
+check_eq "$T: a name with a line break, an empty one or one of 65 characters is 400" "400 400 400" \
+	"$(post "$T_TMP/fin2" "$FIN2_CSRF" /admin/api/money/retailer '{"name": "a\nb"}') $(post "$T_TMP/fin2" "$FIN2_CSRF" /admin/api/money/retailer '{"name": ""}') $(post "$T_TMP/fin2" "$FIN2_CSRF" /admin/api/money/retailer "{\"name\": \"$(printf 'x%.0s' $(seq 1 65))\"}")"
+check_eq "$T: a care agent may not add a retailer or issue a key (403)" "403 403" \
+	"$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/money/retailer "{\"name\": \"care shop $S\"}") $(post "$T_TMP/care" "$CARE_CSRF" /admin/api/money/retailer-key "{\"retailer\": $NR}")"
+check_eq "$T: ... nor finance without the CSRF token (403)" "403" \
+	"$(code /admin/api/money/retailer-key -b "$T_TMP/fin2" -H 'Content-Type: application/json' --data "{\"retailer\": $NR}")"
+check_eq "$T: the owner rotates the key: a new secret, once; the old key is revoked" "200|True|True" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/money/retailer-key "{\"retailer\": $NR}")|$(jq_ 'd["rotated"] and d["key_id"] != "'$K1'"')|$(jq_ 'd["secret"] != "'$SEC1'"')"
+K2=$(jq_ 'd["key_id"]') SEC2=$(jq_ 'd["secret"]')
+check_eq "$T: ... one active key, the new one" "$K2|$K1" \
+	"$(psql_val "SELECT string_agg(key_id, '|' ORDER BY revoked_at IS NOT NULL) FROM retailer_keys WHERE retailer_id = $NR AND (revoked_at IS NULL OR key_id = '$K1')")"
+check_eq "$T: ... the old key no longer signs (401), the new one does" "401|404" "$(tget "$K1" "$SEC1")|$(tget "$K2" "$SEC2")"
+check_eq "$T: ... audited, without the secret" "1|0" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'owner$S' AND action = 'retailer rotate-key' AND subject = 'retailer $NR' AND after->>'key_id' = '$K2'")|$(psql_val "SELECT count(*) FROM audit_log WHERE concat(before, after) LIKE '%$SEC2%'")"
+check_eq "$T: a key for no such retailer is 404; a bad id 400" "404 400" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/money/retailer-key '{"retailer": 999999999}') $(post "$JAR" "$OWNER_CSRF" /admin/api/money/retailer-key '{"retailer": "x"}')"
+check_has "$T: spazactl rotates keys the same way (retailer_key.c)" "key id    rk" \
+	"$("$SPAZACTL" -c "$SPAZA_CFG" retailer rotate-key "new shop $S")"
+
+# ---- Customer 360: find by name ----
+N1=$(psql_val "INSERT INTO customers (msisdn, name) VALUES ('+2783971' || lpad(($S % 99999)::text, 5, '0'), 'Thandeka Qwabe$((S % 1000))') RETURNING msisdn")
+N2=$(psql_val "INSERT INTO customers (msisdn, name) VALUES ('+2784971' || lpad(($S % 99999)::text, 5, '0'), 'Sipho Qwabe$((S % 1000))') RETURNING msisdn")
+QW="qwabe$((S % 1000))"
+find_() { code "/admin/api/customer/find?q=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1")" -b "${2:-$T_TMP/care}"; }
+check_eq "$T: a name's part, any case, finds every customer who has it, by name" "200|Sipho Qwabe$((S % 1000)),Thandeka Qwabe$((S % 1000))" \
+	"$(find_ "${QW^^}")|$(jq_ '",".join(m["name"] for m in d["matches"])')"
+check_eq "$T: ... its start too" "200|$N1" "$(find_ "thandeka qw")|$(jq_ '",".join(m["msisdn"] for m in d["matches"] if "Qwabe" in m["name"])')"
+check_eq "$T: under three characters only the start of a name matches" "200|True|False" \
+	"$(find_ "Th")|$(jq_ 'any(m["msisdn"] == "'$N1'" for m in d["matches"])')|$(find_ "qw" >/dev/null; jq_ 'any(m["msisdn"] == "'$N1'" for m in d["matches"])')"
+check_eq "$T: a number finds its customer, with the name" "200|$N2|Sipho Qwabe$((S % 1000))" \
+	"$(find_ "0${N2#+27}")|$(jq_ 'd["matches"][0]["msisdn"]')|$(jq_ 'd["matches"][0]["name"]')"
+check_eq "$T: LIKE's wildcards are matched as themselves" "200|0" "$(find_ "%%%")|$(jq_ 'len(d["matches"])')"
+check_eq "$T: an empty search is 400; a 41-character name 400" "400 400" "$(find_ "  ") $(find_ "$(printf 'y%.0s' $(seq 1 41))")"
+check_eq "$T: a fulfilment user may not search customers (403)" "403" \
+	"$(login "fulfilment$S" "$PW" "$T_TMP/ful2" >/dev/null; find_ "$QW" "$T_TMP/ful2")"
+check_eq "$T: the name search can use the trigram index, the prefix search the btree" "True|True" \
+	"$(psql -X -qtA -c "SET enable_seqscan = off" -c "EXPLAIN SELECT msisdn FROM customers WHERE name IS NOT NULL AND lower(name) LIKE '%qwabe%'" | grep -q customers_name_trgm && echo True)|$(psql -X -qtA -c "SET enable_seqscan = off" -c "EXPLAIN SELECT msisdn FROM customers WHERE name IS NOT NULL AND lower(name) LIKE 'th%'" | grep -q customers_name_lower && echo True)"
+
 # ---- static files ----
 check_eq "$T: the stylesheet is served" "200" "$(code /admin/static/office.css)"
 check_eq "$T: nothing outside web/ (../)" "404" "$(code /admin/static/..%2F..%2FREADME.md)"
