@@ -58,12 +58,12 @@ r1=$(mo "$P" "HELP" "$DUP")
 r2=$(mo "$P" "HELP" "$DUP")
 check_match "HELP lists the commands" '^Spaza SMS: STATUS <order>, ORDERS, BAL, POINTS, COMPLAIN <order> <text>, RATE <order> <1-5>, ' "$r1"
 check_eq "the same MO id delivered again gets the same reply" "$r1" "$r2"
-# HELP names the care and money keywords in every language, within one SMS
-for l in "ZU|IBHALANSI, KHALAZA <i-oda> <umbhalo>, LINGANISA <i-oda> <1-5>" "AF|SALDO, KLA <bestelnr> <teks>, BEOORDEEL <bestelnr> <1-5>" \
-	"EN|BAL, COMPLAIN <order> <text>, RATE <order> <1-5>"; do
+# HELP names the care, money and points keywords in every language, within one SMS
+for l in "ZU|IBHALANSI, AMAPHUZU, KHALAZA <i-oda> <umbhalo>, LINGANISA <i-oda> <1-5>" "AF|SALDO, PUNTE, KLA <bestelnr> <teks>, BEOORDEEL <bestelnr> <1-5>" \
+	"EN|BAL, POINTS, COMPLAIN <order> <text>, RATE <order> <1-5>"; do
 	mo "$P" "LANG ${l%%|*}" "$(mid)" >/dev/null
 	r=$(mo "$P" "HELP" "$(mid)")
-	check_has "HELP in ${l%%|*} lists BAL, COMPLAIN and RATE" "${l#*|}" "$r"
+	check_has "HELP in ${l%%|*} lists BAL, POINTS, COMPLAIN and RATE" "${l#*|}" "$r"
 	check_true "... in one SMS (160 characters at most)" "${#r} characters" test "${#r}" -le 160
 done
 n=$(psql_val "SELECT count(*) FROM sms_messages WHERE mo_id = '$DUP'")
