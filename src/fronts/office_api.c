@@ -158,6 +158,12 @@ static void office_orders_reply(struct office_orders *o)
 	office_json(o->c->req, 200, o->out);
 }
 
+/* Finance sees the board for cash on delivery (staff_roles.def); moving goods is the others'. */
+static bool office_may_fulfil(const struct office_staff *who)
+{
+	return who->role != STAFF_ROLE_FINANCE;
+}
+
 static void office_orders_page(void *priv, const PGresult *res, int err)
 {
 	struct office_orders *o = priv;
@@ -176,8 +182,9 @@ static void office_orders_page(void *priv, const PGresult *res, int err)
 						   PQgetvalue(res, i, 8), "cod", !strcmp(PQgetvalue(res, i, 9), "t"),
 						   "due_cents", office_int(res, i, 10)));
 	json_object_set_new(o->out, "orders", a);
-	/* the board shows "Cash received" to those who may press it */
+	/* the board shows "Cash received" and the status change to those who may use them */
 	json_object_set_new(o->out, "may_confirm_cash", json_boolean(office_may_cod(&o->c->who)));
+	json_object_set_new(o->out, "may_change_status", json_boolean(office_may_fulfil(&o->c->who)));
 	/* the next page starts below the last id shown; a short page is the last */
 	if (n == (int)o->limit)
 		json_object_set_new(o->out, "next_before", json_integer(office_int(res, n - 1, 0)));
@@ -279,6 +286,8 @@ static void office_orders_status(struct office_call *c)
 {
 	const char *status = NULL;
 	json_t *ids = NULL;
+	if (!office_may_fulfil(&c->who))
+		return office_error(c->req, 403, "your role confirms cash on the board; fulfilment ships and delivers");
 	if (json_unpack(c->body, "{so ss}", "ids", &ids, "status", &status) < 0 || !json_is_array(ids) ||
 	    !json_array_size(ids) || json_array_size(ids) > OFFICE_BULK_MAX)
 		return office_error(c->req, 400, "give {\"ids\": [order numbers, up to 200], \"status\": ...}");
