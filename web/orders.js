@@ -11,7 +11,7 @@ function row(o) {
 		office.el("td", {}, o.qty + " × " + o.product), office.el("td", { class: "delivery" }, o.delivery_address,
 			o.delivery_note ? office.el("div", { class: "note" }, o.delivery_note) : ""),
 		office.el("td", {}, office.money(o.total_cents)),
-		office.el("td", { class: "status" }, o.status.replace("_", " ")));
+		office.el("td", { class: "status" }, o.status.replace("_", " "), o.cod ? office.el("div", { class: "note" }, "cash on delivery") : ""));
 	const slip = office.el("button", { type: "button", class: "secondary noprint" }, "Packing slip");
 	slip.addEventListener("click", () => packing(o));
 	const td = office.el("td", {}, slip);
