@@ -280,6 +280,27 @@ RETURNS SETOF record LANGUAGE sql STABLE AS $$
 	WHERE o.id = p_order_id
 $$;
 
+-- Cash on delivery's invariants, beside the ledger's (`spazactl ledger check`): every cod_payment
+-- posting has exactly its one confirmation, of the same order and amount, and the cash is on the
+-- account of who the confirmation says holds it (a retailer's clearing account, or the shop's own).
+CREATE FUNCTION spaza_cod_check() RETURNS TABLE (invariant text, detail text)
+LANGUAGE sql STABLE AS $$
+	SELECT 'cash on delivery without its confirmation', format('order %s: posting %s', t.order_id, t.id)
+	FROM ledger_txns t LEFT JOIN cod_confirmations c ON c.txn_id = t.id
+	WHERE t.reason = 'cod_payment' AND (c.txn_id IS NULL OR c.order_id IS DISTINCT FROM t.order_id
+		OR c.amount_cents <> (t.result->>'amount_cents')::bigint)
+	UNION ALL
+	SELECT 'cash on delivery confirmed without its posting', format('order %s', c.order_id)
+	FROM cod_confirmations c JOIN ledger_txns t ON t.id = c.txn_id WHERE t.reason <> 'cod_payment'
+	UNION ALL
+	SELECT 'cash on delivery on the account of another than who holds it', format('order %s: retailer %s', c.order_id,
+		coalesce(c.retailer_id::text, 'none (the shop)'))
+	FROM cod_confirmations c
+	WHERE NOT EXISTS (SELECT 1 FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
+			  WHERE e.txn_id = c.txn_id AND a.kind = 'retailer_clearing'
+			    AND a.owner_id IS NOT DISTINCT FROM c.retailer_id::bigint AND e.amount_cents = c.amount_cents);
+$$;
+
 -- Rights, as every ledger door (sql/006_roles.sql): the bodies run as the owner with a fixed
 -- search_path; the runtime role calls the three doors and reads retailer_cash, never the table.
 ALTER FUNCTION spaza__cod_confirm SECURITY DEFINER SET search_path = public, pg_temp;
@@ -289,11 +310,12 @@ ALTER FUNCTION spaza__retailer_cod SECURITY DEFINER SET search_path = public, pg
 ALTER FUNCTION spaza_till_cod_pay SECURITY DEFINER SET search_path = public, pg_temp;
 ALTER FUNCTION spaza_staff_cod_settle SECURITY DEFINER SET search_path = public, pg_temp;
 ALTER FUNCTION spaza_cod_lookup SECURITY DEFINER SET search_path = public, pg_temp;
+ALTER FUNCTION spaza_cod_check SECURITY DEFINER SET search_path = public, pg_temp;
 REVOKE ALL ON FUNCTION spaza__cod_confirm, spaza__cod_response, spaza__retailer_cod, spaza_till_cod_pay,
-	spaza_staff_cod_settle, spaza_cod_lookup FROM PUBLIC;
+	spaza_staff_cod_settle, spaza_cod_lookup, spaza_cod_check FROM PUBLIC;
 DO $$ BEGIN
 	IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'spaza_app') THEN
-		GRANT EXECUTE ON FUNCTION spaza_till_cod_pay, spaza_staff_cod_settle, spaza_cod_lookup TO spaza_app;
+		GRANT EXECUTE ON FUNCTION spaza_till_cod_pay, spaza_staff_cod_settle, spaza_cod_lookup, spaza_cod_check TO spaza_app;
 		GRANT SELECT ON retailer_cash TO spaza_app;
 	END IF;
 END $$;

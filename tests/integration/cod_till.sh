@@ -134,3 +134,13 @@ check_eq "... and moves no money again" "1" "$(psql_val "SELECT count(*) FROM le
 out=$(ctl ledger check 2>&1); rc=$?
 check_eq "spazactl ledger check passes after the till's cash on delivery" 0 "$rc"
 [ "$rc" = 0 ] || echo "$out" >&2
+check_has "... and says it covers cash on delivery" "cash on delivery confirmed once" "$out"
+moved=$(psql -X -qtA <<SQL
+BEGIN;
+UPDATE cod_confirmations SET retailer_id = NULL, request_id = NULL WHERE order_id = $O;
+SELECT invariant FROM spaza_cod_check();
+ROLLBACK;
+SQL
+)
+check_eq "the check would see A's cash put on the shop's own account (a transaction, rolled back)" \
+	"cash on delivery on the account of another than who holds it" "$moved"
