@@ -22,7 +22,7 @@ else
 	fail "$T: spazad killed with -9 under load answers again: expected /health 200 within 30 s, got none (see $OWN_LOG)"
 fi
 fault_load_wait
-J=$T_TMP/kill.json
+J=$T_TMP/kill.json; cat "$T_TMP/kill.log" >&2
 check_eq "$T: no wrong reply or HTTP error from the load ($(tail -n 1 "$T_TMP/kill.log"))" 0 \
 	"$(( $(jget "$J" mismatches) + $(jget "$J" http_errors) ))"
 check_true "$T: the hops cut by the kill were sent again (retried $(jget "$J" retried))" "none was" \

@@ -18,15 +18,15 @@ s=$(t_sid); for t in "" 1 1*2 1*2*1 1*2*1*1 1*2*1*1*2; do hop "$s" "$X1" "$t"; d
 r=$(ussd "$s" "$X1" "1*2*1*1*2*1" "*120*777#" "$OWN_URL")
 ORDER=$(sed -n 's/^END Order #\([0-9]*\) placed.*/\1/p' <<<"$r")
 check_match "$T: S1 places an order" '^[0-9]+$' "$ORDER"
-# S2 (isiZulu): help, END
-s=$(t_sid); hop "$s" "$X2" ""; hop "$s" "$X2" "5"
+# S2 (isiZulu): help, call us: END
+s=$(t_sid); hop "$s" "$X2" ""; hop "$s" "$X2" "5"; hop "$s" "$X2" "5*3"
 # S3: categories, back to main, then silence: timeout on main
 s=$(t_sid); hop "$s" "$X3" ""; hop "$s" "$X3" "1"; hop "$s" "$X3" "1*0"
 # S4: categories, Groceries, then silence: timeout on products
 s=$(t_sid); hop "$s" "$X4" ""; hop "$s" "$X4" "1"; hop "$s" "$X4" "1*1"
 # S5: categories, then the customer dials again (abandoned on categories) and asks for help
 s=$(t_sid); hop "$s" "$X5" ""; hop "$s" "$X5" "1"
-s=$(t_sid); hop "$s" "$X5" ""; hop "$s" "$X5" "5"
+s=$(t_sid); hop "$s" "$X5" ""; hop "$s" "$X5" "5"; hop "$s" "$X5" "5*3"
 
 # every session on the timeline (timeouts after 2 s, written in the next batch)
 wait_for 30 sh -c "[ \"\$(psql -X -qtAc \"SELECT count(*) FROM ussd_sessions WHERE started_at >= '$SINCE'\")\" -ge 6 ]"
@@ -38,8 +38,10 @@ want="screen,front,lang,segment,entries,end,timeout,abandon,error,back,ordered,p
 categories,at,en,none,4,0,0,1,0,1,1,0
 confirm,at,en,none,1,0,0,0,0,0,1,0
 detail,at,en,none,1,0,0,0,0,0,1,0
-help,at,en,none,1,1,0,0,0,0,0,0
-help,at,zu,none,1,1,0,0,0,0,0,0
+help,at,en,none,1,0,0,0,0,0,0,0
+help,at,zu,none,1,0,0,0,0,0,0,0
+help_call,at,en,none,1,1,0,0,0,0,0,0
+help_call,at,zu,none,1,1,0,0,0,0,0,0
 main,at,en,none,6,0,1,0,0,0,1,0
 main,at,zu,none,1,0,0,0,0,0,0,0
 placed,at,en,none,1,1,0,0,0,0,1,0

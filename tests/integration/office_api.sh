@@ -117,7 +117,7 @@ check_eq "$T: a body that is not JSON is 400" "400" \
 
 # ---- Customer 360 ----
 check_eq "$T: a customer by number: the record, credit and timeline" "200|$MS|True" \
-	"$(code "/admin/api/customer?msisdn=$MSQ" -b "$T_TMP/fin")|$(jq_ 'd["msisdn"]')|$(jq_ 'any(e["kind"] == "order" and e["ref"] == "'$O1'" for e in d["timeline"])')"
+	"$(code "/admin/api/customer?msisdn=$MSQ" -b "$T_TMP/fin")|$(jq_ 'd["msisdn"]')|$(jq_ 'any(e["kind"] == "order_placed" and e["ref"] == "'$O1'" for e in d["timeline"])')"
 check_eq "$T: ... newest first" "True" "$(jq_ 'all(a["at"] >= b["at"] for a, b in zip(d["timeline"], d["timeline"][1:]))')"
 check_eq "$T: an unknown number is 404" "404" "$(code "/admin/api/customer?msisdn=0829999999" -b "$T_TMP/fin")"
 check_eq "$T: finance sets a credit limit" "200|{\"limit_cents\":50000,\"used_cents\":$((2 * ${P#* }))}" \
@@ -209,7 +209,7 @@ check_has "$T: spazactl care show sees the same steps" "delivered $S" "$("$SPAZA
 check_eq "$T: each change is audited under the staff login" "3" \
 	"$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'care$S' AND subject = 'ticket $TK' AND action IN ('care reply', 'care resolve', 'care close') AND result = 'ok'")"
 check_eq "$T: no such ticket is 404" "404" "$(code "/admin/api/care/ticket?id=999999999" -b "$T_TMP/care")"
-TK2=$("$SPAZACTL" -c "$SPAZA_CFG" care open "$MS" --order "$O4" charged_twice "paid twice $S" | sed -n 's/^ticket #\([0-9]*\) .*/\1/p')
+TK2=$("$SPAZACTL" -c "$SPAZA_CFG" care open "$MS" --order "$O4" charged_twice "paid twice $S" | sed -n '1s/^ticket #\([0-9]*\) .*/\1/p')
 check_eq "$T: a charged-twice ticket carries the double-charge evidence (none here)" "200|[]|False" \
 	"$(code "/admin/api/care/ticket?id=$TK2" -b "$T_TMP/care")|$(jq_ 'd["double_charges"]')|$(jq_ 'd["may_refund"]')"
 check_eq "$T: a care agent may not refund a double charge (403)" "403" \
