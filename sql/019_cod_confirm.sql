@@ -192,7 +192,7 @@ BEGIN
 	-- a refusal names no amount but the amount due (wrong_amount) and nothing of the customer
 	response := spaza__cod_response(outcome, p_order_id, p_request_id,
 					CASE WHEN outcome IN ('paid', 'wrong_amount') THEN amount_cents END,
-					CASE WHEN outcome IN ('not_payable', 'already_paid') THEN order_status END,
+					CASE WHEN outcome IN ('paid', 'not_payable', 'already_paid') THEN order_status END,
 					CASE WHEN outcome IN ('paid', 'already_paid') THEN confirmed_by END);
 	IF outcome = 'paid' THEN
 		UPDATE cod_confirmations c SET response = spaza__retailer_cod.response WHERE c.order_id = p_order_id;

@@ -81,7 +81,7 @@ check_eq "... and the order is still unpaid" "awaiting_payment" "$(psql_val "SEL
 BODY=$(cod_body "$O" "cod-$$-1" 2500)
 st=$(capi POST "$P" "$BODY")
 check_eq "retailer A confirms the cash: 200 paid" "200 paid 2500 cod-$$-1" "$st $(code_of) $(field amount_cents) $(field payment_id)"
-check_eq "... confirmed by the retailer" "$NAME_A" "$(field confirmed_by)"
+check_eq "... confirmed by the retailer; the order is paid" "$NAME_A paid" "$(field confirmed_by) $(field order_status)"
 FIRST=$(cat "$T_TMP/body")
 SIG1=$(cat "$T_TMP/sig")
 check_eq "... the order is paid, cash on delivery" "paid|cod" "$(psql_val "SELECT status || '|' || payment_method FROM orders WHERE id = $O")"
