@@ -7,11 +7,12 @@
  * (secrets.c, key versions and all), loaded from a file the harness writes at start.
  *
  * Input: byte 0 is flags, then "rest\nkey\nsignature\nbody" (the body may hold anything); rest is
- * what follows /api/v1/slips/ on the request line, a "?query" included.
+ * what follows /api/v1/slips/ (or /api/v1/orders/, bit 6) on the request line, a "?query" included.
  *   bit 0  POST (else GET)        bit 1  sign it correctly: the signature is replaced by
  *   bit 2  no X-Spaza-Key header         t=<now>,v2=<the right HMAC> followed by what was given
  *   bit 3  no X-Spaza-Signature   bit 4  a database call fails (-EIO) instead of staying queued
  *   bit 5  send it a second time, unchanged
+ *   bit 6  the orders' prefix: cash on delivery, {order}/cod-payment
  * Checked: every request is answered exactly once or waits on exactly one database call, and a
  * request sent again after it reached the database is answered at once (a replay, 401). Each
  * input starts with no signature seen (front_till_close() and front_till_init() between
@@ -38,7 +39,8 @@ struct http_req {
 	unsigned replies, status;
 };
 
-static http_handler handler_get, handler_post;
+/* [0] the slips' prefix, [1] the orders' (cash on delivery) */
+static http_handler handler_get[2], handler_post[2];
 static struct {
 	unsigned calls;
 	db_cb cb;
@@ -49,10 +51,12 @@ static struct {
 
 void http_route_prefix(enum listen_kind l, const char *method, const char *prefix, http_handler h)
 {
+	int orders = !strcmp(prefix, "/api/v1/orders/");
+	FUZZ_ASSERT(orders || !strcmp(prefix, "/api/v1/slips/"));
 	if (!strcmp(method, "GET"))
-		handler_get = h;
+		handler_get[orders] = h;
 	else
-		handler_post = h;
+		handler_post[orders] = h;
 }
 
 void http_route(enum listen_kind l, const char *method, const char *path, http_handler h)
@@ -164,7 +168,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg_init(fuzz_ctx);	/* the defaults; without ratelimit_init() no request is limited */
 	fuzz_secrets();
 	front_till_init(fuzz_ctx);
-	FUZZ_ASSERT(handler_get && handler_post);
+	FUZZ_ASSERT(handler_get[0] && handler_post[0] && handler_get[1] && handler_post[1]);
 	return 0;
 }
 
@@ -208,7 +212,8 @@ static bool run(struct http_req *req, uint8_t flags)
 	db.calls = 0;
 	db.cb = NULL;
 	req->replies = 0;
-	(flags & 1 ? handler_post : handler_get)(req);
+	int orders = !!(flags & 64);
+	(flags & 1 ? handler_post[orders] : handler_get[orders])(req);
 	FUZZ_ASSERT(req->replies + db.calls == 1);
 	if (db.calls && (flags & 16) && db.cb) {
 		db_cb cb = db.cb;
@@ -240,7 +245,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	/* the path as libmicrohttpd hands it over stops at the query */
-	req->target = talloc_asprintf(ctx, "/api/v1/slips/%s", line);
+	req->target = talloc_asprintf(ctx, "%s%s", flags & 64 ? "/api/v1/orders/" : "/api/v1/slips/", line);
 	req->rest = talloc_strndup(ctx, line, strcspn(line, "?"));
 	if (flags & 2)
 		req->sig = sign(ctx, req, flags & 1 ? "POST" : "GET");

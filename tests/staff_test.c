@@ -26,6 +26,8 @@ int main(void)
 		"fulfilment sees orders, not customers", "wrong");
 	T_CHECK(staff_may(STAFF_ROLE_FINANCE, STAFF_PAGE_MONEY) && !staff_may(STAFF_ROLE_FINANCE, STAFF_PAGE_TILL),
 		"finance sees the money, takes no cash", "wrong");
+	T_CHECK(staff_may(STAFF_ROLE_FINANCE, STAFF_PAGE_ORDERS),
+		"finance sees the orders board (a courier's cash on delivery handed in)", "wrong");
 	T_EQ_INT(staff_role_index("fulfilment"), STAFF_ROLE_FULFILMENT, "a stored role word is its role");
 	T_EQ_INT(staff_role_index("root"), -1, "an unknown role word is none");
 	T_EQ_INT(staff_page_index("till"), STAFF_PAGE_TILL, "a page path is its page");

@@ -1,6 +1,7 @@
 "use strict";
 // The orders board: a tab per status with its count, a filter by number, pages of 50, and a
-// status change for the ticked orders (each customer gets the SMS the CLI's change sends).
+// status change for the ticked orders (each customer gets the SMS the CLI's change sends), and
+// "Cash received" on a cash-on-delivery order for fulfilment, finance and the owner.
 const q = new URLSearchParams(location.search);
 let before = null;
 function row(o) {
@@ -10,11 +11,29 @@ function row(o) {
 		office.el("td", {}, o.qty + " × " + o.product), office.el("td", { class: "delivery" }, o.delivery_address,
 			o.delivery_note ? office.el("div", { class: "note" }, o.delivery_note) : ""),
 		office.el("td", {}, office.money(o.total_cents)),
-		office.el("td", { class: "status" }, o.status.replace("_", " ")));
+		office.el("td", { class: "status" }, o.status.replace("_", " "), o.cod ? office.el("div", { class: "note" }, "cash on delivery") : ""));
 	const slip = office.el("button", { type: "button", class: "secondary noprint" }, "Packing slip");
 	slip.addEventListener("click", () => packing(o));
-	tr.append(office.el("td", {}, slip));
+	const td = office.el("td", {}, slip);
+	// a courier hands in the cash of a cash-on-delivery order: only those who may see the button
+	if (mayCash && o.cod && o.status === "awaiting_payment") {
+		const cash = office.el("button", { type: "button", class: "noprint cash" }, "Cash received");
+		cash.addEventListener("click", () => cashReceived(o));
+		td.append(" ", cash);
+	}
+	tr.append(td);
 	return tr;
+}
+let mayCash = false;
+async function cashReceived(o) {
+	if (!confirm("Order #" + o.id + ": " + office.money(o.due_cents) +
+		" cash on delivery received? The order becomes paid and the customer gets an SMS.")) return;
+	try {
+		const r = await office.api("orders/cod-paid", { order: o.id });
+		office.say("Order #" + r.order + " paid: " + office.money(r.amount_cents) + " cash received (" +
+			r.confirmed_by + ")", "info");
+		await load(false);
+	} catch (e) { office.say(e.message, "error"); }
 }
 function packing(o) {
 	// the slip is this page printed with only the order on it
@@ -35,6 +54,8 @@ async function load(more) {
 	if (q.get("msisdn")) p.set("msisdn", q.get("msisdn"));
 	if (more && before) p.set("before", before);
 	const j = await office.api("orders?" + p);
+	mayCash = j.may_confirm_cash;
+	document.getElementById("bulk").hidden = !j.may_change_status;
 	const tabs = document.getElementById("tabs");
 	tabs.replaceChildren(office.el("a", { href: "?", class: q.get("status") ? "" : "on" }, "All"));
 	for (const [s, n] of Object.entries(j.counts))

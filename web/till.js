@@ -17,10 +17,39 @@ function show(s) {
 }
 async function takings() {
 	const t = await office.api("till/takings");
-	$("takings").textContent = office.money(t.cents);
-	$("takings-n").textContent = t.payments + " payment(s), " + t.reversed + " reversed";
+	$("takings").textContent = office.money(t.cents + t.cod_cents);
+	$("takings-n").textContent = t.payments + " slip payment(s), " + t.reversed + " reversed, " +
+		t.cod_payments + " cash on delivery (" + office.money(t.cod_cents) + ")";
 	$("owed").textContent = office.money(t.owed_cents);
 }
+// Cash on delivery: the order number the courier's slip or the customer's SMS gives. The
+// server takes the cash once for the order, whatever is clicked (a second click is the first
+// answer) and counts it in what this shop owes.
+let cod = null;
+function showCod(o) {
+	cod = o;
+	$("cod").hidden = false;
+	$("c-order").textContent = String(o.order);
+	$("c-amount").textContent = office.money(o.amount_cents);
+	$("c-status").textContent = o.order_status.replace("_", " ");
+	$("c-by").textContent = o.confirmed ? (o.by_you ? " · cash taken here" : " · cash taken elsewhere") : "";
+	$("cod-pay").hidden = !o.payable;
+}
+async function findCod(order) {
+	office.say("");
+	try { showCod(await office.api("till/cod?order=" + encodeURIComponent(order.trim().replace(/^#/, "")))); }
+	catch (e) { $("cod").hidden = true; office.say(e.message, "error"); }
+}
+$("cod-find").addEventListener("submit", ev => { ev.preventDefault(); findCod($("cod-order").value); });
+$("cod-pay").addEventListener("click", async () => {
+	if (!confirm("Take " + office.money(cod.amount_cents) + " cash for order #" + cod.order + "?")) return;
+	try {
+		const r = await office.api("till/cod", { order: cod.order, amount_cents: cod.amount_cents });
+		await findCod(String(cod.order));
+		office.say("Cash taken: " + office.money(r.amount_cents) + " for order #" + r.order, "info");
+		await takings();
+	} catch (e) { office.say(e.message, "error"); }
+});
 async function find(ref) {
 	office.say("");
 	try { show(await office.api("till/slip?ref=" + encodeURIComponent(ref))); }

@@ -45,7 +45,8 @@ static const struct ctl_report_kind kinds[] = {
 	{ "payments", DB_REPORT_PAYMENTS, 1, "method|payments|amount", 1 << 2 },
 	{ "credit-ageing", DB_REPORT_CREDIT_AGEING, 0, "owed since|customers|owed", 1 << 2 },
 	{ "vouchers", DB_REPORT_VOUCHERS, 1, "status|vouchers|value|float", (1 << 2) | (1 << 3) },
-	{ "settlements", DB_REPORT_SETTLEMENTS, 1, "retailer|payments|taken|reversals|reversed", (1 << 2) | (1 << 4) },
+	{ "settlements", DB_REPORT_SETTLEMENTS, 1, "retailer|payments|taken|reversals|reversed|cod|cod taken",
+	  (1 << 2) | (1 << 4) | (1 << 6) },
 	{ "repeat", DB_REPORT_REPEAT, 1, "segment|buyers|repeat buyers|repeat %", 0 },
 };
 

@@ -206,6 +206,24 @@ void ledger_cod_settle(struct ledger_stmt *st, int64_t order_id, const char *by)
 	ledger_str(st, 1, by);
 }
 
+void ledger_till_cod_pay(struct ledger_stmt *st, const char *key_id, const char *payment_id, int64_t order_id,
+			 int64_t amount_cents)
+{
+	ledger_stmt_init(st, DB_TILL_COD_PAY);
+	ledger_str(st, 0, key_id);
+	ledger_str(st, 1, payment_id);
+	ledger_i64(st, 2, order_id);
+	ledger_i64(st, 3, amount_cents);
+}
+
+void ledger_staff_cod_settle(struct ledger_stmt *st, const char *session, int64_t order_id, int64_t amount_cents)
+{
+	ledger_stmt_init(st, DB_OFFICE_COD_SETTLE);
+	ledger_str(st, 0, session);
+	ledger_i64(st, 1, order_id);
+	ledger_i64(st, 2, amount_cents);
+}
+
 void ledger_dc_refund(struct ledger_stmt *st, int64_t dc_id)
 {
 	ledger_stmt_init(st, DB_DC_REFUND);

@@ -84,6 +84,14 @@ void ledger_store_credit_pay(struct ledger_stmt *st, const char *idem_key, int64
 void ledger_repay_slip_create(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, unsigned receiver_id);
 void ledger_cod_choose(struct ledger_stmt *st, int64_t customer_id, int64_t order_id);
 void ledger_cod_settle(struct ledger_stmt *st, int64_t order_id, const char *by);
+/* A retailer's till confirms the cash of a cash-on-delivery order (sql/019): the same payment
+ * id for the same order and amount is the same confirmation, answered with the first response. */
+void ledger_till_cod_pay(struct ledger_stmt *st, const char *key_id, const char *payment_id, int64_t order_id,
+			 int64_t amount_cents);
+/* The back office's: a retailer user's (as its till, id "web-cod-<order>") or fulfilment's,
+ * finance's or the owner's (the shop's own courier); session is office_staff's, the database
+ * checks its role again. */
+void ledger_staff_cod_settle(struct ledger_stmt *st, const char *session, int64_t order_id, int64_t amount_cents);
 /* Refund one double charge the detector found (double_charge.h), once. */
 void ledger_dc_refund(struct ledger_stmt *st, int64_t dc_id);
 

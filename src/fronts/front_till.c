@@ -6,6 +6,9 @@
  *                                                       "payment_id": "...", "amount_cents": N}
  *   POST /api/v1/slips/{ref}/payments/{id}/reversal    {"type": "reversal", "ref": "{ref}",
  *                                                       "payment_id": "{id}"}
+ *   GET  /api/v1/orders/{id}/cod-payment               a cash-on-delivery order: amount due, status
+ *   POST /api/v1/orders/{id}/cod-payment               {"type": "cod_payment", "order": {id},
+ *                                                       "payment_id": "...", "amount_cents": N}
  *
  * Every request is signed: X-Spaza-Key names the retailer's key id and X-Spaza-Signature is
  * "t=<unix time>,v2=<hex HMAC-SHA256(secret, canonical string)>", where the secret is the
@@ -63,8 +66,11 @@
 #include "secrets.h"
 #include "slip.h"
 #include "stats.h"
+#include "cod.h"
 
 #define TILL_PREFIX "/api/v1/slips/"
+#define TILL_ORDERS_PREFIX "/api/v1/orders/"
+#define TILL_COD_SUFFIX "/cod-payment"
 #define TILL_MAX_SKEW_S 300		/* a request's t may be this far from our clock, either way */
 #define TILL_KEY_MAX 64
 #define TILL_PAYMENT_ID_MAX 64
@@ -79,6 +85,8 @@ enum till_op {
 	TILL_OP_IMAGE,
 	TILL_OP_PAY,
 	TILL_OP_REVERSE,
+	TILL_OP_COD_LOOKUP,	/* a cash-on-delivery order (cod.h) */
+	TILL_OP_COD_PAY,
 };
 
 /* One request between its arrival and its answer; a talloc child of the request, so it goes
@@ -93,6 +101,7 @@ struct till_call {
 	char ref[EASYPAY_REF_BUF];
 	char payment_id[TILL_PAYMENT_ID_MAX + 1];
 	int64_t amount_cents;
+	int64_t order_id;	/* the COD ops' */
 };
 
 /* A signature seen, until its request would be stale anyway. */
@@ -171,6 +180,9 @@ static const struct till_answer till_outcomes[] = {
 	[LEDGER_SHIPPED] = { 409, CTR_TILL_CONFLICT, "the order has shipped: too late to reverse" },
 	[LEDGER_NOT_REVERSIBLE] = { 409, CTR_TILL_CONFLICT,
 	  "the order was cancelled and refunded meanwhile: nothing to reverse" },
+	[LEDGER_NOT_FOUND] = { 404, CTR_TILL_UNKNOWN_SLIP, "no order has this number" },
+	[LEDGER_NOT_COD] = { 409, CTR_TILL_CONFLICT,
+	  "the order is not to be paid cash on delivery: take no cash for it" },
 };
 
 static const struct till_answer *till_refusal(const char *code)
@@ -626,11 +638,27 @@ out:
 	talloc_free(c);
 }
 
-/* A payment or its reversal: the ledger's row, the response in its text */
+/* The words of a cash-on-delivery refusal where the slips' would mislead; NULL: the table's. */
+static const char *till_cod_refusal(enum ledger_outcome o)
+{
+	switch (o) {
+	case LEDGER_ALREADY_PAID:
+		return "the order is paid already (confirmed_by: whose cash, when it was cash on delivery): take no cash";
+	case LEDGER_NOT_PAYABLE:
+		return "the order is no longer awaiting payment (order_status: cancelled or expired): take no cash";
+	case LEDGER_CONFLICT:
+		return "this payment id was used before for another order or amount: use a new id for a new payment";
+	default:
+		return NULL;
+	}
+}
+
+/* A payment, its reversal or a cash-on-delivery confirmation: the ledger's row, the response in
+ * its text */
 static void till_money_done(void *priv, const PGresult *res, int err)
 {
 	struct till_call *c = priv;
-	enum ledger_outcome ok_outcome = c->op == TILL_OP_PAY ? LEDGER_PAID : LEDGER_REVERSED;
+	enum ledger_outcome ok_outcome = c->op == TILL_OP_REVERSE ? LEDGER_REVERSED : LEDGER_PAID;
 	struct ledger_result r;
 	c->dbr = NULL;
 	if (till_db_failed(c, err) || till_db_failed(c, ledger_result(res, &r)))
@@ -639,9 +667,14 @@ static void till_money_done(void *priv, const PGresult *res, int err)
 	if (r.outcome == ok_outcome) {
 		char amount[MONEY_BUF_LEN];
 		money_format(amount, sizeof(amount), r.amount_cents);
-		LOGP(DCAT, LOGL_NOTICE, "slip %s %s: key %s, payment id %s, order %" PRId64 ", %s\n", c->ref,
-		     ledger_outcome_word(r.outcome), c->key_id, c->payment_id, r.id, amount);
-		till_ctr(c->op == TILL_OP_PAY ? CTR_TILL_PAID : CTR_TILL_REVERSED);
+		if (c->op == TILL_OP_COD_PAY)
+			LOGP(DCAT, LOGL_NOTICE, "order %" PRId64 " cash on delivery %s: key %s, payment id %s, %s\n",
+			     c->order_id, ledger_outcome_word(r.outcome), c->key_id, c->payment_id, amount);
+		else
+			LOGP(DCAT, LOGL_NOTICE, "slip %s %s: key %s, payment id %s, order %" PRId64 ", %s\n", c->ref,
+			     ledger_outcome_word(r.outcome), c->key_id, c->payment_id, r.id, amount);
+		till_ctr(c->op == TILL_OP_PAY ? CTR_TILL_PAID : c->op == TILL_OP_COD_PAY ? CTR_TILL_COD_PAID
+											 : CTR_TILL_REVERSED);
 		/* The stored first response, in our compact form. A repeat gets the same bytes: the
 		 * same stored jsonb text, written out in the same key order. */
 		json_t *obj = json_loads(response, 0, NULL);
@@ -652,51 +685,53 @@ static void till_money_done(void *priv, const PGresult *res, int err)
 		}
 		till_reply_obj(c->req, 200, obj);
 	} else {
-		if (r.outcome == LEDGER_UNKNOWN_SLIP)
+		if (r.outcome == LEDGER_UNKNOWN_SLIP || r.outcome == LEDGER_NOT_FOUND)
 			till_unknown_slip(c);
 		json_t *extra = json_loads(response, 0, NULL);
 		if (extra && !json_is_object(extra)) {
 			json_decref(extra);
 			extra = NULL;
 		}
-		till_refuse_outcome(c->req, r.outcome, extra, NULL);
+		const char *detail = c->op == TILL_OP_COD_PAY ? till_cod_refusal(r.outcome) : NULL;
+		if (detail)
+			till_refuse_outcome(c->req, r.outcome, extra, "%s", detail);
+		else
+			till_refuse_outcome(c->req, r.outcome, extra, NULL);
 	}
 	talloc_free(c);
 }
 
-/* The JSON body of a POST, every field required: type ("payment" or "reversal", which must be
- * the path's), ref (the path's slip), payment_id (1-64 printable characters, no spaces; a
- * reversal's is the path's) and, for payments, amount_cents. A body says in full what it does,
- * so that it cannot be taken for another request on another path. When it is not right, the
- * refusal has been sent. */
-static bool till_parse_body(struct till_call *c, const char *path_id)
+/* The body of a POST as a JSON object (the caller's reference), or NULL after the refusal;
+ * example is what to send, for the message. */
+static json_t *till_body_object(struct till_call *c, const char *example)
 {
 	size_t len;
 	const char *body = http_req_body(c->req, &len);
-	const char *type_word = c->op == TILL_OP_PAY ? "payment" : "reversal";
 	json_error_t jerr;
-	json_t *j = len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
-	bool ok = false;
-
 	if (!len) {
-		till_refuse(c->req, "bad_json", NULL, "the body is empty: send a JSON object naming the %s, "
-			    "{\"type\": \"%s\", \"ref\": \"...\", \"payment_id\": \"...\"%s}", type_word, type_word,
-			    c->op == TILL_OP_PAY ? ", \"amount_cents\": N" : "");
-		return false;
+		till_refuse(c->req, "bad_json", NULL, "the body is empty: send a JSON object, %s", example);
+		return NULL;
 	}
-	if (!j || !json_is_object(j)) {
-		if (j)
-			till_refuse(c->req, "bad_json", NULL, "the body is JSON but not an object");
-		else
-			till_refuse(c->req, "bad_json", NULL, "the body is not JSON: %s (line %d, column %d)", jerr.text,
-				    jerr.line, jerr.column);
-		goto out;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j)
+		till_refuse(c->req, "bad_json", NULL, "the body is not JSON: %s (line %d, column %d)", jerr.text,
+			    jerr.line, jerr.column);
+	else if (!json_is_object(j)) {
+		till_refuse(c->req, "bad_json", NULL, "the body is JSON but not an object");
+		json_decref(j);
+		j = NULL;
 	}
+	return j;
+}
+
+/* The body's type, which must be this path's, and its payment_id (1-64 printable characters,
+ * no spaces), copied into c. false after the refusal. */
+static bool till_body_id(struct till_call *c, json_t *j, const char *type_word)
+{
 	json_t *type = json_object_get(j, "type"), *id = json_object_get(j, "payment_id");
-	json_t *amount = json_object_get(j, "amount_cents"), *ref = json_object_get(j, "ref");
 	if (!json_is_string(type) || strcmp(json_string_value(type), type_word)) {
 		till_refuse(c->req, "bad_request", NULL, "type must be \"%s\" on this path", type_word);
-		goto out;
+		return false;
 	}
 	const char *ids = json_is_string(id) ? json_string_value(id) : NULL;
 	size_t idl = ids ? json_string_length(id) : 0;
@@ -706,12 +741,43 @@ static bool till_parse_body(struct till_call *c, const char *path_id)
 	if (!id_ok) {
 		till_refuse(c->req, "bad_request", NULL,
 			    "payment_id must be a string of 1 to 64 printable ASCII characters without spaces");
-		goto out;
+		return false;
 	}
-	if (path_id && strcmp(ids, path_id)) {
+	snprintf(c->payment_id, sizeof(c->payment_id), "%s", ids);
+	return true;
+}
+
+/* The body's amount_cents into c; false after the refusal. */
+static bool till_body_amount(struct till_call *c, json_t *j)
+{
+	json_t *amount = json_object_get(j, "amount_cents");
+	if (!json_is_integer(amount) || json_integer_value(amount) <= 0 || json_integer_value(amount) > TILL_AMOUNT_MAX) {
+		till_refuse(c->req, "bad_request", NULL, "amount_cents must be a whole number of cents above 0");
+		return false;
+	}
+	c->amount_cents = json_integer_value(amount);
+	return true;
+}
+
+/* The JSON body of a POST, every field required: type ("payment" or "reversal", which must be
+ * the path's), ref (the path's slip), payment_id (1-64 printable characters, no spaces; a
+ * reversal's is the path's) and, for payments, amount_cents. A body says in full what it does,
+ * so that it cannot be taken for another request on another path. When it is not right, the
+ * refusal has been sent. */
+static bool till_parse_body(struct till_call *c, const char *path_id)
+{
+	const char *type_word = c->op == TILL_OP_PAY ? "payment" : "reversal";
+	json_t *j = till_body_object(c, c->op == TILL_OP_PAY ?
+				     "{\"type\": \"payment\", \"ref\": \"...\", \"payment_id\": \"...\", \"amount_cents\": N}" :
+				     "{\"type\": \"reversal\", \"ref\": \"...\", \"payment_id\": \"...\"}");
+	bool ok = false;
+	if (!j || !till_body_id(c, j, type_word))
+		goto out;
+	if (path_id && strcmp(c->payment_id, path_id)) {
 		till_refuse(c->req, "bad_request", NULL, "payment_id in the body is not the payment id in the path");
 		goto out;
 	}
+	json_t *ref = json_object_get(j, "ref");
 	char body_ref[EASYPAY_REF_BUF];
 	if (!json_is_string(ref)) {
 		till_refuse(c->req, "bad_request", NULL, "ref must be the slip's reference, as in the path");
@@ -723,16 +789,7 @@ static bool till_parse_body(struct till_call *c, const char *path_id)
 		till_refuse(c->req, "bad_request", NULL, "ref in the body is not the slip in the path");
 		goto out;
 	}
-	if (c->op == TILL_OP_PAY) {
-		if (!json_is_integer(amount) || json_integer_value(amount) <= 0 ||
-		    json_integer_value(amount) > TILL_AMOUNT_MAX) {
-			till_refuse(c->req, "bad_request", NULL, "amount_cents must be a whole number of cents above 0");
-			goto out;
-		}
-		c->amount_cents = json_integer_value(amount);
-	}
-	snprintf(c->payment_id, sizeof(c->payment_id), "%s", ids);
-	ok = true;
+	ok = c->op != TILL_OP_PAY || till_body_amount(c, j);
 out:
 	json_decref(j);
 	return ok;
@@ -805,6 +862,107 @@ fail:
 	talloc_free(c);
 }
 
+/* ---- cash on delivery: /api/v1/orders/{id}/cod-payment (cod.h, sql/019_cod_confirm.sql) */
+
+/* The order number of "{id}/cod-payment" into c; false after the 404. */
+static bool till_cod_path(struct till_call *c)
+{
+	const char *rest = http_req_path_rest(c->req);
+	size_t n = strlen(rest), sl = strlen(TILL_COD_SUFFIX);
+	if (n <= sl || strcmp(rest + n - sl, TILL_COD_SUFFIX) || strspn(rest, "0123456789") != n - sl ||
+	    cod_order_parse(rest, n - sl, &c->order_id) < 0) {
+		till_refuse(c->req, "not_found", NULL,
+			    "no such endpoint: cash on delivery is /api/v1/orders/{order number}/cod-payment");
+		return false;
+	}
+	return true;
+}
+
+static void till_cod_lookup_done(void *priv, const PGresult *res, int err)
+{
+	struct till_call *c = priv;
+	struct cod_order o;
+	c->dbr = NULL;
+	if (till_db_failed(c, err) || till_db_failed(c, cod_read(res, &o)))
+		return;
+	json_t *obj = json_pack("{sI}", "order", (json_int_t)c->order_id);
+	if (!o.key_known)
+		till_refuse_outcome(c->req, LEDGER_UNKNOWN_KEY, obj, NULL);
+	else if (!o.found) {
+		till_unknown_slip(c);
+		till_refuse_outcome(c->req, LEDGER_NOT_FOUND, obj, NULL);
+	} else if (!o.cod)
+		till_refuse_outcome(c->req, LEDGER_NOT_COD, obj, NULL);
+	else {
+		char money[MONEY_BUF_LEN];
+		money_format(money, sizeof(money), o.amount_cents);
+		json_object_set_new(obj, "type", json_string("cod_payment"));
+		json_object_set_new(obj, "order_status", json_string(o.order_status));
+		json_object_set_new(obj, "amount_cents", json_integer(o.amount_cents));
+		json_object_set_new(obj, "amount", json_string(money));
+		json_object_set_new(obj, "payable", json_boolean(o.payable));
+		/* a till resolving a timeout learns whether the confirmation is its own */
+		if (o.confirmed) {
+			json_object_set_new(obj, "paid_by_you", json_boolean(o.by_you));
+			if (o.by_you && o.payment_id)
+				json_object_set_new(obj, "payment_id", json_string(o.payment_id));
+			if (o.by_you && o.confirmed_at)
+				json_object_set_new(obj, "confirmed_at", json_string(o.confirmed_at));
+		}
+		till_ctr(CTR_TILL_LOOKUPS);
+		till_reply_obj(c->req, 200, obj);
+	}
+	talloc_free(c);
+}
+
+/* {"type": "cod_payment", "order": the path's, "payment_id", "amount_cents"}, every field
+ * required, as a slip payment's body; false after the refusal. */
+static bool till_cod_parse_body(struct till_call *c)
+{
+	json_t *j = till_body_object(c, "{\"type\": \"cod_payment\", \"order\": N, \"payment_id\": \"...\", "
+				     "\"amount_cents\": N}");
+	bool ok = false;
+	if (!j || !till_body_id(c, j, "cod_payment"))
+		goto out;
+	json_t *order = json_object_get(j, "order");
+	if (!json_is_integer(order) || json_integer_value(order) != c->order_id) {
+		till_refuse(c->req, "bad_request", NULL, "order in the body is not the order number in the path");
+		goto out;
+	}
+	ok = till_body_amount(c, j);
+out:
+	json_decref(j);
+	return ok;
+}
+
+static void till_cod(struct http_req *req, bool post)
+{
+	struct till_call *c = till_call_new(req, post ? TILL_OP_COD_PAY : TILL_OP_COD_LOOKUP);
+	struct ledger_stmt st;
+	if (!till_cod_path(c) || !till_authenticate(req, c, post ? "POST" : "GET") || (post && !till_cod_parse_body(c)) ||
+	    !till_may_ask(c)) {
+		talloc_free(c);
+		return;
+	}
+	if (post) {
+		ledger_till_cod_pay(&st, c->key_id, c->payment_id, c->order_id, c->amount_cents);
+		c->dbr = db_write(st.stmt, st.nparams, st.params, till_money_done, c);
+	} else {
+		cod_lookup_by_key(&st, c->key_id, c->order_id);
+		c->dbr = db_read(st.stmt, st.nparams, st.params, till_cod_lookup_done, c);
+	}
+}
+
+static void till_cod_get(struct http_req *req)
+{
+	till_cod(req, false);
+}
+
+static void till_cod_post(struct http_req *req)
+{
+	till_cod(req, true);
+}
+
 void front_till_init(void *ctx)
 {
 	g.ctx = ctx;
@@ -815,6 +973,8 @@ void front_till_init(void *ctx)
 	osmo_timer_schedule(&g.sweep, TILL_SEEN_SWEEP_S, 0);
 	http_route_prefix(LISTEN_TILL, "GET", TILL_PREFIX, till_get);
 	http_route_prefix(LISTEN_TILL, "POST", TILL_PREFIX, till_post);
+	http_route_prefix(LISTEN_TILL, "GET", TILL_ORDERS_PREFIX, till_cod_get);
+	http_route_prefix(LISTEN_TILL, "POST", TILL_ORDERS_PREFIX, till_cod_post);
 }
 
 void front_till_close(void)

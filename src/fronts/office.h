@@ -67,6 +67,13 @@ void office_care_ticket(struct office_call *c);
 void office_care_reply(struct office_call *c);
 void office_care_state(struct office_call *c);
 void office_care_dc_refund(struct office_call *c);
+/* office_cod.c: cash on delivery from the till page (a retailer user) and the orders board. */
+void office_till_cod(struct office_call *c);
+void office_till_cod_pay(struct office_call *c);
+void office_orders_cod_paid(struct office_call *c);
+/* Whether who may confirm a courier's cash on the orders board (fulfilment, finance, owner): the
+ * button shows and the request is taken; the database checks the session's role again. */
+bool office_may_cod(const struct office_staff *who);
 /* Whether who may refund (finance, owner): the button shows and the request is taken; the
  * database checks the session's role again (sql/017). */
 bool office_may_refund(const struct office_staff *who);

@@ -5,7 +5,9 @@
  *   GET  today                      today's orders, revenue, payments by method, SMS, alarms
  *   GET  orders?status=&msisdn=&before=&limit=   one page of the board, newest first
  *   POST orders/status {"ids": [..], "status": "shipped"|"delivered"}   one or many
- *   GET  money/settlement?days=N    what each retailer's tills took (and owe the shop), by day
+ *   POST orders/cod-paid {"order"}  a courier's cash on delivery handed in (office_cod.c)
+ *   GET  money/settlement?days=N    what each retailer's tills took (slips and cash on delivery: what it
+ *                                   owes the shop), by day
  *   GET  money/ledger-check         spaza_ledger_check(): the violations, none when it holds
  *   GET  money/retailers            retailers and their till key ids (never a secret)
  * The till page's and Customer 360's are in office_till.c and office_customer.c. */
@@ -156,6 +158,12 @@ static void office_orders_reply(struct office_orders *o)
 	office_json(o->c->req, 200, o->out);
 }
 
+/* Finance sees the board for cash on delivery (staff_roles.def); moving goods is the others'. */
+static bool office_may_fulfil(const struct office_staff *who)
+{
+	return who->role != STAFF_ROLE_FINANCE;
+}
+
 static void office_orders_page(void *priv, const PGresult *res, int err)
 {
 	struct office_orders *o = priv;
@@ -166,13 +174,17 @@ static void office_orders_page(void *priv, const PGresult *res, int err)
 	json_t *a = json_array();
 	int n = PQntuples(res);
 	for (int i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{sI ss ss ss sI sI ss ss ss}", "id", office_int(res, i, 0), "created",
-						   PQgetvalue(res, i, 1), "msisdn", PQgetvalue(res, i, 2), "status",
-						   PQgetvalue(res, i, 3), "total_cents", office_int(res, i, 4), "qty",
-						   office_int(res, i, 5), "product", PQgetvalue(res, i, 6),
+		json_array_append_new(a, json_pack("{sI ss ss ss sI sI ss ss ss sb sI}", "id", office_int(res, i, 0),
+						   "created", PQgetvalue(res, i, 1), "msisdn", PQgetvalue(res, i, 2),
+						   "status", PQgetvalue(res, i, 3), "total_cents", office_int(res, i, 4),
+						   "qty", office_int(res, i, 5), "product", PQgetvalue(res, i, 6),
 						   "delivery_address", PQgetvalue(res, i, 7), "delivery_note",
-						   PQgetvalue(res, i, 8)));
+						   PQgetvalue(res, i, 8), "cod", !strcmp(PQgetvalue(res, i, 9), "t"),
+						   "due_cents", office_int(res, i, 10)));
 	json_object_set_new(o->out, "orders", a);
+	/* the board shows "Cash received" and the status change to those who may use them */
+	json_object_set_new(o->out, "may_confirm_cash", json_boolean(office_may_cod(&o->c->who)));
+	json_object_set_new(o->out, "may_change_status", json_boolean(office_may_fulfil(&o->c->who)));
 	/* the next page starts below the last id shown; a short page is the last */
 	if (n == (int)o->limit)
 		json_object_set_new(o->out, "next_before", json_integer(office_int(res, n - 1, 0)));
@@ -274,6 +286,8 @@ static void office_orders_status(struct office_call *c)
 {
 	const char *status = NULL;
 	json_t *ids = NULL;
+	if (!office_may_fulfil(&c->who))
+		return office_error(c->req, 403, "your role confirms cash on the board; fulfilment ships and delivers");
 	if (json_unpack(c->body, "{so ss}", "ids", &ids, "status", &status) < 0 || !json_is_array(ids) ||
 	    !json_array_size(ids) || json_array_size(ids) > OFFICE_BULK_MAX)
 		return office_error(c->req, 400, "give {\"ids\": [order numbers, up to 200], \"status\": ...}");
@@ -313,9 +327,10 @@ static void office_settlement_done(void *priv, const PGresult *res, int err)
 		return office_error(c->req, 503, "the database is not answering: try again in a moment");
 	json_t *a = json_array();
 	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(a, json_pack("{ss sI ss sI sI}", "day", PQgetvalue(res, i, 0), "retailer_id",
+		json_array_append_new(a, json_pack("{ss sI ss sI sI sI sI}", "day", PQgetvalue(res, i, 0), "retailer_id",
 						   office_int(res, i, 1), "retailer", PQgetvalue(res, i, 2), "payments",
-						   office_int(res, i, 3), "owed_cents", office_int(res, i, 4)));
+						   office_int(res, i, 3), "owed_cents", office_int(res, i, 4),
+						   "cod_payments", office_int(res, i, 5), "cod_cents", office_int(res, i, 6)));
 	office_json(c->req, 200, json_pack("{so}", "settlement", a));
 }
 
@@ -380,6 +395,9 @@ const struct office_route office_routes[] = {
 	{ "GET", "till/slip", STAFF_PAGE_TILL, office_till_slip },
 	{ "POST", "till/pay", STAFF_PAGE_TILL, office_till_pay },
 	{ "POST", "till/reverse", STAFF_PAGE_TILL, office_till_reverse },
+	{ "GET", "till/cod", STAFF_PAGE_TILL, office_till_cod },
+	{ "POST", "till/cod", STAFF_PAGE_TILL, office_till_cod_pay },
+	{ "POST", "orders/cod-paid", STAFF_PAGE_ORDERS, office_orders_cod_paid },
 	{ "GET", "till/takings", STAFF_PAGE_TILL, office_till_takings },
 	{ "GET", "till/receipt", STAFF_PAGE_TILL, office_till_receipt },
 	{ "GET", "customer", STAFF_PAGE_CUSTOMER, office_customer },

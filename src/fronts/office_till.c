@@ -5,7 +5,8 @@
  *   GET  till/slip?ref=REF                 amount due, status, expiry (slip.c)
  *   POST till/pay {"ref", "amount_cents"}  the cash taken, under the retailer's active key
  *   POST till/reverse {"ref"}              within the ledger's rules (not once shipped)
- *   GET  till/takings                      today's payments and what the retailer owes
+ *   GET  till/takings                      today's payments, cash on delivery and what the retailer owes
+ * (Cash on delivery by order number, till/cod, is office_cod.c's.)
  *   GET  till/receipt?ref=REF&format=pdf|png   the 80 mm receipt of this retailer's payment
  *
  * The page's payment id is "web-" and the slip number: a double click, a retry after a lost
@@ -165,10 +166,12 @@ static void office_till_takings_done(void *priv, const PGresult *res, int err)
 	struct office_call *c = priv;
 	if (err || PQntuples(res) != 1)
 		return office_error(c->req, 503, "the database is not answering: try again in a moment");
-	json_int_t cents = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	/* the cash the till took is the shop's: the retailer owes it until settled */
-	office_json(c->req, 200, json_pack("{si sI si sI}", "payments", atoi(PQgetvalue(res, 0, 0)), "cents", cents,
-					   "reversed", atoi(PQgetvalue(res, 0, 2)), "owed_cents", cents));
+	json_int_t cents = strtoll(PQgetvalue(res, 0, 1), NULL, 10), cod = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	/* the cash the till took is the shop's, slips and cash on delivery alike: the retailer owes
+	 * it until settled */
+	office_json(c->req, 200, json_pack("{si sI si si sI sI}", "payments", atoi(PQgetvalue(res, 0, 0)), "cents", cents,
+					   "reversed", atoi(PQgetvalue(res, 0, 2)), "cod_payments",
+					   atoi(PQgetvalue(res, 0, 3)), "cod_cents", cod, "owed_cents", cents + cod));
 }
 
 void office_till_takings(struct office_call *c)

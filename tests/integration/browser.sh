@@ -2,7 +2,8 @@
 # chromium headless runs tests/browser/*.js against the suite's spazad: the shell (login, logout,
 # the menu by role, every page on a phone-sized screen), roles refused, a change without its
 # CSRF token refused, one whole story from a USSD order to the customer's SMS through the care,
-# till, finance and fulfilment pages, the web phone and the catalogue check. Screenshots of
+# till, finance and fulfilment pages, the web phone and the catalogue check; cash on delivery
+# confirmed on the till page and on the board (cod.js). Screenshots of
 # every page are kept in var/test/screenshots/. scripts/lib.sh (spaza_browser_deps) installs
 # chromium and playwright-core; without them this test says SKIP and why.
 source "$(dirname "$0")/lib.sh"
@@ -50,6 +51,26 @@ EDIT_MS1=$(psql_val "INSERT INTO customers (msisdn, name) VALUES ('$(e164 "$(t_p
 EDIT_MS2=$(psql_val "INSERT INTO customers (msisdn, name) VALUES ('$(e164 "$(t_phone 76)")', 'Bongani $SURNAME') RETURNING msisdn")
 export SPAZA_EDIT_CSV=$T_TMP/edit.csv SPAZA_EDIT_SKU=105 SPAZA_EDIT_STOCK=$EDIT_STOCK SPAZA_EDIT_SURNAME=$SURNAME
 export SPAZA_EDIT_MSISDN1=$EDIT_MS1 SPAZA_EDIT_MSISDN2=$EDIT_MS2
+
+# cod.js: two orders of a customer of its own to be paid cash on delivery, one for a retailer's
+# till page (a shop and user of their own, so the story's takings are the story's), one for the
+# board; the amount due as the pages write it
+COD_SHOP="COD corner $S"
+COD_RET=$(psql_val "INSERT INTO retailers (name) VALUES ('$COD_SHOP') RETURNING id")
+echo "$PW" | "$SPAZACTL" -c "$SPAZA_CFG" staff add "tillcod$S" --role retailer --retailer "$COD_RET" --password-stdin >/dev/null
+COD_MS=$(t_phone 76)
+COD_MS=+27${COD_MS#0}
+COD_C=$(psql_val "INSERT INTO customers (msisdn) VALUES ('$COD_MS') ON CONFLICT (msisdn) DO UPDATE SET lang = customers.lang RETURNING id")
+cod_order() {
+	local o
+	o=$(psql_val "INSERT INTO orders (customer_id, product_id, qty, unit_cents, total_cents, idem_key)
+		VALUES ($COD_C, ${CARE_P% *}, 1, ${CARE_P#* }, ${CARE_P#* }, 'browser-cod-$S-$1') RETURNING id")
+	psql_val "SELECT outcome FROM spaza_cod_choose($COD_C, $o)" >/dev/null
+	echo "$o"
+}
+COD_O=$(cod_order till) COD_B=$(cod_order board)
+COD_DUE=$(printf 'R%d.%02d' $((${CARE_P#* } / 100)) $((${CARE_P#* } % 100)))
+export SPAZA_COD_ORDER=$COD_O SPAZA_COD_BOARD_ORDER=$COD_B SPAZA_COD_DUE=$COD_DUE SPAZA_COD_MSISDN=$COD_MS
 export NODE_PATH=$NODE_MODULES SPAZA_SCREENSHOTS=$SHOTS SPAZA_STAFF_PASSWORD=$PW SPAZA_STAFF_SUFFIX=$S
 export SPAZA_STORY_PHONE=$PHONE SPAZA_RETAILER_NAME=$SHOP SPAZA_BAD_CSV=$SPAZA_TOP/tests/integration/catalog_import_bad.csv
 for js in "$SPAZA_TOP"/tests/browser/*.js; do
@@ -89,5 +110,13 @@ if [ -n "${ORDER:-}" ]; then
 	check_eq "$T: every change is in the audit log under its staff login" "fulfilment$S till$S" \
 		"$(psql_val "SELECT string_agg(DISTINCT who, ' ') FROM audit_log WHERE source = 'api' AND (subject = 'order $ORDER' OR action LIKE 'till pay %') AND who LIKE '%$S' AND result = 'ok'")"
 fi
+# what cod.js did, as the database has it
+check_eq "$T: the till page's cash on delivery is one posting, the retailer's cash" "1|$COD_RET|till_page|paid" \
+	"$(psql_val "SELECT (SELECT count(*) FROM ledger_txns WHERE order_id = $COD_O AND reason = 'cod_payment') || '|' ||
+		c.retailer_id || '|' || c.via || '|' || o.status FROM cod_confirmations c JOIN orders o ON o.id = c.order_id WHERE c.order_id = $COD_O")"
+check_eq "$T: the board's Cash received is the shop's own cash, confirmed by the login" "fulfilment$S|office|paid" \
+	"$(psql_val "SELECT c.confirmed_by || '|' || c.via || '|' || o.status FROM cod_confirmations c JOIN orders o ON o.id = c.order_id WHERE c.order_id = $COD_B AND c.retailer_id IS NULL")"
+check_eq "$T: ... each customer is told the order is paid; each confirmation is audited under its login" "2|tillcod$S fulfilment$S" \
+	"$(psql_val "SELECT count(*) FROM sms_messages WHERE order_id IN ($COD_O, $COD_B) AND kind = 'order_status' AND order_status = 'paid'")|$(psql_val "SELECT string_agg(who, ' ' ORDER BY action DESC) FROM (SELECT DISTINCT who, action FROM audit_log WHERE source = 'api' AND result = 'ok' AND subject IN ('order $COD_O', 'order $COD_B') AND action LIKE '%cod-paid%') a")"
 n=$(ls "$SHOTS"/*.png 2>/dev/null | wc -l)
 check_true "$T: a screenshot of every page is kept in var/test/screenshots" "only $n screenshots" [ "$n" -ge 12 ]

@@ -1,6 +1,7 @@
-# Cash on delivery (sql/012_money_care.sql, spazactl order cod-paid): an order the customer
+# Cash on delivery (sql/012_money_care.sql, sql/019_cod_confirm.sql, spazactl order cod-paid): an order the customer
 # chose to pay on delivery is paid, once, when a courier or a retailer confirms the cash;
 # every other order is refused; and by USSD, pay_with offers it when the shop enables `cod`.
+# The till API's and the back office's doors to the same confirmation: cod_till.sh, office_api.sh.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/money_lib.sh"
 
@@ -19,6 +20,8 @@ check_eq "the courier confirms the cash (exit 0)" 0 "$rc"
 check_has "... R25 received by Sipho" "R25.00 cash on delivery received by Sipho (courier)" "$out"
 check_eq "... the order is paid, cash on delivery" "paid|cod" "$(psql_val "SELECT status || '|' || payment_method FROM orders WHERE id = $O")"
 check_eq "... one posting for it on the ledger" 1 "$(psql_val "SELECT count(*) FROM ledger_txns WHERE order_id = $O AND reason = 'cod_payment'")"
+check_eq "... one confirmation (sql/019), by spazactl, the shop's own cash (no retailer)" "1|spazactl|Sipho (courier)|" \
+	"$(psql_val "SELECT count(*) || '|' || min(via) || '|' || min(confirmed_by) || '|' || coalesce(min(retailer_id)::text, '') FROM cod_confirmations WHERE order_id = $O")"
 out=$(ctl order cod-paid "$O" --by "Shoprite Soweto" 2>&1); rc=$?
 check_eq "a second confirmation (the retailer too) succeeds" 0 "$rc"
 check_has "... naming who confirmed first" "received by Sipho (courier)" "$out"

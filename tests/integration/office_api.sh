@@ -227,6 +227,54 @@ check_eq "$T: a staff account of no retailer takes no cash (403)" "403" \
 check_eq "$T: a retailer without an active till key is told so (409)" "409" \
 	"$(code /admin/api/till/pay -b "$T_TMP/till" -H "X-CSRF-Token: $TILL_CSRF" -H 'Content-Type: application/json' --data "{\"ref\": \"$(luhn_fix 91234999999999)\", \"amount_cents\": 100}")"
 
+# ---- cash on delivery: the till page (a retailer user) and the orders board (sql/019) ----
+cod() { local o; o=$(mk "cod$1"); psql_val "SELECT outcome FROM spaza_cod_choose($C, $o)" >/dev/null; echo "$o"; }
+OC=$(cod 1) OB=$(cod 2) OX=$(cod 3)
+DUE=${P#* }
+check_eq "$T: the till page looks up a cash-on-delivery order: amount due, payable" "200|$DUE|True|awaiting_payment" \
+	"$(code "/admin/api/till/cod?order=$OC" -b "$T_TMP/till")|$(jq_ 'd["amount_cents"]')|$(jq_ 'd["payable"]')|$(jq_ 'd["order_status"]')"
+check_lacks "$T: ... nothing of the customer in it" "$MS" "$(cat "$T_TMP/body")"
+check_eq "$T: ... an order not to be paid cash on delivery is refused (409)" "409" "$(code "/admin/api/till/cod?order=$O3" -b "$T_TMP/till")"
+check_eq "$T: ... an unknown order is 404, a malformed one 400" "404|400" \
+	"$(code "/admin/api/till/cod?order=999999999999" -b "$T_TMP/till")|$(code "/admin/api/till/cod?order=1%27" -b "$T_TMP/till")"
+check_eq "$T: ... a staff account of no retailer is refused the till's lookup (403)" "403" "$(code "/admin/api/till/cod?order=$OC" -b "$JAR")"
+check_eq "$T: confirming the cash without the CSRF token is refused (403)" "403" \
+	"$(code /admin/api/till/cod -b "$T_TMP/till" -H 'Content-Type: application/json' --data "{\"order\": $OC, \"amount_cents\": $DUE}")"
+check_eq "$T: ... not the amount due is refused (409)" "409" \
+	"$(post "$T_TMP/till" "$TILL_CSRF" /admin/api/till/cod "{\"order\": $OC, \"amount_cents\": 1}")"
+check_eq "$T: ... nor is an order not to be paid cash on delivery (409, stays unpaid)" "409|awaiting_payment" \
+	"$(post "$T_TMP/till" "$TILL_CSRF" /admin/api/till/cod "{\"order\": $O3, \"amount_cents\": $DUE}")|$(psql_val "SELECT status FROM orders WHERE id = $O3")"
+check_eq "$T: the retailer user confirms the cash taken: paid, by the shop and login" "200|paid|office shop $S (till$S)" \
+	"$(post "$T_TMP/till" "$TILL_CSRF" /admin/api/till/cod "{\"order\": $OC, \"amount_cents\": $DUE}")|$(jq_ 'd["outcome"]')|$(jq_ 'd["confirmed_by"]')"
+check_eq "$T: ... a second click is the same payment: one posting, one confirmation of the retailer's" "200|1|1|$RET|till_page" \
+	"$(post "$T_TMP/till" "$TILL_CSRF" /admin/api/till/cod "{\"order\": $OC, \"amount_cents\": $DUE}")|$(psql_val "SELECT count(*) FROM ledger_txns WHERE order_id = $OC AND reason = 'cod_payment'")|$(psql_val "SELECT count(*) || '|' || min(retailer_id) || '|' || min(via) FROM cod_confirmations WHERE order_id = $OC")"
+check_eq "$T: ... the customer is told it is paid (one SMS); audited under the retailer user" "1|2" \
+	"$(psql_val "SELECT count(*) FROM sms_messages WHERE order_id = $OC AND kind = 'order_status' AND order_status = 'paid'")|$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'till$S' AND action = 'till cod-paid $OC' AND result = 'ok'")"
+check_eq "$T: ... the takings count it in what the retailer owes" "200|1|$DUE|$DUE" \
+	"$(code /admin/api/till/takings -b "$T_TMP/till")|$(jq_ 'd["cod_payments"]')|$(jq_ 'd["cod_cents"]')|$(jq_ 'd["owed_cents"]')"
+check_eq "$T: ... and so does settlement per retailer on the Money page" "200|$DUE|$DUE" \
+	"$(code "/admin/api/money/settlement?days=1" -b "$T_TMP/fin")|$(jq_ 'sum(r["cod_cents"] for r in d["settlement"] if r["retailer_id"] == '$RET')')|$(jq_ 'sum(r["owed_cents"] for r in d["settlement"] if r["retailer_id"] == '$RET')')"
+check_eq "$T: the board shows fulfilment the Cash received action on its COD orders" "200|True|True" \
+	"$(code "/admin/api/orders?msisdn=$MSQ" -b "$T_TMP/ful")|$(jq_ 'd["may_confirm_cash"]')|$(jq_ '[o["cod"] for o in d["orders"] if o["id"] == '$OB'][0]')"
+check_eq "$T: ... but not a care agent, who is refused it (403)" "False|403" \
+	"$(code "/admin/api/orders?msisdn=$MSQ" -b "$T_TMP/care" >/dev/null; jq_ 'd["may_confirm_cash"]')|$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/orders/cod-paid "{\"order\": $OB}")"
+check_eq "$T: ... nor a retailer user (403)" "403" "$(post "$T_TMP/till" "$TILL_CSRF" /admin/api/orders/cod-paid "{\"order\": $OB}")"
+check_eq "$T: finance sees the board for its cash, without the status change" "200|True|False" \
+	"$(code "/admin/api/orders?msisdn=$MSQ" -b "$T_TMP/fin")|$(jq_ 'd["may_confirm_cash"]')|$(jq_ 'd["may_change_status"]')"
+check_eq "$T: ... nor without the CSRF token (403); the order stays unpaid" "403|awaiting_payment" \
+	"$(code /admin/api/orders/cod-paid -b "$T_TMP/ful" -H 'Content-Type: application/json' --data "{\"order\": $OB}")|$(psql_val "SELECT status FROM orders WHERE id = $OB")"
+check_eq "$T: fulfilment confirms a courier's cash: paid, confirmed by the login, the shop's own cash" "200|fulfilment$S|office|" \
+	"$(post "$T_TMP/ful" "$FUL_CSRF" /admin/api/orders/cod-paid "{\"order\": $OB}")|$(jq_ 'd["confirmed_by"]')|$(psql_val "SELECT via || '|' || coalesce(retailer_id::text, '') FROM cod_confirmations WHERE order_id = $OB")"
+check_eq "$T: ... again is the same payment (one posting), the SMS once, audited under the login" "200|1|1|2" \
+	"$(post "$T_TMP/ful" "$FUL_CSRF" /admin/api/orders/cod-paid "{\"order\": $OB}")|$(psql_val "SELECT count(*) FROM ledger_txns WHERE order_id = $OB AND reason = 'cod_payment'")|$(psql_val "SELECT count(*) FROM sms_messages WHERE order_id = $OB AND kind = 'order_status' AND order_status = 'paid'")|$(psql_val "SELECT count(*) FROM audit_log WHERE who = 'fulfilment$S' AND action = 'order cod-paid $OB' AND result = 'ok'")"
+check_eq "$T: ... the retailer cannot take cash for it after (409, paid already)" "409|True" \
+	"$(post "$T_TMP/till" "$TILL_CSRF" /admin/api/till/cod "{\"order\": $OB, \"amount_cents\": $DUE}")|$(jq_ '"paid already" in d["error"]')"
+"$SPAZACTL" -c "$SPAZA_CFG" order cancel "$OX" >/dev/null
+check_eq "$T: a cancelled cash-on-delivery order is refused on the board (409, says cancelled)" "409|True" \
+	"$(post "$T_TMP/fin" "$FIN_CSRF" /admin/api/orders/cod-paid "{\"order\": $OX}")|$(jq_ '"cancelled" in d["error"]')"
+check_eq "$T: ... and on the till page" "409" "$(post "$T_TMP/till" "$TILL_CSRF" /admin/api/till/cod "{\"order\": $OX, \"amount_cents\": $DUE}")"
+check_eq "$T: ... an unknown order is 404" "404" "$(post "$T_TMP/ful" "$FUL_CSRF" /admin/api/orders/cod-paid '{"order": 999999999999}')"
+
 # ---- web phone ----
 check_match "$T: the web phone dials the menu, with the screen's length and coding" '"end":false.*"encoding":"GSM-7"' \
 	"$(code /admin/api/phone/hop -b "$T_TMP/care" -H "X-CSRF-Token: $CARE_CSRF" -H 'Content-Type: application/json' \
