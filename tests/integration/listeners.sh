@@ -131,10 +131,10 @@ held=0 cut=0
 for n in $(seq 1 12); do
 	d=$(cat "$T_TMP/slow.$n" 2>/dev/null || echo 99999)
 	[ "$d" -ge 2500 ] && held=$((held + 1))
-	[ "$d" -ge 2500 ] && [ "$d" -le 6000 ] && cut=$((cut + 1))
+	[ "$d" -ge 2500 ] && [ "$d" -le 8000 ] && cut=$((cut + 1))	# 3 s timeout; a loaded host adds some
 done
 check_eq "6 slow connections were held, none beyond the limit" 6 "$held"
-check_eq "and each of them was cut 3 to 6 s after it began, while still sending" 6 "$cut"
+check_eq "and each of them was cut 3 to 8 s after it began, while still sending" 6 "$cut"
 check_true "the cut connections are counted (http:timeouts)" "got $(stat_of "$TIMEOUTS")" \
 	[ "$(stat_of "$TIMEOUTS")" -ge 6 ]
 check_eq "the slow clients' address is served again once they are cut" "200" "$(code "$OWN_URL/ussd/at" "${AT_FORM[@]}")"
