@@ -151,3 +151,24 @@ check_eq "cancelling the unpaid order gives the points back" "cancelled 3000" \
 	"$(psql_val "SELECT status FROM orders WHERE id = $O7") $(points "$S")"
 out=$(ctl ledger check); rc=$?
 check_eq "the ledger check passes after spending, refunding and cancelling points" 0 "$rc"
+
+# ---- the points screens in isiZulu and Afrikaans: paid whole, and part with the rest to choose
+for l in zu af; do
+	L=$(money_customer)
+	psql_val "UPDATE customers SET lang = '$l' WHERE id = $L" >/dev/null
+	psql_val "SELECT spaza__points_post('it-loyalty-gift-$l-$$', 'loyalty_earn', NULL, $L, 1500)" >/dev/null
+	O8=$(money_order "$L" 1000)
+	O9=$(money_order "$L" 2000)
+	r1=$(ussd "$(t_sid)" "$(msisdn_of "$L")" "3*$O8*6")
+	r2=$(ussd "$(t_sid)" "$(msisdn_of "$L")" "3*$O9*6")
+	if [ $l = zu ]; then
+		check_eq "isiZulu: points pay the whole order" "END Kukhokhiwe. I-oda #$O8 likhokhwe ngamaphuzu angu-1000." "$r1"
+		check_eq "isiZulu: points pay part, the rest to choose" \
+			"CON Amaphuzu akhokhe R5.10. Khokha okusele kwe-oda #$O9, R14.90, nge:"$'\n'"1. Isikweletu"$'\n'"2. Isiliphu sebhakhodi"$'\n'"3. Imali uma kulethwa"$'\n'"0. Emuva" "$r2"
+	else
+		check_eq "Afrikaans: points pay the whole order" "END Betaal. Bestelling #$O8 met 1000 punte betaal." "$r1"
+		check_eq "Afrikaans: points pay part, the rest to choose" \
+			"CON 510 punte het R5.10 betaal. Betaal die res van #$O9, R14.90, met:"$'\n'"1. Krediet"$'\n'"2. Strokie met strepieskode"$'\n'"3. Kontant by aflewering"$'\n'"0. Terug" "$r2"
+	fi
+done
+check_true "the ledger check passes after the isiZulu and Afrikaans points payments" "ledger check failed" lcheck

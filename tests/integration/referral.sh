@@ -95,6 +95,21 @@ psql_val "UPDATE loyalty_rules SET referral_month_cap = 10" >/dev/null
 r=$(ussd "$(t_sid)" "$(msisdn_of "$N5")" "7*2*1*12345")
 check_eq "five digits are not a code: asked again" \
 	"CON A code is 6 digits."$'\n'"Enter the 6-digit referral code of the person who told you about us:"$'\n'"0. Back" "$r"
+# the code taken, in isiZulu and Afrikaans (R3's code: a referrer of their own, under the cap)
+R3=$(money_customer)
+CODE3=$(ctl referral code "$(msisdn_of "$R3")" | sed -n 's/^.*referral code \([0-9]*\)$/\1/p')
+N6=$(money_customer)
+psql_val "UPDATE customers SET lang = 'zu' WHERE id = $N6" >/dev/null
+check_eq "isiZulu: the code is taken" \
+	"END Siyabonga! Uma i-oda lakho lokuqala likhokhiwe, wena nomuntu okutshele nizothola amaphuzu." "$(code_ussd "$N6" "$CODE3")"
+check_eq "isiZulu: ... once" "END Usuyifakile kakade ikhodi yokudlulisela." "$(code_ussd "$N6" "$CODE3")"
+N7=$(money_customer)
+psql_val "UPDATE customers SET lang = 'af' WHERE id = $N7" >/dev/null
+check_eq "Afrikaans: the code is taken" \
+	"END Dankie! Wanneer jou eerste bestelling betaal is, kry jy en wie jou vertel het albei punte." "$(code_ussd "$N7" "$CODE3")"
+psql_val "UPDATE customers SET lang = 'af' WHERE id = $R3" >/dev/null
+check_eq "Afrikaans: one's own code is refused" "END Dit is jou eie verwysingskode. Gee dit vir jou vriende." \
+	"$(code_ussd "$R3" "$CODE3")"
 got=$(ctl referral stats --since "$SINCE" | tr -s ' ' | tr '\n' ',')
 check_eq "the USSD attempts are counted with the others" \
-	"already 2,month_cap 2,not_new 4,ok 5,own_code 2,reward_reversed 1,rewarded 2,unknown_code 2," "$got"
+	"already 3,month_cap 2,not_new 4,ok 7,own_code 3,reward_reversed 1,rewarded 2,unknown_code 2," "$got"
