@@ -138,6 +138,8 @@ out=$(ctl refund "$O5" --reason "returned" 2>&1)
 check_has "refunding the points-paid order" "refunded R20.00" "$out"
 check_eq "... gives the 2000 points back as points (less the 20 the order earned)" "points 2030" \
 	"$(psql_val "SELECT string_agg(refund_to, ',') FROM refunds WHERE order_id = $O5") $(points "$S")"
+check_eq "... and tells the customer the points are theirs again (SMS)" 1 "$(psql_val "SELECT count(*) FROM sms_messages
+	WHERE customer_id = $S AND text LIKE '%points worth R20.00 you paid order #$O5 with are yours again%'")"
 ctl refund "$O6" --reason "returned" >/dev/null 2>&1
 check_eq "refunding the mixed order: the credit part to credit, the points part as points" "credit,points 3000" \
 	"$(psql_val "SELECT string_agg(refund_to, ',' ORDER BY refund_to) FROM refunds WHERE order_id = $O6") $(points "$S")"
