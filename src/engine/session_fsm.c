@@ -129,8 +129,9 @@ struct session {
 	int64_t order_id;
 	bool notified;		/* the outcome of the last order or payment reaches the customer by its
 				 * own notification: SLOW sends no SMS of its own for it */
-	/* The dialogue starts on the menu's ask-name screen (crm ask-name, a customer never asked):
-	 * decided once, so a replay walks the same history from the same screen after the answer. */
+	/* The dialogue starts on the menu's ask-name screen (crm ask-name, a customer never asked, a
+	 * plain dial): decided once, so a replay walks the same history from the same screen after
+	 * the answer. */
 	bool ask_name;
 };
 
@@ -681,6 +682,9 @@ static void session_begin(const struct session_hop *hop, struct session *old)
 	struct session *s = session_alloc(hop);
 	talloc_set_destructor(s, session_destructor);
 	s->prefix = history ? talloc_steal(s, history) : NULL;
+	/* Only a plain dial may start on the ask-name screen: a long code's inputs, or a history
+	 * (a shortcut, a dialogue we restarted under), were typed for the home screen. */
+	s->ask_name = !s->prefix && !(hop->op == SESSION_OP_HISTORY && hop->text[0]);
 	char *first = session_with_prefix(s, hop->op == SESSION_OP_HISTORY ? hop->text : "");
 	session_state_chg_deadline(s, ST_LOOKUP);	/* the lookups count against the first hop */
 	session_queue(s, hop, first);
@@ -884,7 +888,7 @@ static void st_lookup(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 		if (!data)
 			return session_fail(s);
 		s->cust = data;
-		s->ask_name = g_cfg->crm_ask_name && !s->cust->name_asked;
+		s->ask_name = s->ask_name && g_cfg->crm_ask_name && !s->cust->name_asked;
 		session_make_live(s);
 		if (s->did[0])
 			session_next_hop(s);

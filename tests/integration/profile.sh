@@ -112,6 +112,11 @@ check_eq "0 skips: the home screen as it always was" "CON $MAIN_EN" "$(ussd "$si
 check_eq "... the skip is remembered: not asked again" "CON $MAIN_EN" "$(ussd "$(t_sid)" "$P5" "")"
 check_match "... and on the timeline (source ussd)" "profile_name +[0-9]+ +name skipped or cleared \\(ussd\\)" "$(ctl customer show "$E5")"
 check_eq "... the profile says it was asked, no name" "True None" "$(E=$E5 jq_of "d['profile']['name_asked'], d['profile']['name']" | tr -d '(),')"
+# a long code's inputs were typed for the home screen: no question on such a dial, the next plain one asks
+P9=$(t_phone 31)
+check_eq "a long code (*120*777*1042#) is not asked the name: it goes where it leads" "END Order #1042 not found." \
+	"$(ussd "$(t_sid)" "$P9" "" '*120*777*1042#')"
+check_eq "... the next plain dial asks" "CON Your name? (0 to skip)" "$(ussd "$(t_sid)" "$P9" "")"
 # a customer whose language was set by SMS before their first dial is asked in it
 for l in zu af; do
 	P6=$(t_phone 31)
