@@ -12,6 +12,16 @@ static const struct menu_limits fuzz_lim = { .name_max = 24, .price_max_cents = 
 /* name_max two-septet characters ("€"); shorter names are its tails */
 static char fuzz_worst[24 * 3 + 1];
 
+/* The longest name crm.c keeps for the greeting (MENU_NAME_SEPTETS septets of "€"), for the
+ * walk to start as a customer with a name. */
+static char fuzz_name[MENU_NAME_SEPTETS / 2 * 3 + 1];
+
+static void fuzz_name_make(void)
+{
+	for (unsigned i = 0; i < MENU_NAME_SEPTETS / 2; i++)
+		memcpy(fuzz_name + 3 * i, "\xe2\x82\xac", 3);
+}
+
 /* Three categories: the first with n_first products (enough for two-digit page numbers),
  * the second with one, the third empty. Every name the longest, every price the highest. */
 static void fuzz_catalog_make(unsigned n_first)
@@ -51,6 +61,9 @@ static void fuzz_action_values(struct menu_run *r, unsigned rnd)
 	v->available_cents = 99999999999;
 	snprintf(v->slip, sizeof(v->slip), "9999 9999 9999 9999 99");
 	snprintf(v->expiry, sizeof(v->expiry), "2099-12-31");
+	/* My points, points spent at checkout (sql/021: as many as cents), store credit spent */
+	v->points = 9999999999;
+	v->amount_cents = 99999999999;
 	/* an order's detail and the last address share the orders page's room: the actions fill
 	 * them, so the walk fills them too, at their longest */
 	if (r->pending == MENU_ACTION_ORDER_DETAIL) {

@@ -13,6 +13,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_quiet();
 	fuzz_catalog_make(25);
+	fuzz_name_make();
 	return 0;
 }
 
@@ -25,7 +26,7 @@ static void walk(const struct menu *m, uint32_t seed)
 	char buf[MENU_SCREEN_BYTES];
 
 	fuzz_catalog_names(seed);
-	enum menu_state st = menu_start(&r, m, seed % m->n_langs);
+	enum menu_state st = menu_start_customer(&r, m, seed % m->n_langs, seed & 0x100 ? fuzz_name : NULL, seed & 0x200);
 	for (unsigned step = 0; step < 40; step++) {
 		seed = seed * 1103515245 + 12345;
 		unsigned rnd = seed >> 16;

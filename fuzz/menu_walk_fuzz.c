@@ -4,7 +4,8 @@
  * language, the second the lengths of the product names, the rest is the session's text, split
  * at '*' as session_fsm.c splits it; action outcomes are picked from the input too. Every
  * screen must fit one USSD screen with names up to the longest the limits allow (in
- * two-septet characters) and the highest prices: what the linter proved at load time. */
+ * two-septet characters), the longest name greeting the customer, and the highest prices: what the
+ * linter proved at load time. */
 #include "fuzz.h"
 #include <talloc.h>
 #include "fuzz_menu.h"
@@ -25,6 +26,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		}
 	fuzz_quiet();
 	fuzz_catalog_make(60);
+	fuzz_name_make();
 	return 0;
 }
 
@@ -44,7 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	fuzz_catalog_names(data[1]);
-	enum menu_state st = menu_start(&r, m, rnd % m->n_langs);
+	/* a customer with the longest name (greeted) or none, asked their name or not */
+	enum menu_state st = menu_start_customer(&r, m, rnd % m->n_langs, data[1] & 0x40 ? fuzz_name : NULL,
+						 data[1] & 0x80);
 	for (;;) {
 		while (st == MENU_PENDING) {
 			fuzz_action_values(&r, rnd);

@@ -20,12 +20,15 @@ static long long next_id = 1;
 struct db_req *db_write(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv)
 {
 	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-	PGresAttDesc cols[2] = { { .name = (char *)"id", .format = 0 }, { .name = (char *)"lang", .format = 0 } };
+	PGresAttDesc cols[4] = { { .name = (char *)"id", .format = 0 }, { .name = (char *)"lang", .format = 0 },
+		{ .name = (char *)"name", .format = 0 }, { .name = (char *)"asked", .format = 0 } };
 	char id[24];
 	snprintf(id, sizeof(id), "%lld", next_id++);
-	PQsetResultAttrs(res, 2, cols);
+	PQsetResultAttrs(res, 4, cols);
 	PQsetvalue(res, 0, 0, id, strlen(id));
 	PQsetvalue(res, 0, 1, (char *)"en", 2);
+	PQsetvalue(res, 0, 2, (char *)"Thandi", 6);
+	PQsetvalue(res, 0, 3, (char *)"t", 1);
 	cb(priv, res, 0);
 	PQclear(res);
 	return NULL;
@@ -93,8 +96,25 @@ int main(void)
 	crm_get("+27820000001", on_customer, NULL);
 	T_CHECK(got && got != held && got->id != held->id, "forget: the number's next contact reads the database again",
 		"the old record came back");
+	T_EQ_STR(got ? got->name : NULL, "Thandi", "name: the record carries the customer's name for the greeting");
+	T_CHECK(got && got->name_asked, "name: ... and that it was asked", "not asked");
 	crm_put(got);
 	crm_put(held);
+
+	/* the greeting's name (crm_name_keep): GSM-7 only, at most CRM_NAME_SEPTETS septets */
+	static const struct { const char *in, *want, *what; } names[] = {
+		{ "Thandi Dlamini", "Thandi Dlamini", "name: a short GSM-7 name is kept whole" },
+		{ "Nomvula Thandeka Khumalo-Dlamini", "Nomvula Thandeka Khumalo-Dla", "name: a 32-character name is cut to 28 septets" },
+		{ "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "[[[[[[[[[[[[[[", "name: two-septet characters count twice" },
+		{ "Zo\xc3\xab", "", "name: a name outside GSM-7 (would turn the home screen into UCS-2) is not shown" },
+		{ "Th\tandi", "", "name: a control character is not shown" },
+		{ "Andr\xc3\xa9", "Andr\xc3\xa9", "name: GSM-7's own accented letters are kept" },
+	};
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char name[CRM_NAME_SEPTETS * 2 + 1];
+		crm_name_keep(name, sizeof(name), names[i].in);
+		T_EQ_STR(name, names[i].want, names[i].what);
+	}
 	talloc_free(ctx);
 	return T_DONE();
 }

@@ -190,6 +190,40 @@ static void shop_languages(const struct menu *m)
 	T_EQ_STR(r.screen->name, "main", "shop: 00 goes home");
 }
 
+/* The name on USSD (sql/021): asked once, 0 skips, then the home screen greets by name. */
+static void shop_name(const struct menu *m)
+{
+	struct menu_run r;
+	int zu = menu_lang_index(m, "zu");
+	T_EQ_INT(menu_start_customer(&r, m, 0, NULL, true), MENU_CON, "name: a customer never asked is asked");
+	T_EQ_STR(show(&r), "Your name? (0 to skip)", "name: the question, without back (0 skips)");
+	feed(&r, "00");
+	T_EQ_STR(show(&r), "Letters only, please.\nYour name? (0 to skip)", "name: the home key is no name");
+	T_EQ_INT(feed(&r, "Thandi"), MENU_PENDING, "name: a name is stored ...");
+	T_EQ_INT(r.pending, MENU_ACTION_SET_NAME, "name: ... by set_name");
+	T_EQ_STR(r.v.address, "Thandi", "name: ... which gets it as typed");
+	r.name = "Thandi";	/* crm.c keeps the answer: the session's name is the customer's */
+	T_EQ_INT(menu_action_done(&r, MENU_OUTCOME_OK), MENU_CON, "name: stored, the dialogue goes on ...");
+	T_EQ_STR(r.screen->name, "main", "name: ... on the home screen");
+	T_EQ_STR(show(&r), "Hi Thandi\nWelcome to Spaza\n1. Browse\n2. My orders\n3. Pay\n4. Language\n5. Help\n6. Basket\n7. My account",
+		 "name: the home screen greets by name");
+	menu_start_customer(&r, m, 0, NULL, true);
+	T_EQ_INT(feed(&r, "0"), MENU_PENDING, "name: 0 is an answer (skip), not back");
+	T_EQ_STR(r.v.address, "0", "name: ... handed to set_name as the skip key");
+	menu_start_customer(&r, m, 0, "", false);
+	T_EQ_STR(show(&r), "Welcome to Spaza\n1. Browse\n2. My orders\n3. Pay\n4. Language\n5. Help\n6. Basket\n7. My account",
+		 "name: without a name the home screen is as it was");
+	menu_start_customer(&r, m, zu, "Thandi", false);
+	T_CHECK(!strncmp(show(&r), "Sawubona Thandi\nSiyakwamukela", 29), "name: greeted in isiZulu", "got \"%s\"", screen);
+	menu_start_customer(&r, m, 0, "Thandi", false);
+	feed(&r, "4");
+	feed(&r, "00");
+	T_CHECK(!strncmp(show(&r), "Hi Thandi\n", 10), "name: home (00) greets again", "got \"%s\"", screen);
+	menu_start_customer(&r, m, 0, NULL, true);
+	feed(&r, "Th4ndi");
+	T_EQ_STR(r.screen->name, "name_ask", "name: digits are not a name: asked again");
+}
+
 /* A choice a screen does not have says so above the same screen, in the customer's language;
  * the bench menu, which has no invalid: text, repeats the screen as it always did. */
 static void invalid_choice(const struct menu *shop, const struct menu *bench)
@@ -251,7 +285,7 @@ static void linter(void *ctx)
 	testfile_expect_refused(ctx, load_menu, "lint: a missing translation is refused", HEAD
 		"  a:\n    type: end\n    text: {en: Hello}\n", "12: screen \"a\": no text for language \"zu\"");
 	testfile_expect_refused(ctx, load_menu, "lint: an unknown placeholder is refused", HEAD
-		"  a:\n    type: end\n    text: \"Hi {name}\"\n", "12: unknown placeholder {name}");
+		"  a:\n    type: end\n    text: \"Hi {nom}\"\n", "12: unknown placeholder {nom}");
 	testfile_expect_refused(ctx, load_menu, "lint: a typo in a key is named", HEAD
 		"  a:\n    type: menu\n    text: Hi\n    otpions: []\n", "13: screen \"a\": unknown key \"otpions\"");
 	testfile_expect_refused_once(ctx, load_menu, "lint: a goto to a missing screen is refused, with that error alone", HEAD
@@ -300,11 +334,19 @@ int main(void)
 	T_CHECK(bench && shop, "service codes select the menus", "bench=%p shop=%p", (void *)bench, (void *)shop);
 	if (bench)
 		bench_flows(bench);
-	if (shop)
+	if (shop) {
 		shop_languages(shop);
+		shop_name(shop);
+	}
 	if (shop && bench)
 		invalid_choice(shop, bench);
 	linter(ctx);
+	testfile_expect_refused(ctx, load_menu, "lint: the greeting with the longest name counts against the start screen",
+		HEAD "  a:\n    type: menu\n    text: \"{product} {product} {product}\"\n    options:\n      - {label: X, goto: a}\n"
+		"start: a\ngreeting: \"Hello there, {name}\"\n",
+		"10: screen \"a\" [en]: 193 GSM-7 septets with worst-case values, over the 182 budget by 11");
+	testfile_expect_refused(ctx, load_menu, "lint: ask-name must be an input that stores a name",
+		HEAD "  a:\n    type: end\n    text: Hi\nstart: a\nask-name: a\n", "14: ask-name: the screen must be an input with store: name");
 	testfile_expect_refused(ctx, load_menu, "lint: the invalid-choice line counts against every menu's budget",
 		HEAD "  a:\n    type: menu\n    text: \"{product} {product} {product}\"\n    options:\n      - {label: X, goto: a}\n"
 		"invalid: \"An invalid choice, said at length so that the screen no longer fits.\"\n",

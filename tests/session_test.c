@@ -359,7 +359,7 @@ static void test_replay(void)
 	T_EQ_INT(act.action, MENU_ACTION_FIND_ORDER, "replay: the order number is looked up");
 	T_EQ_INT(act.went_on, 0, "replay: ... as typed, not replayed");
 	act_answer(MENU_OUTCOME_OK, 1042, false);
-	T_EQ_STR(answer, "CON Pay R55.98 for order #1042 with:\n1. Voucher\n2. Credit\n3. Barcode slip\n4. Store credit\n5. Cash on delivery\n0. Back",
+	T_EQ_STR(answer, "CON Pay R55.98 for order #1042 with:\n1. Voucher\n2. Credit\n3. Barcode slip\n4. Store credit\n5. Cash on delivery\n6. Points\n0. Back",
 		 "replay: the order found is offered for payment");
 
 	/* an ended session answers repeats from memory for 10 s */

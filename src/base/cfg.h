@@ -91,6 +91,7 @@ struct spaza_cfg {
 	unsigned crm_rate;			/* marketing SMS a second into the outbox */
 	/* Loyalty points (domain/loyalty.c, sql/018): earned per rand, expiry in days */
 	unsigned loyalty_points_per_rand, loyalty_expiry_days;
+	unsigned crm_ask_name;		/* 1: ask a customer's name once on USSD (sql/021) */
 };
 
 

@@ -8,6 +8,7 @@
 #include <osmocom/core/hashtable.h>
 #include "crm.h"
 #include "db.h"
+#include "gsm7.h"
 #include "cfg.h"
 #include "logging.h"
 #include "siphash.h"
@@ -125,6 +126,8 @@ static void crm_upsert_cb(void *priv, const PGresult *res, int err)
 		c->users++;
 		c->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		snprintf(c->lang, sizeof(c->lang), "%s", PQgetvalue(res, 0, 1));
+		crm_name_keep(c->name, sizeof(c->name), PQgetvalue(res, 0, 2));
+		c->name_asked = PQgetvalue(res, 0, 3)[0] == 't';
 		STAT_INC(CUSTOMERS_NEW);
 	} else {
 		STAT_INC(DB_ERRORS);
@@ -153,33 +156,73 @@ struct db_req *crm_get(const char *msisdn, crm_cb cb, void *priv)
 	return db_write(DB_CUSTOMER_UPSERT, 2, params, crm_upsert_cb, lk);
 }
 
-struct crm_lang {
+/* A change of the customer's record (language, name): the cache follows after commit. */
+struct crm_change {
 	struct customer *c;
-	char lang[8];
+	bool name;
+	char value[48];		/* a language code, or a name typed on USSD (40 characters of GSM-7 text) */
 	crm_cb cb;
 	void *priv;
 };
 
-static void crm_lang_cb(void *priv, const PGresult *res, int err)
+static void crm_change_cb(void *priv, const PGresult *res, int err)
 {
-	struct crm_lang *cl = priv;
-	if (!err)
-		snprintf(cl->c->lang, sizeof(cl->c->lang), "%s", cl->lang);
-	else
+	struct crm_change *cl = priv;
+	if (!err && cl->name && PQntuples(res) == 1) {
+		crm_name_keep(cl->c->name, sizeof(cl->c->name), PQgetvalue(res, 0, 0));
+		cl->c->name_asked = true;
+	} else if (!err && !cl->name) {
+		snprintf(cl->c->lang, sizeof(cl->c->lang), "%.*s", (int)sizeof(cl->c->lang) - 1, cl->value);
+	} else {
 		STAT_INC(DB_ERRORS);
+		if (!err)
+			err = -EIO;
+	}
 	cl->cb(cl->priv, cl->c, err);
 	talloc_free(cl);
 }
 
-struct db_req *crm_set_lang(struct customer *c, const char *lang, crm_cb cb, void *priv)
+static struct db_req *crm_change(struct customer *c, bool name, const char *value, crm_cb cb, void *priv)
 {
-	struct crm_lang *cl = talloc_zero(g.ctx, struct crm_lang);
+	struct crm_change *cl = talloc_zero(g.ctx, struct crm_change);
 	char id[24];
 	cl->c = c;
-	snprintf(cl->lang, sizeof(cl->lang), "%s", lang);
+	cl->name = name;
+	snprintf(cl->value, sizeof(cl->value), "%s", value);
 	cl->cb = cb;
 	cl->priv = priv;
 	snprintf(id, sizeof(id), "%lld", (long long)c->id);
-	const char *params[2] = { id, cl->lang };
-	return db_write(DB_CUSTOMER_SET_LANG, 2, params, crm_lang_cb, cl);
+	const char *params[2] = { id, cl->value };
+	return db_write(name ? DB_CUSTOMER_NAME_USSD : DB_CUSTOMER_SET_LANG, 2, params, crm_change_cb, cl);
+}
+
+struct db_req *crm_set_lang(struct customer *c, const char *lang, crm_cb cb, void *priv)
+{
+	return crm_change(c, false, lang, cb, priv);
+}
+
+struct db_req *crm_set_name(struct customer *c, const char *name, crm_cb cb, void *priv)
+{
+	return crm_change(c, true, name, cb, priv);
+}
+
+void crm_name_keep(char *out, size_t len, const char *name)
+{
+	struct gsm7_measure m;
+	size_t n = strlen(name), keep = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return;
+	if (gsm7_measure(name, n, &m) < 0 || m.coding != GSM7_CODING_GSM7)
+		return;
+	for (size_t i = 1; i <= n; i++) {
+		if (i < n && ((unsigned char)name[i] & 0xc0) == 0x80)
+			continue;	/* inside a UTF-8 character */
+		if (gsm7_measure(name, i, &m) < 0 || m.septets > CRM_NAME_SEPTETS || i >= len)
+			break;
+		keep = i;
+	}
+	memcpy(out, name, keep);
+	out[keep] = '\0';
 }

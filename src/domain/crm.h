@@ -9,6 +9,11 @@
 #include <osmocom/core/hashtable.h>
 #include <osmocom/core/linuxlist.h>
 
+/* The longest name a screen shows. SQL allows 40 characters, but the isiZulu home screen with
+ * "Sawubona <40 septets>" above it is 11 septets over budget, so the greeting cuts every name
+ * to this (two-septet characters, []{}|^~\\ and the euro sign, count twice). */
+#define CRM_NAME_SEPTETS 28
+
 struct customer {
 	struct hlist_node node;
 	struct llist_head lru;	/* most recently used first */
@@ -17,6 +22,11 @@ struct customer {
 	int64_t id;
 	char msisdn[17];
 	char lang[8];
+	/* The name as the home screen greets with it (sql/018's customers.name): GSM-7 names only, cut
+	 * to CRM_NAME_SEPTETS septets; "" for none, or one a screen could not show (any character
+	 * outside GSM-7 would turn the whole screen into UCS-2, whose budget is less than half). */
+	char name[CRM_NAME_SEPTETS * 2 + 1];
+	bool name_asked;	/* the name was given or the question skipped: never asked again */
 };
 
 typedef void (*crm_cb)(void *priv, struct customer *c, int err);
@@ -32,3 +42,9 @@ struct customer *crm_cached(const char *msisdn);
 /* Store the language; cb(priv, c, err) after commit. */
 struct db_req *crm_set_lang(struct customer *c, const char *lang, crm_cb cb, void *priv);
 unsigned crm_cache_size(void);
+/* The customer's answer to "Your name?" (sql/021: through spaza_customer_set(), source ussd):
+ * a name, or "" to skip. The first answer stands; cb(priv, c, err) after commit, with c->name
+ * as kept. */
+struct db_req *crm_set_name(struct customer *c, const char *name, crm_cb cb, void *priv);
+/* The name as a screen shows it (see struct customer): into out, "" when it cannot be shown. */
+void crm_name_keep(char *out, size_t len, const char *name);

@@ -176,12 +176,24 @@ void ledger_refund(struct ledger_stmt *st, const struct ledger_refund *rf)
 	}
 }
 
-void ledger_store_credit_pay(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id)
+/* Store credit and points pay an order alike: key, customer, order (sql/012, sql/021). */
+static void ledger_prepay(struct ledger_stmt *st, enum db_stmt stmt, const char *idem_key, int64_t customer_id,
+			  int64_t order_id)
 {
-	ledger_stmt_init(st, DB_STORE_CREDIT_PAY);
+	ledger_stmt_init(st, stmt);
 	ledger_str(st, 0, idem_key);
 	ledger_i64(st, 1, customer_id);
 	ledger_i64(st, 2, order_id);
+}
+
+void ledger_store_credit_pay(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id)
+{
+	ledger_prepay(st, DB_STORE_CREDIT_PAY, idem_key, customer_id, order_id);
+}
+
+void ledger_points_pay(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id)
+{
+	ledger_prepay(st, DB_POINTS_PAY, idem_key, customer_id, order_id);
 }
 
 void ledger_repay_slip_create(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, unsigned receiver_id)

@@ -80,6 +80,7 @@ struct ledger_refund {
 };
 void ledger_refund(struct ledger_stmt *st, const struct ledger_refund *rf);
 void ledger_store_credit_pay(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id);
+void ledger_points_pay(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, int64_t order_id);
 /* A slip for what the customer owes on their credit line, paid at any till. */
 void ledger_repay_slip_create(struct ledger_stmt *st, const char *idem_key, int64_t customer_id, unsigned receiver_id);
 void ledger_cod_choose(struct ledger_stmt *st, int64_t customer_id, int64_t order_id);

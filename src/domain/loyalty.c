@@ -32,27 +32,45 @@ void loyalty_init(void *ctx)
 	db_write(DB_LOYALTY_RULES_SET, 2, params, loyalty_rules_done, NULL);
 }
 
+/* One call: a customer's points (a read) or a referral code entered (a write); the answer is
+ * the statement's one value. */
 struct loyalty_call {
-	loyalty_points_cb cb;
+	loyalty_points_cb points_cb;
+	loyalty_referral_cb referral_cb;
 	void *priv;
 };
 
-static void loyalty_points_done(void *priv, const PGresult *res, int err)
+static void loyalty_call_done(void *priv, const PGresult *res, int err)
 {
 	struct loyalty_call c = *(struct loyalty_call *)priv;
 	talloc_free(priv);
 	if (!err && PQntuples(res) != 1)
 		err = -EIO;
-	c.cb(c.priv, err ? 0 : strtoll(PQgetvalue(res, 0, 0), NULL, 10), err);
+	const char *v = err ? "" : PQgetvalue(res, 0, 0);
+	if (c.points_cb)
+		c.points_cb(c.priv, err ? 0 : strtoll(v, NULL, 10), err);
+	else
+		c.referral_cb(c.priv, v, err);
 }
 
 void loyalty_points(int64_t customer_id, loyalty_points_cb cb, void *priv)
 {
 	struct loyalty_call *c = talloc_zero(g_loyalty_ctx, struct loyalty_call);
 	char id[24];
-	c->cb = cb;
+	c->points_cb = cb;
 	c->priv = priv;
 	snprintf(id, sizeof(id), "%" PRId64, customer_id);
 	const char *params[] = { id };
-	db_read(DB_LOYALTY_POINTS, 1, params, loyalty_points_done, c);
+	db_read(DB_LOYALTY_POINTS, 1, params, loyalty_call_done, c);
+}
+
+void loyalty_referral_enter(int64_t customer_id, const char *code, loyalty_referral_cb cb, void *priv)
+{
+	struct loyalty_call *c = talloc_zero(g_loyalty_ctx, struct loyalty_call);
+	char id[24];
+	c->referral_cb = cb;
+	c->priv = priv;
+	snprintf(id, sizeof(id), "%" PRId64, customer_id);
+	const char *params[] = { id, code };
+	db_write(DB_REFERRAL_ENTER, 2, params, loyalty_call_done, c);
 }

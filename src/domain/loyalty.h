@@ -10,3 +10,8 @@ void loyalty_init(void *ctx);
 typedef void (*loyalty_points_cb)(void *priv, int64_t points, int err);
 /* A customer's points; cb(priv, points, 0) or cb(priv, 0, -errno) once, after the database answered. */
 void loyalty_points(int64_t customer_id, loyalty_points_cb cb, void *priv);
+
+typedef void (*loyalty_referral_cb)(void *priv, const char *outcome, int err);
+/* A customer enters a referral code (sql/018's spaza_referral_enter(), as spazactl referral
+ * enter): cb(priv, outcome word, 0) once after commit, or cb(priv, "", -errno). */
+void loyalty_referral_enter(int64_t customer_id, const char *code, loyalty_referral_cb cb, void *priv);

@@ -166,6 +166,13 @@ void payments_store_credit(const char *idem_key, int64_t customer_id, int64_t or
 	db_write(st.stmt, st.nparams, st.params, plain_done, call_new(cb, priv));
 }
 
+void payments_points(const char *idem_key, int64_t customer_id, int64_t order_id, payments_cb cb, void *priv)
+{
+	struct ledger_stmt st;
+	ledger_points_pay(&st, idem_key, customer_id, order_id);
+	db_write(st.stmt, st.nparams, st.params, plain_done, call_new(cb, priv));
+}
+
 void payments_repay_slip(const char *idem_key, int64_t customer_id, unsigned receiver_id, payments_cb cb, void *priv)
 {
 	struct ledger_stmt st;

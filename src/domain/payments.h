@@ -25,6 +25,8 @@ void payments_credit(const char *idem_key, int64_t customer_id, int64_t order_id
 void payments_slip(const char *idem_key, int64_t order_id, unsigned receiver_id, payments_cb cb, void *priv);
 /* Spend store credit on the order: paid, or partial (amount_cents spent, remainder_cents still due). */
 void payments_store_credit(const char *idem_key, int64_t customer_id, int64_t order_id, payments_cb cb, void *priv);
+/* Spend loyalty points on the order (sql/021, 1 point = 1 cent): as payments_store_credit(). */
+void payments_points(const char *idem_key, int64_t customer_id, int64_t order_id, payments_cb cb, void *priv);
 /* A slip to repay the credit line at a till (created: amount_cents owed, slip, expiry). */
 void payments_repay_slip(const char *idem_key, int64_t customer_id, unsigned receiver_id, payments_cb cb, void *priv);
 /* The customer pays cash on delivery (ok, amount_cents due then); the cash is settled by staff. */

@@ -18,6 +18,8 @@ enum sms_text refund_sms_text(const char *refund_to, bool duplicate)
 		return SMS_TEXT_REFUND_PIN;
 	if (!strcmp(refund_to, "credit"))
 		return SMS_TEXT_REFUND_CREDIT;
+	if (!strcmp(refund_to, "points"))	/* a points payment (sql/021) */
+		return SMS_TEXT_REFUND_POINTS;
 	/* store credit, or part credit and part store credit: the customer spends it at checkout */
 	return SMS_TEXT_REFUND_STORE;
 }

@@ -48,7 +48,7 @@ bool actions_may_commit(enum menu_action a)
 	       a == MENU_ACTION_CREATE_SLIP || a == MENU_ACTION_CHECKOUT || a == MENU_ACTION_PLACE_ORDER ||
 	       a == MENU_ACTION_CANCEL_ORDER || (a >= MENU_ACTION_CARE_NOT_DELIVERED && a <= MENU_ACTION_CARE_RATE) ||
 	       a == MENU_ACTION_PAY_STORE_CREDIT || a == MENU_ACTION_CHOOSE_COD ||
-	       a == MENU_ACTION_REPAY_VOUCHER || a == MENU_ACTION_REPAY_SLIP;
+	       a == MENU_ACTION_REPAY_VOUCHER || a == MENU_ACTION_REPAY_SLIP || a == MENU_ACTION_PAY_POINTS;
 }
 
 /* Hands the result to the caller and ends the call. */
@@ -298,7 +298,7 @@ static void actions_reorder_loaded(void *priv, const struct orders_row *rows, un
 	actions_finish(c, &r);
 }
 
-static void actions_lang_stored(void *priv, struct customer *cust, int err)
+static void actions_customer_stored(void *priv, struct customer *cust, int err)
 {
 	struct actions_call *c = priv;
 	if (err)
@@ -368,7 +368,9 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 		}
 		break;
 	case MENU_ACTION_PAY_STORE_CREDIT:
+	case MENU_ACTION_PAY_POINTS:
 		v->amount_cents = pr->amount_cents;
+		v->points = pr->amount_cents;	/* 1 point = 1 cent (sql/021) */
 		if (r.outcome == MENU_OUTCOME_PARTIAL)	/* the rest, by credit or slip */
 			v->total_cents = pr->remainder_cents;
 		break;
@@ -501,6 +503,24 @@ static void actions_points_loaded(void *priv, int64_t points, int err)
 	actions_finish(c, &r);
 }
 
+/* A referral code typed on USSD: spaza_referral_enter()'s word, the outcome of the same name. */
+static void actions_referral_entered(void *priv, const char *outcome, int err)
+{
+	struct actions_call *c = priv;
+	static const struct { const char *word; enum menu_outcome o; } words[] = {
+		{ "ok", MENU_OUTCOME_OK }, { "unknown_code", MENU_OUTCOME_UNKNOWN_CODE },
+		{ "own_code", MENU_OUTCOME_OWN_CODE }, { "already", MENU_OUTCOME_ALREADY },
+		{ "not_new", MENU_OUTCOME_NOT_NEW }, { "month_cap", MENU_OUTCOME_MONTH_CAP },
+	};
+	if (err)
+		return actions_failed(c);
+	struct actions_result r = { .outcome = MENU_OUTCOME_ERROR };
+	for (unsigned i = 0; i < ARRAY_SIZE(words); i++)
+		if (!strcmp(words[i].word, outcome))
+			r.outcome = words[i].o;
+	actions_finish(c, &r);
+}
+
 /* My account and the credit confirm screen: the line as it is, or as it would be after paying. */
 static void actions_balance_loaded(void *priv, const struct payments_balance *b, int err)
 {
@@ -596,7 +616,7 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 		orders_find(strtoll(c->v.input, NULL, 10), req->cust->id, actions_order_found, c);
 		break;
 	case MENU_ACTION_SET_LANGUAGE:
-		crm_set_lang(req->cust, req->menu->langs[c->v.new_lang], actions_lang_stored, c);
+		crm_set_lang(req->cust, req->menu->langs[c->v.new_lang], actions_customer_stored, c);
 		break;
 	case MENU_ACTION_PAY_VOUCHER:
 		snprintf(key, sizeof(key), "%s:voucher", req->key);
@@ -661,6 +681,18 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 		break;
 	case MENU_ACTION_LOAD_POINTS:
 		loyalty_points(req->cust->id, actions_points_loaded, c);
+		break;
+	case MENU_ACTION_SET_NAME:
+		/* the menu's back key alone is "skip" on the ask-name screen (nav: false there) */
+		crm_set_name(req->cust, strcmp(c->v.address, req->menu->key_back) ? c->v.address : "",
+			     actions_customer_stored, c);
+		break;
+	case MENU_ACTION_PAY_POINTS:
+		snprintf(key, sizeof(key), "%s:points", req->key);
+		payments_points(key, req->cust->id, c->v.order_id, actions_payment_done, c);
+		break;
+	case MENU_ACTION_ENTER_REFERRAL:
+		loyalty_referral_enter(req->cust->id, c->v.input, actions_referral_entered, c);
 		break;
 	default: {
 		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .fatal = true };

@@ -210,6 +210,13 @@ static void var_render(struct out *o, const struct menu_run *r, int var, const s
 	case MENU_VAR_POINTS:
 		num_put(o, w ? 9999999999 : r->v.points);
 		break;
+	case MENU_VAR_NAME:
+		/* crm.c keeps GSM-7 names of at most MENU_NAME_SEPTETS septets (or as many UCS-2 units) */
+		if (w)
+			out_put(o, w->input, w->unit_len * (w->unit_len > 1 ? MENU_NAME_SEPTETS / 2 : MENU_NAME_SEPTETS));
+		else
+			out_str(o, r->name ? r->name : "");
+		break;
 	case _MENU_VAR_COUNT:
 		break;
 	}
@@ -481,6 +488,12 @@ static void list_render(struct out *o, struct menu_run *r, const struct menu_scr
 	}
 }
 
+/* "Hi Thandi" above the start screen, for a customer with a name (the linter: always) */
+static bool greets(const struct menu_run *r, const struct menu_screen *s)
+{
+	return s == r->menu->start && r->menu->greeting[r->lang].n && (r->lint || (r->name && r->name[0]));
+}
+
 int menu_render(struct menu_run *r, char *buf, size_t len)
 {
 	const struct menu_screen *s = r->screen;
@@ -491,6 +504,10 @@ int menu_render(struct menu_run *r, char *buf, size_t len)
 	switch (s->type) {
 	case MENU_SCREEN_MENU:
 	case MENU_SCREEN_CONFIRM:
+		if (greets(r, s)) {
+			text_render(&o, r, &m->greeting[r->lang], NULL);
+			out_line(&o);
+		}
 		invalid_render(&o, r);
 		text_render(&o, r, &s->text[r->lang], NULL);
 		for (unsigned i = 0; i < s->n_options; i++) {
@@ -576,7 +593,7 @@ static enum menu_state enter(struct menu_run *r, const struct menu_screen *s)
 	return screen_ends(s) ? MENU_END : MENU_CON;
 }
 
-enum menu_state menu_start(struct menu_run *r, const struct menu *m, int lang)
+enum menu_state menu_start_customer(struct menu_run *r, const struct menu *m, int lang, const char *name, bool ask)
 {
 	memset(r, 0, sizeof(*r));
 	r->menu = m;
@@ -585,7 +602,13 @@ enum menu_state menu_start(struct menu_run *r, const struct menu *m, int lang)
 	r->v.status = -1;
 	r->v.line = -1;
 	r->v.method = -1;
-	return enter(r, m->start);
+	r->name = name;
+	return enter(r, ask && m->ask_name ? m->ask_name : m->start);
+}
+
+enum menu_state menu_start(struct menu_run *r, const struct menu *m, int lang)
+{
+	return menu_start_customer(r, m, lang, NULL, false);
 }
 
 enum menu_state menu_action_done(struct menu_run *r, enum menu_outcome outcome)
@@ -595,6 +618,9 @@ enum menu_state menu_action_done(struct menu_run *r, enum menu_outcome outcome)
 	if (outcome == MENU_OUTCOME_OK) {
 		if (a == MENU_ACTION_SET_LANGUAGE)
 			r->lang = r->v.new_lang;
+		/* a screen that only does (set_name) goes on at once; an input's next: is its answer's */
+		if (r->screen->next && r->screen->type != MENU_SCREEN_INPUT)
+			return enter(r, r->screen->next);
 		return screen_ends(r->screen) ? MENU_END : MENU_CON;
 	}
 	const struct menu_screen *to = r->screen->on[outcome];
@@ -635,7 +661,7 @@ static void total_update(struct menu_run *r)
 static bool echo_ok(const struct menu_screen *s, const char *buf, size_t len)
 {
 	struct gsm7_measure m;
-	if (s->store != MENU_VAR_ADDRESS && s->store != MENU_VAR_NOTE)
+	if (s->store != MENU_VAR_ADDRESS && s->store != MENU_VAR_NOTE && s->store != MENU_VAR_NAME)
 		return true;
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
@@ -727,8 +753,10 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 		/* a PIN goes to its own field, wiped after use; it is never echoed */
 		bool pin = (int)s->store == -1;
 		bool into_input = s->store == MENU_VAR_INPUT || s->store == MENU_VAR_ORDER;
-		char *to = pin ? r->v.pin : into_input ? r->v.input : s->store == MENU_VAR_ADDRESS ?
-			   r->v.address : s->store == MENU_VAR_NOTE ? r->v.note : NULL;
+		/* a name goes where an address does: it is asked before anything else, and set_name
+		 * takes it at once (menu.h: never needed at once) */
+		char *to = pin ? r->v.pin : into_input ? r->v.input : s->store == MENU_VAR_ADDRESS ||
+			   s->store == MENU_VAR_NAME ? r->v.address : s->store == MENU_VAR_NOTE ? r->v.note : NULL;
 		char buf[MENU_ADDRESS_MAX + 1];
 		size_t room = pin ? sizeof(r->v.pin) : into_input ? sizeof(r->v.input) : sizeof(buf);
 		if (len <= s->max_length && len < room && !memchr(in, '\0', len)) {
@@ -803,7 +831,8 @@ static unsigned text_units(const struct menu_run *r, const struct menu_text *t)
 static bool screen_static_ucs2(const struct menu_run *r, const struct menu_screen *s)
 {
 	const struct menu_text *ts[] = { &s->text[r->lang], &s->item[r->lang], &s->error[r->lang],
-		&r->menu->back_label[r->lang], &r->menu->more_label[r->lang] };
+		&r->menu->back_label[r->lang], &r->menu->more_label[r->lang],
+		s == r->menu->start ? &r->menu->greeting[r->lang] : &s->error[r->lang] };
 	for (unsigned i = 0; i < sizeof(ts) / sizeof(ts[0]); i++)
 		for (unsigned j = 0; j < ts[i]->n; j++)
 			if (ts[i]->segs[j].var < 0 && size_of(ts[i]->segs[j].lit, ts[i]->segs[j].len).ucs2)

@@ -51,6 +51,7 @@ enum menu_outcome {
 #define MENU_HISTORY_MAX 4	/* an order's latest statuses shown */
 #define MENU_ADDRESS_MAX 40	/* characters of a delivery address or instructions */
 #define MENU_ITEMS_SEPTETS 40	/* {items}: an order's lines are cut to this (menu_items_cut()) */
+#define MENU_NAME_SEPTETS 28	/* {name}: the customer's name as kept (crm.h's CRM_NAME_SEPTETS, asserted equal) */
 
 /* A text compiled once at load: literal runs and placeholders, so rendering never parses. */
 struct menu_seg {
@@ -87,8 +88,8 @@ struct menu_screen {
 	enum menu_action action;
 	void *pattern;				/* input: compiled regex_t */
 	unsigned max_length;			/* input: longest answer accepted */
-	enum menu_var store;			/* input: QTY, INPUT, ADDRESS, NOTE or ORDER (the order in context,
-						 * as typed in INPUT too); -1: a PIN */
+	enum menu_var store;			/* input: QTY, INPUT, ADDRESS, NOTE, NAME or ORDER (the order in
+						 * context, as typed in INPUT too); -1: a PIN */
 	bool nav;				/* navigation keys apply (default true) */
 };
 
@@ -111,6 +112,10 @@ struct menu {
 	struct menu_text invalid_text[MENU_MAX_LANGS];
 	const char *key_back, *key_home, *key_more;
 	const struct menu_screen *start;
+	/* Optional (sql/021): the screen a customer who never gave nor skipped a name starts on
+	 * instead of start, and the line above the start screen for one who has a name ({name}). */
+	const struct menu_screen *ask_name;
+	struct menu_text greeting[MENU_MAX_LANGS];
 	unsigned n_screens;
 	struct menu_screen *screens;
 };
@@ -158,6 +163,7 @@ struct menu_vars {
 			char items[81];		/* "2x Bread, 1x Milk", cut to 40 septets (menu_items_cut()) */
 			struct { int8_t status; char at[12]; } history[MENU_HISTORY_MAX];
 		};
+		/* address also carries a name typed on the ask-name screen to set_name (store: name) */
 		struct { char address[MENU_ADDRESS_MAX + 1], note[MENU_ADDRESS_MAX + 1]; };
 	};
 	int category_id;
@@ -191,6 +197,7 @@ struct menu_run {
 	const struct menu_screen *screen;
 	const struct menu_screen *picked_from;	/* the list the last item was chosen on ... */
 	const struct menu_limits *budget;	/* NULL: 182 septets / 80 UCS-2 */
+	const char *name;		/* {name} and the greeting: the customer's (crm.h keeps it), NULL: none */
 	struct menu_vars v;
 	int lang;
 	unsigned page;
@@ -204,6 +211,9 @@ struct menu_run {
 };
 
 enum menu_state menu_start(struct menu_run *r, const struct menu *m, int lang);
+/* menu_start() for a known customer: their name greets them on the start screen (name "" or
+ * NULL: no greeting, the screen as it is); ask: start on the menu's ask-name screen, if it has one. */
+enum menu_state menu_start_customer(struct menu_run *r, const struct menu *m, int lang, const char *name, bool ask);
 /* Feed one input (one '*'-separated part of the text). Not while PENDING. */
 enum menu_state menu_input(struct menu_run *r, const char *in, size_t len);
 /* The pending action finished with this outcome (the caller filled r->v as the action defines). */

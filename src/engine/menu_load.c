@@ -370,11 +370,13 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 		}
 		const char *store = yd_scalar(yd_map_get(&ld->yd, n, "store"));
 		if (!store || (strcmp(store, "qty") && strcmp(store, "input") && strcmp(store, "pin") &&
-			       strcmp(store, "address") && strcmp(store, "note") && strcmp(store, "order")))
-			yd_err(&ld->yd, n, "%s: store: must be qty, input, pin, address, note or order", what);
+			       strcmp(store, "address") && strcmp(store, "note") && strcmp(store, "order") &&
+			       strcmp(store, "name")))
+			yd_err(&ld->yd, n, "%s: store: must be qty, input, pin, address, note, name or order", what);
 		else
 			s->store = !strcmp(store, "qty") ? MENU_VAR_QTY : !strcmp(store, "pin") ? -1 :
 				   !strcmp(store, "address") ? MENU_VAR_ADDRESS : !strcmp(store, "note") ? MENU_VAR_NOTE :
+				   !strcmp(store, "name") ? MENU_VAR_NAME :
 				   !strcmp(store, "order") ? MENU_VAR_ORDER : MENU_VAR_INPUT;
 		/* input, order and pin keep shorter fields than an address */
 		if (store && (!strcmp(store, "input") || !strcmp(store, "pin") || !strcmp(store, "order")) &&
@@ -472,7 +474,7 @@ static void langs_load(struct loader *ld, const yaml_node_t *root)
 static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 {
 	static const char *const keys[] = { "menu", "service-codes", "long-code", "languages", "start", "keys", "labels",
-		"statuses", "error", "slow", "screens", "invalid", "methods" };
+		"statuses", "error", "slow", "screens", "invalid", "methods", "ask-name", "greeting" };
 	struct menu *m = ld->m;
 	if (!root || root->type != YAML_MAPPING_NODE) {
 		yd_err(&ld->yd, root, "a menu file is a mapping (menu:, languages:, screens: ...)");
@@ -537,6 +539,8 @@ static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 	}
 	text_load(ld, yd_map_get(&ld->yd, root, "invalid"), "invalid", m->invalid_text, false);
 	ld->plain = false;
+	/* optional: the line greeting a customer with a name on the start screen ({name}) */
+	text_load(ld, yd_map_get(&ld->yd, root, "greeting"), "greeting", m->greeting, false);
 	yd_check_keys(&ld->yd, st, "statuses", order_status_names, _ORDER_STATUS_COUNT);
 
 	const yaml_node_t *screens = yd_map_get(&ld->yd, root, "screens");
@@ -566,6 +570,12 @@ static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 	m->start = screen_ref(ld, start, "start");
 	if (!start)
 		yd_err(&ld->yd, root, "start: the first screen is required");
+	else if (m->greeting[0].n && m->start && m->start->type != MENU_SCREEN_MENU)
+		yd_err(&ld->yd, start, "greeting: the start screen must be a menu to carry it");
+	const yaml_node_t *ask = yd_map_get(&ld->yd, root, "ask-name");
+	m->ask_name = screen_ref(ld, ask, "ask-name");
+	if (m->ask_name && (m->ask_name->type != MENU_SCREEN_INPUT || m->ask_name->store != MENU_VAR_NAME))
+		yd_err(&ld->yd, ask, "ask-name: the screen must be an input with store: name");
 }
 
 int menu_load_file(void *ctx, const char *path, const struct menu_limits *lim, struct menu **out)

@@ -129,7 +129,13 @@ struct session {
 	int64_t order_id;
 	bool notified;		/* the outcome of the last order or payment reaches the customer by its
 				 * own notification: SLOW sends no SMS of its own for it */
+	/* The dialogue starts on the menu's ask-name screen (crm ask-name, a customer never asked, a
+	 * plain dial): decided once, so a replay walks the same history from the same screen after
+	 * the answer. */
+	bool ask_name;
 };
+
+_Static_assert(MENU_NAME_SEPTETS == CRM_NAME_SEPTETS, "the linter's worst name is the longest crm.c keeps");
 
 static struct {
 	void *ctx;
@@ -468,7 +474,7 @@ static void session_replay(struct session *s)
 		talloc_free(history);
 	}
 	int lang = menu_lang_index(m, s->cust->lang);
-	menu_start(s->run, m, lang);
+	menu_start_customer(s->run, m, lang, s->cust->name, s->ask_name);
 	s->input_index = 0;
 	s->hop_pos = 0;
 }
@@ -676,6 +682,9 @@ static void session_begin(const struct session_hop *hop, struct session *old)
 	struct session *s = session_alloc(hop);
 	talloc_set_destructor(s, session_destructor);
 	s->prefix = history ? talloc_steal(s, history) : NULL;
+	/* Only a plain dial may start on the ask-name screen: a long code's inputs, or a history
+	 * (a shortcut, a dialogue we restarted under), were typed for the home screen. */
+	s->ask_name = !s->prefix && !(hop->op == SESSION_OP_HISTORY && hop->text[0]);
 	char *first = session_with_prefix(s, hop->op == SESSION_OP_HISTORY ? hop->text : "");
 	session_state_chg_deadline(s, ST_LOOKUP);	/* the lookups count against the first hop */
 	session_queue(s, hop, first);
@@ -879,6 +888,7 @@ static void st_lookup(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 		if (!data)
 			return session_fail(s);
 		s->cust = data;
+		s->ask_name = s->ask_name && g_cfg->crm_ask_name && !s->cust->name_asked;
 		session_make_live(s);
 		if (s->did[0])
 			session_next_hop(s);

@@ -1,6 +1,8 @@
 # Loyalty points (sql/018_profile_loyalty.sql): earned per rand when an order becomes paid,
 # once; taken back in proportion to a refund; expired oldest first after loyalty expiry-days,
-# once a day; every movement a ledger posting with its key, and the ledger check covering them.
+# once a day; spent at checkout on USSD, alone or for part (sql/021, 1 point = 1 cent) and given
+# back by a refund or a cancellation; every movement a ledger posting with its key, and the
+# ledger check covering them.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/money_lib.sh"
 
@@ -28,7 +30,7 @@ check_true "the ledger check passes after earning" "ledger check failed" lcheck
 
 r=$(ussd "$(t_sid)" "$(msisdn_of "$A")" "7*2")
 check_eq "My account > My points on USSD shows the 55 points" \
-	"END You have 55 loyalty points. You earn points on every paid order." "$r"
+	"CON You have 55 loyalty points. You earn points on every paid order."$'\n'"1. Enter a referral code"$'\n'"0. Back" "$r"
 
 # ---- the balance by SMS: POINTS, AMAPHUZU, PUNTE
 mo() {
@@ -96,3 +98,79 @@ check_eq "a customer driven below zero points fails the ledger check" 1 "$rc"
 check_has "... naming the violation" "VIOLATION: customer holds negative points: customer $D: -5 points" "$out"
 psql_val "SELECT spaza__points_post('it-loyalty-fix-$$', 'loyalty_earn', NULL, $D, 5)" >/dev/null
 check_true "the check passes again once the points are put back" "ledger check failed" lcheck
+
+# ---- spending points at checkout (sql/021): Pay > 6. Points, 1 point = 1 cent
+S=$(money_customer)
+SP=$(msisdn_of "$S")
+psql_val "SELECT spaza__points_post('it-loyalty-gift-$$', 'loyalty_earn', NULL, $S, 3000)" >/dev/null
+O5=$(money_order "$S" 2000)
+sid=$(t_sid)
+r=$(ussd "$sid" "$SP" "3*$O5*6")
+check_eq "3000 points pay a R20 order whole" "END Paid. Order #$O5 paid with 2000 points." "$r"
+check_eq "... the order is paid with points" "paid|points|2000" \
+	"$(psql_val "SELECT status || '|' || payment_method || '|' || points_cents FROM orders WHERE id = $O5")"
+check_eq "... 2000 points gone, 20 earned by the paid order" 1020 "$(points "$S")"
+r=$(ussd "$sid" "$SP" "3*$O5*6")
+check_eq "the hop repeated answers the same" "END Paid. Order #$O5 paid with 2000 points." "$r"
+check_eq "... and spends nothing twice: one points payment, keyed by the dialogue" "1 1020" \
+	"$(psql_val "SELECT count(*) FROM ledger_txns WHERE order_id = $O5 AND reason = 'points_payment'") $(points "$S")"
+check_true "the ledger check passes after a points payment" "ledger check failed" lcheck
+
+O6=$(money_order "$S" 5000)
+ctl credit set-limit "$SP" 100 >/dev/null
+sid=$(t_sid)
+r=$(ussd "$sid" "$SP" "3*$O6*6")
+check_eq "1020 points pay part of a R50 order and offer the rest by credit, slip or cash" \
+	"CON 1020 points paid R10.20. Pay the rest of order #$O6, R39.80, with:"$'\n'"1. Credit"$'\n'"2. Barcode slip"$'\n'"3. Cash on delivery"$'\n'"0. Back" "$r"
+check_eq "... the order waits for the rest, every point spent" "awaiting_payment|1020 0" \
+	"$(psql_val "SELECT status || '|' || points_cents FROM orders WHERE id = $O6") $(points "$S")"
+r=$(ussd "$sid" "$SP" "3*$O6*6*1")
+check_eq "Credit asks to confirm the rest" \
+	"CON Pay R39.80 for order #$O6 from your credit? Available after: R60.20."$'\n'"1. Confirm"$'\n'"2. Cancel" "$r"
+r=$(ussd "$sid" "$SP" "3*$O6*6*1*1")
+check_eq "confirmed, the rest is paid from credit" "END Order #$O6 (R39.80) paid from your credit. Still available: R60.20." "$r"
+check_eq "... the order is paid, and earns its 50 points" "paid 50" "$(psql_val "SELECT status FROM orders WHERE id = $O6") $(points "$S")"
+r=$(ussd "$(t_sid)" "$SP" "2*1")
+check_eq "the order's detail says points and credit paid it" "CON #$O6 Paid, points+credit R50.00" "$(head -1 <<<"$r")"
+check_true "the ledger check passes after points and credit for one order" "ledger check failed" lcheck
+
+out=$(ctl refund "$O5" --reason "returned" 2>&1)
+check_has "refunding the points-paid order" "refunded R20.00" "$out"
+check_eq "... gives the 2000 points back as points (less the 20 the order earned)" "points 2030" \
+	"$(psql_val "SELECT string_agg(refund_to, ',') FROM refunds WHERE order_id = $O5") $(points "$S")"
+check_eq "... and tells the customer the points are theirs again (SMS)" 1 "$(psql_val "SELECT count(*) FROM sms_messages
+	WHERE customer_id = $S AND text LIKE '%points worth R20.00 you paid order #$O5 with are yours again%'")"
+ctl refund "$O6" --reason "returned" >/dev/null 2>&1
+check_eq "refunding the mixed order: the credit part to credit, the points part as points" "credit,points 3000" \
+	"$(psql_val "SELECT string_agg(refund_to, ',' ORDER BY refund_to) FROM refunds WHERE order_id = $O6") $(points "$S")"
+check_true "the ledger check passes after the refunds" "ledger check failed" lcheck
+
+O7=$(money_order "$S" 4000)
+r=$(ussd "$(t_sid)" "$SP" "3*$O7*6")
+check_has "3000 points pay part of a R40 order" "3000 points paid R30.00." "$r"
+ctl order cancel "$O7" >/dev/null 2>&1
+check_eq "cancelling the unpaid order gives the points back" "cancelled 3000" \
+	"$(psql_val "SELECT status FROM orders WHERE id = $O7") $(points "$S")"
+out=$(ctl ledger check); rc=$?
+check_eq "the ledger check passes after spending, refunding and cancelling points" 0 "$rc"
+
+# ---- the points screens in isiZulu and Afrikaans: paid whole, and part with the rest to choose
+for l in zu af; do
+	L=$(money_customer)
+	psql_val "UPDATE customers SET lang = '$l' WHERE id = $L" >/dev/null
+	psql_val "SELECT spaza__points_post('it-loyalty-gift-$l-$$', 'loyalty_earn', NULL, $L, 1500)" >/dev/null
+	O8=$(money_order "$L" 1000)
+	O9=$(money_order "$L" 2000)
+	r1=$(ussd "$(t_sid)" "$(msisdn_of "$L")" "3*$O8*6")
+	r2=$(ussd "$(t_sid)" "$(msisdn_of "$L")" "3*$O9*6")
+	if [ $l = zu ]; then
+		check_eq "isiZulu: points pay the whole order" "END Kukhokhiwe. I-oda #$O8 likhokhwe ngamaphuzu angu-1000." "$r1"
+		check_eq "isiZulu: points pay part, the rest to choose" \
+			"CON Amaphuzu akhokhe R5.10. Khokha okusele kwe-oda #$O9, R14.90, nge:"$'\n'"1. Isikweletu"$'\n'"2. Isiliphu sebhakhodi"$'\n'"3. Imali uma kulethwa"$'\n'"0. Emuva" "$r2"
+	else
+		check_eq "Afrikaans: points pay the whole order" "END Betaal. Bestelling #$O8 met 1000 punte betaal." "$r1"
+		check_eq "Afrikaans: points pay part, the rest to choose" \
+			"CON 510 punte het R5.10 betaal. Betaal die res van #$O9, R14.90, met:"$'\n'"1. Krediet"$'\n'"2. Strokie met strepieskode"$'\n'"3. Kontant by aflewering"$'\n'"0. Terug" "$r2"
+	fi
+done
+check_true "the ledger check passes after the isiZulu and Afrikaans points payments" "ledger check failed" lcheck

@@ -1,7 +1,9 @@
 # The customer profile (sql/018_profile_loyalty.sql, spazactl customer set|fields): name,
 # preferred channel, custom fields the shop defines, marketing consent with its history
 # (STOP/START by SMS, staff); every change on the merged timeline and in the audit log, and
-# the profile in customer show --json.
+# the profile in customer show --json. The name on USSD (sql/021, `crm ask-name 1`): asked
+# once, stored through spaza_customer_set() with source ussd, a skip remembered, then the home
+# screen greets by name (the transcripts in tests/transcripts/ask_name/ in three languages).
 source "$(dirname "$0")/lib.sh"
 
 P=$(t_phone 31)
@@ -85,3 +87,54 @@ ctl customer forget "$E2" >/dev/null
 n=$(psql_val "SELECT count(*) FROM customer_profile_events e JOIN customers c ON c.id = e.customer_id
 	WHERE c.forgotten_at IS NOT NULL AND e.value = 'Sipho'")
 check_eq "a forgotten customer's name is gone from the profile history" 0 "$n"
+
+# ---- the name on USSD (sql/021): off by default, on with `crm ask-name 1` on the VTY
+name_cfg() { printf 'enable\nconfigure terminal\nspaza\ncrm ask-name %s\nend\nshow running-config\n' "$1" |
+	"$SPAZACTL" -c "$SPAZA_CFG" vty 2>&1; }
+MAIN_EN="Welcome to Spaza"$'\n'"1. Browse"$'\n'"2. My orders"$'\n'"3. Pay"$'\n'"4. Language"$'\n'"5. Help"$'\n'"6. Basket"$'\n'"7. My account"
+P3=$(t_phone 31); E3=$(e164 "$P3")
+check_eq "crm ask-name off (the default): a new customer starts on the home screen" "CON $MAIN_EN" "$(ussd "$(t_sid)" "$P3" "")"
+at_exit 'name_cfg 0 >/dev/null'
+check_has "crm ask-name 1 on the VTY is in the running config (written back)" " crm ask-name 1" "$(name_cfg 1)"
+P4=$(t_phone 31); E4=$(e164 "$P4")
+sid=$(t_sid)
+check_eq "ask-name on: a customer never asked is asked first" "CON Your name? (0 to skip)" "$(ussd "$sid" "$P4" "")"
+check_eq "... a name is taken and the home screen greets by it" "CON Hi Thandeka"$'\n'"$MAIN_EN" "$(ussd "$sid" "$P4" "Thandeka")"
+check_has "... stored on the customer's profile" "name      Thandeka" "$(ctl customer show "$E4")"
+check_match "... the timeline shows the change, source ussd" "profile_name +[0-9]+ +name = \"Thandeka\" \\(ussd\\)" "$(ctl customer show "$E4")"
+check_eq "... asked once: the next dial greets at once" "CON Hi Thandeka"$'\n'"$MAIN_EN" "$(ussd "$(t_sid)" "$P4" "")"
+check_eq "... the same answer replayed changes nothing" 1 \
+	"$(psql_val "SELECT count(*) FROM customer_profile_events e JOIN customers c ON c.id = e.customer_id WHERE c.msisdn = '$E4' AND e.kind = 'name'")"
+P5=$(t_phone 31); E5=$(e164 "$P5")
+sid=$(t_sid)
+ussd "$sid" "$P5" "" >/dev/null
+check_eq "0 skips: the home screen as it always was" "CON $MAIN_EN" "$(ussd "$sid" "$P5" "0")"
+check_eq "... the skip is remembered: not asked again" "CON $MAIN_EN" "$(ussd "$(t_sid)" "$P5" "")"
+check_match "... and on the timeline (source ussd)" "profile_name +[0-9]+ +name skipped or cleared \\(ussd\\)" "$(ctl customer show "$E5")"
+check_eq "... the profile says it was asked, no name" "True None" "$(E=$E5 jq_of "d['profile']['name_asked'], d['profile']['name']" | tr -d '(),')"
+# a long code's inputs were typed for the home screen: no question on such a dial, the next plain one asks
+P9=$(t_phone 31)
+check_eq "a long code (*120*777*1042#) is not asked the name: it goes where it leads" "END Order #1042 not found." \
+	"$(ussd "$(t_sid)" "$P9" "" '*120*777*1042#')"
+check_eq "... the next plain dial asks" "CON Your name? (0 to skip)" "$(ussd "$(t_sid)" "$P9" "")"
+# a customer whose language was set by SMS before their first dial is asked in it
+for l in zu af; do
+	P6=$(t_phone 31)
+	mo "$P6" "lang $l" "$(mid)" >/dev/null
+	want=$([ $l = zu ] && echo "CON Igama lakho? (0 ukweqa)" || echo "CON Jou naam? (0 om oor te slaan)")
+	check_eq "the question in the customer's language ($l)" "$want" "$(ussd "$(t_sid)" "$P6" "")"
+done
+# a name staff set before the first dial: no question, greeted; one outside GSM-7: no greeting
+P7=$(t_phone 31); E7=$(e164 "$P7")
+psql_val "INSERT INTO customers (msisdn) VALUES ('$E7')" >/dev/null
+ctl customer set "$E7" name=Nomvula >/dev/null
+check_eq "a name staff set is not asked again, and greets" "CON Hi Nomvula"$'\n'"$MAIN_EN" "$(ussd "$(t_sid)" "$P7" "")"
+P8=$(t_phone 31); E8=$(e164 "$P8")
+psql_val "INSERT INTO customers (msisdn) VALUES ('$E8')" >/dev/null
+ctl customer set "$E8" "name=Zoë" >/dev/null
+check_eq "a name outside GSM-7 is not asked again, and greets nobody (the screen would turn UCS-2)" "CON $MAIN_EN" \
+	"$(ussd "$(t_sid)" "$P8" "")"
+out=$("$SPAZA_TOP/tools/spaza-phone" -u "$SPAZA_URL/ussd/at" -s "$SPAZA_TOP"/tests/transcripts/ask_name/*.ussd 2>&1)
+check_eq "the ask-name transcripts pass in English, isiZulu and Afrikaans" 3 "$(grep -c '^PASS' <<<"$out")"
+[ "$(grep -c '^PASS' <<<"$out")" = 3 ] || echo "$out" | grep -v '^PASS' >&2
+check_lacks "crm ask-name 0 turns it off again" "crm ask-name 1" "$(name_cfg 0)"

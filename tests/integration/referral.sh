@@ -1,7 +1,8 @@
 # Referrals (sql/018_profile_loyalty.sql, spazactl referral): a code per customer; a new customer
 # enters one once; both get points on the referee's first paid order, taken back when that order
 # is refunded; the abuse limits (own code, new numbers only, once per referee, a monthly cap per
-# referrer) refuse with their reason, and every outcome is counted.
+# referrer) refuse with their reason, and every outcome is counted. On USSD (My account > My
+# points > Enter a referral code) the same rules say their refusal on screen.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/money_lib.sh"
 
@@ -71,3 +72,44 @@ psql_val "UPDATE loyalty_rules SET referral_month_cap = 10" >/dev/null
 got=$(ctl referral stats --since "$SINCE" | tr -s ' ' | tr '\n' ',')
 check_eq "referral stats counts each outcome since the test began" \
 	"already 1,month_cap 1,not_new 3,ok 4,own_code 1,reward_reversed 1,rewarded 2,unknown_code 1," "$got"
+
+# ---- on USSD: My account > My points > Enter a referral code, the same rules said on screen
+code_ussd() { ussd "$(t_sid)" "$(msisdn_of "$1")" "7*2*1*$2"; }
+N5=$(money_customer)
+check_eq "a new customer enters a code on USSD" \
+	"END Thank you! When your first order is paid, you and the person who told you both get points." "$(code_ussd "$N5" "$CODE2")"
+check_eq "... recorded as spazactl's would be: the referrer is the code's" "$R2" \
+	"$(psql_val "SELECT referrer_id FROM referrals WHERE referee_id = $N5")"
+check_eq "a second code on USSD is refused: already" "END You have already entered a referral code." \
+	"$(code_ussd "$N5" "$CODE")"
+check_eq "one's own code on USSD is refused" "END That is your own referral code. Give it to your friends." \
+	"$(code_ussd "$R2" "$CODE2")"
+check_eq "a customer who already paid an order is not new on USSD either" "END Referral codes are for new customers only." \
+	"$(code_ussd "$OLD" "$CODE2")"
+check_eq "an unknown code on USSD is said so, as typed" "END Code 000000 is not a referral code." \
+	"$(code_ussd "$(money_customer)" 000000)"
+psql_val "UPDATE loyalty_rules SET referral_month_cap = 2" >/dev/null
+check_eq "the referrer's monthly cap on USSD" "END This code has been used too often this month. Please try again next month." \
+	"$(code_ussd "$(money_customer)" "$CODE2")"
+psql_val "UPDATE loyalty_rules SET referral_month_cap = 10" >/dev/null
+r=$(ussd "$(t_sid)" "$(msisdn_of "$N5")" "7*2*1*12345")
+check_eq "five digits are not a code: asked again" \
+	"CON A code is 6 digits."$'\n'"Enter the 6-digit referral code of the person who told you about us:"$'\n'"0. Back" "$r"
+# the code taken, in isiZulu and Afrikaans (R3's code: a referrer of their own, under the cap)
+R3=$(money_customer)
+CODE3=$(ctl referral code "$(msisdn_of "$R3")" | sed -n 's/^.*referral code \([0-9]*\)$/\1/p')
+N6=$(money_customer)
+psql_val "UPDATE customers SET lang = 'zu' WHERE id = $N6" >/dev/null
+check_eq "isiZulu: the code is taken" \
+	"END Siyabonga! Uma i-oda lakho lokuqala likhokhiwe, wena nomuntu okutshele nizothola amaphuzu." "$(code_ussd "$N6" "$CODE3")"
+check_eq "isiZulu: ... once" "END Usuyifakile kakade ikhodi yokudlulisela." "$(code_ussd "$N6" "$CODE3")"
+N7=$(money_customer)
+psql_val "UPDATE customers SET lang = 'af' WHERE id = $N7" >/dev/null
+check_eq "Afrikaans: the code is taken" \
+	"END Dankie! Wanneer jou eerste bestelling betaal is, kry jy en wie jou vertel het albei punte." "$(code_ussd "$N7" "$CODE3")"
+psql_val "UPDATE customers SET lang = 'af' WHERE id = $R3" >/dev/null
+check_eq "Afrikaans: one's own code is refused" "END Dit is jou eie verwysingskode. Gee dit vir jou vriende." \
+	"$(code_ussd "$R3" "$CODE3")"
+got=$(ctl referral stats --since "$SINCE" | tr -s ' ' | tr '\n' ',')
+check_eq "the USSD attempts are counted with the others" \
+	"already 3,month_cap 2,not_new 4,ok 7,own_code 3,reward_reversed 1,rewarded 2,unknown_code 2," "$got"
