@@ -5,13 +5,16 @@
 "use strict";
 const { ADMIN, S, check, login, shot, run, waitFor } = require("./lib");
 
+// names of this run (a segment's and a campaign's are lower-case letters and digits)
+const N = S.replace(/\D/g, "").slice(-6);
+
 run(async b => {
 	const own = await login(b, "owner");
 	await own.goto(ADMIN + "/admin/segments");
 	await waitFor(own, "#named tbody tr[data-segment=top]", "segments");
 	check("the named segments are listed with their counts", (await own.$$("#named tbody tr")).length === 6,
 		String((await own.$$("#named tbody tr")).length));
-	const seg = "br-zu" + (S % 100000);
+	const seg = "br-zu" + N;
 	await own.fill("#define input[name=name]", seg);
 	await own.fill("#define input[name=rule]", "lang klingon");
 	await own.click("#define button[type=submit]");
@@ -31,7 +34,7 @@ run(async b => {
 		await own.textContent("#members-rule"));
 	await shot(own, "crm-segments");
 
-	const camp = "bread" + (S % 100000);
+	const camp = "bread" + N;
 	await own.goto(ADMIN + "/admin/campaigns");
 	await waitFor(own, "#create-box:not([hidden])", "create form");
 	await own.waitForSelector(`#create select[name=segment] option[value="${seg}"]`, { state: "attached" });
