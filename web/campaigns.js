@@ -3,7 +3,7 @@
 // each language as the longest name reads it, linted); the owner creates, starts, pauses and
 // resumes. Sending is spazad's, with consent, the cap and the quiet hours (doc/crm.md).
 const $ = id => document.getElementById(id);
-const td = t => office.el("td", {}, t === null || t === undefined ? "-" : String(t));
+const td = (t, label) => office.el("td", label ? { "data-label": label } : {}, t === null || t === undefined ? "-" : String(t));
 let mayChange = false;
 async function preview(name) {
 	try {
@@ -45,8 +45,9 @@ async function load() {
 	mayChange = l.may_change;
 	const tb = $("campaigns").querySelector("tbody");
 	tb.replaceChildren(...l.campaigns.map(c => office.el("tr", { "data-campaign": c.name }, td(c.name), td(c.state),
-		td(c.report.recipients), td(c.report.sent), td(c.report.delivered), td(c.report.failed), td(c.report.opted_out),
-		td(c.report.dialled), td(c.report.ordered), td(c.report.paid), td(office.money(c.report.revenue_cents)),
+		td(c.report.recipients, "Audience"), td(c.report.sent, "Sent"), td(c.report.delivered, "Delivered"),
+		td(c.report.failed, "Failed"), td(c.report.opted_out, "Opted out"), td(c.report.dialled, "Dialled"),
+		td(c.report.ordered, "Ordered"), td(c.report.paid, "Paid"), td(office.money(c.report.revenue_cents), "Revenue"),
 		buttons(c))));
 	if (!l.campaigns.length) tb.append(office.el("tr", {}, office.el("td", { colspan: 12 }, "no campaigns yet")));
 	$("create-box").hidden = !mayChange;

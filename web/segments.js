@@ -11,7 +11,8 @@ async function members(name) {
 		$("members-rule").textContent = m.rule;
 		const tb = $("members").querySelector("tbody");
 		tb.replaceChildren(...m.members.map(x => office.el("tr", {}, td(x.msisdn), td(x.lang), td(x.segment),
-			td([x.r, x.f, x.m].map(v => v === null ? "-" : v).join(" ")), td(x.orders), td(office.money(x.spent_cents)))));
+			td([x.r, x.f, x.m].map(v => v === null ? "-" : v).join(" "), { "data-label": "R F M" }),
+			td(x.orders, { "data-label": "Paid orders" }), td(office.money(x.spent_cents), { "data-label": "Spent" }))));
 		if (!m.members.length) tb.append(office.el("tr", {}, office.el("td", { colspan: 6 }, "nobody yet")));
 		$("members-box").hidden = false;
 	} catch (e) { office.say(e.message, "error"); }
@@ -21,12 +22,13 @@ const showButton = name => { const b = office.el("button", { type: "button", cla
 async function load() {
 	const s = await office.api("segments");
 	$("named").querySelector("tbody").replaceChildren(...s.named.map(n => office.el("tr", { "data-segment": n.segment },
-		td(n.segment), td(n.customers), td(n.r), td(n.f), td(n.m),
-		td(n.spent_cents === null ? null : office.money(n.spent_cents)),
+		td(n.segment), td(n.customers, { "data-label": "Customers" }), td(n.r, { "data-label": "R" }),
+		td(n.f, { "data-label": "F" }), td(n.m, { "data-label": "M" }),
+		td(n.spent_cents === null ? null : office.money(n.spent_cents), { "data-label": "Spent" }),
 		n.segment === "none" ? td("") : showButton(n.segment))));
 	const tb = $("rules").querySelector("tbody");
 	tb.replaceChildren(...s.rules.map(r => office.el("tr", { "data-segment": r.name }, td(r.name), td(r.rule),
-		office.el("td", { class: "count" }, r.members ? r.members.total + " (en " + r.members.en + ", zu " +
+		office.el("td", { class: "count", "data-label": "Members now" }, r.members ? r.members.total + " (en " + r.members.en + ", zu " +
 			r.members.zu + ", af " + r.members.af + ")" : "not counted: " + (r.error || "try again")),
 		td(r.since), showButton(r.name))));
 	if (!s.rules.length) tb.append(office.el("tr", {}, office.el("td", { colspan: 5 }, "none of the shop's own yet")));

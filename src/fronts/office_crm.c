@@ -13,7 +13,7 @@
  *   POST campaigns/state {"name", "action": "start"|"pause"|"resume"}
  *   GET  funnel?since=[&csv=1]       `spazactl funnel --since`, or its --csv byte for byte
  *
- * A read of several statements answers when the last is in (pending); a failed one makes the
+ * A read of several statements answers when the last is in (crm_gather); a failed one makes the
  * whole answer a 503, never a page with a figure missing. */
 #include <errno.h>
 #include <stdio.h>
@@ -67,40 +67,62 @@ static json_t *crm_counts(const PGresult *res)
 			 crm_int(res, 0, 2), "af", crm_int(res, 0, 3));
 }
 
-/* ---- Segments ---- */
+/* ---- One answer gathered from several reads: the lists, then a count or report per row ---- */
 
-struct crm_segments {
+struct crm_gather {
 	struct office_call *c;
-	json_t *named, *rules;
+	json_t *out;		/* the answer, filled as the reads come in */
 	unsigned pending;
 	bool failed;
 };
 
-struct crm_rule_count {
-	struct crm_segments *s;
-	json_t *row;		/* borrowed from s->rules */
+/* A row's own read: it fills row (borrowed from g->out) when it comes in. */
+struct crm_gather_row {
+	struct crm_gather *g;
+	json_t *row;
 };
 
-static void crm_segments_reply(struct crm_segments *s)
+static struct crm_gather *crm_gather_new(struct office_call *c, json_t *out, unsigned pending)
 {
-	if (--s->pending)
-		return;
-	if (s->failed) {
-		json_decref(s->named);
-		json_decref(s->rules);
-		return office_error(s->c->req, 503, OFFICE_CRM_DOWN);
-	}
-	office_json(s->c->req, 200, json_pack("{so so sb}", "named", s->named, "rules", s->rules, "may_define",
-					      office_crm_may_change(&s->c->who)));
+	struct crm_gather *g = talloc_zero(c->req, struct crm_gather);
+	g->c = c;
+	g->out = out;
+	g->pending = pending;
+	return g;
 }
+
+/* One read in (failed or not): the answer goes when it was the last. */
+static void crm_gather_done(struct crm_gather *g, bool failed)
+{
+	g->failed = g->failed || failed;
+	if (--g->pending)
+		return;
+	if (g->failed) {
+		json_decref(g->out);
+		return office_error(g->c->req, 503, OFFICE_CRM_DOWN);
+	}
+	office_json(g->c->req, 200, g->out);
+}
+
+/* A read for one row of the answer, counted in before it is sent. */
+static void crm_gather_row(struct crm_gather *g, json_t *row, enum db_stmt stmt, int n, const char *const *params,
+			   db_cb cb)
+{
+	struct crm_gather_row *r = talloc_zero(g, struct crm_gather_row);
+	r->g = g;
+	r->row = row;
+	g->pending++;
+	db_read(stmt, n, params, cb, r);
+}
+
+/* ---- Segments ---- */
 
 static void crm_segments_named(void *priv, const PGresult *res, int err)
 {
-	struct crm_segments *s = priv;
-	if (err) {
-		s->failed = true;
-		return crm_segments_reply(s);
-	}
+	struct crm_gather *g = priv;
+	json_t *named = json_object_get(g->out, "named");
+	if (err)
+		return crm_gather_done(g, true);
 	/* every named segment and 'none', in the order `segments list` prints them, 0 when empty */
 	for (int w = 0; w <= _SEGMENT_NAMED_COUNT; w++) {
 		const char *want = w < _SEGMENT_NAMED_COUNT ? segment_named_word(w) : "none";
@@ -115,59 +137,49 @@ static void crm_segments_named(void *priv, const PGresult *res, int err)
 				if (!PQgetisnull(res, i, 5))
 					json_object_set_new(row, "spent_cents", json_integer(crm_int(res, i, 5)));
 			}
-		json_array_append_new(s->named, row);
+		json_array_append_new(named, row);
 	}
-	crm_segments_reply(s);
+	crm_gather_done(g, false);
 }
 
 static void crm_rule_counted(void *priv, const PGresult *res, int err)
 {
-	struct crm_rule_count *rc = priv;
-	if (err)
-		rc->s->failed = true;
-	else
-		json_object_set_new(rc->row, "members", crm_counts(res));
-	crm_segments_reply(rc->s);
+	struct crm_gather_row *r = priv;
+	if (!err)
+		json_object_set_new(r->row, "members", crm_counts(res));
+	crm_gather_done(r->g, err != 0);
 }
 
 static void crm_segments_rules(void *priv, const PGresult *res, int err)
 {
-	struct crm_segments *s = priv;
-	if (err) {
-		s->failed = true;
-		return crm_segments_reply(s);
-	}
+	struct crm_gather *g = priv;
+	json_t *rules = json_object_get(g->out, "rules");
+	if (err)
+		return crm_gather_done(g, true);
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct segment_rule r;
 		char why[160];
 		json_t *row = json_pack("{ss ss ss}", "name", PQgetvalue(res, i, 0), "rule", PQgetvalue(res, i, 1), "since",
 					PQgetvalue(res, i, 2));
-		json_array_append_new(s->rules, row);
+		json_array_append_new(rules, row);
 		/* a rule stored by an older spazactl that no longer parses is shown with its reason, uncounted */
 		if (segment_rule_parse(PQgetvalue(res, i, 1), &r, why, sizeof(why)) < 0) {
 			json_object_set_new(row, "error", json_string(why));
 			continue;
 		}
 		struct segment_rule_params p;
-		struct crm_rule_count *rc = talloc_zero(s, struct crm_rule_count);
-		rc->s = s;
-		rc->row = row;
 		segment_rule_params(&r, &p);
-		s->pending++;
-		db_read(DB_SEGMENT_RULE_COUNT, SEGMENT_RULE_NPARAMS, p.v, crm_rule_counted, rc);
+		crm_gather_row(g, row, DB_SEGMENT_RULE_COUNT, SEGMENT_RULE_NPARAMS, p.v, crm_rule_counted);
 	}
-	crm_segments_reply(s);
+	crm_gather_done(g, false);
 }
 
 void office_segments(struct office_call *c)
 {
-	struct crm_segments *s = talloc_zero(c->req, struct crm_segments);
-	s->c = c;
-	s->named = json_array();
-	s->rules = json_array();
-	s->pending = 2;
-	db_read(DB_SEGMENT_NAMED_COUNTS, 0, NULL, crm_segments_named, s);
-	db_read(DB_SEGMENT_LIST, 0, NULL, crm_segments_rules, s);
+	struct crm_gather *g = crm_gather_new(c, json_pack("{s[] s[] sb}", "named", "rules", "may_define",
+							    office_crm_may_change(&c->who)), 2);
+	db_read(DB_SEGMENT_NAMED_COUNTS, 0, NULL, crm_segments_named, g);
+	db_read(DB_SEGMENT_LIST, 0, NULL, crm_segments_rules, g);
 }
 
 /* A segment by name, as ctl_segment_resolve() finds it: a named RFM segment at once, a rule
@@ -321,74 +333,42 @@ static const char *const crm_report_keys[] = { "recipients", "pending", "queued"
 					       "delivered", "failed", "opted_out", "dialled", "ordered", "paid",
 					       "revenue_cents" };
 
-struct crm_campaigns {
-	struct office_call *c;
-	json_t *list;
-	unsigned pending;
-	bool failed;
-};
-
-struct crm_campaign_report {
-	struct crm_campaigns *l;
-	json_t *row;		/* borrowed from l->list */
-};
-
-static void crm_campaigns_reply(struct crm_campaigns *l)
-{
-	if (--l->pending)
-		return;
-	if (l->failed) {
-		json_decref(l->list);
-		return office_error(l->c->req, 503, OFFICE_CRM_DOWN);
-	}
-	office_json(l->c->req, 200, json_pack("{so sb}", "campaigns", l->list, "may_change",
-					      office_crm_may_change(&l->c->who)));
-}
-
 static void crm_campaign_reported(void *priv, const PGresult *res, int err)
 {
-	struct crm_campaign_report *cr = priv;
-	if (err || PQntuples(res) != 1)
-		cr->l->failed = true;
-	else {
+	struct crm_gather_row *r = priv;
+	bool ok = !err && PQntuples(res) == 1;
+	if (ok) {
 		json_t *rep = json_object();
 		for (unsigned i = 0; i < sizeof(crm_report_keys) / sizeof(crm_report_keys[0]); i++)
 			json_object_set_new(rep, crm_report_keys[i], json_integer(crm_int(res, 0, (int)i)));
-		json_object_set_new(cr->row, "report", rep);
+		json_object_set_new(r->row, "report", rep);
 	}
-	crm_campaigns_reply(cr->l);
+	crm_gather_done(r->g, !ok);
 }
 
 static void crm_campaigns_listed(void *priv, const PGresult *res, int err)
 {
-	struct crm_campaigns *l = priv;
-	if (err) {
-		l->failed = true;
-		return crm_campaigns_reply(l);
-	}
+	struct crm_gather *g = priv;
+	json_t *list = json_object_get(g->out, "campaigns");
+	if (err)
+		return crm_gather_done(g, true);
 	for (int i = 0; i < PQntuples(res); i++) {
 		json_t *row = json_pack("{ss ss ss ss ss so so}", "name", PQgetvalue(res, i, 1), "state", PQgetvalue(res, i, 2),
 					"segment", PQgetvalue(res, i, 3), "rule", PQgetvalue(res, i, 4), "start",
 					PQgetvalue(res, i, 5), "keyword", crm_str_or_null(res, i, 6), "code",
 					crm_str_or_null(res, i, 7));
-		json_array_append_new(l->list, row);
-		struct crm_campaign_report *cr = talloc_zero(l, struct crm_campaign_report);
-		cr->l = l;
-		cr->row = row;
+		json_array_append_new(list, row);
 		const char *params[] = { PQgetvalue(res, i, 0), OFFICE_CRM_WINDOW };
-		l->pending++;
-		db_read(DB_CAMPAIGN_REPORT, 2, params, crm_campaign_reported, cr);
+		crm_gather_row(g, row, DB_CAMPAIGN_REPORT, 2, params, crm_campaign_reported);
 	}
-	crm_campaigns_reply(l);
+	crm_gather_done(g, false);
 }
 
 void office_campaigns(struct office_call *c)
 {
-	struct crm_campaigns *l = talloc_zero(c->req, struct crm_campaigns);
-	l->c = c;
-	l->list = json_array();
-	l->pending = 1;
-	db_read(DB_CAMPAIGN_LIST, 0, NULL, crm_campaigns_listed, l);
+	struct crm_gather *g = crm_gather_new(c, json_pack("{s[] sb}", "campaigns", "may_change",
+							    office_crm_may_change(&c->who)), 1);
+	db_read(DB_CAMPAIGN_LIST, 0, NULL, crm_campaigns_listed, g);
 }
 
 /* Every language's text linted as `campaign preview` lints it: {lang, ok, why, text}. */
