@@ -3,7 +3,7 @@
 // linted) and starts it; opens the funnel and its CSV. A care agent reads the pages but is not
 // offered the forms, and the server refuses the change anyway.
 "use strict";
-const { ADMIN, S, check, login, shot, run, waitFor } = require("./lib");
+const { ADMIN, S, check, env, login, shot, run, waitFor } = require("./lib");
 
 // names of this run (a segment's and a campaign's are lower-case letters and digits)
 const N = S.replace(/\D/g, "").slice(-6);
@@ -63,8 +63,30 @@ run(async b => {
 		return r && r.textContent === "running"; }, camp, { timeout: 15000 });
 	check("... starts it", true, "");
 
+	// a dialogue that ends (help, call us), so the funnel has this run's session in it
+	const USSD = env("SPAZA_URL"), sid = "it-crm-" + N + "-" + Date.now(), phone = "0827" + N.padStart(6, "0");
+	for (const text of ["", "5", "5*3"])
+		await fetch(USSD + "/ussd/at", { method: "POST", body: new URLSearchParams({ sessionId: sid,
+			serviceCode: "*120*777#", phoneNumber: phone, text }) });
 	await own.goto(ADMIN + "/admin/funnel");
 	await waitFor(own, "#funnel tbody tr", "funnel");
+	// the session is written when it ends, a moment later: Show again until its screens are in
+	for (let i = 0; i < 30 && !(await own.$("#funnel tbody tr td:text-is('main')")); i++) {
+		await own.waitForTimeout(500);
+		await own.click("#since button[type=submit]");
+		await own.waitForTimeout(200);
+	}
+	check("the funnel shows the screens of the sessions since the day", !!(await own.$("#funnel tbody tr td:text-is('main')")),
+		await own.textContent("#funnel tbody"));
+	const same = await own.evaluate(async () => {
+		const h = document.getElementById("csv").getAttribute("href");
+		const rows = (await (await fetch(h.replace("&csv=1", ""))).json()).rows;
+		const lines = (await (await fetch(h)).text()).trim().split("\n").slice(1);
+		const shown = [...document.querySelectorAll("#funnel tbody tr")].map(tr =>
+			[...tr.children].slice(0, 12).map(td => td.textContent).join(","));
+		return lines.length === rows.length && lines.every((l, i) => l.split(",").slice(0, 12).join(",") === shown[i]);
+	});
+	check("... the table's rows are the CSV's", same, "they differ");
 	const href = await own.getAttribute("#csv", "href");
 	check("the funnel opens with its CSV download", /^\/admin\/api\/funnel\?since=\d{4}-\d\d-\d\d&csv=1$/.test(href), href);
 	const csv = await own.evaluate(async h => (await fetch(h)).text(), href);
