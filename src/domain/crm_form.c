@@ -26,11 +26,15 @@ int crm_since_parse(const char *v, char *buf, size_t len)
 		snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, hh, mm, ss);
 		return 0;
 	}
+	/* used is set again by each scan: a %n not reached keeps the last one's, which took
+	 * "2026-13-01" (no month 13) as 2026 days ago */
+	used = 0;
 	if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &used) == 3 && (size_t)used == strlen(v) && m >= 1 && m <= 12 &&
 	    d >= 1 && d <= 31) {
 		snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
 		return 0;
 	}
+	used = 0;
 	if (sscanf(v, "%5ud%n", &days, &used) == 1 && (size_t)used == strlen(v) && v[0] >= '0' && v[0] <= '9') {
 		time_t t = time(NULL) - (time_t)days * 86400;
 		struct tm tm;
