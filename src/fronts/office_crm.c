@@ -500,23 +500,12 @@ static void crm_create_insert(struct crm_create *k)
 	db_write(DB_CAMPAIGN_CREATE, 10, params, crm_create_done, k);
 }
 
-static void crm_create_segment(void *priv, const PGresult *res, int err)
+/* The campaign's segment found as `segments members` finds it: its rule as it is now, fixed in
+ * the campaign as spazactl fixes it. */
+static void crm_create_resolved(struct office_call *c, const struct segment_rule *r, const char *name)
 {
-	struct crm_create *k = priv;
-	struct segment_rule r;
-	char why[160], msg[240];
-	if (err)
-		return office_error(k->c->req, 503, OFFICE_CRM_DOWN);
-	if (!PQntuples(res)) {
-		snprintf(msg, sizeof(msg), "no segment \"%s\" (named: top, average, once-off, new, lapsed; or the shop's own)",
-			 k->segment);
-		return office_error(k->c->req, 400, msg);
-	}
-	if (segment_rule_parse(PQgetvalue(res, 0, 0), &r, why, sizeof(why)) < 0 ||
-	    segment_rule_format(&r, k->canon, sizeof(k->canon)) < 0) {
-		snprintf(msg, sizeof(msg), "segment %s's stored rule does not parse: %s", k->segment, why);
-		return office_error(k->c->req, 409, msg);
-	}
+	struct crm_create *k = c->priv;
+	segment_rule_format(r, k->canon, sizeof(k->canon));
 	crm_create_insert(k);
 }
 
@@ -527,10 +516,9 @@ static void crm_create_exists(void *priv, const PGresult *res, int err)
 		return office_error(k->c->req, 503, OFFICE_CRM_DOWN);
 	if (PQntuples(res))
 		return office_error(k->c->req, 409, "a campaign of that name exists: choose another name");
-	if (!*k->canon) {	/* a segment of the shop's own: its rule as it is now, as spazactl takes it */
-		const char *params[] = { k->segment };
-		db_read(DB_SEGMENT_GET, 1, params, crm_create_segment, k);
-		return;
+	if (k->segment) {
+		k->c->priv = k;
+		return crm_resolve(k->c, k->segment, crm_create_resolved);
 	}
 	crm_create_insert(k);
 }
@@ -588,12 +576,6 @@ void office_campaign_create(struct office_call *c)
 			snprintf(msg, sizeof(msg), "bad rule: %s", strlen(rule) > SEGMENT_RULE_MAX ? "too long" : why);
 			return office_error(c->req, 400, msg);
 		}
-		segment_rule_format(&r, k->canon, sizeof(k->canon));
-	} else if (segment_named_index(segment) >= 0) {
-		struct segment_rule r;
-		memset(&r, 0, sizeof(r));
-		r.spent_over_cents = -1;
-		r.named = segment_named_index(segment);
 		segment_rule_format(&r, k->canon, sizeof(k->canon));
 	}
 	for (int l = 0; l < _CAMPAIGN_LANG_COUNT; l++) {
