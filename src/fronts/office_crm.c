@@ -234,8 +234,10 @@ static void crm_resolve(struct office_call *c, const char *name, crm_resolved_cb
 static void crm_members_done(void *priv, const PGresult *res, int err)
 {
 	struct office_call *c = priv;
-	if (err)
+	if (err) {
+		json_decref(c->priv);
 		return office_error(c->req, 503, OFFICE_CRM_DOWN);
+	}
 	json_t *a = json_array();
 	for (int i = 0; i < PQntuples(res); i++)
 		json_array_append_new(a, json_pack("{ss ss ss so so so sI sI}", "msisdn", PQgetvalue(res, i, 0), "lang",
