@@ -1,10 +1,13 @@
 /* The pure parts of the CRM: segment rules (parsed, refused with a reason, written back
  * canonical, turned into statement parameters) and campaign texts (worst-case rendering, the
- * footer per language, the one-SMS linter) and the quiet hours across midnight. */
+ * footer per language, the one-SMS linter) and the quiet hours across midnight; the input checks
+ * spazactl and the back office share (crm_form.c). */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "testlib.h"
 #include "campaign_text.h"
+#include "crm_form.h"
 #include "segment_rule.h"
 
 static const char *canon(const char *text)
@@ -81,5 +84,33 @@ int main(void)
 	T_CHECK(campaign_quiet(1230, 1400, at(13, 0)), "12:30-14:00 is quiet at 13:00", "not quiet");
 	T_CHECK(!campaign_quiet(1230, 1400, at(14, 0)), "... not at 14:00", "quiet");
 	T_CHECK(!campaign_quiet(900, 900, at(9, 0)), "from = to: never quiet", "quiet");
+	/* crm_form.c: what spazactl's arguments and the back office's JSON are both held to */
+	T_CHECK(crm_name_ok("zu-drinks_2") && !crm_name_ok("Zu") && !crm_name_ok("2x") && !crm_name_ok("") &&
+		!crm_name_ok("a23456789012345678901234567890123"), "a name: lower-case, from a letter, up to 32", "a name check was wrong");
+	char since[40];
+	T_CHECK(crm_since_parse("2026-03-01", since, sizeof(since)) == 0 && !strcmp(since, "2026-03-01"), "a day", "got \"%s\"", since);
+	T_CHECK(crm_since_parse("2026-03-01T08:30:00", since, sizeof(since)) == 0 && !strcmp(since, "2026-03-01 08:30:00"),
+		"a time", "got \"%s\"", since);
+	T_CHECK(crm_since_parse("30d", since, sizeof(since)) == 0 && strlen(since) == 22, "N days ago, in UTC", "got \"%s\"", since);
+	T_CHECK(crm_since_parse("yesterday", since, sizeof(since)) < 0 && crm_since_parse("2026-13-01", since, sizeof(since)) < 0 &&
+		crm_since_parse("-3d", since, sizeof(since)) < 0, "anything else is refused", "one was taken");
+	T_CHECK(campaign_at_ok("now") && campaign_at_ok("2999-01-01") && campaign_at_ok("2999-01-01 09:00") &&
+		!campaign_at_ok("2999-01-01 25:00") && !campaign_at_ok("tomorrow"), "a campaign's start", "a start check was wrong");
+	T_CHECK(campaign_keyword_ok("BREAD") && !campaign_keyword_ok("STOP") && !campaign_keyword_ok("bread") &&
+		!campaign_keyword_ok("B"), "a keyword: capitals, and no SMS command's", "a keyword check was wrong");
+	T_CHECK(campaign_code_ok("*120*777*55#") && !campaign_code_ok("*120*777*55") && !campaign_code_ok("*120*777*1234567#"),
+		"a dial code", "a code check was wrong");
+	struct campaign_lint li;
+	T_CHECK(campaign_lint_lang("Hi {name}: {offer}", "2 for R28", CAMPAIGN_ZU, &li) && li.ok &&
+		!strcmp(li.text, "Hi WWWWWWWWWWWWWWWWWWWW: 2 for R28 Phendula ngo-STOP ukuze uyeke") &&
+		strstr(li.why, "of 160 GSM-7 septets"), "a text linted at its worst case with its footer", "got \"%s\" (%s)", li.text, li.why);
+	T_CHECK(!campaign_lint_lang("Hi {nam}", "", CAMPAIGN_EN, &li) && !li.text[0] &&
+		!strcmp(li.why, "unknown placeholder {nam} (there are {name}, {points}, {offer})"), "an unknown placeholder is named",
+		"got \"%s\"", li.why);
+	char big[200];
+	memset(big, 'x', 150);
+	big[150] = '\0';
+	T_CHECK(!campaign_lint_lang(big, "", CAMPAIGN_EN, &li) && li.text[0] && strstr(li.why, "too many"),
+		"over one SMS, by how much", "got \"%s\"", li.why);
 	return T_DONE();
 }

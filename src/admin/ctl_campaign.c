@@ -8,9 +8,9 @@
 #include <talloc.h>
 #include "campaign_text.h"
 #include "cfg.h"
+#include "crm_form.h"
 #include "ctl.h"
 #include "segment_rule.h"
-#include "sms_cmd.h"
 
 #define CTL_CAMPAIGN_WINDOW_DAYS 7
 
@@ -19,50 +19,21 @@ struct ctl_campaign {
 };
 
 /* Every language's text at its worst case, with its footer, fits one SMS: printed, and false
- * when any does not (or names a placeholder there is none of). */
+ * when any does not (or names a placeholder there is none of). The check is crm_form.c's, which the
+ * back office's preview runs too. */
 static bool ctl_campaign_lint(const char *const text[], const char *offer, bool quiet)
 {
 	bool ok = true;
 	for (int l = 0; l < _CAMPAIGN_LANG_COUNT; l++) {
-		char buf[1024], why[96], bad[32];
-		if (!campaign_placeholders_ok(text[l], bad, sizeof(bad))) {
-			printf("%s: FAIL: unknown placeholder %s (there are {name}, {points}, {offer})\n",
-			       campaign_lang_code(l), bad);
-			ok = false;
-			continue;
-		}
-		if (campaign_render(text[l], offer, l, true, buf, sizeof(buf)) < 0) {
-			printf("%s: FAIL: far longer than one SMS\n", campaign_lang_code(l));
-			ok = false;
-			continue;
-		}
-		bool fits = campaign_fits(buf, why, sizeof(why));
+		struct campaign_lint li;
+		bool fits = campaign_lint_lang(text[l], offer, l, &li);
 		ok = ok && fits;
-		if (!quiet || !fits)
-			printf("%s: %s: %s\n  \"%s\"\n", campaign_lang_code(l), fits ? "ok" : "FAIL", why, buf);
+		if (!li.text[0])
+			printf("%s: FAIL: %s\n", campaign_lang_code(l), li.why);
+		else if (!quiet || !fits)
+			printf("%s: %s: %s\n  \"%s\"\n", campaign_lang_code(l), fits ? "ok" : "FAIL", li.why, li.text);
 	}
 	return ok;
-}
-
-static bool ctl_campaign_name_ok(const char *name)
-{
-	size_t n = strlen(name);
-	return n >= 1 && n <= 32 && name[0] >= 'a' && name[0] <= 'z' &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
-/* --at: now, YYYY-MM-DD or YYYY-MM-DD HH:MM (local time) */
-static bool ctl_campaign_at_ok(const char *at)
-{
-	int y, mo, d, h, mi;
-	char extra;
-	if (!strcmp(at, "now"))
-		return true;
-	if (sscanf(at, "%4d-%2d-%2d %2d:%2d%c", &y, &mo, &d, &h, &mi, &extra) == 5)
-		return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59;
-	if (sscanf(at, "%4d-%2d-%2d%c", &y, &mo, &d, &extra) == 3)
-		return mo >= 1 && mo <= 12 && d >= 1 && d <= 31;
-	return false;
 }
 
 static int ctl_campaign_args(int argc, char **argv, struct ctl_campaign *c)
@@ -106,7 +77,7 @@ int ctl_campaign_create(struct ctl *ctl, int argc, char **argv)
 	struct ctl_campaign c;
 	if (ctl_campaign_args(argc, argv, &c) < 0)
 		return CTL_USAGE;
-	if (!ctl_campaign_name_ok(c.name)) {
+	if (!crm_name_ok(c.name)) {
 		fprintf(stderr, "spazactl: a campaign name is 1 to 32 lower-case letters, digits, - or _, starting with a letter\n");
 		return CTL_USAGE;
 	}
@@ -114,7 +85,7 @@ int ctl_campaign_create(struct ctl *ctl, int argc, char **argv)
 		fprintf(stderr, "spazactl: campaign create needs --text, --at and one of --segment or --rule\n");
 		return CTL_USAGE;
 	}
-	if (!ctl_campaign_at_ok(c.at)) {
+	if (!campaign_at_ok(c.at)) {
 		fprintf(stderr, "spazactl: --at is now, YYYY-MM-DD or \"YYYY-MM-DD HH:MM\" (local time), not \"%s\"\n", c.at);
 		return CTL_USAGE;
 	}
@@ -126,22 +97,13 @@ int ctl_campaign_create(struct ctl *ctl, int argc, char **argv)
 	for (int l = 1; l < _CAMPAIGN_LANG_COUNT; l++)
 		if (!c.text[l] || !*c.text[l])
 			c.text[l] = c.text[CAMPAIGN_EN];
-	if (c.keyword) {
-		size_t n = strlen(c.keyword);
-		struct sms_cmd_parsed p;
-		sms_cmd_parse(c.keyword, &p);
-		if (n < 2 || n > 16 || strspn(c.keyword, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != n || p.cmd != SMS_CMD_UNKNOWN) {
-			fprintf(stderr, "spazactl: --keyword is 2 to 16 capital letters or digits, and no SMS command's keyword\n");
-			return CTL_USAGE;
-		}
+	if (c.keyword && !campaign_keyword_ok(c.keyword)) {
+		fprintf(stderr, "spazactl: --keyword is 2 to 16 capital letters or digits, and no SMS command's keyword\n");
+		return CTL_USAGE;
 	}
-	if (c.code) {
-		unsigned n;
-		int used = 0;
-		if (sscanf(c.code, "*120*777*%6u#%n", &n, &used) != 1 || (size_t)used != strlen(c.code)) {
-			fprintf(stderr, "spazactl: --code is *120*777*N# with N up to 6 digits\n");
-			return CTL_USAGE;
-		}
+	if (c.code && !campaign_code_ok(c.code)) {
+		fprintf(stderr, "spazactl: --code is *120*777*N# with N up to 6 digits\n");
+		return CTL_USAGE;
 	}
 	struct segment_rule r;
 	char canon[SEGMENT_RULE_MAX + 1];

@@ -9,6 +9,7 @@
  * a screen is not in the trail: the mean seconds per hop of the sessions through the screen is
  * shown instead (an exact time per screen needs the trail to carry each screen's entry time). */
 #include <string.h>
+#include "crm_form.h"
 #include "ctl.h"
 
 int ctl_funnel(struct ctl *ctl, int argc, char **argv)
@@ -40,15 +41,14 @@ int ctl_funnel(struct ctl *ctl, int argc, char **argv)
 	PGresult *res = ctl_query(ctl, DB_FUNNEL, params);
 	if (!res)
 		return CTL_ERR;
-	static const char *const cols[] = { "screen", "front", "lang", "segment", "entries", "end", "timeout", "abandon",
-					    "error", "back", "ordered", "paid", "s_per_hop" };
+	const char *const *cols = crm_funnel_cols;
 	if (csv) {
-		for (unsigned c = 0; c < 13; c++)
+		for (unsigned c = 0; c < CRM_FUNNEL_NCOLS; c++)
 			printf("%s%s", c ? "," : "", cols[c]);
 		printf("\n");
 		for (int i = 0; i < PQntuples(res); i++)
-			for (unsigned c = 0; c < 13; c++)
-				printf("%s%s", PQgetvalue(res, i, c), c == 12 ? "\n" : ",");
+			for (unsigned c = 0; c < CRM_FUNNEL_NCOLS; c++)
+				printf("%s%s", PQgetvalue(res, i, c), c == CRM_FUNNEL_NCOLS - 1 ? "\n" : ",");
 	} else {
 		printf("%-16s %-6s %-4s %-9s %7s %6s %7s %7s %5s %5s %7s %5s %9s\n", cols[0], cols[1], cols[2], cols[3],
 		       cols[4], cols[5], cols[6], cols[7], cols[8], cols[9], cols[10], cols[11], cols[12]);

@@ -5,30 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "crm_form.h"
 #include "ctl.h"
 
 int ctl_since(const char *v, char *buf, size_t len)
 {
-	int y, m, d, hh, mm, ss, used = 0;
-	unsigned days;
-	if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &m, &d, &hh, &mm, &ss, &used) == 6 && (size_t)used == strlen(v) &&
-	    m >= 1 && m <= 12 && d >= 1 && d <= 31 && hh <= 23 && mm <= 59 && ss <= 60 && hh >= 0 && mm >= 0 && ss >= 0) {
-		snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, hh, mm, ss);
+	if (crm_since_parse(v, buf, len) == 0)
 		return 0;
-	}
-	if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &used) == 3 && (size_t)used == strlen(v) && m >= 1 && m <= 12 &&
-	    d >= 1 && d <= 31) {
-		snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
-		return 0;
-	}
-	if (sscanf(v, "%5ud%n", &days, &used) == 1 && (size_t)used == strlen(v) && v[0] >= '0' && v[0] <= '9') {
-		time_t t = time(NULL) - (time_t)days * 86400;
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(buf, len, "%Y-%m-%d %H:%M:%S+00", &tm);
-		return 0;
-	}
-	fprintf(stderr, "spazactl: --since is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS or Nd (N days ago), not \"%s\"\n", v);
+	fprintf(stderr, "spazactl: --since is " CRM_SINCE_RULE ", not \"%s\"\n", v);
 	return -EINVAL;
 }
 

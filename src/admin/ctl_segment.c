@@ -5,6 +5,7 @@
 #include <string.h>
 #include <talloc.h>
 #include "cfg.h"
+#include "crm_form.h"
 #include "ctl.h"
 #include "segment_cfg.h"
 #include "segment_rule.h"
@@ -118,9 +119,8 @@ int ctl_segments_define(struct ctl *ctl, int argc, char **argv)
 		fprintf(stderr, "spazactl: %s is a named segment already\n", name);
 		return CTL_USAGE;
 	}
-	size_t n = strlen(name);
-	if (n < 1 || n > 32 || name[0] < 'a' || name[0] > 'z' || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n) {
-		fprintf(stderr, "spazactl: a segment name is 1 to 32 lower-case letters, digits, - or _, starting with a letter\n");
+	if (!crm_name_ok(name)) {
+		fprintf(stderr, "spazactl: a segment name is " CRM_NAME_RULE "\n");
 		return CTL_USAGE;
 	}
 	struct segment_rule r;

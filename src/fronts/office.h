@@ -82,6 +82,16 @@ struct ledger_result;
 void office_refund_tell(int64_t customer, const char *key, int64_t order, const struct ledger_result *r,
 			bool duplicate);
 
+/* office_crm.c: the Segments, Campaigns and Funnel pages (the owner changes, care reads). */
+void office_segments(struct office_call *c);
+void office_segment_members(struct office_call *c);
+void office_segment_define(struct office_call *c);
+void office_campaigns(struct office_call *c);
+void office_campaign_preview(struct office_call *c);
+void office_campaign_create(struct office_call *c);
+void office_campaign_state(struct office_call *c);
+void office_funnel(struct office_call *c);
+
 void office_init(void);
 /* Reply with j (its reference is taken) or with {"error": msg}. */
 void office_json(struct http_req *req, unsigned status, json_t *j);

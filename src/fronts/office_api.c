@@ -10,7 +10,8 @@
  *                                   owes the shop), by day
  *   GET  money/ledger-check         spaza_ledger_check(): the violations, none when it holds
  *   GET  money/retailers            retailers and their till key ids (never a secret)
- * The till page's and Customer 360's are in office_till.c and office_customer.c. */
+ * The till page's and Customer 360's are in office_till.c and office_customer.c; the CRM's
+ * (Segments, Campaigns, Funnel) in office_crm.c. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -424,5 +425,13 @@ const struct office_route office_routes[] = {
 	{ "POST", "care/reply", STAFF_PAGE_CARE, office_care_reply },
 	{ "POST", "care/state", STAFF_PAGE_CARE, office_care_state },
 	{ "POST", "care/dc-refund", STAFF_PAGE_CARE, office_care_dc_refund },
+	{ "GET", "segments", STAFF_PAGE_SEGMENTS, office_segments },
+	{ "GET", "segments/members", STAFF_PAGE_SEGMENTS, office_segment_members },
+	{ "POST", "segments/define", STAFF_PAGE_SEGMENTS, office_segment_define },
+	{ "GET", "campaigns", STAFF_PAGE_CAMPAIGNS, office_campaigns },
+	{ "GET", "campaigns/preview", STAFF_PAGE_CAMPAIGNS, office_campaign_preview },
+	{ "POST", "campaigns/create", STAFF_PAGE_CAMPAIGNS, office_campaign_create },
+	{ "POST", "campaigns/state", STAFF_PAGE_CAMPAIGNS, office_campaign_state },
+	{ "GET", "funnel", STAFF_PAGE_FUNNEL, office_funnel },
 	{ .path = NULL },
 };

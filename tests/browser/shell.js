@@ -15,16 +15,16 @@ run(async b => {
 	check("the owner lands on Today", page.url().endsWith("/admin/today"), page.url());
 	await page.waitForSelector("#cards .card");
 	const nav = await page.$$eval("nav a", as => as.map(a => a.textContent));
-	check("the owner's menu has every page", nav.join(",") === "Today,Orders,Customer 360,Till,Web phone,Catalogue,Money,Care",
+	check("the owner's menu has every page", nav.join(",") === "Today,Orders,Customer 360,Till,Web phone,Catalogue,Money,Care,Segments,Campaigns,Funnel",
 		nav.join(","));
 	check("the menu says who is logged in", (await page.textContent("#who")) === `owner${S} (owner)`, await page.textContent("#who"));
 	check("Today shows the database alarm as ok", (await page.textContent("#cards")).includes("Database") &&
 		(await page.textContent("#cards")).includes("ok"), await page.textContent("#cards"));
 	await shot(page, "today");
-	for (const p of ["orders", "customer", "till", "phone", "catalogue", "money", "care"]) {
+	for (const p of ["orders", "customer", "till", "phone", "catalogue", "money", "care", "segments", "campaigns", "funnel"]) {
 		await page.goto(ADMIN + "/admin/" + p);
 		await page.waitForSelector("nav a");
-		check(`the ${p} page opens with its menu`, (await page.$$("nav a")).length === 8, "menu missing");
+		check(`the ${p} page opens with its menu`, (await page.$$("nav a")).length === 11, "menu missing");
 		await shot(page, p + "-empty");
 	}
 	// the same pages on a phone-sized screen: nothing wider than the screen

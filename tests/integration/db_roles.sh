@@ -89,6 +89,17 @@ refused "reading the timeline views directly" "SELECT * FROM timeline_sms LIMIT 
 refused "changing a rating directly" "UPDATE ratings SET stars = 5" 'permission denied for table ratings'
 refused "deleting the unlock record" "DELETE FROM pin_unlocks" 'permission denied for table pin_unlocks'
 
+# The CRM pages (sql/023_crm_pages.sql): spazad runs spazactl's segment, campaign and funnel
+# statements, so the runtime role reads those tables and counts a rule's members; it may change a
+# segment's rule and a campaign's state, nothing else of them, and delete nothing.
+check_match "$T: the runtime role counts a rule's members and reads the scores and campaigns" '^[0-9]+\|[0-9]+\|[0-9]+$' \
+	"$(as_app "SELECT (SELECT count(*) FROM spaza_segment_members(NULL, NULL, NULL, 'zu', NULL, NULL, true, NULL)) || '|' ||
+		(SELECT count(*) FROM customer_rfm) || '|' || (SELECT count(*) FROM campaigns)")"
+refused "changing a campaign's text" "UPDATE campaigns SET text_en = 'x'" 'permission denied for table campaigns'
+refused "deleting a campaign" "DELETE FROM campaigns" 'permission denied for table campaigns'
+refused "deleting a segment" "DELETE FROM crm_segments" 'permission denied for table crm_segments'
+refused "changing the RFM scores directly" "UPDATE customer_rfm SET r = 5" 'permission denied for table customer_rfm'
+
 # A payment by the runtime role commits in one transaction with other writes, as spazad batches
 # them: the ledger's balance check is a deferred trigger, firing at COMMIT, outside the function
 # that wrote the postings.

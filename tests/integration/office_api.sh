@@ -48,7 +48,7 @@ check_match "$T: the session cookie is HttpOnly, SameSite=Strict and expires" 'H
 check_match "$T: ... with a Max-Age" 'Max-Age=[0-9]+' "$cookie"
 check_lacks "$T: ... not Secure on plain-HTTP loopback (a browser would never send it back)" "Secure" "$cookie"
 OWNER_CSRF=$(csrf)
-check_eq "$T: /admin/api/me names the owner and every page" "owner$S owner 8" \
+check_eq "$T: /admin/api/me names the owner and every page" "owner$S owner 11" \
 	"$(code /admin/api/me -b "$JAR" >/dev/null; jq_ 'd["login"], d["role"], len(d["pages"])' | tr '\n' ' ' | sed 's/ $//')"
 check_eq "$T: the login is in the audit log" "1" \
 	"$(psql_val "SELECT count(*) FROM audit_log WHERE source = 'api' AND who = 'owner$S' AND action = 'login'")"
@@ -441,6 +441,92 @@ check_eq "$T: the name search has its trigram index, the prefix search can use t
 # ---- static files ----
 check_eq "$T: the stylesheet is served" "200" "$(code /admin/static/office.css)"
 check_eq "$T: nothing outside web/ (../)" "404" "$(code /admin/static/..%2F..%2FREADME.md)"
+
+# ---- the CRM pages: Segments, Campaigns, Funnel (office_crm.c), on spazactl's statements ----
+ctl() { "$SPAZACTL" -c "$SPAZA_CFG" "$@"; }
+check_eq "$T: care's menu has the CRM pages" "True" \
+	"$(code /admin/api/me -b "$T_TMP/care" >/dev/null; jq_ '{"segments", "campaigns", "funnel"} <= {p["path"] for p in d["pages"]}')"
+check_eq "$T: fulfilment is refused the segments, campaigns and funnel (403)" "403 403 403" \
+	"$(code /admin/api/segments -b "$T_TMP/ful") $(code /admin/api/campaigns -b "$T_TMP/ful") $(code '/admin/api/funnel?since=2020-01-01' -b "$T_TMP/ful")"
+check_eq "$T: ... and the pages themselves (403)" "403" "$(code /admin/segments -b "$T_TMP/ful")"
+check_eq "$T: the segments page is served to care" "200" "$(code /admin/segments -b "$T_TMP/care")"
+check_eq "$T: the named segments; care may not define" "200|True|False" \
+	"$(code /admin/api/segments -b "$T_TMP/care")|$(jq_ '[n["segment"] for n in d["named"]] == ["top", "average", "once-off", "new", "lapsed", "none"]')|$(jq_ 'd["may_define"]')"
+named_api=$(jq_ '" ".join("%s=%d" % (n["segment"], n["customers"]) for n in d["named"])')
+named_ctl=$(ctl segments list | awk 'NF >= 2 && $1 ~ /^(top|average|once-off|new|lapsed|none)$/ {printf "%s%s=%s", (n++ ? " " : ""), $1, $2}')
+check_eq "$T: ... with the counts of spazactl segments list" "$named_ctl" "$named_api"
+SEG=zu-drinks-$S
+check_eq "$T: care may not define a segment (403)" "403" \
+	"$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/segments/define "{\"name\": \"$SEG\", \"rule\": \"lang zu\"}")"
+check_eq "$T: a define without the CSRF token is refused (403)" "403" \
+	"$(code /admin/api/segments/define -b "$JAR" -H 'Content-Type: application/json' --data "{\"name\": \"$SEG\", \"rule\": \"lang zu\"}")"
+check_eq "$T: a bad rule is 400 with the parser's reason" "400|bad rule: lang is en, zu or af, not \"xx\"" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/segments/define "{\"name\": \"$SEG\", \"rule\": \"lang xx\"}")|$(jq_ 'd["error"]')"
+check_eq "$T: a named segment's name is refused (400)" "400" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/segments/define '{"name": "top", "rule": "lang zu"}')"
+check_eq "$T: nothing was defined" "0" "$(psql_val "SELECT count(*) FROM crm_segments WHERE name = '$SEG'")"
+ZU=$(psql_val "SELECT count(*) FROM customers WHERE lang = 'zu' AND NOT opt_out")
+check_eq "$T: the owner defines a rule segment: stored canonical, its members counted" \
+	"200|True|lang zu and opted-in|$ZU" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/segments/define "{\"name\": \"$SEG\", \"rule\": \"opted-in and lang zu\"}")|$(jq_ 'd["created"]')|$(jq_ 'd["rule"]')|$(jq_ 'd["members"]["total"]')"
+check_eq "$T: ... spazactl segments show gives the same rule and count" "segment $SEG: lang zu and opted-in|members: $ZU" \
+	"$(ctl segments show "$SEG" | sed -n '1p')|$(ctl segments show "$SEG" | sed -n '2s/ (.*//p')"
+check_eq "$T: ... audited under the owner's login" "1" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE source = 'api' AND who = 'owner$S' AND action LIKE 'segments define%' AND subject = 'segment $SEG'")"
+check_eq "$T: ... in the list with its live count" "200|[$ZU]" \
+	"$(code /admin/api/segments -b "$T_TMP/care")|$(jq_ "[r['members']['total'] for r in d['rules'] if r['name'] == '$SEG']")"
+check_eq "$T: a segment's first members, as spazactl segments members lists them" \
+	"200|$(ctl segments members "$SEG" --limit 20 | awk '$1 ~ /^\+/ {print $1}' | paste -sd ' ')" \
+	"$(code "/admin/api/segments/members?name=$SEG" -b "$T_TMP/care")|$(jq_ '" ".join(m["msisdn"] for m in d["members"])')"
+check_eq "$T: an unknown segment is 404" "404" "$(code "/admin/api/segments/members?name=nosuch$S" -b "$T_TMP/care")"
+
+CAMP=bread-$S
+cbody="{\"name\": \"$CAMP\", \"text_en\": \"Hi {name}, fresh bread R15: {offer}\", \"text_zu\": \"Sawubona {name}, isinkwa R15: {offer}\", \"offer\": \"2 for R28\", \"segment\": \"$SEG\", \"at\": \"2999-01-01 09:00\", \"keyword\": \"BREAD$((S % 1000))\"}"
+check_eq "$T: care may not create a campaign (403)" "403" "$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/campaigns/create "$cbody")"
+check_eq "$T: a create without the CSRF token is refused (403)" "403" \
+	"$(code /admin/api/campaigns/create -b "$JAR" -H 'Content-Type: application/json' --data "$cbody")"
+long=$(printf 'x%.0s' $(seq 150))
+check_eq "$T: a text longer than one SMS is refused with the linter's reason (400)" "400|True" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/campaigns/create "{\"name\": \"$CAMP\", \"text_en\": \"$long\", \"rule\": \"lang zu\", \"at\": \"now\"}")|$(jq_ '"text_en does not fit one SMS" in d["error"] and "too many" in d["error"]')"
+check_eq "$T: a bad rule is refused with its reason (400)" "400|bad rule: lang is en, zu or af, not \"xx\"" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/campaigns/create "{\"name\": \"$CAMP\", \"text_en\": \"Hi\", \"rule\": \"lang xx\", \"at\": \"now\"}")|$(jq_ 'd["error"]')"
+check_eq "$T: nothing was created" "0" "$(psql_val "SELECT count(*) FROM campaigns WHERE name = '$CAMP'")"
+check_eq "$T: the owner creates a campaign (a draft, the segment's rule fixed)" "200|draft|lang zu and opted-in" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/campaigns/create "$cbody")|$(jq_ 'd["state"]')|$(jq_ 'd["rule"]')"
+check_eq "$T: ... the same name twice is refused (409)" "409" "$(post "$JAR" "$OWNER_CSRF" /admin/api/campaigns/create "$cbody")"
+check_eq "$T: ... audited under the owner's login" "1" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE source = 'api' AND who = 'owner$S' AND action LIKE 'campaign create%' AND subject = 'campaign $CAMP'")"
+check_eq "$T: ... in the list (care reads it) with its figures; care may not change it" "200|draft|0|False" \
+	"$(code /admin/api/campaigns -b "$T_TMP/care")|$(jq_ "[c for c in d['campaigns'] if c['name'] == '$CAMP'][0]['state']")|$(jq_ "[c for c in d['campaigns'] if c['name'] == '$CAMP'][0]['report']['sent']")|$(jq_ 'd["may_change"]')"
+check_eq "$T: ... spazactl sees it" "campaign $CAMP (draft)" "$(ctl campaign report "$CAMP" | head -1)"
+ctl campaign preview "$CAMP" > "$T_TMP/pv"
+check_eq "$T: the preview: the audience now and each language linted, as spazactl campaign preview" "200|True|True|True" \
+	"$(code "/admin/api/campaigns/preview?name=$CAMP" -b "$T_TMP/care")|$(jq_ "('audience now: %d ' % d['audience']['total']) in open('$T_TMP/pv').read()")|$(jq_ "all(t['ok'] and ('%s: ok: %s' % (t['lang'], t['why'])) in open('$T_TMP/pv').read() for t in d['texts'])")|$(jq_ "d['texts'][2]['text'].startswith('Hi WWWW') and d['texts'][2]['text'].endswith('Antwoord STOP om uit te teken')")"
+check_eq "$T: care may not start it (403)" "403" \
+	"$(post "$T_TMP/care" "$CARE_CSRF" /admin/api/campaigns/state "{\"name\": \"$CAMP\", \"action\": \"start\"}")"
+check_eq "$T: pausing a draft is refused (409)" "409" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/campaigns/state "{\"name\": \"$CAMP\", \"action\": \"pause\"}")"
+check_eq "$T: the owner starts it: the audience fixed" "200|running|$ZU" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/campaigns/state "{\"name\": \"$CAMP\", \"action\": \"start\"}")|$(jq_ 'd["state"]')|$(jq_ 'd["recipients"]')"
+check_eq "$T: ... pauses and resumes it" "200|paused|200|running" \
+	"$(post "$JAR" "$OWNER_CSRF" /admin/api/campaigns/state "{\"name\": \"$CAMP\", \"action\": \"pause\"}")|$(jq_ 'd["state"]')|$(post "$JAR" "$OWNER_CSRF" /admin/api/campaigns/state "{\"name\": \"$CAMP\", \"action\": \"resume\"}")|$(jq_ 'd["state"]')"
+check_eq "$T: ... each audited" "3" \
+	"$(psql_val "SELECT count(*) FROM audit_log WHERE source = 'api' AND who = 'owner$S' AND action ~ '^campaign (start|pause|resume)' AND subject = 'campaign $CAMP'")"
+check_eq "$T: ... the list's figures are campaign report's" "$(ctl campaign report "$CAMP" | awk '$1 == "recipients" {print $2}')" \
+	"$(code /admin/api/campaigns -b "$JAR" >/dev/null; jq_ "[c for c in d['campaigns'] if c['name'] == '$CAMP'][0]['report']['recipients']")"
+
+# the funnel: a dialogue that ends, then the page's figures against spazactl's for the same since
+FX=$(t_phone 45); fs=$(t_sid)
+for t in "" 5 5*3; do ussd "$fs" "$FX" "$t" >/dev/null; done
+wait_for 30 sh -c "[ \"\$(psql -X -qtAc \"SELECT count(*) FROM ussd_sessions s JOIN customers c ON c.id = s.customer_id WHERE c.msisdn = '$(e164 "$FX")'\")\" -ge 1 ]"
+FSINCE=$(psql_val "SELECT to_char(now() - interval '1 day', 'YYYY-MM-DD')")
+check_eq "$T: a since that is no date is 400" "400" "$(code '/admin/api/funnel?since=yesterday' -b "$T_TMP/care")"
+check_eq "$T: the funnel's CSV download is spazactl funnel --csv, byte for byte" "200|$(ctl funnel --since "$FSINCE" --csv | md5sum)" \
+	"$(code "/admin/api/funnel?since=$FSINCE&csv=1" -b "$T_TMP/care")|$(md5sum < "$T_TMP/body")"
+check_has "$T: ... as a download" "Content-Disposition: attachment" "$(tr -d '\r' < "$T_TMP/head")"
+check_eq "$T: ... and the JSON's figures are the same rows" "200|$(ctl funnel --since "$FSINCE" --csv | tail -n +2 | cut -d, -f1-12 | paste -sd ' ')" \
+	"$(code "/admin/api/funnel?since=$FSINCE" -b "$T_TMP/care")|$(jq_ "' '.join(','.join(str(r[k]) for k in ['screen', 'front', 'lang', 'segment', 'entries', 'end', 'timeout', 'abandon', 'error', 'back', 'ordered', 'paid']) for r in d['rows'])")"
+check_true "$T: ... with the dialogue's screens in it" "no rows" [ "$(jq_ 'sum(r["entries"] for r in d["rows"])')" -ge 3 ]
 
 # ---- role change, disable, logout, lockout ----
 "$SPAZACTL" -c "$SPAZA_CFG" staff role "finance$S" fulfilment >/dev/null
