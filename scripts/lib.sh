@@ -133,6 +133,21 @@ pg_run() {
 	if [ "$(id -u)" = 0 ]; then runuser -u "$u" -- "$@"; else "$@"; fi
 }
 
+# spazad starts as root and drops to the spaza user, then reads the menus on `menu reload` and
+# the back office's pages on every request from this checkout. A checkout under a directory
+# others cannot enter (/root, a mktemp -d) would leave it unable to: give "others" the right to
+# pass through (x, never r: nothing is listed) each directory from / down to the checkout.
+spaza_reachable() {
+	[ "$(id -u)" = 0 ] || return 0
+	runuser -u spaza -- test -r "$SPAZA_TOP/menus/shop.yaml" 2>/dev/null && return 0
+	local d=$SPAZA_TOP
+	while [ "$d" != / ]; do
+		[ -n "$(find "$d" -maxdepth 0 ! -perm -o=x)" ] && chmod o+x "$d" &&
+			say "let spazad's user pass through $d (o+x) to reach the menus and pages"
+		d=$(dirname "$d")
+	done
+}
+
 # Where a cluster lives: under var/, unless the PostgreSQL user cannot reach it there (a
 # checkout under /root, say); then under /var/tmp, named after this checkout.
 pg_dir() {
@@ -157,6 +172,7 @@ pg_up() {
 	if [ "$(id -u)" = 0 ] && ! id spaza >/dev/null 2>&1; then
 		useradd -r -M -d /nonexistent -s /usr/sbin/nologin spaza
 	fi
+	spaza_reachable
 	dir=$(pg_dir "$1")
 	if [ ! -f "$dir/data/PG_VERSION" ]; then
 		pg_run "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null ||

@@ -291,8 +291,9 @@ check_eq "... and the payment arriving late is refused" "reversed|awaiting_payme
 S3=$(new_order "$E" 1000); REF3=$(slip "$S3")
 psql_val "UPDATE slips SET expires_at = now() - interval '1 minute' WHERE ref = '$REF3'" >/dev/null
 check_eq "an expired slip is refused" "expired" "$(pay_outcome "$KA" "P6-$$" "$REF3" 1000 h6)"
-check_true "expiry marks lapsed slips expired" "some slip is still open" \
-	test "$(psql_val "SELECT slips_expired >= 1 FROM spaza_holds_expire()")|$(psql_val "SELECT status FROM slips WHERE ref = '$REF3'")" = "t|expired"
+# (spazad's own sweep may get there first: the slip's status is what counts)
+psql_val "SELECT slips_expired FROM spaza_holds_expire()" >/dev/null
+check_eq "expiry marks lapsed slips expired" expired "$(psql_val "SELECT status FROM slips WHERE ref = '$REF3'")"
 
 # ---- cancelling and refunds --------------------------------------------------------------
 
