@@ -40,6 +40,7 @@
 #include "migrate.h"
 #include "orders.h"
 #include "order_expiry.h"
+#include "points_sweep.h"
 #include "payments.h"
 #include "privdrop.h"
 #include "pin_budget.h"
@@ -304,6 +305,7 @@ int main(int argc, char **argv)
 	loyalty_init(spazad_ctx);
 	orders_init(spazad_ctx);
 	order_expiry_init(spazad_ctx);
+	points_sweep_init(spazad_ctx);
 	payments_init(spazad_ctx);
 	ratelimit_init(spazad_ctx);
 	pin_budget_init(spazad_ctx);

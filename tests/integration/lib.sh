@@ -87,6 +87,10 @@ stat_count() { grep -F "  $1:" <<<"$2" | head -1 | sed -E 's/^.*:[[:space:]]+([0
 # psql_val SQL: the result unaligned, no decoration.
 psql_val() { psql -X -qtAc "$1"; }
 
+# The points a paid order earns are owed first and posted by spazad's points sweep a moment
+# later (sql/028_points_later.sql): wait (up to 10 s) until nothing is owed.
+points_settled() { wait_for 10 sh -c '[ "$(psql -X -qtAc "SELECT count(*) FROM points_due")" = 0 ]'; }
+
 # The next wall-clock second, so that what follows starts in a second of its own.
 next_second() {
 	local s; s=$(date +%s)

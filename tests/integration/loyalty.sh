@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/money_lib.sh"
 
 lcheck() { ctl ledger check >/dev/null; }
-points() { ctl loyalty show "$(msisdn_of "$1")" | sed -n '1s/^.*: \(-\?[0-9]*\) points$/\1/p'; }
+points() { points_settled; ctl loyalty show "$(msisdn_of "$1")" | sed -n '1s/^.*: \(-\?[0-9]*\) points$/\1/p'; }
 ppr=$(psql_val "SELECT points_per_rand FROM loyalty_rules")
 check_eq "spazad wrote the configured rate (loyalty points-per-rand 1 by default)" 1 "$ppr"
 
@@ -67,6 +67,28 @@ psql_val "SELECT outcome FROM spaza_voucher_redeem('$(money_key)', decode('$V2',
 check_eq "a R30 order earns 30 points" 30 "$(points "$B")"
 ctl order cancel "$O2" >/dev/null 2>&1
 check_eq "cancelling it (refunded whole) takes the 30 back" "cancelled 0" "$(psql_val "SELECT status FROM orders WHERE id = $O2") $(points "$B")"
+
+# ---- the points are owed by the payment and posted by spazad's sweep (sql/028); a refund that
+# comes before the sweep posts them first and then takes them back, all in its transaction
+D=$(money_customer)
+V4=$(money_voucher 2000)
+O4=$(money_order "$D" 2000)
+out=$(psql -X -qtA -v ON_ERROR_STOP=1 <<SQL
+BEGIN;
+SELECT outcome FROM spaza_voucher_redeem('$(money_key)', decode('$V4', 'hex'), $D, $O4);
+SELECT 'owed ' || points FROM points_due WHERE order_id = $O4;
+SELECT 'earned ' || count(*) FROM ledger_txns WHERE idem_key = 'loyalty:earn:$O4';
+SELECT outcome FROM spaza_refund('$(money_key)', $O4, NULL, 'store_credit', 'returned at once');
+COMMIT;
+SQL
+)
+check_eq "inside the payment's transaction the 20 points are owed, not yet posted" \
+	"paid owed 20 earned 0 refunded" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+check_eq "the refund at once posted the owed 20 and took them back: nothing owed, 0 points" \
+	"0 1 1 0" "$(psql_val "SELECT (SELECT count(*) FROM points_due WHERE order_id = $O4) || ' ' ||
+	(SELECT count(*) FROM ledger_txns WHERE idem_key = 'loyalty:earn:$O4') || ' ' ||
+	(SELECT count(*) FROM ledger_txns WHERE reason = 'loyalty_reverse' AND result->>'order' = '$O4')") $(points "$D")"
+check_true "the ledger check passes after a refund that came before the sweep" "ledger check failed" lcheck
 
 # ---- expiry: oldest first, once a day
 C=$(money_customer)
@@ -162,6 +184,7 @@ for l in zu af; do
 	O8=$(money_order "$L" 1000)
 	O9=$(money_order "$L" 2000)
 	r1=$(ussd "$(t_sid)" "$(msisdn_of "$L")" "3*$O8*6")
+	points_settled	# the 10 points O8 earned are posted a moment after it was paid (sql/028)
 	r2=$(ussd "$(t_sid)" "$(msisdn_of "$L")" "3*$O9*6")
 	if [ $l = zu ]; then
 		check_eq "isiZulu: points pay the whole order" "END Kukhokhiwe. I-oda #$O8 likhokhwe ngamaphuzu angu-1000." "$r1"

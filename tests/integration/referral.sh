@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/money_lib.sh"
 
 SINCE=$(psql_val "SELECT now()")
-points() { ctl loyalty show "$(msisdn_of "$1")" | sed -n '1s/^.*: \(-\?[0-9]*\) points$/\1/p'; }
+points() { points_settled; ctl loyalty show "$(msisdn_of "$1")" | sed -n '1s/^.*: \(-\?[0-9]*\) points$/\1/p'; }
 enter() { ctl referral enter "$(msisdn_of "$1")" "$2" 2>&1 | sed 's/^.*: //'; }
 pay() { # pay CUSTOMER CENTS: an order paid by voucher; prints the order
 	local v o
