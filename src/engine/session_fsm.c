@@ -630,28 +630,31 @@ static int session_destructor(struct session *s)
 }
 
 /* The dialled code picks the menu: one of its codes, or a long code, which is one of them with
- * inputs before the '#' (*120*777*1042# extends *120*777#). *extra: those inputs ("1042",
- * talloc'd on ctx), NULL for the menu's own code. */
+ * inputs before the '#' (*120*777*1042# extends *120*777#); of the menus it extends, one with a
+ * long-code first. *extra: those inputs ("1042", talloc'd on ctx), NULL for the menu's own code. */
 static const struct menu *session_menu_of(const struct menu_set *set, const char *code, char **extra, void *ctx)
 {
-	const struct menu *m = menu_set_find(set, code);
+	const struct menu *m = menu_set_find(set, code), *found = NULL;
+	size_t len = strlen(code), blen = 0;
 	*extra = NULL;
 	if (m)
 		return m;
-	size_t len = strlen(code);
 	if (len < 3 || code[len - 1] != '#')
 		return NULL;
-	for (unsigned i = 0; i < set->n; i++) {
+	for (unsigned i = 0; i < set->n && !(found && found->long_code); i++) {
 		const struct menu *cand = set->menus[i];
 		for (unsigned c = 0; c < cand->n_codes; c++) {
-			size_t blen = strlen(cand->service_codes[c]) - 1;	/* without '#' */
-			if (blen < len && !strncmp(code, cand->service_codes[c], blen) && code[blen] == '*') {
-				*extra = talloc_strndup(ctx, code + blen + 1, len - blen - 2);
-				return cand;
+			size_t b = strlen(cand->service_codes[c]) - 1;	/* without '#' */
+			if (b < len && !strncmp(code, cand->service_codes[c], b) && code[b] == '*' &&
+			    (!found || (cand->long_code && !found->long_code))) {
+				found = cand;
+				blen = b;
 			}
 		}
 	}
-	return NULL;
+	if (found)
+		*extra = talloc_strndup(ctx, code + blen + 1, len - blen - 2);
+	return found;
 }
 
 /* What a long code's inputs mean (doc/crm.md, "One dial string, three meanings"; longcode.h):
@@ -751,8 +754,9 @@ static void session_begin(const struct session_hop *hop, struct session *old)
 		STAT_INC(DIAL_CAMPAIGN);
 		LOGPS(s, LOGL_INFO, "long code: a campaign's dial code, the home screen\n");
 	}
-	/* Only a plain dial may start on the ask-name screen: a long code's inputs, or a history
-	 * (a shortcut, a dialogue we restarted under), were typed for the home screen. */
+	/* Only a plain dial (or a campaign's code) may start on the ask-name screen: a long code's
+	 * inputs, or a history (a shortcut, a dialogue we restarted under), were typed for the home
+	 * screen. */
 	s->ask_name = !s->prefix && !(hop->op == SESSION_OP_HISTORY && hop->text[0]);
 	char *first = session_with_prefix(s, hop->op == SESSION_OP_HISTORY ? hop->text : "");
 	session_state_chg_deadline(s, ST_LOOKUP);	/* the lookups count against the first hop */
