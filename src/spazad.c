@@ -26,6 +26,7 @@
 #include "cfg.h"
 #include "db_sync.h"
 #include "crm.h"
+#include "longcode.h"
 #include "loyalty.h"
 #include "db.h"
 #include "front_admin.h"
@@ -302,6 +303,7 @@ int main(int argc, char **argv)
 	}
 	db_init(spazad_ctx, g_cfg->db_conninfo, g_cfg->db_connections);
 	crm_init(spazad_ctx);
+	longcode_init(spazad_ctx);
 	loyalty_init(spazad_ctx);
 	orders_init(spazad_ctx);
 	order_expiry_init(spazad_ctx);

@@ -347,6 +347,21 @@ int main(void)
 		"10: screen \"a\" [en]: 193 GSM-7 septets with worst-case values, over the 182 budget by 11");
 	testfile_expect_refused(ctx, load_menu, "lint: ask-name must be an input that stores a name",
 		HEAD "  a:\n    type: end\n    text: Hi\nstart: a\nask-name: a\n", "14: ask-name: the screen must be an input with store: name");
+	/* a long code's referral screen (doc/crm.md, "One dial string, three meanings"), consent */
+	static const struct { const char *what, *yaml, *want; } refused[] = {
+		{ "lint: long-code-referral must be an input that stores input",
+		  HEAD "  a:\n    type: end\n    text: Hi\nlong-code: \"3\"\nlong-code-referral: a\n",
+		  "14: long-code-referral: the screen must be an input with store: input, beside a long-code" },
+		{ "lint: long-code-referral needs a long-code beside it",
+		  HEAD "  a:\n    type: input\n    text: Code\n    pattern: \"^[0-9]{6}$\"\n    store: input\n    next: a\n"
+		  "long-code-referral: a\n",
+		  "16: long-code-referral: the screen must be an input with store: input, beside a long-code" },
+		{ "lint: load_consent needs an opted_out screen",
+		  HEAD "  a:\n    type: menu\n    action: load_consent\n    text: Offers\n    options:\n      - {label: X, goto: a}\n",
+		  "11: screen \"a\": load_consent needs on: opted_out: <screen>" },
+	};
+	for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		testfile_expect_refused(ctx, load_menu, refused[i].what, refused[i].yaml, refused[i].want);
 	testfile_expect_refused(ctx, load_menu, "lint: the invalid-choice line counts against every menu's budget",
 		HEAD "  a:\n    type: menu\n    text: \"{product} {product} {product}\"\n    options:\n      - {label: X, goto: a}\n"
 		"invalid: \"An invalid choice, said at length so that the screen no longer fits.\"\n",

@@ -21,6 +21,7 @@
 #include "crm.h"
 #include "dialogue.h"
 #include "logging.h"
+#include "longcode.h"
 #include "menu.h"
 #include "session.h"
 #include "sms_promise.h"
@@ -175,6 +176,42 @@ struct db_req *crm_get(const char *msisdn, crm_cb cb, void *priv)
 	return NULL;
 }
 
+/* longcode.h: *120*777*55# is a started campaign's code; a lookup that asks what digits are
+ * is held until the test answers it, as the database would be; how many were asked. */
+static struct {
+	unsigned asked;
+	char digits[16];
+	longcode_cb cb;
+	void *priv;
+	struct customer *c;
+} lc;
+
+bool longcode_campaign(const char *code)
+{
+	return !strcmp(code, "*120*777*55#");
+}
+
+static void lc_customer(void *priv, struct customer *c, int err)
+{
+	lc.c = c;
+}
+
+void longcode_resolve(const char *msisdn, const char *digits, longcode_cb cb, void *priv)
+{
+	lc.asked++;
+	snprintf(lc.digits, sizeof(lc.digits), "%s", digits);
+	lc.cb = cb;
+	lc.priv = priv;
+	crm_get(msisdn, lc_customer, NULL);
+}
+
+static void lc_answer(bool referral)
+{
+	longcode_cb cb = lc.cb;
+	lc.cb = NULL;
+	cb(lc.priv, lc.c, referral, 0);
+}
+
 /* The timeline's rows: the last one per session id. */
 static struct tl_row {
 	char ref[32], outcome[16], screens[128];
@@ -243,6 +280,16 @@ static const char *hop_op(const char *ref, const char *msisdn, enum session_op o
 static const char *hop(const char *ref, const char *msisdn, const char *text)
 {
 	return hop_op(ref, msisdn, SESSION_OP_HISTORY, text);
+}
+
+/* An aggregator hop on another service code (a long code) */
+static const char *hop_code(const char *ref, const char *msisdn, const char *code, const char *text)
+{
+	struct session_hop h = { .ch = SESSION_CH_AT, .ref = ref, .msisdn = msisdn, .service_code = code,
+				 .op = SESSION_OP_HISTORY, .text = text, .reply = on_reply };
+	answer[0] = '\0';
+	session_hop(&h);
+	return answer;
 }
 
 /* libosmocore 1.7's timers read osmo_gettimeofday(); later ones the monotonic clock: both move. */
@@ -344,6 +391,56 @@ static void test_deadline(void)
 	T_EQ_INT(n_answers, 0, "deadline: the list arriving afterwards answers nobody");
 	advance_ms(LINGER_S * 1000);
 	T_EQ_STR(state_of("slow-3"), "(gone)", "deadline: the session goes once its last callback came");
+}
+
+/* One dial string, three meanings (longcode.h): a plain dial and a campaign's code ask nothing
+ * of the database beyond the customer; digits the referral screen would take are asked about in
+ * the lookup, and a referral code starts on that screen with the digits as its answer, hops
+ * queued meanwhile following; other digits pay, as before. */
+static void test_long_code(void)
+{
+	const char *home = "CON Welcome to Spaza\n1. Browse\n2. My orders\n3. Pay\n4. Language\n5. Help\n6. Basket\n7. My account";
+	T_EQ_STR(hop("lc-1", "+27820000041", ""), home, "long code: the plain code opens the home screen");
+	T_EQ_INT(lc.asked, 0, "long code: ... asking nothing of the digits' meaning");
+	T_EQ_STR(hop_code("lc-2", "+27820000041", "*120*777*55#", ""), home,
+		 "long code: a started campaign's dial code opens the home screen");
+	T_EQ_INT(lc.asked, 0, "long code: ... from memory, asking nothing");
+	T_EQ_STR(hop_code("lc-2", "+27820000041", "*120*777*55#", "1"), "CON Categories\n1. Groceries\n2. Drinks\n0. Back",
+		 "long code: ... and goes on as after the plain code");
+	hop_code("lc-3", "+27820000041", "*120*777*1042#", "");
+	T_EQ_INT(act.action, MENU_ACTION_FIND_ORDER, "long code: digits no referral code has (4 of them) look the order up");
+	T_EQ_STR(act.v.input, "1042", "long code: ... the order typed after 3 (Pay)");
+	T_EQ_INT(lc.asked, 0, "long code: ... with nothing asked first");
+	act_answer(MENU_OUTCOME_NOT_FOUND, 0, false);
+
+	/* six digits: asked with the customer; a referral code, with a hop queued behind the first */
+	n_answers = 0;
+	hop_code("lc-4", "+27820000042", "*120*777*123456#", "");
+	T_EQ_INT(lc.asked, 1, "long code: six digits are asked about, once, with the customer lookup");
+	T_EQ_STR(lc.digits, "123456", "long code: ... the digits dialled");
+	T_EQ_INT(n_answers, 0, "long code: ... and nothing is answered before the database is");
+	hop_code("lc-4", "+27820000042", "*120*777*123456#", "1");
+	lc_answer(true);
+	T_EQ_INT(act.action, MENU_ACTION_ENTER_REFERRAL, "long code: a referral code is entered for the caller");
+	T_EQ_STR(act.v.input, "123456", "long code: ... the digits dialled");
+	act_answer(MENU_OUTCOME_OK, 0, false);
+	T_EQ_INT(n_answers, 2, "long code: both hops are answered once the code is in");
+	T_EQ_STR(answer, home, "long code: ... the one queued behind the first from the outcome (1. Continue): home");
+
+	/* six digits that are no referral code (the caller's order, or nothing): pay, as before */
+	hop_code("lc-5", "+27820000043", "*120*777*654321#", "");
+	lc_answer(false);
+	T_EQ_INT(act.action, MENU_ACTION_FIND_ORDER, "long code: six digits that are not a referral code look the order up");
+	T_EQ_STR(act.v.input, "654321", "long code: ... the digits dialled");
+	act_answer(MENU_OUTCOME_NOT_FOUND, 0, false);
+	T_EQ_STR(answer, "END Order #654321 not found.", "long code: ... and say so when there is none of the caller's");
+	T_EQ_INT(lc.asked, 2, "long code: two dials asked, the others nothing");
+
+	advance_ms(IDLE_S * 1000);
+	T_EQ_STR(timeline_of("lc-2")->screens, "main categories", "long code: a campaign dial's screens from the home screen");
+	T_EQ_STR(timeline_of("lc-4")->screens, "dial_referral dial_referral_done main",
+		 "long code: a referral dial's screens: the code's screen, its outcome, home");
+	advance_ms(LINGER_S * 1000);
 }
 
 static void test_replay(void)
@@ -535,6 +632,7 @@ int main(void)
 	test_idle();
 	test_deadline();
 	test_replay();
+	test_long_code();
 	test_abandon();
 	test_bind();
 	test_recycled();

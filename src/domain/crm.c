@@ -105,6 +105,7 @@ unsigned crm_cache_size(void)
 struct crm_lookup {
 	char msisdn[17];
 	crm_cb cb;
+	crm_answer_cb answer_cb;	/* crm_get_asking(): the row's column after the customer's */
 	void *priv;
 };
 
@@ -122,6 +123,8 @@ static void crm_upsert_cb(void *priv, const PGresult *res, int err)
 			hash_add(g.by_msisdn, &c->node, crm_hash(c->msisdn));
 			llist_add(&c->lru, &g.lru);
 			g.count++;
+		} else {
+			llist_move(&c->lru, &g.lru);
 		}
 		c->users++;
 		c->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -135,8 +138,19 @@ static void crm_upsert_cb(void *priv, const PGresult *res, int err)
 		if (!err)
 			err = -EIO;
 	}
-	lk->cb(lk->priv, c, err);
+	if (lk->answer_cb)
+		lk->answer_cb(lk->priv, c, c && PQnfields(res) > 4 ? PQgetvalue(res, 0, 4) : "", err);
+	else
+		lk->cb(lk->priv, c, err);
 	talloc_free(lk);
+}
+
+static struct crm_lookup *crm_lookup_new(const char *msisdn, void *priv)
+{
+	struct crm_lookup *lk = talloc_zero(g.ctx, struct crm_lookup);
+	snprintf(lk->msisdn, sizeof(lk->msisdn), "%s", msisdn);
+	lk->priv = priv;
+	return lk;
 }
 
 struct db_req *crm_get(const char *msisdn, crm_cb cb, void *priv)
@@ -148,12 +162,20 @@ struct db_req *crm_get(const char *msisdn, crm_cb cb, void *priv)
 		cb(priv, c, 0);
 		return NULL;
 	}
-	struct crm_lookup *lk = talloc_zero(g.ctx, struct crm_lookup);
-	snprintf(lk->msisdn, sizeof(lk->msisdn), "%s", msisdn);
+	struct crm_lookup *lk = crm_lookup_new(msisdn, priv);
 	lk->cb = cb;
-	lk->priv = priv;
 	const char *params[2] = { lk->msisdn, "en" };
 	return db_write(DB_CUSTOMER_UPSERT, 2, params, crm_upsert_cb, lk);
+}
+
+/* A write, as CUSTOMER_UPSERT is: a new number's record is created by it. */
+struct db_req *crm_get_asking(const char *msisdn, enum db_stmt stmt, const char *question, crm_answer_cb cb,
+			      void *priv)
+{
+	struct crm_lookup *lk = crm_lookup_new(msisdn, priv);
+	lk->answer_cb = cb;
+	const char *params[3] = { lk->msisdn, "en", question };
+	return db_write(stmt, 3, params, crm_upsert_cb, lk);
 }
 
 /* A change of the customer's record (language, name): the cache follows after commit. */
@@ -204,6 +226,50 @@ struct db_req *crm_set_lang(struct customer *c, const char *lang, crm_cb cb, voi
 struct db_req *crm_set_name(struct customer *c, const char *name, crm_cb cb, void *priv)
 {
 	return crm_change(c, true, name, cb, priv);
+}
+
+/* Consent, read or changed; a change is SMS STOP/START's statement with the source ussd (the
+ * timeline names it), and the same choice again changes nothing. */
+struct crm_consent_call {
+	int set;	/* -1: a read; else the consent chosen */
+	crm_consent_cb cb;
+	void *priv;
+};
+
+static void crm_consent_done(void *priv, const PGresult *res, int err)
+{
+	struct crm_consent_call cc = *(struct crm_consent_call *)priv;
+	talloc_free(priv);
+	if (!err && cc.set < 0 && PQntuples(res) != 1)
+		err = -EIO;
+	if (err)
+		STAT_INC(DB_ERRORS);
+	cc.cb(cc.priv, err ? false : cc.set < 0 ? PQgetvalue(res, 0, 0)[0] == 't' : cc.set, err);
+}
+
+static void crm_consent_call(const struct customer *c, int set, crm_consent_cb cb, void *priv)
+{
+	struct crm_consent_call *cc = talloc_zero(g.ctx, struct crm_consent_call);
+	char id[24];
+	cc->set = set;
+	cc->cb = cb;
+	cc->priv = priv;
+	snprintf(id, sizeof(id), "%lld", (long long)c->id);
+	const char *params[3] = { id, set ? "false" : "true", "ussd" };	/* opt_out is consent's opposite */
+	if (set < 0)
+		db_read(DB_CUSTOMER_CONSENT, 1, params, crm_consent_done, cc);
+	else
+		db_write(DB_SMS_OPT_OUT, 3, params, crm_consent_done, cc);
+}
+
+void crm_consent(const struct customer *c, crm_consent_cb cb, void *priv)
+{
+	crm_consent_call(c, -1, cb, priv);
+}
+
+void crm_set_consent(const struct customer *c, bool consent, crm_consent_cb cb, void *priv)
+{
+	crm_consent_call(c, consent, cb, priv);
 }
 
 void crm_name_keep(char *out, size_t len, const char *name)

@@ -8,6 +8,7 @@
 #include <osmocom/core/utils.h>
 #include <osmocom/core/hashtable.h>
 #include <osmocom/core/linuxlist.h>
+#include "db_stmts.h"
 
 /* The longest name a screen shows. SQL allows 40 characters, but the isiZulu home screen with
  * "Sawubona <40 septets>" above it is 11 septets over budget, so the greeting cuts every name
@@ -37,6 +38,15 @@ void crm_init(void *ctx);
  * A customer handed to cb is held for the caller until it calls crm_put(). */
 struct db_req *crm_get(const char *msisdn, crm_cb cb, void *priv);
 void crm_put(struct customer *c);
+/* crm_get() with one question of the caller's folded into the lookup, so that a hop that needs
+ * both pays one statement (a long code's digits, longcode.h): stmt takes the number, the
+ * default language and question, and answers CUSTOMER_UPSERT's columns and then the answer.
+ * Always one statement, cached customer or not (the record is refreshed from it). cb exactly
+ * once, after the database answered: the customer held as crm_get()'s, the answer valid
+ * during the call; NULL and "" with -errno. */
+typedef void (*crm_answer_cb)(void *priv, struct customer *c, const char *answer, int err);
+struct db_req *crm_get_asking(const char *msisdn, enum db_stmt stmt, const char *question, crm_answer_cb cb,
+			      void *priv);
 /* The cached record, not held: use it before the loop turns. */
 struct customer *crm_cached(const char *msisdn);
 /* Store the language; cb(priv, c, err) after commit. */
@@ -46,5 +56,13 @@ unsigned crm_cache_size(void);
  * a name, or "" to skip. The first answer stands; cb(priv, c, err) after commit, with c->name
  * as kept. */
 struct db_req *crm_set_name(struct customer *c, const char *name, crm_cb cb, void *priv);
+/* Marketing consent (promotions by SMS; sql/003's opt_out, sql/018's history): cb(priv, consent,
+ * 0) once after the database answered, or cb(priv, false, -errno). Not cached: staff and SMS
+ * STOP change it behind the cache's back, and the screen that shows it is rare. */
+typedef void (*crm_consent_cb)(void *priv, bool consent, int err);
+void crm_consent(const struct customer *c, crm_consent_cb cb, void *priv);
+/* The customer's own choice on USSD, recorded as SMS STOP/START record theirs (when, source
+ * ussd; sql/018 puts it on the timeline); cb after commit with the consent as chosen. */
+void crm_set_consent(const struct customer *c, bool consent, crm_consent_cb cb, void *priv);
 /* The name as a screen shows it (see struct customer): into out, "" when it cannot be shown. */
 void crm_name_keep(char *out, size_t len, const char *name);

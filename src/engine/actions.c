@@ -521,6 +521,19 @@ static void actions_referral_entered(void *priv, const char *outcome, int err)
 	actions_finish(c, &r);
 }
 
+/* Promotions by SMS: load_consent goes on by what the customer takes (ok: they do, opted_out:
+ * they do not); a change is ok once the consent is what the customer chose. */
+static void actions_consent_done(void *priv, bool consent, int err)
+{
+	struct actions_call *c = priv;
+	if (err)
+		return actions_failed(c);
+	struct actions_result r = { .outcome = consent ? MENU_OUTCOME_OK : MENU_OUTCOME_OPTED_OUT };
+	if (c->action != MENU_ACTION_LOAD_CONSENT)
+		r.outcome = consent == (c->action == MENU_ACTION_CONSENT_GIVE) ? MENU_OUTCOME_OK : MENU_OUTCOME_ERROR;
+	actions_finish(c, &r);
+}
+
 /* My account and the credit confirm screen: the line as it is, or as it would be after paying. */
 static void actions_balance_loaded(void *priv, const struct payments_balance *b, int err)
 {
@@ -693,6 +706,13 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 		break;
 	case MENU_ACTION_ENTER_REFERRAL:
 		loyalty_referral_enter(req->cust->id, c->v.input, actions_referral_entered, c);
+		break;
+	case MENU_ACTION_LOAD_CONSENT:
+		crm_consent(req->cust, actions_consent_done, c);
+		break;
+	case MENU_ACTION_CONSENT_GIVE:
+	case MENU_ACTION_CONSENT_WITHDRAW:
+		crm_set_consent(req->cust, req->action == MENU_ACTION_CONSENT_GIVE, actions_consent_done, c);
 		break;
 	default: {
 		struct actions_result r = { .outcome = MENU_OUTCOME_ERROR, .fatal = true };

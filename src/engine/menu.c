@@ -593,7 +593,8 @@ static enum menu_state enter(struct menu_run *r, const struct menu_screen *s)
 	return screen_ends(s) ? MENU_END : MENU_CON;
 }
 
-enum menu_state menu_start_customer(struct menu_run *r, const struct menu *m, int lang, const char *name, bool ask)
+enum menu_state menu_start_at(struct menu_run *r, const struct menu *m, int lang, const char *name,
+			      const struct menu_screen *first)
 {
 	memset(r, 0, sizeof(*r));
 	r->menu = m;
@@ -603,7 +604,12 @@ enum menu_state menu_start_customer(struct menu_run *r, const struct menu *m, in
 	r->v.line = -1;
 	r->v.method = -1;
 	r->name = name;
-	return enter(r, ask && m->ask_name ? m->ask_name : m->start);
+	return enter(r, first ? first : m->start);
+}
+
+enum menu_state menu_start_customer(struct menu_run *r, const struct menu *m, int lang, const char *name, bool ask)
+{
+	return menu_start_at(r, m, lang, name, ask ? m->ask_name : NULL);
 }
 
 enum menu_state menu_start(struct menu_run *r, const struct menu *m, int lang)
@@ -702,6 +708,11 @@ static enum menu_state list_select(struct menu_run *r, const struct menu_screen 
 	return enter(r, s->select);
 }
 
+bool menu_accepts(const struct menu_screen *s, const char *in)
+{
+	return s->type == MENU_SCREEN_INPUT && strlen(in) <= s->max_length && regexec(s->pattern, in, 0, NULL, 0) == 0;
+}
+
 enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 {
 	const struct menu_screen *s = r->screen;
@@ -759,10 +770,10 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 			   s->store == MENU_VAR_NAME ? r->v.address : s->store == MENU_VAR_NOTE ? r->v.note : NULL;
 		char buf[MENU_ADDRESS_MAX + 1];
 		size_t room = pin ? sizeof(r->v.pin) : into_input ? sizeof(r->v.input) : sizeof(buf);
-		if (len <= s->max_length && len < room && !memchr(in, '\0', len)) {
+		if (len < room && !memchr(in, '\0', len)) {
 			memcpy(buf, in, len);	/* len < room <= sizeof(buf) */
 			buf[len] = '\0';
-			if (regexec(s->pattern, buf, 0, NULL, 0) == 0 && echo_ok(s, buf, len)) {
+			if (menu_accepts(s, buf) && echo_ok(s, buf, len)) {
 				if (to)
 					memcpy(to, buf, len + 1);
 				if (s->store == MENU_VAR_ADDRESS)	/* a new address: last time's instructions go */

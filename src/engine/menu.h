@@ -99,6 +99,9 @@ struct menu {
 	unsigned n_codes;
 	const char **service_codes;
 	const char *long_code;	/* inputs a long code's extra digits follow (*120*777*1042# -> "3" then 1042) */
+	/* Optional: the input screen a long code starts on, its digits the answer, when they are a
+	 * referral code (the session asks longcode.h); the screen's pattern says which digits may be. */
+	const struct menu_screen *long_code_referral;
 	unsigned n_langs;
 	const char *langs[MENU_MAX_LANGS];
 	struct menu_text lang_name[MENU_MAX_LANGS];
@@ -211,6 +214,11 @@ struct menu_run {
 };
 
 enum menu_state menu_start(struct menu_run *r, const struct menu *m, int lang);
+/* menu_start_customer() on the screen first (NULL: the menu's start): a long code's (menu.h). */
+enum menu_state menu_start_at(struct menu_run *r, const struct menu *m, int lang, const char *name,
+			      const struct menu_screen *first);
+/* Whether the input screen s takes in as an answer (its length and pattern). */
+bool menu_accepts(const struct menu_screen *s, const char *in);
 /* menu_start() for a known customer: their name greets them on the start screen (name "" or
  * NULL: no greeting, the screen as it is); ask: start on the menu's ask-name screen, if it has one. */
 enum menu_state menu_start_customer(struct menu_run *r, const struct menu *m, int lang, const char *name, bool ask);

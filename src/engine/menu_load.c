@@ -440,6 +440,8 @@ static void screen_load(struct loader *ld, struct menu_screen *s, const yaml_nod
 		       what);
 	if (s->action == MENU_ACTION_REPAY_SLIP && !s->on[MENU_OUTCOME_NOTHING_OWED])
 		yd_err(&ld->yd, n, "%s: repay_slip needs on: nothing_owed: <screen>", what);
+	if (s->action == MENU_ACTION_LOAD_CONSENT && !s->on[MENU_OUTCOME_OPTED_OUT])
+		yd_err(&ld->yd, n, "%s: load_consent needs on: opted_out: <screen>", what);
 }
 
 static void langs_load(struct loader *ld, const yaml_node_t *root)
@@ -474,7 +476,7 @@ static void langs_load(struct loader *ld, const yaml_node_t *root)
 static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 {
 	static const char *const keys[] = { "menu", "service-codes", "long-code", "languages", "start", "keys", "labels",
-		"statuses", "error", "slow", "screens", "invalid", "methods", "ask-name", "greeting" };
+		"statuses", "error", "slow", "screens", "invalid", "methods", "ask-name", "greeting", "long-code-referral" };
 	struct menu *m = ld->m;
 	if (!root || root->type != YAML_MAPPING_NODE) {
 		yd_err(&ld->yd, root, "a menu file is a mapping (menu:, languages:, screens: ...)");
@@ -576,6 +578,11 @@ static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 	m->ask_name = screen_ref(ld, ask, "ask-name");
 	if (m->ask_name && (m->ask_name->type != MENU_SCREEN_INPUT || m->ask_name->store != MENU_VAR_NAME))
 		yd_err(&ld->yd, ask, "ask-name: the screen must be an input with store: name");
+	const yaml_node_t *lcr = yd_map_get(&ld->yd, root, "long-code-referral");
+	m->long_code_referral = screen_ref(ld, lcr, "long-code-referral");
+	if (m->long_code_referral && (m->long_code_referral->type != MENU_SCREEN_INPUT ||
+				      m->long_code_referral->store != MENU_VAR_INPUT || !m->long_code))
+		yd_err(&ld->yd, lcr, "long-code-referral: the screen must be an input with store: input, beside a long-code");
 }
 
 int menu_load_file(void *ctx, const char *path, const struct menu_limits *lim, struct menu **out)

@@ -36,6 +36,12 @@
  * number is refused and counted (sessions:wrong-phone), so knowing a session id is not enough
  * to act for its customer.
  *
+ * A long code (*120*777*<digits>#) is a menu's code with inputs of its own: a started campaign's
+ * dial code begins like the plain code, digits that are a referral code begin on the menu's
+ * long-code-referral screen with the digits as its answer, and any other digits follow the
+ * menu's long-code inputs (pay that order). Which digits are a referral code is asked with the
+ * customer lookup, in LOOKUP; a plain dial asks nothing more (session_dial_of()).
+ *
  * A voucher PIN leaves the history once its payment starts: its digits are overwritten with
  * 'x' in place (the history keeps its length, so positions and offsets stay right), and a hop
  * is compared with the history under the same mask. The payment's key names the input
@@ -57,6 +63,7 @@
 #include "db.h"
 #include "dialogue.h"
 #include "logging.h"
+#include "longcode.h"
 #include "menu.h"
 #include "ratelimit.h"
 #include "sms_promise.h"
@@ -133,6 +140,9 @@ struct session {
 	 * plain dial): decided once, so a replay walks the same history from the same screen after
 	 * the answer. */
 	bool ask_name;
+	/* A long code's digits are a referral code (longcode.h): the dialogue starts on the menu's
+	 * long-code-referral screen, the digits its answer (the prefix), and replays start there too. */
+	bool referral;
 };
 
 _Static_assert(MENU_NAME_SEPTETS == CRM_NAME_SEPTETS, "the linter's worst name is the longest crm.c keeps");
@@ -371,7 +381,7 @@ static void session_state_chg_deadline(struct session *s, enum session_state st)
 
 static void session_continue(struct session *s);
 static void session_next_hop(struct session *s);
-static const struct menu *session_resolve_code(const struct menu_set *set, const char *code, char **history, void *ctx);
+static const struct menu *session_menu_of(const struct menu_set *set, const char *code, char **extra, void *ctx);
 
 /* Every action's answer comes back through here, also to a session that gave up on it
  * meanwhile: DONE ignores it (and the order it made is on the timeline already or never). */
@@ -467,14 +477,12 @@ static void session_continue(struct session *s)
 /* Start (or restart) the walk from the first screen and replay the whole history. */
 static void session_replay(struct session *s)
 {
-	const struct menu *m = menu_set_find(s->menus, s->service_code);
-	if (!m) {	/* a long code: its menu is the one whose code it extends */
-		char *history;
-		m = session_resolve_code(s->menus, s->service_code, &history, s);
-		talloc_free(history);
-	}
+	char *extra;
+	const struct menu *m = session_menu_of(s->menus, s->service_code, &extra, s);
+	talloc_free(extra);
 	int lang = menu_lang_index(m, s->cust->lang);
-	menu_start_customer(s->run, m, lang, s->cust->name, s->ask_name);
+	menu_start_at(s->run, m, lang, s->cust->name,
+		      s->referral ? m->long_code_referral : s->ask_name ? m->ask_name : NULL);
 	s->input_index = 0;
 	s->hop_pos = 0;
 }
@@ -621,29 +629,85 @@ static int session_destructor(struct session *s)
 	return 0;
 }
 
-/* The dialled code picks the menu. A long code (*120*777*1042#) is the menu's code with
- * extra inputs: they follow the menu's long-code prefix, so *120*777*1042# on a menu with
- * `long-code: "3"` starts as if the customer had typed 3 then 1042. */
-static const struct menu *session_resolve_code(const struct menu_set *set, const char *code, char **history, void *ctx)
+/* The dialled code picks the menu: one of its codes, or a long code, which is one of them with
+ * inputs before the '#' (*120*777*1042# extends *120*777#); of the menus it extends, one with a
+ * long-code first. *extra: those inputs ("1042", talloc'd on ctx), NULL for the menu's own code. */
+static const struct menu *session_menu_of(const struct menu_set *set, const char *code, char **extra, void *ctx)
 {
-	const struct menu *m = menu_set_find(set, code);
-	*history = NULL;
+	const struct menu *m = menu_set_find(set, code), *found = NULL;
+	size_t len = strlen(code), blen = 0;
+	*extra = NULL;
 	if (m)
 		return m;
-	size_t len = strlen(code);
 	if (len < 3 || code[len - 1] != '#')
 		return NULL;
-	for (unsigned i = 0; i < set->n; i++) {
+	for (unsigned i = 0; i < set->n && !(found && found->long_code); i++) {
 		const struct menu *cand = set->menus[i];
 		for (unsigned c = 0; c < cand->n_codes; c++) {
-			size_t blen = strlen(cand->service_codes[c]) - 1;	/* without '#' */
-			if (blen < len && !strncmp(code, cand->service_codes[c], blen) && code[blen] == '*' && cand->long_code) {
-				*history = talloc_asprintf(ctx, "%s*%.*s", cand->long_code, (int)(len - blen - 2), code + blen + 1);
-				return cand;
+			size_t b = strlen(cand->service_codes[c]) - 1;	/* without '#' */
+			if (b < len && !strncmp(code, cand->service_codes[c], b) && code[b] == '*' &&
+			    (!found || (cand->long_code && !found->long_code))) {
+				found = cand;
+				blen = b;
 			}
 		}
 	}
-	return NULL;
+	if (found)
+		*extra = talloc_strndup(ctx, code + blen + 1, len - blen - 2);
+	return found;
+}
+
+/* What a long code's inputs mean (doc/crm.md, "One dial string, three meanings"; longcode.h):
+ * a started campaign's code is a plain dial (no prefix: the home screen); anything else is
+ * typed after the menu's long-code inputs (*120*777*1042# as 3 then 1042: pay order 1042),
+ * unless the database says the digits are a referral code. Only digits the menu's
+ * long-code-referral screen would take can be one (DIAL_ASK): their customer lookup asks, and
+ * the answer may swap the prefix (session_longcode_ready()). No other dial asks anything. */
+static enum session_dial {
+	DIAL_UNKNOWN, DIAL_PLAIN, DIAL_CAMPAIGN, DIAL_LONG, DIAL_ASK,
+} session_dial_of(const struct menu *m, const char *code, const char *extra)
+{
+	if (!m)
+		return DIAL_UNKNOWN;
+	if (!extra)
+		return DIAL_PLAIN;
+	if (longcode_campaign(code))
+		return DIAL_CAMPAIGN;
+	if (!m->long_code)
+		return DIAL_UNKNOWN;
+	return m->long_code_referral && menu_accepts(m->long_code_referral, extra) ? DIAL_ASK : DIAL_LONG;
+}
+
+/* The digits of a DIAL_ASK are a referral code: the hops queued meanwhile carry the pay prefix
+ * ("3*123456"), every one of them from its start; they get the digits alone, the answer of the
+ * long-code-referral screen the dialogue now starts on. */
+static void session_dial_referral(struct session *s)
+{
+	char *extra;
+	const struct menu *m = session_menu_of(s->menus, s->service_code, &extra, s);
+	size_t old = strlen(s->prefix);
+	OSMO_ASSERT(m && extra);
+	for (unsigned i = 0; i < s->n_waiting; i++) {
+		char *t = s->waiting[i].text;
+		OSMO_ASSERT(!strncmp(t, s->prefix, old));
+		s->waiting[i].text = talloc_asprintf(s, "%s%s", extra, t + old);
+		session_text_free(t);
+	}
+	talloc_free(s->prefix);
+	s->prefix = extra;
+	s->referral = true;
+	STAT_INC(DIAL_REFERRAL);
+	LOGPS(s, LOGL_INFO, "long code: a referral code, entered for the caller\n");
+}
+
+/* Before the customer goes to LOOKUP (EV_CUSTOMER): the replay it starts must begin on the
+ * screen the digits call for. A dialogue that gave up meanwhile takes no notice. */
+static void session_longcode_ready(void *priv, struct customer *c, bool referral, int err)
+{
+	struct session *s = priv;
+	if (!err && referral && s->fi->state == ST_LOOKUP)
+		session_dial_referral(s);
+	session_customer_ready(priv, c, err);
 }
 
 /* An aggregator's text holds only what the customer typed: put the long code's inputs first. */
@@ -674,16 +738,25 @@ static void session_begin(const struct session_hop *hop, struct session *old)
 		hop->reply(hop->priv, true, expired, sizeof(expired) - 1);
 		return;
 	}
-	char *history;
-	if (!session_resolve_code(g.menus, hop->service_code, &history, g.ctx)) {
+	char *extra;
+	const struct menu *m = session_menu_of(g.menus, hop->service_code, &extra, g.ctx);
+	enum session_dial dial = session_dial_of(m, hop->service_code, extra);
+	if (dial == DIAL_UNKNOWN) {
+		talloc_free(extra);
 		hop->reply(hop->priv, true, unknown, sizeof(unknown) - 1);
 		return;
 	}
 	struct session *s = session_alloc(hop);
 	talloc_set_destructor(s, session_destructor);
-	s->prefix = history ? talloc_steal(s, history) : NULL;
-	/* Only a plain dial may start on the ask-name screen: a long code's inputs, or a history
-	 * (a shortcut, a dialogue we restarted under), were typed for the home screen. */
+	if (dial == DIAL_LONG || dial == DIAL_ASK)
+		s->prefix = talloc_asprintf(s, "%s*%s", m->long_code, extra);
+	if (dial == DIAL_CAMPAIGN) {
+		STAT_INC(DIAL_CAMPAIGN);
+		LOGPS(s, LOGL_INFO, "long code: a campaign's dial code, the home screen\n");
+	}
+	/* Only a plain dial (or a campaign's code) may start on the ask-name screen: a long code's
+	 * inputs, or a history (a shortcut, a dialogue we restarted under), were typed for the home
+	 * screen. */
 	s->ask_name = !s->prefix && !(hop->op == SESSION_OP_HISTORY && hop->text[0]);
 	char *first = session_with_prefix(s, hop->op == SESSION_OP_HISTORY ? hop->text : "");
 	session_state_chg_deadline(s, ST_LOOKUP);	/* the lookups count against the first hop */
@@ -698,7 +771,11 @@ static void session_begin(const struct session_hop *hop, struct session *old)
 		session_dialogue_store(s);
 	}
 	s->outstanding++;
-	crm_get(s->msisdn, session_customer_ready, s);
+	if (dial == DIAL_ASK)	/* the digits' meaning comes with the customer record: one statement */
+		longcode_resolve(s->msisdn, extra, session_longcode_ready, s);
+	else
+		crm_get(s->msisdn, session_customer_ready, s);
+	talloc_free(extra);
 }
 
 /* Whether a first hop (an empty history, an SMPP begin) on a session id we know begins a new

@@ -3,10 +3,11 @@
 #   spazactl campaign create/preview/start -> spazad's token bucket -> outbox -> sendsms ->
 #   smsbox -> bearerbox -> submit_sm at tools/spaza-smsc, whose receipts come back to /kannel/dlr.
 # Quiet hours (set around now) hold everything back; moved away over the VTY, the campaign goes
-# out: a customer who sent STOP gets nothing, the frequency cap (2 marketing SMS in 7 days) holds
-# exactly, each language gets its own text and opt-out footer; a second campaign meets the cap
+# out: a customer who sent STOP gets nothing, nor one who switched offers off on USSD, the
+# frequency cap (2 marketing SMS in 7 days) holds exactly, each language gets its own text and opt-out footer; a second campaign meets the cap
 # the first one filled; the report's figures (sent, delivered, no consent, capped, dialled,
-# ordered, paid, revenue) are what happened. Prints one PASS:/FAIL: line per assertion.
+# ordered, paid, revenue) are what happened; the campaign's dial code opens the home screen (doc/crm.md,
+# "One dial string, three meanings"). Prints one PASS:/FAIL: line per assertion.
 source "$(dirname "$0")/lib.sh"
 source "$SPAZA_TOP/scripts/kannel.sh"
 set +e
@@ -111,6 +112,13 @@ plant "$IC" 1; plant "$IC" 3; plant "$ID" 2; plant "$ID" 8
 sim "sms $MB 31555 STOP"
 expect "B's STOP is confirmed by SMS" "expect-submit-sms to=$MB from=31555 text=\"/STOP|promotions|promosies/\""
 check_eq "$T: B's opt-out is stored" "t" "$(q "SELECT opt_out FROM customers WHERE id = $IB")"
+# F (en) dials the shop and switches offers by SMS off (My account > My points > Offers by SMS)
+PF=$(t_phone 43)
+MF=27${PF#0}
+check_eq "$T: F switches offers by SMS off on USSD" "END Done: no more offers by SMS. Order and payment SMS still come." \
+	"$(ussd "it-campaign-f-$$" "$PF" "7*2*2*1" "*120*777#" "$OWN_URL")"
+IF=$(q "SELECT id FROM customers WHERE msisdn = '+$MF'")
+check_eq "$T: F's opt-out is stored, from ussd" "t|ussd" "$(q "SELECT opt_out, opt_out_source FROM customers WHERE id = $IF")"
 
 # ---- compose, preview, start
 TEXT='Hi {name}, bread R15 today only: {offer}. Dial *120*777*55#'
@@ -119,7 +127,7 @@ out=$(ctl campaign create bread --text "$TEXT" --text-zu 'Sawubona {name}, isink
 	--at now --keyword BREAD --code '*120*777*55#' 2>&1)
 check_match "$T: campaign create" "^campaign bread created" "$out"
 out=$(ctl campaign preview bread 2>&1)
-check_has "$T: preview counts the audience by language" "audience now: 5 (en 3, zu 1, af 1)" "$out"
+check_has "$T: preview counts the audience by language" "audience now: 6 (en 4, zu 1, af 1)" "$out"
 check_has "$T: preview renders English at the worst case, with the footer" \
 	"Hi WWWWWWWWWWWWWWWWWWWW, bread R15 today only: 2 for R28. Dial *120*777*55# Reply STOP to opt out" "$out"
 check_has "$T: ... isiZulu with its footer" "Phendula ngo-STOP ukuze uyeke" "$out"
@@ -134,11 +142,11 @@ check_has "$T: an unknown placeholder is refused" "unknown placeholder {nmae}" "
 rc=0; out=$(ctl campaign create stopkw --text 'Hi' --rule everyone --at now --keyword STOP 2>&1) || rc=$?
 check_eq "$T: a keyword that is an SMS command is refused (exit 2)" 2 "$rc"
 out=$(ctl campaign start bread 2>&1)
-check_has "$T: start fixes the audience" "campaign bread started: 5 recipients" "$out"
+check_has "$T: start fixes the audience" "campaign bread started: 6 recipients" "$out"
 
 # ---- quiet hours: nothing goes out
 sleep 4
-check_eq "$T: in the quiet hours every recipient is still pending" "5" \
+check_eq "$T: in the quiet hours every recipient is still pending" "6" \
 	"$(q "SELECT count(*) FROM campaign_recipients WHERE state = 'pending'")"
 expect "in the quiet hours nothing is submitted" "expect-none 2000"
 
@@ -160,14 +168,17 @@ for i in 1 2 3; do expect "submitted SMS $i of 3 (the three above, in whatever o
 expect "and nothing more is submitted" "expect-none 3000"
 check_eq "$T: B (sent STOP) got no campaign SMS" "0" "$(submits_to "$MB" "Hi")"
 check_eq "$T: C (at the cap) got no campaign SMS" "0" "$(submits_to "$MC" "Hi")"
+check_eq "$T: F (offers switched off on USSD) got no campaign SMS" "0" "$(submits_to "$MF" "Hi")"
 check_eq "$T: A got it exactly once" "1" "$(submits_to "$MA" "Hi")"
 wait_for 20 sh -c "[ \"\$(psql -X -qtA -d $DB -c \"SELECT count(*) FROM sms_messages WHERE kind = 'marketing' AND status = 'delivered' AND text <> 'earlier'\")\" = 3 ]"
-check_eq "$T: the recipients' states: A, D, E queued; B no consent; C capped" "queued opted_out capped queued queued" \
+check_eq "$T: the recipients' states: A, D, E queued; B and F no consent; C capped" \
+	"queued opted_out capped queued queued opted_out" \
 	"$(q "SELECT string_agg(state, ' ' ORDER BY customer_id) FROM campaign_recipients")"
 
 # ---- attribution: A dials the campaign's code and orders; E answers with the keyword; A's order is paid
 sim "ussd-begin $MA *120*777*55# 4242"
-expect "A dials the campaign's code" "expect-submit to=$MA its_session_info=4242"
+expect "A dials the campaign's code: the home screen (no order 55 to pay)" \
+	"expect-submit to=$MA its_session_info=4242 text=\"/^Welcome to Spaza/\""
 sim "sms $ME 31555 bread"
 expect "E's keyword reply is answered" "expect-submit-sms to=$ME from=31555"
 r=$(ussd "it-campaign-$$" "$PA" "1*2*1*1*2*1" "*120*777#" "$OWN_URL")
@@ -183,10 +194,10 @@ wait_for 15 sh -c "[ \"\$(psql -X -qtA -d $DB -c \"SELECT count(*) FROM ussd_ses
 rep=$(ctl campaign report bread 2>&1)
 REV=$(printf 'R%d.%02d' $((TOTAL / 100)) $((TOTAL % 100)))
 want="campaign bread (done)
-recipients  5
+recipients  6
 pending     0
 queued      3
-no consent  1
+no consent  2
 capped      1
 sent        3
 delivered   3
@@ -196,7 +207,7 @@ dialled     2
 ordered     1
 paid        1
 revenue     $REV"
-check_eq "$T: the report: 3 sent and delivered, 1 without consent, 1 capped, dialled twice, one order paid" "$want" "$rep"
+check_eq "$T: the report: 3 sent and delivered, 2 without consent, 1 capped, dialled twice, one order paid" "$want" "$rep"
 
 # ---- a second campaign meets the cap the first one filled: D is at 2 now, A and E at 1
 ctl campaign create again --text 'Milk R12 today' --rule everyone --at now >/dev/null 2>&1
@@ -205,11 +216,14 @@ got_sms "A gets the second campaign" "$MA" "Milk R12 today Reply STOP to opt out
 got_sms "E gets it too (English text: no isiZulu one was given)" "$ME" "Milk R12 today Phendula ngo-STOP ukuze uyeke"
 for i in 1 2; do expect "submitted SMS $i of 2 of the second campaign" "expect-submit-sms from=31555"; done
 expect "and no one else" "expect-none 3000"
-check_eq "$T: the cap held exactly: C and D capped, B without consent" "queued opted_out capped capped queued" \
+check_eq "$T: the cap held exactly: C and D capped, B and F without consent" "queued opted_out capped capped queued opted_out" \
 	"$(q "SELECT string_agg(r.state, ' ' ORDER BY r.customer_id) FROM campaign_recipients r JOIN campaigns k ON k.id = r.campaign_id WHERE k.name = 'again'")"
 
 check_eq "$T: the customer timeline's CRM view has the decisions" "campaign_no_consent|bread|campaign bread: not sent, opted out" \
 	"$(q "SELECT kind || '|' || ref || '|' || summary FROM timeline_crm WHERE customer_id = $IB ORDER BY at LIMIT 1")"
+check_eq "$T: ... F's too, after the USSD opt-out on the timeline" "profile_consent campaign_no_consent" \
+	"$(q "SELECT string_agg(kind, ' ' ORDER BY at) FROM (SELECT kind, at FROM timeline_profile WHERE customer_id = $IF
+		UNION ALL SELECT kind, at FROM timeline_crm WHERE customer_id = $IF AND ref = 'bread') t")"
 
 # ---- a campaign for later can be paused and resumed; nothing goes before its time
 ctl campaign create later --text 'Soon' --segment top --at '2999-01-01' >/dev/null 2>&1

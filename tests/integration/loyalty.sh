@@ -30,7 +30,7 @@ check_true "the ledger check passes after earning" "ledger check failed" lcheck
 
 r=$(ussd "$(t_sid)" "$(msisdn_of "$A")" "7*2")
 check_eq "My account > My points on USSD shows the 55 points" \
-	"CON You have 55 loyalty points. You earn points on every paid order."$'\n'"1. Enter a referral code"$'\n'"0. Back" "$r"
+	"CON You have 55 loyalty points. You earn points on every paid order."$'\n'"1. Enter a referral code"$'\n'"2. Offers by SMS"$'\n'"0. Back" "$r"
 
 # ---- the balance by SMS: POINTS, AMAPHUZU, PUNTE
 mo() {
