@@ -475,6 +475,8 @@ static void session_replay(struct session *s)
 	}
 	int lang = menu_lang_index(m, s->cust->lang);
 	menu_start_customer(s->run, m, lang, s->cust->name, s->ask_name);
+	/* the record, not a copy: an order placed in this dialogue is on the home screen at once */
+	s->run->home = g_cfg->crm_home_lines ? &s->cust->home : NULL;
 	s->input_index = 0;
 	s->hop_pos = 0;
 }
