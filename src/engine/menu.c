@@ -988,7 +988,7 @@ static bool screen_static_ucs2(const struct menu_run *r, const struct menu_scree
 	unsigned nh = home_lines(r, s, &h);
 	const struct menu_text *ts[] = { &s->text[r->lang], &s->item[r->lang], &s->error[r->lang],
 		&r->menu->back_label[r->lang], &r->menu->more_label[r->lang],
-		s == r->menu->start ? &r->menu->greeting[r->lang] : &s->error[r->lang],
+		greets(r, s) ? &r->menu->greeting[r->lang] : &s->error[r->lang],
 		nh > 0 ? &h.line[0]->text[r->lang] : &s->error[r->lang],
 		nh > 1 ? &h.line[1]->text[r->lang] : &s->error[r->lang] };
 	for (unsigned i = 0; i < sizeof(ts) / sizeof(ts[0]); i++)
@@ -1008,16 +1008,12 @@ static bool screen_static_ucs2(const struct menu_run *r, const struct menu_scree
  * empty, both with "Invalid choice.": it only ever adds), and for the start screen with home lines
  * for a customer with and without a name; says where it does not fit. what names the variant:
  * NULL for the screen itself, else the home line measured ("offers: lapsed"), at line. */
-static int lint_screen(struct menu_run *r, struct worst *w, const struct menu_screen *s, const char *file,
-		       const char *what, unsigned line)
+/* The worst values for screen s as the variant in w and r shows it (screen_static_ucs2()). */
+static void worst_names(struct menu_run *r, struct worst *w, const struct menu_screen *s)
 {
-	const struct menu *m = r->menu;
 	const struct menu_limits *lim = w->lim;
-	int rc = 0;
-	r->screen = s;
-	bool ucs2 = screen_static_ucs2(r, s);
 	/* "€" is two septets but one UCS-2 unit: the worst name either way on a GSM-7 screen */
-	const char *unit = ucs2 ? "x" : "\xe2\x82\xac";
+	const char *unit = screen_static_ucs2(r, s) ? "x" : "\xe2\x82\xac";
 	size_t ul = strlen(unit), n = 0;
 	for (unsigned c = 0; c < lim->name_max && n + ul < sizeof(w->name) / 2; c++, n += ul)
 		memcpy(w->name + n, unit, ul);
@@ -1030,12 +1026,21 @@ static int lint_screen(struct menu_run *r, struct worst *w, const struct menu_sc
 		.price_cents = lim->price_max_cents, .stock = 1 };
 	w->ord = (struct orders_row){ .id = 999999999, .product_id = 1, .qty = lim->qty_max,
 		.total_cents = lim->price_max_cents * lim->qty_max, .status = w->status };
+}
 
+static int lint_screen(struct menu_run *r, struct worst *w, const struct menu_screen *s, const char *file,
+		       const char *what, unsigned line)
+{
+	const struct menu *m = r->menu;
+	const struct menu_limits *lim = w->lim;
+	int rc = 0;
+	r->screen = s;
 	int variants = s->type == MENU_SCREEN_END ? 1 : 2;
 	for (int v = 0; v < variants * (w->home ? 2 : 1); v++) {
 		char b[MENU_SCREEN_BYTES * 4];
 		int err = v % variants;
 		w->anonymous = v >= variants;
+		worst_names(r, w, s);	/* without the greeting a screen may be GSM-7 */
 		r->show_error = s->type == MENU_SCREEN_LIST ? true : err;
 		w->empty_list = err;
 		int len = menu_render(r, b, sizeof(b));
