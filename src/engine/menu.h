@@ -59,7 +59,7 @@ enum menu_outcome {
  * does not have, else the greeting with the first name alone, else the screen's own text. */
 #define MENU_LAST_SEPTETS 14	/* {last}: "Maize meal 5kg", "Coke 2L +2", "#1042 +1" */
 #define MENU_FAV_SEPTETS 14	/* {fav}: the product's name, cut */
-#define MENU_FIRST_NAME_SEPTETS 15	/* {name} above the home lines: the first name, cut */
+#define MENU_FIRST_NAME_SEPTETS 14	/* {name} above the home lines: the first name, cut */
 #define MENU_HOME_LINES 2		/* the reorder line and one offer */
 
 /* A text compiled once at load: literal runs and placeholders, so rendering never parses. */
