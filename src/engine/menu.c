@@ -55,8 +55,11 @@ static void num_put(struct out *o, int64_t v);
 /* A worst-case value a screen shows cut to septets: two-septet characters, or on a screen that is
  * UCS-2 anyway one unit each (a GSM-7 value of n septets is at most n units). An odd width would
  * be measured a septet short. */
-_Static_assert(MENU_ITEMS_SEPTETS % 2 == 0 && MENU_NAME_SEPTETS % 2 == 0 && MENU_LAST_SEPTETS % 2 == 0 &&
-	       MENU_FAV_SEPTETS % 2 == 0 && MENU_FIRST_NAME_SEPTETS % 2 == 0, "worst-case widths are even");
+_Static_assert(MENU_ITEMS_SEPTETS % 2 == 0, "worst-case widths are even");
+_Static_assert(MENU_NAME_SEPTETS % 2 == 0, "worst-case widths are even");
+_Static_assert(MENU_LAST_SEPTETS % 2 == 0, "worst-case widths are even");
+_Static_assert(MENU_FAV_SEPTETS % 2 == 0, "worst-case widths are even");
+_Static_assert(MENU_FIRST_NAME_SEPTETS % 2 == 0, "worst-case widths are even");
 static void worst_put(struct out *o, const struct worst *w, unsigned septets)
 {
 	out_put(o, w->input, w->unit_len * (w->unit_len > 1 ? septets / 2 : septets));
