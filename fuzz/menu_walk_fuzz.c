@@ -4,11 +4,12 @@
  * language, the second the lengths of the product names, the rest is the session's text, split
  * at '*' as session_fsm.c splits it; action outcomes are picked from the input too. Every
  * screen must fit one USSD screen with names up to the longest the limits allow (in
- * two-septet characters), the longest name greeting the customer, and the highest prices: what the
- * linter proved at load time. */
+ * two-septet characters), the longest name greeting the customer, the home screen's reorder and
+ * offer lines, and the highest prices: what the linter proved at load time. */
 #include "fuzz.h"
 #include <talloc.h>
 #include "fuzz_menu.h"
+#include "crm.h"
 
 #ifndef FUZZ_SRCDIR
 #define FUZZ_SRCDIR "."
@@ -49,6 +50,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* a customer with the longest name (greeted) or none, asked their name or not */
 	enum menu_state st = menu_start_customer(&r, m, rnd % m->n_langs, data[1] & 0x40 ? fuzz_name : NULL,
 						 data[1] & 0x80);
+	/* with history or not (crm home-lines): a latest order of up to twenty lines, a segment's offer
+	 * or none, on products of the longest names */
+	struct crm_home home = { .last_order = 999999999, .last_product = 100 + (int32_t)(rnd % 3),
+				 .last_lines = (uint8_t)(1 + rnd % 20), .segment = (int8_t)((rnd >> 2) % 6) - 1,
+				 .fav_product = 100 + (int32_t)((rnd >> 5) % 3) };
+	r.home = data[1] & 0x20 ? &home : NULL;
 	for (;;) {
 		while (st == MENU_PENDING) {
 			fuzz_action_values(&r, rnd);

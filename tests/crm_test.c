@@ -12,6 +12,7 @@
 #include "crm.h"
 #include "db.h"
 #include "logging.h"
+#include "segment_rule.h"
 #include "stats.h"
 #include "testlib.h"
 
@@ -22,20 +23,27 @@ static long long next_id = 1;
 struct db_req *db_write(enum db_stmt stmt, int nparams, const char *const *params, db_cb cb, void *priv)
 {
 	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-	PGresAttDesc cols[5] = { { .name = (char *)"id", .format = 0 }, { .name = (char *)"lang", .format = 0 },
-		{ .name = (char *)"name", .format = 0 }, { .name = (char *)"asked", .format = 0 },
-		{ .name = (char *)"answer", .format = 0 } };
-	char id[24];
-	/* a question folded into the lookup (crm_get_asking()) reads the same record: its id */
+	/* the record, then the home screen's: last order, its first product, its lines, segment,
+	 * favourite; a question folded into the lookup (crm_get_asking()) reads the same record (its
+	 * id) and has its answer after them */
+	static const char *const names[10] = { "id", "lang", "name", "asked", "last", "product", "lines", "segment",
+					       "fav", "answer" };
+	const char *vals[10] = { NULL, "en", "Thandi", "t", "1042", "201", "3", "once-off", "101", NULL };
 	bool asking = stmt == DB_LONGCODE_RESOLVE;
+	int n = asking ? 10 : 9;
+	PGresAttDesc cols[10];
+	char id[24];
 	snprintf(id, sizeof(id), "%lld", asking ? next_id - 1 : next_id++);
-	PQsetResultAttrs(res, asking ? 5 : 4, cols);
-	PQsetvalue(res, 0, 0, id, strlen(id));
-	PQsetvalue(res, 0, 1, (char *)(asking ? "zu" : "en"), 2);
-	PQsetvalue(res, 0, 2, (char *)"Thandi", 6);
-	PQsetvalue(res, 0, 3, (char *)"t", 1);
-	if (asking)
-		PQsetvalue(res, 0, 4, (char *)params[2], strlen(params[2]));
+	vals[0] = id;
+	if (asking) {
+		vals[1] = "zu";
+		vals[9] = params[2];
+	}
+	for (int i = 0; i < n; i++)
+		cols[i] = (PGresAttDesc){ .name = (char *)names[i], .format = 0 };
+	PQsetResultAttrs(res, n, cols);
+	for (int i = 0; i < n; i++)
+		PQsetvalue(res, 0, i, (char *)vals[i], strlen(vals[i]));
 	cb(priv, res, 0);
 	PQclear(res);
 	return NULL;
@@ -120,6 +128,37 @@ int main(void)
 		"the old record came back");
 	T_EQ_STR(got ? got->name : NULL, "Thandi", "name: the record carries the customer's name for the greeting");
 	T_CHECK(got && got->name_asked, "name: ... and that it was asked", "not asked");
+	/* the home screen's lines come with the record, and follow what the dialogue does */
+	struct customer *c = got;
+	T_CHECK(c && c->home.last_order == 1042 && c->home.last_product == 201 && c->home.last_lines == 3,
+		"home: the latest order comes with the record", "order %lld", c ? (long long)c->home.last_order : 0LL);
+	T_CHECK(c && c->home.segment == SEGMENT_ONCE_OFF && c->home.fav_product == 101,
+		"home: ... the segment and the product bought most too", "segment %d", c ? c->home.segment : -9);
+	if (c) {
+		crm_order_placed(c, 2001, 305, 2);
+		T_CHECK(c->home.last_order == 2001 && c->home.last_product == 305 && c->home.last_lines == 2,
+			"home: an order placed in the dialogue is the latest at once", "order %lld", (long long)c->home.last_order);
+		crm_order_placed(c, 2000, 101, 1);
+		T_CHECK(c->home.last_order == 2001, "home: an older order (a replayed hop's) changes nothing",
+			"order %lld", (long long)c->home.last_order);
+		crm_order_paid(c, 305);
+		T_CHECK(c->home.segment == SEGMENT_ONCE_OFF && c->home.fav_product == 101,
+			"home: a payment leaves a segment only the scores can move", "segment %d", c->home.segment);
+		c->home.segment = -1;
+		crm_order_paid(c, 305);
+		T_CHECK(c->home.segment == SEGMENT_NEW && c->home.fav_product == 305,
+			"home: a first paid order makes a customer new, buying its product", "segment %d", c->home.segment);
+		long long before = next_id;
+		crm_put(c);
+		crm_reread_all();
+		crm_get("+27820000001", on_customer, NULL);
+		T_CHECK(got == c && next_id == before + 1 && c->home.segment == SEGMENT_ONCE_OFF && !c->reread,
+			"home: after a rebuild of the segments the next contact reads the record again, in place",
+			"lookups %lld, segment %d", (next_id - before), c->home.segment);
+		crm_get("+27820000001", on_customer, NULL);
+		T_CHECK(next_id == before + 1, "home: ... once", "lookups %lld", (next_id - before));
+		crm_put(c);
+	}
 	crm_put(got);
 	crm_put(held);
 

@@ -11,6 +11,7 @@
 #include <talloc.h>
 #include "menu.h"
 #include "catalog.h"
+#include "crm.h"
 #include "testfile.h"
 #include "testlib.h"
 
@@ -224,6 +225,92 @@ static void shop_name(const struct menu *m)
 	T_EQ_STR(r.screen->name, "name_ask", "name: digits are not a name: asked again");
 }
 
+/* The home screen's lines (crm home-lines 1): the latest order again and the offer of the
+ * customer's segment, numbered after the options, one line above them; each choice goes where
+ * the menu says, with the order, or the product and category. */
+static void shop_home(const struct menu *m)
+{
+	static const char opts_en[] = "1. Browse\n2. My orders\n3. Pay\n4. Language\n5. Help\n6. Basket\n7. My account";
+	char want[MENU_SCREEN_BYTES];
+	struct menu_run r;
+	int zu = menu_lang_index(m, "zu"), af = menu_lang_index(m, "af");
+	struct crm_home h = { .last_order = 1042, .last_product = 201, .last_lines = 3, .segment = SEGMENT_ONCE_OFF,
+			      .fav_product = 101 };
+
+	menu_start_customer(&r, m, 0, "Thandi Nkosi", false);
+	r.home = &h;
+	snprintf(want, sizeof(want), "Hi Thandi\n%s\n8. Reorder Coke 2L +2\n9. Buy White bread again, on special", opts_en);
+	T_EQ_STR(show(&r), want, "home: greeted by first name, the latest order and the segment's offer below the options");
+	T_EQ_INT(feed(&r, "8"), MENU_PENDING, "home: 8 reorders ...");
+	T_EQ_INT(r.pending, MENU_ACTION_REORDER, "home: ... by the reorder action of My orders");
+	T_EQ_INT(r.v.order_id, 1042, "home: ... of the latest order");
+	T_EQ_STR(r.screen->name, "order_reorder", "home: ... on its screen");
+
+	menu_start_customer(&r, m, 0, "Thandi Nkosi", false);
+	r.home = &h;
+	feed(&r, "9");
+	T_EQ_STR(show(&r), "White bread 700g\nPrice: R17.99\n1. Buy\n2. Add to basket\n0. Back",
+		 "home: the offer opens its product");
+	feed(&r, "0");
+	T_CHECK(!strncmp(show(&r), "Groceries (1/", 13), "home: ... whose back is its category", "got \"%s\"", screen);
+
+	menu_start_customer(&r, m, 0, NULL, false);
+	r.home = &h;
+	feed(&r, "10");
+	snprintf(want, sizeof(want), "Invalid choice.\n%s\n8. Reorder Coke 2L +2\n9. Buy White bread again, on special", opts_en);
+	T_EQ_STR(show(&r), want, "home: \"Invalid choice.\" is the one line above the options");
+	feed(&r, "00");
+	T_CHECK(!strncmp(show(&r), "Welcome to Spaza\n1. Browse", 26), "home: without a name, the screen's own text",
+		"got \"%s\"", screen);
+
+	h.segment = SEGMENT_NEW;
+	menu_start_customer(&r, m, zu, "Thandi", false);
+	r.home = &h;
+	T_CHECK(strstr(show(&r), "Sawubona Thandi\n1. Bheka izimpahla") && strstr(screen, "\n8. Oda futhi Coke 2L +2\n9. Zama iziphuzo zethu"),
+		"home: in isiZulu, the cross-sell of the new", "got \"%s\"", screen);
+	feed(&r, "9");
+	T_CHECK(!strncmp(show(&r), "Drinks (1/", 10), "home: ... which opens the category it names", "got \"%s\"", screen);
+
+	h.segment = SEGMENT_LAPSED;
+	h.last_lines = 1;
+	menu_start_customer(&r, m, af, "Annelie", false);
+	r.home = &h;
+	T_CHECK(strstr(show(&r), "\n8. Bestel weer Coke 2L\n9. Welkom terug: White bread spesiaal"), "home: in Afrikaans, one line",
+		"got \"%s\"", screen);
+
+	h.segment = -1;
+	menu_start_customer(&r, m, 0, NULL, false);
+	r.home = &h;
+	snprintf(want, sizeof(want), "Welcome to Spaza\n%s\n8. Reorder Coke 2L", opts_en);
+	T_EQ_STR(show(&r), want, "home: no segment, no offer");
+	T_EQ_INT(feed(&r, "9"), MENU_CON, "home: ... and no 9");
+	T_CHECK(r.show_error, "home: ... which is an invalid choice", "accepted");
+
+	h.segment = SEGMENT_AVERAGE;
+	h.fav_product = 999;
+	h.last_product = 998;
+	menu_start_customer(&r, m, 0, NULL, false);
+	r.home = &h;
+	snprintf(want, sizeof(want), "Welcome to Spaza\n%s\n8. Reorder #1042", opts_en);
+	T_EQ_STR(show(&r), want, "home: products gone from the catalogue: the order by number, no offer");
+
+	struct catalog_product *p = (struct catalog_product *)catalog_product_by_id(g_catalog, 201);
+	char *name = p->name;
+	p->name = (char *)"Cr\xc3\xabme soda 2L";	/* outside GSM-7: the home screen would turn UCS-2 */
+	h = (struct crm_home){ .last_order = 7, .last_product = 201, .last_lines = 2, .segment = SEGMENT_TOP, .fav_product = 201 };
+	menu_start_customer(&r, m, 0, NULL, false);
+	r.home = &h;
+	snprintf(want, sizeof(want), "Welcome to Spaza\n%s\n8. Reorder #7 +1", opts_en);
+	T_EQ_STR(show(&r), want, "home: a name outside GSM-7: the order's number, and no offer about that product");
+	p->name = name;
+
+	h = (struct crm_home){ .segment = -1 };
+	menu_start_customer(&r, m, 0, "Thandi", false);
+	r.home = &h;
+	snprintf(want, sizeof(want), "Hi Thandi\nWelcome to Spaza\n%s", opts_en);
+	T_EQ_STR(show(&r), want, "home: no orders, no segment: the home screen as it was");
+}
+
 /* A choice a screen does not have says so above the same screen, in the customer's language;
  * the bench menu, which has no invalid: text, repeats the screen as it always did. */
 static void invalid_choice(const struct menu *shop, const struct menu *bench)
@@ -337,6 +424,7 @@ int main(void)
 	if (shop) {
 		shop_languages(shop);
 		shop_name(shop);
+		shop_home(shop);
 	}
 	if (shop && bench)
 		invalid_choice(shop, bench);
@@ -345,6 +433,39 @@ int main(void)
 		HEAD "  a:\n    type: menu\n    text: \"{product} {product} {product}\"\n    options:\n      - {label: X, goto: a}\n"
 		"start: a\ngreeting: \"Hello there, {name}\"\n",
 		"10: screen \"a\" [en]: 193 GSM-7 septets with worst-case values, over the 182 budget by 11");
+	/* the home screen's lines (reorder:, offers:): each offer measured with the reorder line, the
+	 * longest name, label and product; each refusal names the line to change */
+#define HOME_SCREENS "  a:\n    type: menu\n    text: Hi\n    options:\n      - {label: X, goto: a}\n" \
+	"  r:\n    type: menu\n    action: reorder\n    on: {not_found: a}\n    text: Basket\n    options:\n" \
+	"      - {label: Y, goto: a}\n"
+	static const struct { const char *what, *yaml, *want; } home_refusals[] = {
+		{ "lint: an offer the home screen cannot hold is refused at its line",
+		  HEAD HOME_SCREENS "reorder: {text: \"Reorder {last}\", goto: r}\noffers:\n  top: {text: \"Thanks\", goto: a}\n"
+		  "  lapsed: {text: \"{fav} {fav} {fav} {fav} {fav} {fav} {fav} {fav} {fav} {fav}\", goto: a}\n",
+		  "25: offers: lapsed [en]: the home screen \"a\" with this line is 186 GSM-7 septets with worst-case values, "
+		  "over the 182 budget by 4" },
+		{ "lint: the reorder line counts with the longest label",
+		  HEAD HOME_SCREENS "reorder: {text: \"{last} {last} {last} {last} {last} {last} {last} {last} {last} {last}"
+		  " {last} {last}\", goto: r}\n",
+		  "22: reorder [en]: the home screen \"a\" with this line is 190 GSM-7 septets with worst-case values, "
+		  "over the 182 budget by 8" },
+		{ "lint: the reorder line goes to a screen that reorders",
+		  HEAD HOME_SCREENS "reorder: {text: \"Reorder {last}\", goto: a}\n", "22: reorder: goto: a screen with action: reorder" },
+		{ "lint: an offer opens a screen that acts on nothing", HEAD HOME_SCREENS "offers:\n  new: {text: \"Try {fav}\", goto: r}\n",
+		  "23: offers: new: goto: a screen that acts on nothing (a product, a category), not one with action: reorder" },
+		{ "lint: offers are for the named segments", HEAD HOME_SCREENS "offers:\n  loyal: {text: \"Try {fav}\", goto: a}\n",
+		  "23: offers: \"loyal\" is not a named segment (top, average, once-off, new, lapsed)" },
+		{ "lint: an offer needs a text in every language",
+		  HEAD HOME_SCREENS "offers:\n  new: {text: {en: \"Try {fav}\"}, goto: a}\n", "23: offers: new: no text for language \"zu\"" },
+		{ "lint: the home lines need two free keys after the start screen's options",
+		  HEAD "  a:\n    type: menu\n    text: Hi\n    options:\n" "      - {label: X, goto: a}\n      - {label: X, goto: a}\n"
+		  "      - {label: X, goto: a}\n      - {label: X, goto: a}\n      - {label: X, goto: a}\n"
+		  "      - {label: X, goto: a}\n      - {label: X, goto: a}\n      - {label: X, goto: a}\n"
+		  "offers:\n  new: {text: \"Try {fav}\", goto: a}\n",
+		  "23: offers: the start screen has 8 options; with the reorder and offer lines after them at most 7" },
+	};
+	for (unsigned i = 0; i < sizeof(home_refusals) / sizeof(home_refusals[0]); i++)
+		testfile_expect_refused(ctx, load_menu, home_refusals[i].what, home_refusals[i].yaml, home_refusals[i].want);
 	testfile_expect_refused(ctx, load_menu, "lint: ask-name must be an input that stores a name",
 		HEAD "  a:\n    type: end\n    text: Hi\nstart: a\nask-name: a\n", "14: ask-name: the screen must be an input with store: name");
 	/* a long code's referral screen (doc/crm.md, "One dial string, three meanings"), consent */

@@ -92,6 +92,7 @@ struct spaza_cfg {
 	/* Loyalty points (domain/loyalty.c, sql/018): earned per rand, expiry in days */
 	unsigned loyalty_points_per_rand, loyalty_expiry_days;
 	unsigned crm_ask_name;		/* 1: ask a customer's name once on USSD (sql/021) */
+	unsigned crm_home_lines;	/* 1: the home screen's reorder and offer lines (menu.h) */
 };
 
 

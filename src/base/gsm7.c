@@ -331,3 +331,24 @@ size_t gsm7_truncate(char *utf8, size_t len, unsigned septet_budget, unsigned uc
 		utf8[best] = '\0';
 	return best;
 }
+
+size_t gsm7_prefix(const char *utf8, size_t len, unsigned septets)
+{
+	const uint8_t *s = (const uint8_t *)utf8;
+	size_t pos = 0, best = 0;
+	uint64_t used = 0;
+
+	while (pos < len) {
+		uint32_t cp;
+		uint16_t code;
+		if (gsm7_utf8_next(s, len, &pos, &cp) < 0)
+			return 0;
+		code = gsm7_lookup(cp);
+		if (code == GSM7_ENC_NONE || cp < 0x20 || cp == 0x7f)
+			return 0;
+		used += (code & GSM7_ENC_EXT) ? 2 : 1;
+		if (used <= septets)
+			best = pos;
+	}
+	return best;
+}

@@ -31,3 +31,8 @@ int gsm7_to_ucs2be(const char *utf8, size_t len, uint8_t *out, size_t out_max);
  * Invalid UTF-8 ends the text: the result is never longer than the valid prefix. When the text gets shorter a
  * NUL is written at the new end. */
 size_t gsm7_truncate(char *utf8, size_t len, unsigned septet_budget, unsigned ucs2_budget);
+/* The longest prefix, in bytes and at a character boundary, of a text of GSM-7 characters that takes at most
+ * septets septets; 0 when any character of the whole text is outside GSM-7 or a control character (bad UTF-8 too).
+ * For a value a screen shows cut (a name): one character outside GSM-7 would turn the whole screen into UCS-2,
+ * a control character would break its lines. */
+size_t gsm7_prefix(const char *utf8, size_t len, unsigned septets);

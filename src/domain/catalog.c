@@ -1,5 +1,7 @@
 /* In-memory catalogue: categories and their products, looked up by id on every hop. */
 #include <errno.h>
+#include <stdlib.h>
+#include <strings.h>
 #include <talloc.h>
 #include "catalog.h"
 
@@ -37,6 +39,18 @@ const struct catalog_category *catalog_category_by_id(const struct catalog *c, i
 {
 	for (unsigned i = 0; c && i < c->n_categories; i++)
 		if (c->categories[i].id == id)
+			return &c->categories[i];
+	return NULL;
+}
+
+const struct catalog_category *catalog_category_find(const struct catalog *c, const char *word)
+{
+	char *end;
+	long id = strtol(word, &end, 10);
+	if (*word && !*end)
+		return catalog_category_by_id(c, (int)id);
+	for (unsigned i = 0; c && i < c->n_categories; i++)
+		if (!strcasecmp(c->categories[i].name, word))
 			return &c->categories[i];
 	return NULL;
 }

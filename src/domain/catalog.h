@@ -34,3 +34,5 @@ struct catalog *catalog_alloc(void *ctx, unsigned n_categories, unsigned n_produ
 int catalog_link(struct catalog *c);
 const struct catalog_category *catalog_category_by_id(const struct catalog *c, int id);
 const struct catalog_product *catalog_product_by_id(const struct catalog *c, int id);
+/* A category by its number or its name (any case), as a shop owner writes it in a menu file. */
+const struct catalog_category *catalog_category_find(const struct catalog *c, const char *word);

@@ -11,6 +11,7 @@
 #include "gsm7.h"
 #include "cfg.h"
 #include "logging.h"
+#include "segment_rule.h"
 #include "siphash.h"
 #include "stats.h"
 
@@ -109,14 +110,34 @@ struct crm_lookup {
 	void *priv;
 };
 
+/* A question asked with the lookup (crm_get_asking()) is answered in the column after the
+ * record's: id, lang, name, asked, then the five home columns (db_stmts.def). */
+#define CRM_ANSWER_COL 9
+
+/* CUSTOMER_UPSERT's home columns, from col on: last order, its first product, its lines, the
+ * segment's word, the product bought most. */
+static void crm_home_parse(struct crm_home *h, const PGresult *res, int col)
+{
+	long lines = strtol(PQgetvalue(res, 0, col + 2), NULL, 10);
+	h->last_order = strtoll(PQgetvalue(res, 0, col), NULL, 10);
+	h->last_product = (int32_t)strtol(PQgetvalue(res, 0, col + 1), NULL, 10);
+	h->last_lines = lines > UINT8_MAX ? UINT8_MAX : (uint8_t)lines;
+	h->segment = (int8_t)segment_named_index(PQgetvalue(res, 0, col + 3));
+	h->fav_product = (int32_t)strtol(PQgetvalue(res, 0, col + 4), NULL, 10);
+}
+
 static void crm_upsert_cb(void *priv, const PGresult *res, int err)
 {
 	struct crm_lookup *lk = priv;
 	struct customer *c = NULL;
 	if (!err && PQntuples(res) == 1) {
-		/* two sessions of a new customer may both have asked: the first answer is cached */
+		/* two sessions of a new customer may both have asked: the first answer is cached; a
+		 * record read again (reread) is refreshed where it is */
 		c = crm_cached(lk->msisdn);
-		if (!c) {
+		if (c && c->reread) {
+			c->reread = false;
+			llist_move(&c->lru, &g.lru);
+		} else if (!c) {
 			crm_evict();
 			c = talloc_zero(g.ctx, struct customer);
 			snprintf(c->msisdn, sizeof(c->msisdn), "%s", lk->msisdn);
@@ -131,6 +152,7 @@ static void crm_upsert_cb(void *priv, const PGresult *res, int err)
 		snprintf(c->lang, sizeof(c->lang), "%s", PQgetvalue(res, 0, 1));
 		crm_name_keep(c->name, sizeof(c->name), PQgetvalue(res, 0, 2));
 		c->name_asked = PQgetvalue(res, 0, 3)[0] == 't';
+		crm_home_parse(&c->home, res, 4);
 		STAT_INC(CUSTOMERS_NEW);
 	} else {
 		STAT_INC(DB_ERRORS);
@@ -139,7 +161,7 @@ static void crm_upsert_cb(void *priv, const PGresult *res, int err)
 			err = -EIO;
 	}
 	if (lk->answer_cb)
-		lk->answer_cb(lk->priv, c, c && PQnfields(res) > 4 ? PQgetvalue(res, 0, 4) : "", err);
+		lk->answer_cb(lk->priv, c, c && PQnfields(res) > CRM_ANSWER_COL ? PQgetvalue(res, 0, CRM_ANSWER_COL) : "", err);
 	else
 		lk->cb(lk->priv, c, err);
 	talloc_free(lk);
@@ -156,7 +178,7 @@ static struct crm_lookup *crm_lookup_new(const char *msisdn, void *priv)
 struct db_req *crm_get(const char *msisdn, crm_cb cb, void *priv)
 {
 	struct customer *c = crm_cached(msisdn);
-	if (c) {
+	if (c && !c->reread) {
 		c->users++;
 		llist_move(&c->lru, &g.lru);
 		cb(priv, c, 0);
@@ -274,21 +296,34 @@ void crm_set_consent(const struct customer *c, bool consent, crm_consent_cb cb, 
 
 void crm_name_keep(char *out, size_t len, const char *name)
 {
-	struct gsm7_measure m;
-	size_t n = strlen(name), keep = 0;
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return;
-	if (gsm7_measure(name, n, &m) < 0 || m.coding != GSM7_CODING_GSM7)
-		return;
-	for (size_t i = 1; i <= n; i++) {
-		if (i < n && ((unsigned char)name[i] & 0xc0) == 0x80)
-			continue;	/* inside a UTF-8 character */
-		if (gsm7_measure(name, i, &m) < 0 || m.septets > CRM_NAME_SEPTETS || i >= len)
-			break;
-		keep = i;
-	}
+	/* a GSM-7 character is at most two bytes of UTF-8 a septet ("€": three for two) */
+	size_t keep = gsm7_prefix(name, strlen(name), CRM_NAME_SEPTETS);
+	if (keep >= len)
+		keep = 0;
 	memcpy(out, name, keep);
 	out[keep] = '\0';
+}
+
+void crm_order_placed(struct customer *c, int64_t order, int32_t first_product, unsigned lines)
+{
+	if (order <= c->home.last_order)	/* a replayed hop finds the order it placed: no news */
+		return;
+	c->home.last_order = order;
+	c->home.last_product = first_product;
+	c->home.last_lines = lines > UINT8_MAX ? UINT8_MAX : (uint8_t)lines;
+}
+
+void crm_order_paid(struct customer *c, int32_t first_product)
+{
+	if (c->home.segment >= 0)
+		return;
+	c->home.segment = SEGMENT_NEW;
+	c->home.fav_product = first_product;
+}
+
+void crm_reread_all(void)
+{
+	struct customer *c;
+	llist_for_each_entry(c, &g.lru, lru)
+		c->reread = true;
 }

@@ -15,6 +15,18 @@
  * to this (two-septet characters, []{}|^~\\ and the euro sign, count twice). */
 #define CRM_NAME_SEPTETS 28
 
+/* What the home screen shows of a customer besides the name (menu.h: reorder:, offers:), read
+ * with the record at first contact (store/db_stmts.def, CUSTOMER_UPSERT) and kept here, so a hop
+ * that renders the home screen asks the database nothing. Ids only: names and prices come from
+ * the catalogue in memory when the screen is drawn, so they are always today's. */
+struct crm_home {
+	int64_t last_order;	/* the customer's latest order, any status; 0: none */
+	int32_t last_product;	/* its first line's product */
+	int32_t fav_product;	/* bought in the most of their last 20 paid orders (ties: the latest); 0: none */
+	uint8_t last_lines;	/* how many lines the latest order has */
+	int8_t segment;		/* segment_rule.h's enum segment_named, -1: none (never paid) */
+};
+
 struct customer {
 	struct hlist_node node;
 	struct llist_head lru;	/* most recently used first */
@@ -28,6 +40,10 @@ struct customer {
 	 * outside GSM-7 would turn the whole screen into UCS-2, whose budget is less than half). */
 	char name[CRM_NAME_SEPTETS * 2 + 1];
 	bool name_asked;	/* the name was given or the question skipped: never asked again */
+	/* The segments were rebuilt (the nightly sweep) since this record was read: the next
+	 * crm_get() reads it again, one lookup as at first contact, never one per hop. */
+	bool reread;
+	struct crm_home home;
 };
 
 typedef void (*crm_cb)(void *priv, struct customer *c, int err);
@@ -66,3 +82,14 @@ void crm_consent(const struct customer *c, crm_consent_cb cb, void *priv);
 void crm_set_consent(const struct customer *c, bool consent, crm_consent_cb cb, void *priv);
 /* The name as a screen shows it (see struct customer): into out, "" when it cannot be shown. */
 void crm_name_keep(char *out, size_t len, const char *name);
+/* An order placed in this dialogue (its id, its first line's product, how many lines): the
+ * home screen's Reorder line offers it from now on, without asking the database. */
+void crm_order_placed(struct customer *c, int64_t order, int32_t first_product, unsigned lines);
+/* An order paid in this dialogue, whose first line is first_product. Only sql/015's scores move
+ * a segment, and the database keeps them; the one move known here for sure is a first paid
+ * order: a customer in no segment is "new" (its first test that can hold), buying that product.
+ * Every other move reaches the record at the next rebuild (crm_reread_all()). */
+void crm_order_paid(struct customer *c, int32_t first_product);
+/* The segments were rebuilt: every cached record is read again at its customer's next
+ * dialogue (struct customer's reread). */
+void crm_reread_all(void);

@@ -8,6 +8,7 @@
 #include <talloc.h>
 #include <osmocom/core/timer.h>
 #include "cfg.h"
+#include "crm.h"
 #include "db.h"
 #include "logging.h"
 #include "segment.h"
@@ -70,6 +71,9 @@ static void batch_done(void *priv, const PGresult *res, int err)
 	if (PQgetisnull(res, 0, 0)) {
 		LOGP(DCRM, LOGL_NOTICE, "segments: RFM scores rebuilt (%u batches)\n", g.batches);
 		g.running = false;
+		/* recency moved every segment a little: the home screens' offers follow at each
+		 * customer's next dialogue */
+		crm_reread_all();
 		return;
 	}
 	g.after = strtoll(PQgetvalue(res, 0, 0), NULL, 10);

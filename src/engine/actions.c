@@ -34,6 +34,7 @@ struct actions_call {
 	struct menu_vars v;
 	bool went_on;	/* FIND_ORDER, see actions_req */
 	char front[8], peer[48];	/* PAY_VOUCHER, see actions_req */
+	struct customer *customer;	/* held by the caller until the callback: crm.c's record */
 	int64_t cust;			/* care: the customer, their language and the hop's key for */
 	enum sms_lang lang;		/* the confirmation SMS */
 	char key[160];
@@ -75,8 +76,10 @@ static void actions_order_created(void *priv, int64_t id, int64_t total, int err
 	if (err)
 		return actions_failed(c);
 	c->v.order_id = id;
-	if (id)
+	if (id) {
 		c->v.total_cents = total;
+		crm_order_placed(c->customer, id, c->v.product_id, 1);
+	}
 	/* a placed order is announced by its order_placed notification */
 	struct actions_result r = { .outcome = id ? MENU_OUTCOME_OK : MENU_OUTCOME_OUT_OF_STOCK, .notified = id != 0,
 				    .order_created = id };
@@ -180,8 +183,12 @@ static void actions_checked_out(void *priv, const struct orders_checkout_result 
 	case ORDERS_CHECKOUT_OK:
 		c->v.order_id = cr->id;
 		c->v.total_cents = cr->total_cents;
-		if (c->action == MENU_ACTION_CHECKOUT)
+		if (c->action == MENU_ACTION_CHECKOUT) {
+			crm_order_placed(c->customer, cr->id, c->v.basket[0].product_id, c->v.n_basket);
 			c->v.n_basket = 0;	/* the basket is the order now */
+		} else {
+			crm_order_placed(c->customer, cr->id, c->v.product_id, 1);
+		}
 		/* pay_with finds the order by the number typed: this one */
 		snprintf(c->v.input, sizeof(c->v.input), "%" PRId64, cr->id);
 		r.outcome = MENU_OUTCOME_OK;
@@ -391,6 +398,10 @@ static void actions_payment_done(void *priv, const struct payments_result *pr, i
 	r.notified = r.outcome == MENU_OUTCOME_OK && c->action != MENU_ACTION_CREATE_SLIP &&
 		     c->action != MENU_ACTION_CHOOSE_COD && c->action != MENU_ACTION_REPAY_VOUCHER &&
 		     c->action != MENU_ACTION_REPAY_SLIP;
+	/* paid whole: a first paid order puts the customer in a segment (find_order gave its first
+	 * line's product) */
+	if (r.notified)
+		crm_order_paid(c->customer, c->v.product_id);
 	actions_finish(c, &r);
 }
 
@@ -569,6 +580,7 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 	snprintf(c->peer, sizeof(c->peer), "%s", req->peer ? req->peer : "-");
 	c->cb = cb;
 	c->priv = priv;
+	c->customer = req->cust;
 	c->cust = req->cust->id;
 	c->lang = sms_texts_lang(req->cust->lang);
 	snprintf(c->key, sizeof(c->key), "%s", req->key);

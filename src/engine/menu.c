@@ -9,6 +9,7 @@
 #include <string.h>
 #include "menu.h"
 #include "catalog.h"
+#include "crm.h"
 #include "gsm7.h"
 #include "money.h"
 #include "out.h"
@@ -24,6 +25,7 @@ struct scope {
 	struct orders_row row;	/* a basket line as an order row (ord points here) */
 	int lang;
 	unsigned page, pages;
+	bool first_name;	/* {name} above the home lines: the first name alone */
 };
 
 /* Worst-case values for the linter: names of only two-septet characters (or, on a screen
@@ -39,11 +41,76 @@ struct worst {
 	struct orders_row ord;
 	int status, lang_name, method;
 	bool empty_list;	/* render lists with no items (their empty: text) */
+	bool home;		/* the start screen with its home lines ... */
+	int offer;		/* ... and this segment's offer (-1: the reorder line alone) ... */
+	bool anonymous;		/* ... for a customer without a name (its own text, not the greeting, above) */
 };
 
 static void text_render(struct out *o, const struct menu_run *r, const struct menu_text *t, const struct scope *sc);
 
 static const struct worst *worst_of(const struct menu_run *r);
+
+static void num_put(struct out *o, int64_t v);
+
+/* A worst-case value a screen shows cut to septets: two-septet characters, or on a screen that is
+ * UCS-2 anyway one unit each (a GSM-7 value of n septets is at most n units). An odd width would
+ * be measured a septet short. */
+_Static_assert(MENU_ITEMS_SEPTETS % 2 == 0, "worst-case widths are even");
+_Static_assert(MENU_NAME_SEPTETS % 2 == 0, "worst-case widths are even");
+_Static_assert(MENU_LAST_SEPTETS % 2 == 0, "worst-case widths are even");
+_Static_assert(MENU_FAV_SEPTETS % 2 == 0, "worst-case widths are even");
+_Static_assert(MENU_FIRST_NAME_SEPTETS % 2 == 0, "worst-case widths are even");
+static void worst_put(struct out *o, const struct worst *w, unsigned septets)
+{
+	out_put(o, w->input, w->unit_len * (w->unit_len > 1 ? septets / 2 : septets));
+}
+
+/* {name} above the home lines: the first word of the name crm.c keeps (GSM-7 already), cut. */
+static void first_name_put(struct out *o, const char *name)
+{
+	out_put(o, name, gsm7_prefix(name, strcspn(name, " "), MENU_FIRST_NAME_SEPTETS));
+}
+
+/* A product's name in at most septets: cut at the end of a word where the cut falls inside one
+ * ("White bread 700g" in 14: "White bread"); 0 where it cannot be shown at all (outside GSM-7). */
+static size_t name_cut(const char *name, unsigned septets)
+{
+	size_t len = strlen(name), keep = gsm7_prefix(name, len, septets);
+	if (keep && keep < len && name[keep] != ' ') {
+		size_t sp = keep;
+		while (sp > 1 && name[sp - 1] != ' ')
+			sp--;
+		if (sp > 1)
+			keep = sp - 1;
+	}
+	return keep;
+}
+
+/* {last}: the latest order as "White bread 700g", "Coke 2L +2" (two more lines), cut to
+ * MENU_LAST_SEPTETS with the count kept; its number ("#1042 +2") where the product's name cannot
+ * be shown (gone from the catalogue, or outside GSM-7). */
+static void last_put(struct out *o, const struct crm_home *h)
+{
+	char more[8] = "";
+	size_t ml = h->last_lines > 1 ? (size_t)snprintf(more, sizeof(more), " +%u", h->last_lines - 1u) : 0;
+	const struct catalog_product *p = catalog_product_by_id(g_catalog, h->last_product);
+	size_t keep = p ? name_cut(p->name, MENU_LAST_SEPTETS - ml) : 0;
+	if (keep) {
+		out_put(o, p->name, keep);
+	} else {
+		out_str(o, "#");
+		num_put(o, h->last_order);
+	}
+	out_put(o, more, ml);
+}
+
+/* {fav}: the product the customer buys most, its name cut; NULL where it cannot be shown. */
+static const struct catalog_product *fav_product(const struct crm_home *h, size_t *keep)
+{
+	const struct catalog_product *p = h ? catalog_product_by_id(g_catalog, h->fav_product) : NULL;
+	*keep = p ? name_cut(p->name, MENU_FAV_SEPTETS) : 0;
+	return *keep ? p : NULL;
+}
 
 static const struct catalog_category *cur_category(const struct menu_run *r, const struct scope *sc)
 {
@@ -168,7 +235,7 @@ static void var_render(struct out *o, const struct menu_run *r, int var, const s
 	case MENU_VAR_ITEMS:
 		/* menu_items_fit() cut them to MENU_ITEMS_SEPTETS septets or as many UCS-2 units */
 		if (w)
-			out_put(o, w->input, w->unit_len * (w->unit_len > 1 ? MENU_ITEMS_SEPTETS / 2 : MENU_ITEMS_SEPTETS));
+			worst_put(o, w, MENU_ITEMS_SEPTETS);
 		else
 			out_str(o, r->v.items);
 		break;
@@ -213,10 +280,27 @@ static void var_render(struct out *o, const struct menu_run *r, int var, const s
 	case MENU_VAR_NAME:
 		/* crm.c keeps GSM-7 names of at most MENU_NAME_SEPTETS septets (or as many UCS-2 units) */
 		if (w)
-			out_put(o, w->input, w->unit_len * (w->unit_len > 1 ? MENU_NAME_SEPTETS / 2 : MENU_NAME_SEPTETS));
+			worst_put(o, w, sc && sc->first_name ? MENU_FIRST_NAME_SEPTETS : MENU_NAME_SEPTETS);
+		else if (sc && sc->first_name && r->name)
+			first_name_put(o, r->name);
 		else
 			out_str(o, r->name ? r->name : "");
 		break;
+	case MENU_VAR_LAST:
+		if (w)
+			worst_put(o, w, MENU_LAST_SEPTETS);
+		else if (r->home)
+			last_put(o, r->home);
+		break;
+	case MENU_VAR_FAV: {
+		size_t keep;
+		const struct catalog_product *fp = w ? NULL : fav_product(r->home, &keep);
+		if (w)
+			worst_put(o, w, MENU_FAV_SEPTETS);
+		else if (fp)
+			out_put(o, fp->name, keep);
+		break;
+	}
 	case _MENU_VAR_COUNT:
 		break;
 	}
@@ -488,11 +572,65 @@ static void list_render(struct out *o, struct menu_run *r, const struct menu_scr
 	}
 }
 
-/* "Hi Thandi" above the start screen, for a customer with a name (the linter: always) */
+/* "Hi Thandi" above the start screen, for a customer with a name (the linter: unless it measures
+ * the home lines for one without) */
 static bool greets(const struct menu_run *r, const struct menu_screen *s)
 {
-	return s == r->menu->start && r->menu->greeting[r->lang].n && (r->lint || (r->name && r->name[0]));
+	return s == r->menu->start && r->menu->greeting[r->lang].n &&
+	       (r->lint ? !worst_of(r)->anonymous : r->name && r->name[0]);
 }
+
+/* The start screen's lines below its options for this customer (menu.h: reorder:, offers:). */
+struct home {
+	const struct menu_home_line *line[MENU_HOME_LINES];
+	unsigned n;
+};
+
+/* The category an offer opens: the one it names, else that of the product it is about. NULL: the
+ * offer is not shown (that product is not sold, or its name cannot be shown; no such category). */
+static const struct catalog_category *offer_category(const struct menu_run *r, const struct menu_home_line *of)
+{
+	size_t keep;
+	const struct catalog_product *p = fav_product(r->home, &keep);
+	if (!p)
+		return NULL;
+	return of->category ? catalog_category_find(g_catalog, of->category)
+			    : catalog_category_by_id(g_catalog, p->category_id);
+}
+
+/* The reorder line for a customer with an order; the offer of their segment where it can be
+ * shown. The linter: the reorder line and the offer it measures. */
+static unsigned home_lines(const struct menu_run *r, const struct menu_screen *s, struct home *h)
+{
+	const struct menu *m = r->menu;
+	const struct worst *w = worst_of(r);
+	h->n = 0;
+	if (s != m->start || !(w ? w->home : r->home != NULL))
+		return 0;
+	if (m->reorder.go && (w || r->home->last_order > 0))
+		h->line[h->n++] = &m->reorder;
+	int seg = w ? w->offer : r->home->segment;
+	if (seg >= 0 && seg < _SEGMENT_NAMED_COUNT && m->offers[seg].go && (w || offer_category(r, &m->offers[seg])))
+		h->line[h->n++] = &m->offers[seg];
+	return h->n;
+}
+
+/* Above the home lines one line, not two: "Invalid choice." after a choice the screen does not
+ * have, else the greeting with the first name, else the screen's own text (menu.h). */
+static void home_header(struct out *o, const struct menu_run *r, const struct menu_screen *s)
+{
+	const struct menu_text *invalid = &r->menu->invalid_text[r->lang];
+	if (r->show_error && invalid->n)
+		text_render(o, r, invalid, NULL);
+	else if (greets(r, s))
+		text_render(o, r, &r->menu->greeting[r->lang], &(struct scope){ .first_name = true });
+	else
+		text_render(o, r, &s->text[r->lang], NULL);
+}
+
+/* A home line chosen: the reorder screen gets the latest order, an offer's screen its product and
+ * category, as if chosen on their lists. */
+static enum menu_state home_choose(struct menu_run *r, const struct menu_home_line *l);
 
 int menu_render(struct menu_run *r, char *buf, size_t len)
 {
@@ -503,20 +641,27 @@ int menu_render(struct menu_run *r, char *buf, size_t len)
 
 	switch (s->type) {
 	case MENU_SCREEN_MENU:
-	case MENU_SCREEN_CONFIRM:
-		if (greets(r, s)) {
-			text_render(&o, r, &m->greeting[r->lang], NULL);
-			out_line(&o);
+	case MENU_SCREEN_CONFIRM: {
+		struct home h;
+		if (home_lines(r, s, &h)) {
+			home_header(&o, r, s);
+		} else {
+			if (greets(r, s)) {
+				text_render(&o, r, &m->greeting[r->lang], NULL);
+				out_line(&o);
+			}
+			invalid_render(&o, r);
+			text_render(&o, r, &s->text[r->lang], NULL);
 		}
-		invalid_render(&o, r);
-		text_render(&o, r, &s->text[r->lang], NULL);
-		for (unsigned i = 0; i < s->n_options; i++) {
+		for (unsigned i = 0; i < s->n_options + h.n; i++) {
 			out_line(&o);
 			num_put(&o, i + 1);
 			out_str(&o, ". ");
-			text_render(&o, r, &s->options[i].label[r->lang], NULL);
+			text_render(&o, r, i < s->n_options ? &s->options[i].label[r->lang]
+							     : &h.line[i - s->n_options]->text[r->lang], NULL);
 		}
 		break;
+	}
 	case MENU_SCREEN_INPUT:
 		if (r->show_error && s->error[r->lang].n) {
 			text_render(&o, r, &s->error[r->lang], NULL);
@@ -675,6 +820,19 @@ static bool echo_ok(const struct menu_screen *s, const char *buf, size_t len)
 	return gsm7_measure(buf, len, &m) == 0 && m.coding == GSM7_CODING_GSM7;
 }
 
+static enum menu_state home_choose(struct menu_run *r, const struct menu_home_line *l)
+{
+	if (l == &r->menu->reorder) {
+		r->v.order_id = r->home->last_order;
+	} else {
+		const struct catalog_category *cat = offer_category(r, l);
+		r->v.product_id = r->home->fav_product;
+		r->v.category_id = cat ? cat->id : 0;
+		total_update(r);
+	}
+	return enter(r, l->go);
+}
+
 static enum menu_state list_select(struct menu_run *r, const struct menu_screen *s, unsigned i)
 {
 	const struct catalog_category *cat;
@@ -734,11 +892,13 @@ enum menu_state menu_input(struct menu_run *r, const char *in, size_t len)
 
 	switch (s->type) {
 	case MENU_SCREEN_MENU:
-	case MENU_SCREEN_CONFIRM:
-		if ((n = small_number(in, len, s->n_options)))
-			return enter(r, s->options[n - 1].go);
+	case MENU_SCREEN_CONFIRM: {
+		struct home h;
+		if ((n = small_number(in, len, s->n_options + home_lines(r, s, &h))))
+			return n <= s->n_options ? enter(r, s->options[n - 1].go) : home_choose(r, h.line[n - 1 - s->n_options]);
 		r->show_error = true;
 		break;
+	}
 	case MENU_SCREEN_LIST: {
 		unsigned count = list_count(r, s);
 		if (count > LIST_MAX)
@@ -841,9 +1001,13 @@ static unsigned text_units(const struct menu_run *r, const struct menu_text *t)
  * characters; on a UCS-2 screen every character is one unit, so plain letters will do. */
 static bool screen_static_ucs2(const struct menu_run *r, const struct menu_screen *s)
 {
+	struct home h;
+	unsigned nh = home_lines(r, s, &h);
 	const struct menu_text *ts[] = { &s->text[r->lang], &s->item[r->lang], &s->error[r->lang],
 		&r->menu->back_label[r->lang], &r->menu->more_label[r->lang],
-		s == r->menu->start ? &r->menu->greeting[r->lang] : &s->error[r->lang] };
+		greets(r, s) ? &r->menu->greeting[r->lang] : &s->error[r->lang],
+		nh > 0 ? &h.line[0]->text[r->lang] : &s->error[r->lang],
+		nh > 1 ? &h.line[1]->text[r->lang] : &s->error[r->lang] };
 	for (unsigned i = 0; i < sizeof(ts) / sizeof(ts[0]); i++)
 		for (unsigned j = 0; j < ts[i]->n; j++)
 			if (ts[i]->segs[j].var < 0 && size_of(ts[i]->segs[j].lit, ts[i]->segs[j].len).ucs2)
@@ -857,12 +1021,101 @@ static bool screen_static_ucs2(const struct menu_run *r, const struct menu_scree
 	return false;
 }
 
+/* Renders one screen with worst-case values, with and without its error line (lists full and
+ * empty, both with "Invalid choice.": it only ever adds), and for the start screen with home lines
+ * for a customer with and without a name; says where it does not fit. what names the variant:
+ * NULL for the screen itself, else the home line measured ("offers: lapsed"), at line. */
+/* The worst values for screen s as the variant in w and r shows it (screen_static_ucs2()). */
+static void worst_names(struct menu_run *r, struct worst *w, const struct menu_screen *s)
+{
+	const struct menu_limits *lim = w->lim;
+	/* "€" is two septets but one UCS-2 unit: the worst name either way on a GSM-7 screen */
+	const char *unit = screen_static_ucs2(r, s) ? "x" : "\xe2\x82\xac";
+	size_t ul = strlen(unit), n = 0;
+	for (unsigned c = 0; c < lim->name_max && n + ul < sizeof(w->name) / 2; c++, n += ul)
+		memcpy(w->name + n, unit, ul);
+	w->name[n] = '\0';
+	w->unit_len = ul;
+	for (unsigned c = 0; c < 160; c++)
+		memcpy(w->input + c * ul, unit, ul);
+	w->cat = (struct catalog_category){ .id = 1, .name = w->name };
+	w->prod = (struct catalog_product){ .id = 1, .category_id = 1, .name = w->name,
+		.price_cents = lim->price_max_cents, .stock = 1 };
+	w->ord = (struct orders_row){ .id = 999999999, .product_id = 1, .qty = lim->qty_max,
+		.total_cents = lim->price_max_cents * lim->qty_max, .status = w->status };
+}
+
+static int lint_screen(struct menu_run *r, struct worst *w, const struct menu_screen *s, const char *file,
+		       const char *what, unsigned line)
+{
+	const struct menu *m = r->menu;
+	const struct menu_limits *lim = w->lim;
+	int rc = 0;
+	r->screen = s;
+	int variants = s->type == MENU_SCREEN_END ? 1 : 2;
+	for (int v = 0; v < variants * (w->home ? 2 : 1); v++) {
+		char b[MENU_SCREEN_BYTES * 4];
+		int err = v % variants;
+		w->anonymous = v >= variants;
+		worst_names(r, w, s);	/* without the greeting a screen may be GSM-7 */
+		r->show_error = s->type == MENU_SCREEN_LIST ? true : err;
+		w->empty_list = err;
+		int len = menu_render(r, b, sizeof(b));
+		struct size sz = size_of(b, len < 0 ? 0 : (size_t)len);
+		if (len >= 0 && size_fits(r, sz))
+			continue;
+		char where[160];
+		if (what)
+			snprintf(where, sizeof(where), "%s [%s]: the home screen \"%s\" with this line is", what,
+				 m->langs[r->lang], s->name);
+		else
+			snprintf(where, sizeof(where), "screen \"%s\" [%s]:", s->name, m->langs[r->lang]);
+		if (sz.ucs2)
+			fprintf(stderr, "%s:%u: %s %u UCS-2 characters with worst-case values, over the %u budget by %u\n",
+				file, what ? line : s->line, where, sz.units, lim->ucs2, sz.units - lim->ucs2);
+		else
+			fprintf(stderr, "%s:%u: %s %u GSM-7 septets with worst-case values, over the %u budget by %u\n",
+				file, what ? line : s->line, where, sz.septets, lim->septets, sz.septets - lim->septets);
+		rc = -EINVAL;
+		if (what)	/* a home line: said once, at its first variant over the budget */
+			break;
+	}
+	w->anonymous = false;
+	return rc;
+}
+
+/* The start screen with its home lines: the reorder line with each segment's offer in turn (the
+ * reorder line alone when there are no offers). */
+static int lint_home(struct menu_run *r, struct worst *w, const char *file)
+{
+	const struct menu *m = r->menu;
+	int rc = 0;
+	bool offers = false;
+	w->home = true;
+	for (int seg = 0; seg < _SEGMENT_NAMED_COUNT; seg++) {
+		char what[48];
+		if (!m->offers[seg].go)
+			continue;
+		offers = true;
+		w->offer = seg;
+		snprintf(what, sizeof(what), "offers: %s", segment_named_word(seg));
+		rc |= lint_screen(r, w, m->start, file, what, m->offers[seg].line);
+	}
+	w->offer = -1;
+	if (!offers && m->reorder.go)
+		rc |= lint_screen(r, w, m->start, file, "reorder", m->reorder.line);
+	w->home = false;
+	return rc;
+}
+
 int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *file)
 {
 	static struct worst w;
 	int rc = 0;
 	lint_worst = &w;
 	w.lim = lim;
+	w.home = false;
+	w.offer = -1;
 	for (unsigned l = 0; l < m->n_langs; l++) {
 		struct menu_run r = { .menu = m, .lang = l, .lint = true, .budget = lim };
 		/* the longest status and language name in this language */
@@ -887,45 +1140,10 @@ int menu_lint(const struct menu *m, const struct menu_limits *lim, const char *f
 				best = text_units(&r, &m->lang_name[ll]);
 				w.lang_name = ll;
 			}
-		for (unsigned i = 0; i < m->n_screens; i++) {
-			const struct menu_screen *s = &m->screens[i];
-			bool ucs2 = screen_static_ucs2(&r, s);
-			/* "€" is two septets but one UCS-2 unit: the worst name either way on a GSM-7 screen */
-			const char *unit = ucs2 ? "x" : "\xe2\x82\xac";
-			size_t ul = strlen(unit), n = 0;
-			for (unsigned c = 0; c < lim->name_max && n + ul < sizeof(w.name) / 2; c++, n += ul)
-				memcpy(w.name + n, unit, ul);
-			w.name[n] = '\0';
-			w.unit_len = ul;
-			for (unsigned c = 0; c < 160; c++)
-				memcpy(w.input + c * ul, unit, ul);
-			w.cat = (struct catalog_category){ .id = 1, .name = w.name };
-			w.prod = (struct catalog_product){ .id = 1, .category_id = 1, .name = w.name,
-				.price_cents = lim->price_max_cents, .stock = 1 };
-			w.ord = (struct orders_row){ .id = 999999999, .product_id = 1, .qty = lim->qty_max,
-				.total_cents = lim->price_max_cents * lim->qty_max, .status = w.status };
-
-			r.screen = s;
-			/* inputs and menus with and without their error line; lists full and empty, both
-			 * with "Invalid choice." (it only ever adds) */
-			int variants = s->type == MENU_SCREEN_END ? 1 : 2;
-			for (int err = 0; err < variants; err++) {
-				char b[MENU_SCREEN_BYTES * 4];
-				r.show_error = s->type == MENU_SCREEN_LIST ? true : err;
-				w.empty_list = err;
-				int len = menu_render(&r, b, sizeof(b));
-				struct size sz = size_of(b, len < 0 ? 0 : (size_t)len);
-				if (len < 0 || !size_fits(&r, sz)) {
-					if (sz.ucs2)
-						fprintf(stderr, "%s:%u: screen \"%s\" [%s]: %u UCS-2 characters with worst-case values, over the %u budget by %u\n",
-							file, s->line, s->name, m->langs[l], sz.units, lim->ucs2, sz.units - lim->ucs2);
-					else
-						fprintf(stderr, "%s:%u: screen \"%s\" [%s]: %u GSM-7 septets with worst-case values, over the %u budget by %u\n",
-							file, s->line, s->name, m->langs[l], sz.septets, lim->septets, sz.septets - lim->septets);
-					rc = -EINVAL;
-				}
-			}
-		}
+		for (unsigned i = 0; i < m->n_screens; i++)
+			rc |= lint_screen(&r, &w, &m->screens[i], file, NULL, 0);
+		if (m->start)
+			rc |= lint_home(&r, &w, file);
 	}
 	/* the menu-wide texts: plain, but they must fit too (invalid: within every screen above) */
 	for (unsigned l = 0; l < m->n_langs; l++) {

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "orders.h"
+#include "segment_rule.h"
 
 enum menu_screen_type {
 #define SCREEN(e, n) MENU_SCREEN_##e,
@@ -52,6 +53,14 @@ enum menu_outcome {
 #define MENU_ADDRESS_MAX 40	/* characters of a delivery address or instructions */
 #define MENU_ITEMS_SEPTETS 40	/* {items}: an order's lines are cut to this (menu_items_cut()) */
 #define MENU_NAME_SEPTETS 28	/* {name}: the customer's name as kept (crm.h's CRM_NAME_SEPTETS, asserted equal) */
+/* The home screen's lines (reorder:, offers:) for a customer with history. The screen must fit
+ * with the longest of each (the linter proves it), so each value has a width, and the home screen
+ * with these lines has one line above its options, not two: "Invalid choice." after a choice it
+ * does not have, else the greeting with the first name alone, else the screen's own text. */
+#define MENU_LAST_SEPTETS 14	/* {last}: "Maize meal 5kg", "Coke 2L +2", "#1042 +1" */
+#define MENU_FAV_SEPTETS 14	/* {fav}: the product's name, cut */
+#define MENU_FIRST_NAME_SEPTETS 14	/* {name} above the home lines: the first name, cut */
+#define MENU_HOME_LINES 2		/* the reorder line and one offer */
 
 /* A text compiled once at load: literal runs and placeholders, so rendering never parses. */
 struct menu_seg {
@@ -65,6 +74,7 @@ struct menu_text {
 };
 
 struct menu_screen;
+struct crm_home;
 struct menu_option {
 	struct menu_text label[MENU_MAX_LANGS];
 	const struct menu_screen *go;
@@ -119,6 +129,17 @@ struct menu {
 	 * instead of start, and the line above the start screen for one who has a name ({name}). */
 	const struct menu_screen *ask_name;
 	struct menu_text greeting[MENU_MAX_LANGS];
+	/* Optional: the start screen's lines for a customer with history, numbered after its own
+	 * options. reorder: the latest order again ({last}), its goto a screen with action: reorder;
+	 * offers: one per named segment (enum segment_named), the text with {fav} (the product the
+	 * customer buys most), its goto a screen that acts on nothing (a product, a category), with
+	 * that product and its category, or the category the offer names. go NULL: none. */
+	struct menu_home_line {
+		struct menu_text text[MENU_MAX_LANGS];
+		const struct menu_screen *go;
+		const char *category;	/* offers: a category's number or name; NULL: the product's own */
+		unsigned line;		/* where it is defined, for messages */
+	} reorder, offers[_SEGMENT_NAMED_COUNT];
 	unsigned n_screens;
 	struct menu_screen *screens;
 };
@@ -201,6 +222,9 @@ struct menu_run {
 	const struct menu_screen *picked_from;	/* the list the last item was chosen on ... */
 	const struct menu_limits *budget;	/* NULL: 182 septets / 80 UCS-2 */
 	const char *name;		/* {name} and the greeting: the customer's (crm.h keeps it), NULL: none */
+	/* The home screen's lines: what crm.h keeps of the customer, NULL: none (the caller sets it
+	 * after menu_start_customer(), as it keeps the name: the record is the customer's) */
+	const struct crm_home *home;
 	struct menu_vars v;
 	int lang;
 	unsigned page;

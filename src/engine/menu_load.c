@@ -473,10 +473,73 @@ static void langs_load(struct loader *ld, const yaml_node_t *root)
 	ld->plain = false;
 }
 
+/* One of the start screen's lines for a customer with history (menu.h: reorder:, offers:):
+ * { text, goto } and, for an offer, the category it opens. */
+static void home_line_load(struct loader *ld, const yaml_node_t *n, const char *what, struct menu_home_line *hl,
+			   bool offer)
+{
+	static const char *const keys[] = { "text", "goto", "category" };
+	if (!n || n->type != YAML_MAPPING_NODE) {
+		yd_err(&ld->yd, n, "%s: a mapping of text:, goto:%s", what, offer ? " and category: (optional)" : "");
+		return;
+	}
+	yd_check_keys(&ld->yd, n, what, keys, offer ? 3 : 2);
+	hl->line = n->start_mark.line + 1;
+	text_load(ld, yd_map_get(&ld->yd, n, "text"), what, hl->text, true);
+	const yaml_node_t *go = yd_map_get(&ld->yd, n, "goto");
+	hl->go = screen_ref(ld, go, what);
+	if (!go)
+		yd_err(&ld->yd, n, "%s: goto: (the screen it opens) is required", what);
+	else if (!offer && hl->go && hl->go->action != MENU_ACTION_REORDER)
+		yd_err(&ld->yd, go, "%s: goto: a screen with action: reorder (the latest order's lines become the basket)",
+		       what);
+	else if (offer && hl->go && hl->go->action != MENU_ACTION_NONE)
+		yd_err(&ld->yd, go, "%s: goto: a screen that acts on nothing (a product, a category), not one with action: %s",
+		       what, action_names[hl->go->action]);
+	const char *cat = yd_scalar(yd_map_get(&ld->yd, n, "category"));
+	if (offer && cat)
+		hl->category = talloc_strdup(ld->m, cat);
+}
+
+/* reorder: and offers: (one per named segment) below the start screen's options, which must be a
+ * menu with room for both: keys 1-9. */
+static void home_lines_load(struct loader *ld, const yaml_node_t *root)
+{
+	struct menu *m = ld->m;
+	const yaml_node_t *ro = yd_map_get(&ld->yd, root, "reorder"), *of = yd_map_get(&ld->yd, root, "offers");
+	if (ro)
+		home_line_load(ld, ro, "reorder", &m->reorder, false);
+	if (of && of->type != YAML_MAPPING_NODE) {
+		yd_err(&ld->yd, of, "offers: a mapping of named segment (top, average, once-off, new, lapsed) to offer");
+	} else if (of) {
+		for (yaml_node_pair_t *p = of->data.mapping.pairs.start; p < of->data.mapping.pairs.top; p++) {
+			const yaml_node_t *k = yaml_document_get_node(&ld->yd.doc, p->key);
+			int seg = segment_named_index(yd_scalar(k) ? yd_scalar(k) : "");
+			char what[48];
+			if (seg < 0) {
+				yd_err(&ld->yd, k, "offers: \"%s\" is not a named segment (top, average, once-off, new, lapsed)",
+				       yd_scalar(k) ? yd_scalar(k) : "?");
+				continue;
+			}
+			snprintf(what, sizeof(what), "offers: %s", segment_named_word(seg));
+			home_line_load(ld, yaml_document_get_node(&ld->yd.doc, p->value), what, &m->offers[seg], true);
+		}
+	}
+	const yaml_node_t *at = ro ? ro : of;
+	if (!at || !m->start)
+		return;
+	if (m->start->type != MENU_SCREEN_MENU)
+		yd_err(&ld->yd, at, "%s: the start screen must be a menu to carry them", ro ? "reorder" : "offers");
+	else if (m->start->n_options > 9 - MENU_HOME_LINES)
+		yd_err(&ld->yd, at, "%s: the start screen has %u options; with the reorder and offer lines after them at most %d",
+		       ro ? "reorder" : "offers", m->start->n_options, 9 - MENU_HOME_LINES);
+}
+
 static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 {
 	static const char *const keys[] = { "menu", "service-codes", "long-code", "languages", "start", "keys", "labels",
-		"statuses", "error", "slow", "screens", "invalid", "methods", "ask-name", "greeting", "long-code-referral" };
+		"statuses", "error", "slow", "screens", "invalid", "methods", "ask-name", "greeting", "long-code-referral",
+		"reorder", "offers" };
 	struct menu *m = ld->m;
 	if (!root || root->type != YAML_MAPPING_NODE) {
 		yd_err(&ld->yd, root, "a menu file is a mapping (menu:, languages:, screens: ...)");
@@ -574,6 +637,7 @@ static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 		yd_err(&ld->yd, root, "start: the first screen is required");
 	else if (m->greeting[0].n && m->start && m->start->type != MENU_SCREEN_MENU)
 		yd_err(&ld->yd, start, "greeting: the start screen must be a menu to carry it");
+	home_lines_load(ld, root);
 	const yaml_node_t *ask = yd_map_get(&ld->yd, root, "ask-name");
 	m->ask_name = screen_ref(ld, ask, "ask-name");
 	if (m->ask_name && (m->ask_name->type != MENU_SCREEN_INPUT || m->ask_name->store != MENU_VAR_NAME))

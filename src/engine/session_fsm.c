@@ -483,6 +483,8 @@ static void session_replay(struct session *s)
 	int lang = menu_lang_index(m, s->cust->lang);
 	menu_start_at(s->run, m, lang, s->cust->name,
 		      s->referral ? m->long_code_referral : s->ask_name ? m->ask_name : NULL);
+	/* the record, not a copy: an order placed in this dialogue is on the home screen at once */
+	s->run->home = g_cfg->crm_home_lines ? &s->cust->home : NULL;
 	s->input_index = 0;
 	s->hop_pos = 0;
 }
