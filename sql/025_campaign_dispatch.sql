@@ -15,7 +15,8 @@ CREATE OR REPLACE FUNCTION spaza_campaign_dispatch(p_n integer, p_cap integer, p
 	p_footer_zu text, p_footer_af text, OUT queued integer, OUT opted_out integer, OUT capped integer)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-	k campaigns;
+	k record;	-- (not a campaigns variable: that type would be looked up when this is created, by
+			-- whatever search_path the migration runs with, not by the function's own)
 	v record;
 	v_left integer := p_n;
 	v_got integer;
@@ -25,7 +26,7 @@ DECLARE
 	v_lang text;
 BEGIN
 	queued := 0; opted_out := 0; capped := 0;
-	FOR k IN SELECT * FROM campaigns WHERE state = 'running' AND start_at <= now() ORDER BY id LOOP
+	FOR k IN SELECT c.id, c AS camp FROM campaigns c WHERE c.state = 'running' AND c.start_at <= now() ORDER BY c.id LOOP
 		EXIT WHEN v_left <= 0;
 		v_got := 0;
 		-- the customer is read row by row: joined here, the planner merges the pending index with
@@ -53,7 +54,7 @@ BEGIN
 				CONTINUE;
 			END IF;
 			INSERT INTO sms_messages (customer_id, direction, kind, text, status)
-			VALUES (v.customer_id, 'out', 'marketing', spaza__campaign_text(k, v_lang,
+			VALUES (v.customer_id, 'out', 'marketing', spaza__campaign_text(k.camp, v_lang,
 				CASE v_lang WHEN 'zu' THEN p_footer_zu WHEN 'af' THEN p_footer_af ELSE p_footer_en END), 'queued')
 			RETURNING id INTO v_sms;
 			UPDATE campaign_recipients SET state = 'queued', sms_id = v_sms, decided_at = now()
