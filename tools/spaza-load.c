@@ -285,6 +285,7 @@ static struct {
 	bool faults;			/* --faults: outage answers are answers, broken hops are retried */
 	int retries;
 	const char *acks_file, *series_file;
+	double rate;			/* --rate: hops a second at most (0: as fast as the replies come) */
 } opt = { .conc = 16, .seconds = 10, .warmup = 1, .timeout = 10, .retries = 3 };
 
 static struct sockaddr_storage srv_addr;
@@ -571,7 +572,8 @@ static double self_cpu(void)
 /* ------------------------------------------------------------------------------------------ */
 /* Connections and sessions */
 
-enum cstate { C_DOWN, C_CONNECTING, C_SENDING, C_WAITING };
+/* C_PACED (--rate): the next hop is built and waits for its slot */
+enum cstate { C_DOWN, C_CONNECTING, C_SENDING, C_WAITING, C_PACED };
 
 struct conn {
 	int fd;
@@ -926,6 +928,52 @@ static bool want_more(void)
 
 static void conn_send(struct conn *c);
 
+/* --rate: the hops' schedule, one slot every pace_step ns. A hop takes the next free slot, or
+ * now when the schedule is behind: a server slower than the rate is not made up for with a
+ * burst, the run then goes as fast as the replies come (as without --rate). A hop's latency counts
+ * from its send, never from its slot. */
+static uint64_t pace_next, pace_step;
+
+/* Send the hop just built, at once or (--rate) when its slot comes (pace_scan). */
+static void conn_go(struct conn *c)
+{
+	uint64_t now = now_ns();
+	if (!pace_step || pace_next <= now) {
+		if (pace_step)
+			pace_next = now + pace_step;
+		conn_send(c);
+		return;
+	}
+	if (c->state == C_CONNECTING) {	/* nothing to write until the slot: stop asking */
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+		epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	}
+	c->state = C_PACED;
+	c->retry_at = pace_next;
+	pace_next += pace_step;
+}
+
+/* --rate: send the hops whose slot has come; returns the ms until the next slot (-1: none). */
+static int pace_scan(uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+	for (int i = 0; i < opt.conc; i++) {
+		struct conn *c = &conns[i];
+		if (c->state != C_PACED)
+			continue;
+		if (now >= t_end && !opt.open_sessions) {
+			c->state = C_DOWN;	/* the window is over: stay quiet */
+			c->retry_at = UINT64_MAX;
+		} else if (c->retry_at <= now) {
+			conn_send(c);
+		} else if (c->retry_at < next) {
+			next = c->retry_at;
+		}
+	}
+	/* rounded up: a hop goes out at most a millisecond late rather than the loop spinning */
+	return next == UINT64_MAX ? -1 : (int)((next - now + 999999) / 1000000);
+}
+
 /* Start a session (when the last one ended or failed) and send its first hop. */
 static void conn_next_session(struct conn *c)
 {
@@ -938,7 +986,7 @@ static void conn_next_session(struct conn *c)
 		open_started++;
 	session_start(c);
 	request_build(c);
-	conn_send(c);
+	conn_go(c);
 }
 
 /* The connection broke or the server misbehaved: count it, drop the session, reconnect. With
@@ -1202,7 +1250,7 @@ static void conn_read(struct conn *c)
 	} else {
 		c->hop++;
 		request_build(c);
-		conn_send(c);
+		conn_go(c);
 	}
 }
 
@@ -1280,7 +1328,7 @@ static void usage(FILE *f)
 	      "         [--warmup SECONDS] [--pins FILE] [--orders FILE] [--orders-out FILE]\n"
 	      "         [--server-pid PID] [--fixed-reply TEXT] [--seed N] [--timeout SECONDS]\n"
 	      "         [--open-sessions N [--phone-base N]] [--json]\n"
-	      "         [--faults [--retries N]] [--acks FILE] [--series FILE]\n"
+	      "         [--faults [--retries N]] [--acks FILE] [--series FILE] [--rate HOPS]\n"
 	      "       spaza-load --print-screens\n"
 	      "Replays the benchmark shop sessions (SHOP-BENCH section 6) and checks every reply;\n"
 	      "see doc/benchmark.md.\n", f);
@@ -1320,6 +1368,11 @@ static void loop(void)
 			uint64_t left = now < t_measure ? t_measure - now : t_end - now;
 			if (left / 1000000 < (uint64_t)tmo)
 				tmo = (int)(left / 1000000) + 1;
+		}
+		if (pace_step) {
+			int p = pace_scan(now);
+			if (p >= 0 && p < tmo)
+				tmo = p;
 		}
 		int n = epoll_wait(epfd, evs, 256, tmo);
 		if (n < 0 && errno != EINTR)
@@ -1365,7 +1418,7 @@ static void hold_open(void)
 int main(int argc, char **argv)
 {
 	enum { O_WARMUP = 256, O_PINS, O_ORDERS, O_ORDERS_OUT, O_PID, O_FIXED, O_SEED, O_OPEN,
-	       O_JSON, O_TIMEOUT, O_SCREENS, O_PHONE_BASE, O_FAULTS, O_RETRIES, O_ACKS, O_SERIES };
+	       O_JSON, O_TIMEOUT, O_SCREENS, O_PHONE_BASE, O_FAULTS, O_RETRIES, O_ACKS, O_SERIES, O_RATE };
 	static const struct option lopts[] = {
 		{ "url", required_argument, NULL, 'u' },
 		{ "concurrency", required_argument, NULL, 'c' },
@@ -1385,6 +1438,7 @@ int main(int argc, char **argv)
 		{ "retries", required_argument, NULL, O_RETRIES },
 		{ "acks", required_argument, NULL, O_ACKS },
 		{ "series", required_argument, NULL, O_SERIES },
+		{ "rate", required_argument, NULL, O_RATE },
 		{ "print-screens", no_argument, NULL, O_SCREENS },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -1412,6 +1466,7 @@ int main(int argc, char **argv)
 		case O_RETRIES: opt.retries = atoi(optarg); break;
 		case O_ACKS: opt.acks_file = optarg; break;
 		case O_SERIES: opt.series_file = optarg; break;
+		case O_RATE: opt.rate = atof(optarg); break;
 		case O_SCREENS: screens = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -1426,8 +1481,10 @@ int main(int argc, char **argv)
 		usage(stderr), exit(2);
 	if (opt.conc < 1 || opt.conc > 100000 || opt.seconds <= 0 || opt.warmup < 0 ||
 	    opt.timeout <= 0 || opt.open_sessions < 0 || opt.phone_base < 0 || opt.retries < 0 ||
-	    opt.phone_base + opt.open_sessions > 10000000)
-		die("bad -c, -d, --warmup, --timeout, --open-sessions or --phone-base");
+	    opt.phone_base + opt.open_sessions > 10000000 || opt.rate < 0 || opt.rate > 1e7)
+		die("bad -c, -d, --warmup, --timeout, --open-sessions, --phone-base or --rate");
+	if (opt.rate > 0)
+		pace_step = (uint64_t)(1e9 / opt.rate);
 	if (!opt.open_sessions && opt.conc > NPHONES / 2)
 		die("-c %d: at most %d, so that every session finds a phone without one in progress",
 		    opt.conc, NPHONES / 2);
@@ -1510,7 +1567,9 @@ int main(int argc, char **argv)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " server %.0f%%", srv_pct);
 	n += snprintf(line + n, sizeof(line) - (size_t)n, " load %.0f%%", self_pct);
 	if (!opt.fixed && !opt.open_sessions)
-		snprintf(line + n, sizeof(line) - (size_t)n, " vouchers=%s", vouchers);
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " vouchers=%s", vouchers);
+	if (opt.rate > 0)
+		snprintf(line + n, sizeof(line) - (size_t)n, " rate=%.0f", opt.rate);
 
 	if (!opt.fixed && !opt.open_sessions && !pins)
 		fprintf(stderr, "spaza-load: no --pins: the 20%% voucher share ran as order-status "
@@ -1537,14 +1596,14 @@ int main(int argc, char **argv)
 		       ",\"pins_used\":%zu,\"orders_placed\":%ld,\"seed\":%" PRIu64
 		       ",\"polite\":%" PRIu64 ",\"slow\":%" PRIu64 ",\"retried\":%" PRIu64
 		       ",\"unanswered\":%" PRIu64 ",\"paid_on_replay\":%" PRIu64
-		       ",\"run_wall_s\":%.3f,\"run_cpu_s\":%.3f}\n",
+		       ",\"run_wall_s\":%.3f,\"run_cpu_s\":%.3f,\"rate\":%.0f}\n",
 		       opt.fixed ? "fixed" : "shop", opt.conc, secs, opt.warmup, win.hops,
 		       (double)win.hops / secs, win.sessions, (double)win.sessions / secs, pct_ms(0.50),
 		       pct_ms(0.90), pct_ms(0.99), (double)win.lat_max / 1e6, errors_total(),
 		       tot.mismatch, tot.http, tot.conn, tot.timeout, srv_pct, self_pct, vouchers,
 		       win.kind_done[K_BROWSE], win.kind_done[K_STATUS], win.kind_done[K_VOUCHER],
 		       tot.voucher_fallback, pins_used, orders_placed, opt.seed, tot.polite, tot.slow,
-		       tot.retried, tot.unanswered, tot.paid_on_replay, (double)(w1 - t0) / 1e9, self1);
+		       tot.retried, tot.unanswered, tot.paid_on_replay, (double)(w1 - t0) / 1e9, self1, opt.rate);
 	}
 	fflush(stdout);
 	if (acks_f && fclose(acks_f))
