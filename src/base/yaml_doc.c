@@ -25,12 +25,14 @@ int yd_load(struct yd *d, const char *path)
 	for (;;) {
 		if (len == cap) {
 			cap = cap ? 2 * cap : 65536;
-			buf = realloc(buf, cap);
-			if (!buf) {
+			char *bigger = realloc(buf, cap);
+			if (!bigger) {
+				free(buf);
 				fclose(fp);
 				fprintf(stderr, "%s:1: out of memory reading it\n", path);
 				return -ENOMEM;
 			}
+			buf = bigger;
 		}
 		size_t got = fread(buf + len, 1, cap - len, fp);
 		len += got;
