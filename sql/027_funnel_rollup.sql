@@ -59,17 +59,19 @@ CREATE TABLE funnel_daily (
 -- then taken apart into its screens. A screen is an exit when it is the trail's last, a back
 -- when the screen after it is the one before it. The sessions come as an array because both a
 -- trigger's transition table and a range of the table must get here; the callers keep one to
--- a day's sessions or one statement's.
-CREATE FUNCTION spaza__funnel_screens(p_sessions ussd_sessions[]) RETURNS SETOF funnel_daily
-LANGUAGE plpgsql IMMUTABLE AS $$
+-- a day's sessions or one statement's. p_weights[i]: how many sessions p_sessions[i] stands for
+-- (NULL: one each), for a caller that grouped them itself.
+CREATE FUNCTION spaza__funnel_screens(p_sessions ussd_sessions[], p_weights bigint[] DEFAULT NULL)
+RETURNS SETOF funnel_daily LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
 	RETURN QUERY
 	WITH g AS (
 		SELECT (s.started_at AT TIME ZONE 'UTC')::date AS day, s.screens, s.channel, coalesce(s.lang, '-') AS lang,
 			coalesce(s.segment, 'none') AS segment, coalesce(s.menu_version, '-') AS menu_version, s.outcome,
-			s.order_id IS NOT NULL AS ordered, count(*) AS n,
-			sum(extract(epoch FROM s.ended_at - s.started_at) / greatest(s.hops, 1)) AS secs
-		FROM unnest(p_sessions) s WHERE s.screens <> '' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8)
+			s.order_id IS NOT NULL AS ordered, sum(coalesce(p_weights[s.ordinality], 1)) AS n,
+			sum(coalesce(p_weights[s.ordinality], 1) * extract(epoch FROM s.ended_at - s.started_at)
+				/ greatest(s.hops, 1)) AS secs
+		FROM unnest(p_sessions) WITH ORDINALITY s WHERE s.screens <> '' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8)
 	SELECT g.day, x.scr, g.channel, g.lang, g.segment, g.menu_version, sum(g.n)::bigint,
 		coalesce(sum(g.n) FILTER (WHERE x.i = cardinality(t) AND g.outcome = 'completed'), 0)::bigint,
 		coalesce(sum(g.n) FILTER (WHERE x.i = cardinality(t) AND g.outcome = 'timeout'), 0)::bigint,
@@ -148,9 +150,16 @@ BEGIN
 	WITH d AS (
 		SELECT * FROM funnel_daily r WHERE r.day >= (v_cut AT TIME ZONE 'UTC')::date
 		UNION ALL SELECT * FROM spaza__funnel_raw(p_since, v_cut)),
+	-- paid: the entries of the sessions whose order is paid now, one session of each group standing
+	-- for the group (the funnel tells them by nothing else); an order is placed during its
+	-- session, so after p_since (a day's margin for two clocks)
 	p AS (
-		SELECT * FROM spaza__funnel_screens(ARRAY(SELECT s FROM ussd_sessions s JOIN orders o ON o.id = s.order_id
-			WHERE s.order_id IS NOT NULL AND s.started_at >= p_since AND o.status IN ('paid', 'shipped', 'delivered')))),
+		SELECT f.* FROM (SELECT array_agg(s ORDER BY s.id) AS rows, array_agg(g.n ORDER BY s.id) AS n
+			FROM (SELECT min(s.id) AS id, count(*) AS n FROM ussd_sessions s JOIN orders o ON o.id = s.order_id
+				WHERE s.order_id IS NOT NULL AND s.started_at >= p_since AND o.created_at >= p_since - interval '1 day'
+					AND o.status IN ('paid', 'shipped', 'delivered')
+				GROUP BY s.screens, s.channel, s.lang, s.segment, s.menu_version) g
+			JOIN ussd_sessions s ON s.id = g.id) a, spaza__funnel_screens(a.rows, a.n) f),
 	a AS (
 		SELECT d.screen, d.channel, d.lang, d.segment, d.menu_version, d.entries, d.ended, d.timeouts, d.abandons,
 			d.errors, d.backs, d.ordered, 0::bigint AS paid, d.secs FROM d

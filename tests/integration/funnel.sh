@@ -108,8 +108,9 @@ check_has "$T: version: spazad -C names each menu's version" "menu shop version 
 out=$(vty_do "show menus")
 check_match "$T: version: show menus lists it" "shop +$V1 +\*120\*777# +$MENUS/shop.yaml" "$out"
 # a dialogue begun before the file changes keeps its menu, and its version, to the end
-SV=$(psql_val "SELECT to_char(now(), 'YYYY-MM-DD\"T\"HH24:MI:SS')")
+# (a second of its own: SV is whole seconds, and the session above began a moment ago)
 next_second
+SV=$(psql_val "SELECT to_char(now(), 'YYYY-MM-DD\"T\"HH24:MI:SS')")
 X6=$(t_phone 44) X7=$(t_phone 44)
 s7=$(t_sid); hop "$s7" "$X7" ""
 printf '# changed for %s\n' "$T" >> "$MENUS/shop.yaml"
