@@ -82,6 +82,14 @@ static struct menu_limits menu_limits(void)
 		.qty_max = g_cfg->qty_max, .septets = 182, .ucs2 = 80 };
 }
 
+/* Which version each menu is: new sessions record it, and the funnel breaks down by it. */
+static void spazad_log_menus(const struct menu_set *set)
+{
+	for (unsigned i = 0; i < set->n; i++)
+		LOGP(DMENU, LOGL_NOTICE, "menu %s version %s (%s)\n", set->menus[i]->name, set->menus[i]->version,
+		     set->menus[i]->file);
+}
+
 static int spazad_reload_menus(void)
 {
 	struct menu_limits lim = menu_limits();
@@ -92,6 +100,7 @@ static int spazad_reload_menus(void)
 	}
 	session_set_menus(set);
 	LOGP(DMENU, LOGL_NOTICE, "menus reloaded from %s: %u menus\n", g_cfg->menus_dir, set->n);
+	spazad_log_menus(set);
 	return 0;
 }
 
@@ -283,6 +292,9 @@ int main(int argc, char **argv)
 		return 1;
 	if (check) {
 		printf("configuration OK: %s, %u menus in %s\n", cfg_file, menus->n, g_cfg->menus_dir);
+		for (unsigned i = 0; i < menus->n; i++)
+			printf("  menu %s version %s (%s)\n", menus->menus[i]->name, menus->menus[i]->version,
+			       menus->menus[i]->file);
 		talloc_free(spazad_ctx);
 		return 0;
 	}
@@ -314,6 +326,7 @@ int main(int argc, char **argv)
 	timeline_init(spazad_ctx);
 	session_init(spazad_ctx);
 	session_set_menus(menus);
+	spazad_log_menus(menus);
 	catalog_load_init(spazad_ctx);
 	if (http_listen(spazad_ctx, g_cfg->max_body) < 0)
 		return 1;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <talloc.h>
+#include <openssl/sha.h>
 #include "menu.h"
 #include "catalog.h"
 #include "crm.h"
@@ -408,6 +409,38 @@ static void linter(void *ctx)
 	unlink(path);
 }
 
+/* A menu's version: the file's `version:`, else the first 8 hex digits of its bytes' SHA-256,
+ * which any change to the file changes. */
+static const char *version_of(void *ctx, const char *yaml)
+{
+	char path[] = "/tmp/menu_test_version_XXXXXX.yaml";
+	testfile_write(path, yaml);
+	struct menu *m = NULL;
+	int rc = menu_load_file(ctx, path, &lim, &m);
+	unlink(path);
+	return rc < 0 ? "(refused)" : m->version;
+}
+
+static void versions(void *ctx)
+{
+	static const char yaml[] = HEAD "  a:\n    type: end\n    text: Hi\n";
+	uint8_t h[SHA256_DIGEST_LENGTH];
+	SHA256((const uint8_t *)yaml, strlen(yaml), h);
+	char hex[9];
+	snprintf(hex, sizeof(hex), "%02x%02x%02x%02x", h[0], h[1], h[2], h[3]);
+	T_EQ_STR(version_of(ctx, yaml), hex, "version: without version:, the first 8 hex digits of the file's SHA-256");
+	T_CHECK(strcmp(version_of(ctx, HEAD "  a:\n    type: end\n    text: Hi!\n"), hex),
+		"version: ... another for a file changed by one character", "both %s", hex);
+	T_EQ_STR(version_of(ctx, "version: 2027-01.short_checkout\n" HEAD "  a:\n    type: end\n    text: Hi\n"),
+		 "2027-01.short_checkout", "version: the file's own version: when it has one");
+	testfile_expect_refused(ctx, load_menu, "version: a version: with a space is refused",
+		"version: \"one two\"\n" HEAD "  a:\n    type: end\n    text: Hi\n",
+		"1: version: 1 to 32 letters, digits, '.', '_' or '-'");
+	testfile_expect_refused(ctx, load_menu, "version: a version: that is not a word is refused",
+		"version: [1, 2]\n" HEAD "  a:\n    type: end\n    text: Hi\n",
+		"1: version: 1 to 32 letters, digits, '.', '_' or '-'");
+}
+
 int main(void)
 {
 	void *ctx = talloc_named_const(NULL, 0, "menu_test");
@@ -429,6 +462,7 @@ int main(void)
 	if (shop && bench)
 		invalid_choice(shop, bench);
 	linter(ctx);
+	versions(ctx);
 	testfile_expect_refused(ctx, load_menu, "lint: the greeting with the longest name counts against the start screen",
 		HEAD "  a:\n    type: menu\n    text: \"{product} {product} {product}\"\n    options:\n      - {label: X, goto: a}\n"
 		"start: a\ngreeting: \"Hello there, {name}\"\n",

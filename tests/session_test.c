@@ -214,7 +214,7 @@ static void lc_answer(bool referral)
 
 /* The timeline's rows: the last one per session id. */
 static struct tl_row {
-	char ref[32], outcome[16], screens[128];
+	char ref[32], outcome[16], screens[128], lang[8], version[40];
 	unsigned hops;
 	int64_t order_id;
 } rows[32];
@@ -227,6 +227,8 @@ void timeline_session_add(const struct timeline_session *row)
 	snprintf(r->ref, sizeof(r->ref), "%s", row->ref);
 	snprintf(r->outcome, sizeof(r->outcome), "%s", row->outcome);
 	snprintf(r->screens, sizeof(r->screens), "%s", row->screens);
+	snprintf(r->lang, sizeof(r->lang), "%s", row->lang);
+	snprintf(r->version, sizeof(r->version), "%s", row->menu_version ? row->menu_version : "(none)");
 	r->hops = row->hops;
 	r->order_id = row->order_id;
 }
@@ -330,6 +332,9 @@ static void test_idle(void)
 	T_EQ_STR(outcome_of("idle-1"), "timeout", "idle: ended with outcome timeout at the idle timeout");
 	T_EQ_INT(timeline_of("idle-1")->hops, 2, "idle: the timed-out session keeps its hops");
 	T_EQ_STR(timeline_of("idle-1")->screens, "main categories", "idle: ... and its screens");
+	T_EQ_STR(timeline_of("idle-1")->lang, "en", "idle: ... the language they were shown in");
+	T_EQ_STR(timeline_of("idle-1")->version, menu_set_find(session_menus(), CODE)->version,
+		 "idle: ... and the version of the menu it walked");
 	T_EQ_STR(hop("idle-1", "+27820000001", "1*1"), "END Your session has ended. Please dial again.",
 		 "idle: a hop after it idled out on a question hears that it ended");
 

@@ -1,11 +1,12 @@
 "use strict";
-// Funnel: per screen, front end, language and segment, the sessions since a day, as `spazactl
-// funnel --since`; the CSV download is its --csv, byte for byte.
+// Funnel: per screen and the dimensions ticked (front end, language, segment, menu version), the
+// sessions since a day, as `spazactl funnel --since --by`; the CSV download is its --csv, byte for byte.
 const $ = id => document.getElementById(id);
-const cols = ["screen", "front", "lang", "segment", "entries", "end", "timeout", "abandon", "error", "back", "ordered",
-	"paid", "s_per_hop"];
+const cols = ["screen", "front", "lang", "segment", "version", "entries", "end", "timeout", "abandon", "error", "back",
+	"ordered", "paid", "s_per_hop"];
 async function load(since) {
-	const q = "funnel?since=" + encodeURIComponent(since);
+	const by = [...form.querySelectorAll("input[name=by]:checked")].map(b => b.value).join(",") || "none";
+	const q = "funnel?since=" + encodeURIComponent(since) + "&by=" + encodeURIComponent(by);
 	$("csv").href = "/admin/api/" + q + "&csv=1";
 	const f = await office.api(q);
 	const tb = $("funnel").querySelector("tbody");

@@ -15,6 +15,7 @@
 #include "crm.h"
 #include "db.h"
 #include "logging.h"
+#include "menu.h"
 #include "msisdn.h"
 #include "pin_budget.h"
 #include "ratelimit.h"
@@ -84,6 +85,21 @@ DEFUN(show_stats_spaza, show_stats_spaza_cmd, "show stats", SHOW_STR "Counters o
 	return CMD_SUCCESS;
 }
 
+/* The menus new sessions get, with the version each session records (menu.h): after `menu
+ * reload`, the version the funnel will show for the sessions that start from now on. */
+DEFUN(show_menus, show_menus_cmd, "show menus", SHOW_STR "The menus new sessions get, with their versions\n")
+{
+	const struct menu_set *set = session_menus();
+	vty_out(vty, "%-10s %-24s %-12s %s%s", "MENU", "VERSION", "CODE", "FILE", VTY_NEWLINE);
+	for (unsigned i = 0; set && i < set->n; i++) {
+		const struct menu *m = set->menus[i];
+		vty_out(vty, "%-10s %-24s %-12s %s%s", m->name, m->version, m->n_codes ? m->service_codes[0] : "-", m->file,
+			VTY_NEWLINE);
+	}
+	vty_out(vty, "%u menus, %u live sessions on them%s", set ? set->n : 0, set ? set->users : 0, VTY_NEWLINE);
+	return CMD_SUCCESS;
+}
+
 static spaza_vty_reload_fn vty_reload_menus;
 
 DEFUN(menu_reload, menu_reload_cmd, "menu reload", "Menus\n" "Re-read the menu files (live sessions keep theirs)\n")
@@ -136,6 +152,7 @@ void spaza_vty_init(spaza_vty_reload_fn reload_menus)
 	install_element_ve(&show_sessions_cmd);
 	install_element_ve(&show_customer_cmd);
 	install_element_ve(&show_stats_spaza_cmd);
+	install_element_ve(&show_menus_cmd);
 	install_element(ENABLE_NODE, &menu_reload_cmd);
 }
 

@@ -3,9 +3,14 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <openssl/sha.h>
 #include "yaml_doc.h"
 
+/* The whole file is read first and parsed from memory, so the fingerprint is of exactly the
+ * bytes the loader saw (a file replaced between two reads cannot pair one text with another's
+ * hash). Menu and text files are a few hundred KiB at most. */
 int yd_load(struct yd *d, const char *path)
 {
 	*d = (struct yd){ .file = path };
@@ -15,9 +20,36 @@ int yd_load(struct yd *d, const char *path)
 		fprintf(stderr, "%s:1: cannot open: %s\n", path, strerror(err));
 		return -err;
 	}
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 65536;
+			char *bigger = realloc(buf, cap);
+			if (!bigger) {
+				free(buf);
+				fclose(fp);
+				fprintf(stderr, "%s:1: out of memory reading it\n", path);
+				return -ENOMEM;
+			}
+			buf = bigger;
+		}
+		size_t got = fread(buf + len, 1, cap - len, fp);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	int rerr = ferror(fp) ? errno : 0;
+	fclose(fp);
+	if (rerr) {
+		free(buf);
+		fprintf(stderr, "%s:1: cannot read: %s\n", path, strerror(rerr));
+		return -rerr;
+	}
+	SHA256((const unsigned char *)buf, len, d->sha256);
 	yaml_parser_t parser;
 	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, fp);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	int rc = 0;
 	if (!yaml_parser_load(&parser, &d->doc)) {
 		fprintf(stderr, "%s:%zu: YAML syntax: %s\n", path, parser.problem_mark.line + 1,
@@ -25,7 +57,7 @@ int yd_load(struct yd *d, const char *path)
 		rc = -EINVAL;
 	}
 	yaml_parser_delete(&parser);
-	fclose(fp);
+	free(buf);
 	return rc;
 }
 

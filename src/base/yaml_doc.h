@@ -1,12 +1,14 @@
 #pragma once
 /* A YAML file read whole into a libyaml document, for the loaders that refuse a file with every
  * problem in it as "file:line: reason" (menu_load.c for menus, sms_texts.c for SMS texts). */
+#include <stdint.h>
 #include <yaml.h>
 
 struct yd {
 	const char *file;	/* as messages name it */
 	yaml_document_t doc;
 	unsigned errors;	/* yd_err() messages so far: the file is refused if any */
+	uint8_t sha256[32];	/* of the file's bytes as parsed (a menu's version, menu.h) */
 };
 
 /* Parses path into d->doc; yd_free() releases it. On failure prints "path:line: reason" and

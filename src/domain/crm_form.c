@@ -6,9 +6,38 @@
 #include "crm_form.h"
 #include "sms_cmd.h"
 
-const char *const crm_funnel_cols[CRM_FUNNEL_NCOLS] = { "screen", "front", "lang", "segment", "entries", "end",
-							 "timeout", "abandon", "error", "back", "ordered", "paid",
-							 "s_per_hop" };
+const char *const crm_funnel_cols[CRM_FUNNEL_NCOLS] = { "screen", "front", "lang", "segment", "version", "entries",
+							 "end", "timeout", "abandon", "error", "back", "ordered",
+							 "paid", "s_per_hop" };
+
+int crm_funnel_by(const char *list, char *buf, size_t len)
+{
+	static const char *const dims[] = { "front", "lang", "segment", "version" };
+	char chosen[sizeof(dims) / sizeof(dims[0])] = { 0 };
+	if (!list || !*list)
+		list = "front,lang,segment,version";
+	else if (!strcmp(list, "none"))
+		list = "";
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		unsigned d = 0;
+		while (d < sizeof(dims) / sizeof(dims[0]) && (strlen(dims[d]) != n || strncmp(p, dims[d], n)))
+			d++;
+		if (d == sizeof(dims) / sizeof(dims[0]))
+			return -EINVAL;
+		chosen[d] = 1;
+		p += n;
+		if (*p == ',' && !*++p)
+			return -EINVAL;	/* "lang," */
+	}
+	/* the dimensions in the table's order, whatever order they were named in */
+	size_t used = 0;
+	for (unsigned d = 0; d < sizeof(dims) / sizeof(dims[0]); d++)
+		if (chosen[d])
+			used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "," : "{", dims[d]);
+	used += snprintf(buf + used, used < len ? len - used : 0, "%s}", used ? "" : "{");
+	return used < len ? 0 : -ENOSPC;
+}
 
 bool crm_name_ok(const char *name)
 {

@@ -37,5 +37,13 @@ bool campaign_lint_lang(const char *text, const char *offer, enum campaign_lang 
 
 /* The funnel's columns (FUNNEL, db_stmts.def), in its order: spazactl's CSV header and the back
  * office's download and JSON keys, so the two cannot name a figure differently. */
-#define CRM_FUNNEL_NCOLS 13
+#define CRM_FUNNEL_NCOLS 14
+#define CRM_FUNNEL_NDIMS 5	/* the first five name the row (screen and its dimensions), the rest are figures */
 extern const char *const crm_funnel_cols[CRM_FUNNEL_NCOLS];
+
+/* The funnel's breakdown (FUNNEL's $2): a comma-separated list of front, lang, segment and
+ * version, or "none" (per screen only); NULL or "": all four. A dimension left out reads '*'.
+ * As the text[] literal the statement takes, in buf. 0, or -EINVAL. */
+int crm_funnel_by(const char *list, char *buf, size_t len);
+#define CRM_FUNNEL_BY_RULE "front, lang, segment, version (comma-separated) or none"
+#define CRM_FUNNEL_BY_LEN 40

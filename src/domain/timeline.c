@@ -16,7 +16,7 @@
 #define TIMELINE_FLUSH_MS 20
 #define TIMELINE_MAX_ROWS 500		/* a batch is sent at once when it has this many rows */
 #define TIMELINE_BATCH_ROWS 1000	/* the most one batch holds: at most ~0.3 s of a busy database in front of a hop */
-#define TIMELINE_COLS 10
+#define TIMELINE_COLS 12
 #define TIMELINE_RETRY_S 1
 #define TIMELINE_MAX_PENDING 100000	/* rows kept while the database is away or behind */
 
@@ -183,7 +183,7 @@ void timeline_session_add(const struct timeline_session *r)
 	snprintf(hops, sizeof(hops), "%u", r->hops);
 	snprintf(order, sizeof(order), "%" PRId64, r->order_id);
 	const char *v[TIMELINE_COLS] = { cust, r->channel, r->ref, r->service_code, start, end, r->outcome, hops,
-		r->screens, r->order_id ? order : NULL };
+		r->screens, r->order_id ? order : NULL, r->lang, r->menu_version };
 	if (!timeline_room())
 		return;
 	for (int i = 0; i < TIMELINE_COLS; i++)

@@ -7,6 +7,8 @@
 struct timeline_session {
 	int64_t customer_id;
 	const char *channel, *ref, *service_code, *outcome, *screens;
+	const char *lang;		/* the language the screens were shown in */
+	const char *menu_version;	/* NULL: no menu (the funnel shows '-') */
 	double started, ended;	/* epoch seconds */
 	unsigned hops;
 	int64_t order_id;	/* 0: none */

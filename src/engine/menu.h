@@ -103,9 +103,16 @@ struct menu_screen {
 	bool nav;				/* navigation keys apply (default true) */
 };
 
+/* A menu's version, on every session that walked it (the funnel's `--by version`): the file's
+ * `version:` (1 to MENU_VERSION_MAX letters, digits, '.', '_' or '-', e.g. "2027-01-short-checkout"),
+ * else the first 8 hex digits of the file's SHA-256 (`sha256sum FILE | cut -c1-8`), so that a
+ * changed file is a new version even when nobody names it. */
+#define MENU_VERSION_MAX 32
+
 struct menu {
 	const char *file;
 	const char *name;
+	const char *version;
 	unsigned n_codes;
 	const char **service_codes;
 	const char *long_code;	/* inputs a long code's extra digits follow (*120*777*1042# -> "3" then 1042) */

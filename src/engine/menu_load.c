@@ -535,11 +535,29 @@ static void home_lines_load(struct loader *ld, const yaml_node_t *root)
 		       ro ? "reorder" : "offers", m->start->n_options, 9 - MENU_HOME_LINES);
 }
 
+/* The version sessions record (menu.h): the file's own word for it, or its content's hash. */
+static void menu_version_load(struct loader *ld, const yaml_node_t *root)
+{
+	const yaml_node_t *n = yd_map_get(&ld->yd, root, "version");
+	const char *v = yd_scalar(n);
+	if (n) {
+		size_t len = v ? strlen(v) : 0;
+		if (!len || len > MENU_VERSION_MAX ||
+		    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != len)
+			yd_err(&ld->yd, n, "version: 1 to %d letters, digits, '.', '_' or '-'", MENU_VERSION_MAX);
+		else
+			ld->m->version = talloc_strdup(ld->m, v);
+		return;
+	}
+	ld->m->version = talloc_asprintf(ld->m, "%02x%02x%02x%02x", ld->yd.sha256[0], ld->yd.sha256[1],
+					 ld->yd.sha256[2], ld->yd.sha256[3]);
+}
+
 static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 {
-	static const char *const keys[] = { "menu", "service-codes", "long-code", "languages", "start", "keys", "labels",
-		"statuses", "error", "slow", "screens", "invalid", "methods", "ask-name", "greeting", "long-code-referral",
-		"reorder", "offers" };
+	static const char *const keys[] = { "menu", "version", "service-codes", "long-code", "languages", "start", "keys",
+		"labels", "statuses", "error", "slow", "screens", "invalid", "methods", "ask-name", "greeting",
+		"long-code-referral", "reorder", "offers" };
 	struct menu *m = ld->m;
 	if (!root || root->type != YAML_MAPPING_NODE) {
 		yd_err(&ld->yd, root, "a menu file is a mapping (menu:, languages:, screens: ...)");
@@ -549,6 +567,7 @@ static void menu_from_doc(struct loader *ld, const yaml_node_t *root)
 	m->name = talloc_strdup(m, yd_scalar(yd_map_get(&ld->yd, root, "menu")) ?: "");
 	if (!*m->name)
 		yd_err(&ld->yd, root, "menu: a name is required");
+	menu_version_load(ld, root);
 
 	const yaml_node_t *codes = yd_map_get(&ld->yd, root, "service-codes");
 	if (!codes || codes->type != YAML_SEQUENCE_NODE) {

@@ -35,6 +35,8 @@ void session_hop(const struct session_hop *hop);
 /* Re-read menus: new sessions use them, live ones keep the menus they started with. */
 struct menu_set;
 void session_set_menus(struct menu_set *set);
+/* The menus new sessions get (`show menus`). */
+const struct menu_set *session_menus(void);
 
 /* For `show sessions`. */
 struct session_info {

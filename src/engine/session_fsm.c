@@ -299,14 +299,18 @@ static void session_answer(struct session *s, bool end, const char *screen, size
 	memmove(&s->waiting[0], &s->waiting[1], s->n_waiting * sizeof(s->waiting[0]));
 }
 
+/* The session's row: the funnel breaks it down by the language its screens were shown in and
+ * the version of the menu it walked (a reload meanwhile changed neither: it keeps its menu). */
 static void session_log(struct session *s, enum session_outcome outcome)
 {
 	char trail[1024];
 	menu_trail(s->run, trail, sizeof(trail));
+	const struct menu *m = s->run->menu;
 	struct timeline_session row = {
 		.customer_id = s->cust->id, .channel = channel_names[s->ch], .ref = s->ref,
 		.service_code = s->service_code, .outcome = outcome_names[outcome], .screens = trail,
 		.started = s->started_at, .ended = session_now(), .hops = s->hops, .order_id = s->order_id,
+		.lang = m ? m->langs[s->run->lang] : s->cust->lang, .menu_version = m ? m->version : NULL,
 	};
 	timeline_session_add(&row);
 }
@@ -870,6 +874,11 @@ void session_set_menus(struct menu_set *set)
 		if (!old->users)
 			talloc_free(old);
 	}
+}
+
+const struct menu_set *session_menus(void)
+{
+	return g.menus;
 }
 
 unsigned session_count(void)

@@ -11,7 +11,7 @@
  *   POST campaigns/create {"name", "text_en", "text_zu", "text_af", "offer", "segment"|"rule", "at",
  *                          "keyword", "code"}
  *   POST campaigns/state {"name", "action": "start"|"pause"|"resume"}
- *   GET  funnel?since=[&csv=1]       `spazactl funnel --since`, or its --csv byte for byte
+ *   GET  funnel?since=[&by=][&csv=1] `spazactl funnel --since [--by]`, or its --csv byte for byte
  *
  * A read of several statements answers when the last is in (crm_gather); a failed one makes the
  * whole answer a 503, never a page with a figure missing. */
@@ -685,8 +685,8 @@ static void crm_funnel_done(void *priv, const PGresult *res, int err)
 		json_t *row = json_object();
 		for (unsigned k = 0; k < CRM_FUNNEL_NCOLS; k++) {
 			const char *v = PQgetvalue(res, i, (int)k);
-			/* the four dimensions are words, the rest figures (s_per_hop a decimal) */
-			json_object_set_new(row, crm_funnel_cols[k], k < 4 ? json_string(v) : k == CRM_FUNNEL_NCOLS - 1
+			/* the screen and its dimensions are words, the rest figures (s_per_hop a decimal) */
+			json_object_set_new(row, crm_funnel_cols[k], k < CRM_FUNNEL_NDIMS ? json_string(v) : k == CRM_FUNNEL_NCOLS - 1
 										? json_real(strtod(v, NULL))
 										: json_integer(strtoll(v, NULL, 10)));
 		}
@@ -698,9 +698,11 @@ static void crm_funnel_done(void *priv, const PGresult *res, int err)
 void office_funnel(struct office_call *c)
 {
 	const char *since_arg = http_req_arg(c->req, "since");
-	char since[40];
+	char since[40], by[CRM_FUNNEL_BY_LEN];
 	if (!since_arg || crm_since_parse(since_arg, since, sizeof(since)) < 0)
 		return office_error(c->req, 400, "since: " CRM_SINCE_RULE);
-	const char *params[] = { since };
-	db_read(DB_FUNNEL, 1, params, crm_funnel_done, c);
+	if (crm_funnel_by(http_req_arg(c->req, "by"), by, sizeof(by)) < 0)
+		return office_error(c->req, 400, "by: " CRM_FUNNEL_BY_RULE);
+	const char *params[] = { since, by, "false" };
+	db_read(DB_FUNNEL, 3, params, crm_funnel_done, c);
 }

@@ -12,7 +12,7 @@ enum db_stmt {
 	_DB_STMT_COUNT
 };
 
-#define DB_MAX_PARAMS 10
+#define DB_MAX_PARAMS 12	/* the timeline's session batch: twelve columns (sql/027) */
 
 struct db_stmt_info {
 	const char *name;	/* the prepared statement's name, and what an error names */

@@ -83,15 +83,22 @@ run(async b => {
 		const rows = (await (await fetch(h.replace("&csv=1", ""))).json()).rows;
 		const lines = (await (await fetch(h)).text()).trim().split("\n").slice(1);
 		const shown = [...document.querySelectorAll("#funnel tbody tr")].map(tr =>
-			[...tr.children].slice(0, 12).map(td => td.textContent).join(","));
-		return lines.length === rows.length && lines.every((l, i) => l.split(",").slice(0, 12).join(",") === shown[i]);
+			[...tr.children].slice(0, 13).map(td => td.textContent).join(","));
+		return lines.length === rows.length && lines.every((l, i) => l.split(",").slice(0, 13).join(",") === shown[i]);
 	});
 	check("... the table's rows are the CSV's", same, "they differ");
 	const href = await own.getAttribute("#csv", "href");
-	check("the funnel opens with its CSV download", /^\/admin\/api\/funnel\?since=\d{4}-\d\d-\d\d&csv=1$/.test(href), href);
+	check("the funnel opens with its CSV download, by every dimension",
+		/^\/admin\/api\/funnel\?since=\d{4}-\d\d-\d\d&by=front%2Clang%2Csegment%2Cversion&csv=1$/.test(href), href);
 	const csv = await own.evaluate(async h => (await fetch(h)).text(), href);
-	check("... the CSV has spazactl's header", csv.startsWith("screen,front,lang,segment,entries,end,timeout,abandon,error,back,ordered,paid,s_per_hop\n"),
+	check("... the CSV has spazactl's header", csv.startsWith("screen,front,lang,segment,version,entries,end,timeout,abandon,error,back,ordered,paid,s_per_hop\n"),
 		csv.slice(0, 80));
+	// the menu version left out: one row per screen, front, language and segment, its version '*'
+	await own.uncheck("#by input[value=version]");
+	await own.click("#since button[type=submit]");
+	await own.waitForFunction(() => /by=front%2Clang%2Csegment&/.test(document.getElementById("csv").getAttribute("href")));
+	await own.waitForFunction(() => [...document.querySelectorAll("#funnel tbody tr")].every(tr => tr.children[4].textContent === "*"));
+	check("unticking the menu version shows it as * (spazactl funnel --by front,lang,segment)", true, "");
 	const wide = await own.evaluate(() => document.documentElement.scrollWidth);
 	check("the funnel fits a 390 px phone screen (its table scrolls)", wide <= 390, `${wide} px wide`);
 	await shot(own, "crm-funnel");

@@ -524,9 +524,13 @@ check_eq "$T: a since that is no date is 400" "400" "$(code '/admin/api/funnel?s
 check_eq "$T: the funnel's CSV download is spazactl funnel --csv, byte for byte" "200|$(ctl funnel --since "$FSINCE" --csv | md5sum)" \
 	"$(code "/admin/api/funnel?since=$FSINCE&csv=1" -b "$T_TMP/care")|$(md5sum < "$T_TMP/body")"
 check_has "$T: ... as a download" "Content-Disposition: attachment" "$(tr -d '\r' < "$T_TMP/head")"
-check_eq "$T: ... and the JSON's figures are the same rows" "200|$(ctl funnel --since "$FSINCE" --csv | tail -n +2 | cut -d, -f1-12 | paste -sd ' ')" \
-	"$(code "/admin/api/funnel?since=$FSINCE" -b "$T_TMP/care")|$(jq_ "' '.join(','.join(str(r[k]) for k in ['screen', 'front', 'lang', 'segment', 'entries', 'end', 'timeout', 'abandon', 'error', 'back', 'ordered', 'paid']) for r in d['rows'])")"
+check_eq "$T: ... and the JSON's figures are the same rows" "200|$(ctl funnel --since "$FSINCE" --csv | tail -n +2 | cut -d, -f1-13 | paste -sd ' ')" \
+	"$(code "/admin/api/funnel?since=$FSINCE" -b "$T_TMP/care")|$(jq_ "' '.join(','.join(str(r[k]) for k in ['screen', 'front', 'lang', 'segment', 'version', 'entries', 'end', 'timeout', 'abandon', 'error', 'back', 'ordered', 'paid']) for r in d['rows'])")"
 check_true "$T: ... with the dialogue's screens in it" "no rows" [ "$(jq_ 'sum(r["entries"] for r in d["rows"])')" -ge 3 ]
+check_eq "$T: the funnel by menu version alone is spazactl funnel --by version, byte for byte" \
+	"200|$(ctl funnel --since "$FSINCE" --by version --csv | md5sum)" \
+	"$(code "/admin/api/funnel?since=$FSINCE&by=version&csv=1" -b "$T_TMP/care")|$(md5sum < "$T_TMP/body")"
+check_eq "$T: a by that names no dimension is 400" "400" "$(code "/admin/api/funnel?since=$FSINCE&by=colour" -b "$T_TMP/care")"
 
 # ---- role change, disable, logout, lockout ----
 "$SPAZACTL" -c "$SPAZA_CFG" staff role "finance$S" fulfilment >/dev/null
