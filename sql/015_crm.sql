@@ -68,6 +68,9 @@ END $$;
 -- The incremental step: an order enters or leaves the paid family (paid, shipped, delivered).
 -- Entering adds it to the customer's row; leaving (cancelled, refunded) takes it out; the last
 -- paid time of a row an order left is the nightly sweep's to correct.
+-- Entering scores the merged values in the upsert itself, so the row is written once inside the
+-- payment's transaction (which holds the customer's connection); leaving is rare and keeps two
+-- steps.
 CREATE FUNCTION spaza__rfm_order() RETURNS trigger LANGUAGE plpgsql
 SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -82,16 +85,19 @@ BEGIN
 		INSERT INTO customer_rfm AS c (customer_id, first_paid_at, last_paid_at, orders_paid, spent_cents, r, f, m, segment)
 		SELECT NEW.customer_id, v_at, v_at, 1, NEW.total_cents, s.r, s.f, s.m, s.segment
 		FROM spaza__rfm_score(v_at, v_at, 1, NEW.total_cents, now()) s
-		ON CONFLICT (customer_id) DO UPDATE SET first_paid_at = least(c.first_paid_at, v_at),
-			last_paid_at = greatest(c.last_paid_at, v_at), orders_paid = c.orders_paid + 1,
-			spent_cents = c.spent_cents + NEW.total_cents;
-	ELSE
-		UPDATE customer_rfm SET orders_paid = orders_paid - 1, spent_cents = spent_cents - NEW.total_cents
-		WHERE customer_id = NEW.customer_id AND orders_paid > 1;
-		IF NOT FOUND THEN
-			DELETE FROM customer_rfm WHERE customer_id = NEW.customer_id;
-			RETURN NULL;
-		END IF;
+		ON CONFLICT (customer_id) DO UPDATE SET (first_paid_at, last_paid_at, orders_paid, spent_cents, r, f, m,
+							 segment, scored_at) =
+			(SELECT least(c.first_paid_at, v_at), greatest(c.last_paid_at, v_at), c.orders_paid + 1,
+				c.spent_cents + NEW.total_cents, s.r, s.f, s.m, s.segment, now()
+			 FROM spaza__rfm_score(least(c.first_paid_at, v_at), greatest(c.last_paid_at, v_at),
+					       c.orders_paid + 1, c.spent_cents + NEW.total_cents, now()) s);
+		RETURN NULL;
+	END IF;
+	UPDATE customer_rfm SET orders_paid = orders_paid - 1, spent_cents = spent_cents - NEW.total_cents
+	WHERE customer_id = NEW.customer_id AND orders_paid > 1;
+	IF NOT FOUND THEN
+		DELETE FROM customer_rfm WHERE customer_id = NEW.customer_id;
+		RETURN NULL;
 	END IF;
 	UPDATE customer_rfm c SET (r, f, m, segment, scored_at) =
 		(SELECT s.r, s.f, s.m, s.segment, now()
