@@ -49,13 +49,16 @@ static void stored(void *priv, const PGresult *res, int err)
 	talloc_free(c);
 }
 
-void dialogue_store(const char *channel, const char *ref, const char *msisdn, const char *id,
+void dialogue_store(const char *channel, const char *ref, const char *msisdn, const char *id, bool lazy,
 		    void (*cb)(void *priv, int err), void *priv)
 {
 	struct dialogue_call *c = call_new(priv);
 	c->store_cb = cb;
 	const char *params[4] = { id, channel, ref, msisdn };
-	db_write(DB_DIALOGUE_STORE, 4, params, stored, c);
+	if (lazy)
+		db_write_lazy(DB_DIALOGUE_STORE, 4, params, stored, c);
+	else
+		db_write(DB_DIALOGUE_STORE, 4, params, stored, c);
 }
 
 static void found(void *priv, const PGresult *res, int err)

@@ -225,10 +225,14 @@ static void session_dialogue_stored(void *priv, int err)
 		s->did_stored = true;
 }
 
-static void session_dialogue_store(struct session *s)
+/* lazy: a new dialogue's row, on the lazy connection. The first hop never waited for it, and
+ * it is no write of the customers' connection (a quarter of a statement a hop there): a row that
+ * committed before the dialogue's first order is made durable by that order's commit (WAL is
+ * flushed in order), and a dialogue that ordered nothing has nothing to find again. */
+static void session_dialogue_store(struct session *s, bool lazy)
 {
 	s->outstanding++;
-	dialogue_store(channel_names[s->ch], s->ref, s->msisdn, s->did, session_dialogue_stored, s);
+	dialogue_store(channel_names[s->ch], s->ref, s->msisdn, s->did, lazy, session_dialogue_stored, s);
 }
 
 /* Overwrites, in place, the characters of the inputs at the positions in mask with 'x'. */
@@ -408,7 +412,7 @@ static void session_action_start(struct session *s)
 		if (s->run->pending == MENU_ACTION_PAY_VOUCHER || s->run->pending == MENU_ACTION_REPAY_VOUCHER)
 			session_pin_used(s);
 		if (!s->did_stored)	/* queued before the action's write: commits with or before it */
-			session_dialogue_store(s);
+			session_dialogue_store(s, false);
 	}
 	snprintf(key, sizeof(key), "%s:%s:%s:%u", channel_names[s->ch], s->ref, s->did, s->input_index);
 	struct actions_req req = {
@@ -589,7 +593,7 @@ static void session_dialogue_found(void *priv, const char *id, int err)
 			/* it never wrote anything (its row comes before its first write): nothing to
 			 * find again, and a new id, stored like a new dialogue's, is as good */
 			dialogue_new_id(s->did);
-			session_dialogue_store(s);
+			session_dialogue_store(s, false);
 		}
 	}
 	osmo_fsm_inst_dispatch(s->fi, EV_DIALOGUE, err ? NULL : s->did);
@@ -774,7 +778,7 @@ static void session_begin(const struct session_hop *hop, struct session *old)
 		dialogue_find(channel_names[s->ch], s->ref, s->msisdn, session_dialogue_found, s);
 	} else {
 		dialogue_new_id(s->did);
-		session_dialogue_store(s);
+		session_dialogue_store(s, true);
 	}
 	s->outstanding++;
 	if (dial == DIAL_ASK)	/* the digits' meaning comes with the customer record: one statement */
