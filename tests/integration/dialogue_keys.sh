@@ -29,7 +29,7 @@ CP=$(t_phone 83)
 CS=$(t_sid)
 ussd "$CS" "$CP" "" >/dev/null
 ussd "$CS" "$CP" "1*2*1*1*2" >/dev/null
-D=$(psql_val "SELECT id FROM ussd_dialogues WHERE session_ref = '$CS'")
+D=$(psql_val "SELECT DISTINCT id FROM ussd_dialogues WHERE session_ref = '$CS'")
 check_match "the dialogue's id is stored with its first hop" '^[0-9a-f]{16}$' "$D"
 OTHER=$(psql_val "INSERT INTO orders (customer_id, product_id, qty, unit_cents, total_cents, idem_key)
 	SELECT c.id, p.id, 1, p.price_cents, p.price_cents, 'at:$CS:$D:6' FROM customers c, products p
