@@ -13,8 +13,8 @@ void dialogue_new_id(char *id);
 /* Writes the dialogue's row; cb(priv, err) after commit (cb may be NULL). Not lazy: queued
  * before any later write of the caller, so it commits with or before the dialogue's first order.
  * Lazy: on db_write_lazy()'s connection, off the customers' (a dialogue's first hop writes its
- * row there; sql/009_dialogues.sql says why a row that committed there before the first order
- * is as safe). */
+ * row there; doc/reliability.md says why a row that committed there before the first order is
+ * as safe). */
 void dialogue_store(const char *channel, const char *ref, const char *msisdn, const char *id, bool lazy,
 		    void (*cb)(void *priv, int err), void *priv);
 /* The newest dialogue of channel, ref and msisdn: cb(priv, id or NULL when there is none, err). */
