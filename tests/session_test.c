@@ -403,6 +403,20 @@ static void test_deadline(void)
 	T_EQ_STR(promise.text, "Sorry, Coke 2L is out of stock.", "deadline: ... with the screen it would have shown");
 	T_EQ_STR(promise.key, key_of("slow-2", "+27820000004", 6, ":sms"), "deadline: ... keyed by the hop, so it is queued once");
 
+	/* before the catalogue is read (just after a start): no screen of empty categories, and a
+	 * history replayed after a restart walks nothing: the polite END */
+	struct catalog *cat = g_catalog;
+	g_catalog = NULL;
+	T_EQ_STR(hop("cat-0", "+27820000096", "1*2*1*1*2*1"),
+		 "END Sorry, we could not do that right now. Please try again later.",
+		 "catalogue: a replayed history before the catalogue is read gets the polite END");
+	T_EQ_STR(hop("cat-1", "+27820000097", ""),
+		 "END Sorry, we could not do that right now. Please try again later.",
+		 "catalogue: ... and so does a first dial");
+	g_catalog = cat;
+	T_CHECK(strncmp(hop("cat-2", "+27820000098", ""), "CON ", 4) == 0,
+		"catalogue: once it is read, the home screen", "got \"%s\"", answer);
+
 	/* a read past the deadline: nothing can have changed, so the polite END at once */
 	hop("slow-3", "+27820000005", "");
 	hop("slow-3", "+27820000005", "2");

@@ -58,6 +58,7 @@
 #include <osmocom/core/utils.h>
 #include "session.h"
 #include "actions.h"
+#include "catalog.h"
 #include "cfg.h"
 #include "crm.h"
 #include "db.h"
@@ -969,6 +970,19 @@ static void session_hop_over(struct session *s, const struct session_hop_in *in)
 		in->hop->reply(in->hop->priv, true, expired, sizeof(expired) - 1);
 }
 
+/* The lookups are in: the first hop runs, on a catalogue. In the moments after a start, before
+ * the catalogue has been read (g_catalog is NULL until then), a hop would see empty categories,
+ * and a history replayed after a restart would walk other screens than the customer typed: the
+ * polite END instead, as when the database is down. */
+static void session_lookup_done(struct session *s)
+{
+	if (!g_catalog) {
+		LOGPS(s, LOGL_NOTICE, "catalogue not read yet: polite END\n");
+		return session_fail(s);
+	}
+	session_next_hop(s);
+}
+
 static void st_lookup(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 {
 	struct session *s = fi->priv;
@@ -983,14 +997,14 @@ static void st_lookup(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 		s->ask_name = s->ask_name && g_cfg->crm_ask_name && !s->cust->name_asked;
 		session_make_live(s);
 		if (s->did[0])
-			session_next_hop(s);
+			session_lookup_done(s);
 		break;
 	case EV_DIALOGUE:
 		/* without the id a replay could order again under a new one: the polite END */
 		if (!data)
 			return session_fail(s);
 		if (s->cust)
-			session_next_hop(s);
+			session_lookup_done(s);
 		break;
 	default:	/* EV_ABORT, EV_SHUTDOWN: the first hop is still to be answered, and decides */
 		break;
