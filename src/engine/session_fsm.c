@@ -114,6 +114,7 @@ struct session {
 	char *ref;
 	char did[DIALOGUE_ID_LEN + 1];	/* the dialogue id; "" while LOOKUP still looks for it */
 	bool did_stored;	/* its row committed */
+	bool catalog_wait;	/* its first hop waits for the catalogue (session_lookup_done()) */
 	uint64_t pin_inputs;	/* input positions (< 64) that held a PIN, masked in every history */
 	char msisdn[17];
 	char peer[48];		/* who handed over the last hop (session_hop's peer) */
@@ -154,6 +155,7 @@ static struct {
 	DECLARE_HASHTABLE(by_ref, SESSION_HASH_BITS);
 	DECLARE_HASHTABLE(live, SESSION_HASH_BITS);	/* by MSISDN: each customer's newest dialogue */
 	unsigned count;
+	struct osmo_timer_list catalog_poll;	/* while a first hop waits for the catalogue */
 } g;
 
 static struct osmo_fsm session_fsm;
@@ -390,6 +392,7 @@ static void session_state_chg_deadline(struct session *s, enum session_state st)
 
 static void session_continue(struct session *s);
 static void session_next_hop(struct session *s);
+static void session_catalog_poll(void *unused);
 static const struct menu *session_menu_of(const struct menu_set *set, const char *code, char **extra, void *ctx);
 
 /* Every action's answer comes back through here, also to a session that gave up on it
@@ -865,6 +868,7 @@ void session_init(void *ctx)
 	g.ctx = talloc_named_const(ctx, 0, "sessions");
 	hash_init(g.by_ref);
 	hash_init(g.live);
+	osmo_timer_setup(&g.catalog_poll, session_catalog_poll, NULL);
 	OSMO_ASSERT(osmo_fsm_register(&session_fsm) == 0);
 }
 
@@ -972,15 +976,45 @@ static void session_hop_over(struct session *s, const struct session_hop_in *in)
 
 /* The lookups are in: the first hop runs, on a catalogue. In the moments after a start, before
  * the catalogue has been read (g_catalog is NULL until then), a hop would see empty categories,
- * and a history replayed after a restart would walk other screens than the customer typed: the
- * polite END instead, as when the database is down. */
+ * and a history replayed after a restart would walk other screens than the customer typed: it
+ * waits for the catalogue like a lookup, within the hop deadline (then the polite END, as when
+ * the database is down). Only a start has no catalogue, so a poll costs nothing the rest of
+ * the time. */
+#define SESSION_CATALOG_POLL_MS 10
+
 static void session_lookup_done(struct session *s)
 {
 	if (!g_catalog) {
-		LOGPS(s, LOGL_NOTICE, "catalogue not read yet: polite END\n");
-		return session_fail(s);
+		LOGPS(s, LOGL_INFO, "waiting for the catalogue\n");
+		s->catalog_wait = true;
+		if (!osmo_timer_pending(&g.catalog_poll))
+			osmo_timer_schedule(&g.catalog_poll, 0, SESSION_CATALOG_POLL_MS * 1000);
+		return;
 	}
 	session_next_hop(s);
+}
+
+static void session_catalog_poll(void *unused)
+{
+	struct session *s;
+	struct hlist_node *tmp;
+	unsigned b, waiting = 0;
+	hash_for_each_safe(g.by_ref, b, tmp, s, node) {
+		if (!s->catalog_wait)
+			continue;
+		if (s->fi->state != ST_LOOKUP) {	/* its deadline answered it meanwhile */
+			s->catalog_wait = false;
+		} else if (g_catalog) {
+			s->catalog_wait = false;
+			int outer = db_partition_set(s->msisdn);
+			session_next_hop(s);
+			db_partition_restore(outer);
+		} else {
+			waiting++;
+		}
+	}
+	if (waiting)
+		osmo_timer_schedule(&g.catalog_poll, 0, SESSION_CATALOG_POLL_MS * 1000);
 }
 
 static void st_lookup(struct osmo_fsm_inst *fi, uint32_t event, void *data)
