@@ -24,11 +24,14 @@ read -r KEY_B SECRET_B <<<"$(retailer "COD shop B $$")"
 # at a time of its own (a second earlier than the last), so no two are the same signature unless
 # SIG= hands one in. Prints the status; the body is in $T_TMP/body, the signature header in
 # $T_TMP/sig.
-CAPI_N=0
+# The count lives in a file: `st=$(capi ...)` runs it in a subshell, where a variable's
+# increment is lost (and two requests of one second then had one signature: a replay).
+echo 0 > "$T_TMP/capi_n"
 capi() {
-	local key=${KEY:-$KEY_A} secret=${SECRET:-$SECRET_A} t sig
-	CAPI_N=$((CAPI_N + 1))
-	t=$(( $(date +%s) - CAPI_N ))
+	local key=${KEY:-$KEY_A} secret=${SECRET:-$SECRET_A} t sig n
+	n=$(( $(cat "$T_TMP/capi_n") + 1 ))
+	echo "$n" > "$T_TMP/capi_n"
+	t=$(( $(date +%s) - n ))
 	sig=${SIG:-t=$t,v2=$(till_sign "$secret" "$1" "$2" "$key" "$t" "${3-}")}
 	echo "$sig" > "$T_TMP/sig"
 	local args=(-sS --noproxy '*' --max-time 20 -o "$T_TMP/body" -w '%{http_code}' -X "$1" -H "X-Spaza-Key: $key")
