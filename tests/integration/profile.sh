@@ -82,11 +82,18 @@ check_has "the timeline shows the field removed" "$key removed (staff $who)" "$(
 # ---- forgetting (POPIA) leaves no name in the history
 P2=$(t_phone 31); E2=$(e164 "$P2")
 ussd "$(t_sid)" "$P2" "" >/dev/null
-ctl customer set "$E2" name=Sipho >/dev/null
+ctl customer set "$E2" name=Sipho "field.$key=Orlando East" >/dev/null
+C2=$(psql_val "SELECT id FROM customers WHERE msisdn = '$E2'")
+check_eq "a customer with a name and a field, to forget" "Sipho|1" \
+	"$(psql_val "SELECT name || '|' || (SELECT count(*) FROM customer_fields WHERE customer_id = ${C2:-0})
+		FROM customers WHERE id = ${C2:-0}")"
 ctl customer forget "$E2" >/dev/null
 n=$(psql_val "SELECT count(*) FROM customer_profile_events e JOIN customers c ON c.id = e.customer_id
 	WHERE c.forgotten_at IS NOT NULL AND e.value = 'Sipho'")
 check_eq "a forgotten customer's name is gone from the profile history" 0 "$n"
+check_eq "... from the record itself, and the custom fields with it" "|0" \
+	"$(psql_val "SELECT coalesce(name, '') || '|' || (SELECT count(*) FROM customer_fields WHERE customer_id = ${C2:-0})
+		FROM customers WHERE id = ${C2:-0}")"
 
 # ---- the name on USSD (sql/021): off by default, on with `crm ask-name 1` on the VTY
 name_cfg() { printf 'enable\nconfigure terminal\nspaza\ncrm ask-name %s\nend\nshow running-config\n' "$1" |
