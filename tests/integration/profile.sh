@@ -112,6 +112,27 @@ check_match "... the timeline shows the change, source ussd" "profile_name +[0-9
 check_eq "... asked once: the next dial greets at once" "CON Hi Thandeka"$'\n'"$MAIN_EN" "$(ussd "$(t_sid)" "$P4" "")"
 check_eq "... the same answer replayed changes nothing" 1 \
 	"$(psql_val "SELECT count(*) FROM customer_profile_events e JOIN customers c ON c.id = e.customer_id WHERE c.msisdn = '$E4' AND e.kind = 'name'")"
+# forgetting a customer who typed their name leaves it nowhere in the database, nor their number:
+# every text and JSON column of every table is searched for both
+NM="Qx$(printf '%05d' "$RANDOM" | tr 0-9 a-j)"
+P10=$(t_phone 31); E10=$(e164 "$P10")
+sid=$(t_sid)
+ussd "$sid" "$P10" "" >/dev/null
+check_eq "a customer types their name" "CON Hi $NM"$'\n'"$MAIN_EN" "$(ussd "$sid" "$P10" "$NM")"
+ussd "$sid" "$P10" "$NM*2" >/dev/null	# and walks on, so the dialogue holds it in its inputs
+found_in() {	# found_in STRING: the table.column of every row holding STRING
+	psql_val "WITH cols AS MATERIALIZED (SELECT c.table_name, c.column_name
+		FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
+		WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+		AND c.data_type IN ('text', 'character varying', 'jsonb', 'json'))
+	SELECT coalesce(string_agg(table_name || '.' || column_name, ' ' ORDER BY table_name, column_name), '') FROM cols
+	WHERE (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM public.%I WHERE %I::text LIKE %L',
+		table_name, column_name, '%' || '$1' || '%'), false, true, '')))[1]::text::int > 0"
+}
+check_match "... the name is in the database" "customers.name" "$(found_in "$NM")"
+ctl customer forget "$E10" >/dev/null
+check_eq "... after customer forget, the name is in no table" "" "$(found_in "$NM")"
+check_eq "... nor the number" "" "$(found_in "$E10")"
 P5=$(t_phone 31); E5=$(e164 "$P5")
 sid=$(t_sid)
 ussd "$sid" "$P5" "" >/dev/null
