@@ -11,11 +11,14 @@ cust() { psql_val "INSERT INTO customers (msisdn, lang) VALUES ('$(e164 "$1")', 
 # order CUSTOMER RAND DAYS-AGO [unpaid]: one order of the first product for that total, placed and
 # (unless unpaid) paid on credit through the ledger's functions that many days ago -> order id
 PRODUCT=$(psql_val "SELECT id FROM products WHERE active ORDER BY id LIMIT 1")
+# The order is placed now and its time planted after it is paid: an unpaid order planted days
+# ago is one the daemon's expiry sweep may expire before the payment (it did, once in CI).
 order() {
 	local o
-	o=$(psql_val "INSERT INTO orders (customer_id, product_id, qty, unit_cents, total_cents, idem_key, created_at)
-		VALUES ($1, $PRODUCT, 1, $2 * 100, $2 * 100, 'it-seg-$$-$RANDOM$RANDOM', now() - interval '$3 days') RETURNING id" | head -1)
+	o=$(psql_val "INSERT INTO orders (customer_id, product_id, qty, unit_cents, total_cents, idem_key)
+		VALUES ($1, $PRODUCT, 1, $2 * 100, $2 * 100, 'it-seg-$$-$RANDOM$RANDOM') RETURNING id" | head -1)
 	[ "${4:-}" = unpaid ] || pay "$1" "$o" "$3"
+	psql_val "UPDATE orders SET created_at = now() - interval '$3 days' WHERE id = $o" >/dev/null
 	echo "$o"
 }
 pay() { # pay CUSTOMER ORDER DAYS-AGO
