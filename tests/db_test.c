@@ -3,7 +3,8 @@
  * a cancelled request stays silent, NOTIFY reaches the listener, a killed connection
  * fails what was in flight with -ENOTCONN and comes back by itself, and an unreachable
  * server fails requests on the next loop turn; with several connections, one customer's held
- * write holds up no other customer's.
+ * payment holds up no other customer's, and SMS rows queued on customers' connections wake the
+ * outbox through db_on_commit(), not NOTIFY.
  * The test works in its own schema (dropped and created again), never in public. */
 #include <errno.h>
 #include <stdint.h>
@@ -357,49 +358,107 @@ static void test_connection_loss(const char *conninfo)
 		 "the write that failed with the connection did not commit");
 }
 
-/* Several connections: a customer's write held up (here by another transaction's row) holds up
- * only its own connection; another customer's write and the writes of no customer commit
- * meanwhile. */
+static int outbox_notifies, commits;
+static void outbox_notified(void *priv)
+{
+	outbox_notifies++;
+}
+
+static void committed(void)
+{
+	commits++;
+}
+
+/* An SMS row queued on a customers' connection sends no NOTIFY (its commit would take the lock
+ * every notifying commit takes in turn, sql/033): db_on_commit()'s callback runs instead. One
+ * queued on connection 0 still notifies. */
+static void test_quiet_outbox(void)
+{
+	char id[24];
+	const char *p[3] = { id, "hello", "dbtest:quiet" };
+	struct done quiet = {}, loud = {};
+	int outer;
+
+	snprintf(id, sizeof(id), "%ld", side_long("SELECT id FROM customers WHERE msisdn = '+27870000098'"));
+	T_EQ_INT(db_listen("spaza_outbox", outbox_notified, NULL), 0, "LISTEN spaza_outbox");
+	db_on_commit(committed);
+	run_ms(300);
+	outbox_notifies = commits = 0;
+	outer = db_partition_set("+27870000098");
+	db_write(DB_SMS_QUEUE_REPLY, 3, p, done_cb, &quiet);
+	db_partition_restore(outer);
+	T_CHECK(RUN_UNTIL(quiet.done, 5), "an SMS row queued on the customers' connection", "no answer");
+	run_ms(300);
+	T_EQ_INT(side_long("SELECT count(*) FROM sms_messages WHERE mo_id = 'dbtest:quiet' AND status = 'queued'"), 1,
+		 "... is queued");
+	T_EQ_INT(outbox_notifies, 0, "... and sends no NOTIFY");
+	T_CHECK(commits >= 1, "... its batch's commit calls db_on_commit()'s callback", "%d calls", commits);
+	commits = 0;
+	p[2] = "dbtest:loud";
+	db_write(DB_SMS_QUEUE_REPLY, 3, p, done_cb, &loud);
+	T_CHECK(RUN_UNTIL(loud.done && outbox_notifies > 0, 5), "one queued on connection 0 still notifies",
+		"%d notifications", outbox_notifies);
+	T_EQ_INT(commits, 0, "... and calls no db_on_commit() callback");
+}
+
+/* Several connections: customers' writes share connection 1 (the stock's one writer), and their
+ * payments are shared out over the connections after it. A payment held up (here by another
+ * transaction's row) holds up only its own connection: another customer's payment, a customer's
+ * other write and the writes of no customer commit meanwhile. */
+/* The connection a number's requests go on (a partition call answers the one it replaces). */
+static int partition_of(int (*partition)(const char *msisdn), const char *msisdn)
+{
+	int outer = partition(msisdn);
+	int mine = partition(msisdn);
+	db_partition_restore(outer);
+	return mine;
+}
+
 static void test_partitions(void *db_ctx, const char *conninfo)
 {
 	PGconn *locker = PQconnectdb(conninfo);
-	struct done held = {}, other = {}, background = {};
+	struct done held = {}, other = {}, order = {}, background = {};
 	const char *a = "+27870000001";
 	char b[32];
-	int outer, pa, pb = 0, i;
+	int outer, pa = 0, pb = 0, ca, cb, i;
 
-	T_EQ_INT(db_init(db_ctx, conninfo, 3), 0, "db_init with 3 connections");
-	T_CHECK(RUN_UNTIL(db_is_up(), 10), "3 connections up", "not up after 10 s");
-	/* a number on another connection than a's (db_partition_set() answers the one it replaces) */
-	outer = db_partition_set(a);
+	T_EQ_INT(db_init(db_ctx, conninfo, 4), 0, "db_init with 4 connections");
+	T_CHECK(RUN_UNTIL(db_is_up(), 10), "4 connections up", "not up after 10 s");
 	for (i = 2; i < 100; i++) {
 		snprintf(b, sizeof(b), "+278700000%02d", i);
-		pa = db_partition_set(b);
-		pb = db_partition_set(a);
+		pa = partition_of(db_partition_money, a);
+		pb = partition_of(db_partition_money, b);
 		if (pa != pb)
 			break;
 	}
-	db_partition_restore(outer);
-	T_CHECK(pa != pb, "numbers are shared out over the connections", "100 numbers on one connection");
+	ca = partition_of(db_partition_set, a);
+	cb = partition_of(db_partition_set, b);
+	T_CHECK(pa != pb, "payments are shared out over the connections", "100 numbers on one connection");
+	T_CHECK(pa > 1 && pb > 1, "... after the customers' connection", "connections %d and %d", pa, pb);
+	T_CHECK(ca == 1 && cb == 1, "customers' other writes share connection 1", "connections %d and %d", ca, cb);
 
 	T_CHECK(PQstatus(locker) == CONNECTION_OK, "locking connection", "%s", PQerrorMessage(locker));
 	side_ok(locker, "BEGIN");
 	side_ok(locker, "INSERT INTO customers (msisdn) VALUES ('+27870000001')");
-	outer = db_partition_set(a);
+	outer = db_partition_money(a);
 	upsert(a, done_cb, &held);
-	db_partition_set(b);
+	db_partition_money(b);
 	upsert(b, done_cb, &other);
+	db_partition_set("+27870000098");
+	upsert("+27870000098", done_cb, &order);
 	db_partition_restore(outer);
 	upsert("+27870000099", done_cb, &background);
-	T_CHECK(RUN_UNTIL(other.done && background.done, 5), "another customer's write and a write of no customer "
-		"commit while one customer's waits", "other %d, no customer %d", other.done, background.done);
+	T_CHECK(RUN_UNTIL(other.done && order.done && background.done, 5), "another customer's payment, a "
+		"customer's other write and a write of no customer commit while one payment waits",
+		"payment %d, customer %d, no customer %d", other.done, order.done, background.done);
 	T_CHECK(!held.done, "... the waiting one is still waiting", "answered");
-	T_EQ_INT(other.err + background.err, 0, "... without errors");
+	T_EQ_INT(other.err + order.err + background.err, 0, "... without errors");
 	side_ok(locker, "ROLLBACK");
 	PQfinish(locker);
 	T_CHECK(RUN_UNTIL(held.done, 5), "the held write commits once the row is free", "no answer");
 	T_EQ_INT(held.err, 0, "... without an error");
-	T_EQ_INT(side_long("SELECT count(*) FROM customers WHERE msisdn LIKE '+278700000%'"), 3, "all three committed");
+	T_EQ_INT(side_long("SELECT count(*) FROM customers WHERE msisdn LIKE '+278700000%'"), 4, "all four committed");
+	test_quiet_outbox();
 	db_close();
 }
 

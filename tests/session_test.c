@@ -55,6 +55,11 @@ bool actions_may_commit(enum menu_action a)
 	       a == MENU_ACTION_CANCEL_ORDER;
 }
 
+bool actions_is_payment(enum menu_action a)
+{
+	return a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT || a == MENU_ACTION_CREATE_SLIP;
+}
+
 void actions_run(const struct actions_req *req, actions_cb cb, void *priv)
 {
 	act.runs++;
@@ -111,6 +116,11 @@ int db_partition_set(const char *msisdn)
 {
 	snprintf(partition, sizeof(partition), "%s", msisdn);
 	return 0;
+}
+
+int db_partition_money(const char *msisdn)
+{
+	return db_partition_set(msisdn);
 }
 
 void db_partition_restore(int outer)

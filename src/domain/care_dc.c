@@ -42,7 +42,7 @@ static void care_dc_tell(const PGresult *res, int row)
 	}
 	refund_dc_sms_key(key, sizeof(key), strtoll(PQgetvalue(res, row, CDC_DUP), NULL, 10));
 	const char *params[3] = { PQgetvalue(res, row, CDC_CUSTOMER), text, key };
-	db_write(DB_SMS_NOTICE_NOTIFY, 3, params, care_dc_sms_queued, NULL);
+	db_write(DB_SMS_NOTICE_QUEUE, 3, params, care_dc_sms_queued, NULL);
 }
 
 static void care_dc_done(void *priv, const PGresult *res, int err)

@@ -8,8 +8,9 @@
  * A transport down shows as every send failing at once: after a failure the outbox pauses (doubling
  * up to `sms retry max`) instead of walking the whole queue into failures.
  *
- * Rows are found on NOTIFY spaza_outbox (a trigger sends it when a row is queued), after every
- * database reconnect, and by a poll timer (back-offs run out without anyone notifying). */
+ * Rows are found on NOTIFY spaza_outbox (a trigger sends it when a row is queued), after each
+ * batch a customers' connection commits (those send no NOTIFY: sql/033), after every database
+ * reconnect, and by a poll timer (back-offs run out without anyone notifying). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -323,6 +324,7 @@ void outbox_init(void *ctx)
 	osmo_timer_setup(&g.timer, poll_cb, NULL);
 	osmo_timer_setup(&g.kick, kick_cb, NULL);
 	db_listen("spaza_outbox", notified, NULL);
+	db_on_commit(outbox_kick);	/* what the customers' connections queue notifies no one */
 	osmo_timer_schedule(&g.timer, g_cfg->sms_poll_s, 0);
 }
 

@@ -52,6 +52,13 @@ bool actions_may_commit(enum menu_action a)
 	       a == MENU_ACTION_REPAY_VOUCHER || a == MENU_ACTION_REPAY_SLIP || a == MENU_ACTION_PAY_POINTS;
 }
 
+bool actions_is_payment(enum menu_action a)
+{
+	return a == MENU_ACTION_PAY_VOUCHER || a == MENU_ACTION_PAY_CREDIT || a == MENU_ACTION_CREATE_SLIP ||
+	       a == MENU_ACTION_PAY_STORE_CREDIT || a == MENU_ACTION_CHOOSE_COD || a == MENU_ACTION_REPAY_VOUCHER ||
+	       a == MENU_ACTION_REPAY_SLIP || a == MENU_ACTION_PAY_POINTS;
+}
+
 /* Hands the result to the caller and ends the call. */
 static void actions_finish(struct actions_call *c, struct actions_result *r)
 {

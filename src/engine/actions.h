@@ -53,3 +53,6 @@ void actions_run(const struct actions_req *req, actions_cb cb, void *priv);
 /* Writes that change what the customer has (an order, a payment) may still commit after the
  * hop's deadline: the customer is told the result follows by SMS rather than that it failed. */
 bool actions_may_commit(enum menu_action a);
+/* Payments and repayments: money moved on an order already placed, no stock taken, so they may
+ * go on a database connection of their own (db_partition_money()). */
+bool actions_is_payment(enum menu_action a);

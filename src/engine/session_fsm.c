@@ -412,6 +412,10 @@ static void session_action_done(void *priv, const struct actions_result *r)
 static void session_action_start(struct session *s)
 {
 	char key[160];
+	/* Set here, not left to the hop or the callback this runs from (a payment's, say): a payment
+	 * goes on its connection, anything else on the customer's, where the stock is taken. Either
+	 * way the dialogue's row below goes with it. */
+	int outer = actions_is_payment(s->run->pending) ? db_partition_money(s->msisdn) : db_partition_set(s->msisdn);
 	if (actions_may_commit(s->run->pending)) {
 		if (s->run->pending == MENU_ACTION_PAY_VOUCHER || s->run->pending == MENU_ACTION_REPAY_VOUCHER)
 			session_pin_used(s);
@@ -427,6 +431,7 @@ static void session_action_start(struct session *s)
 	};
 	s->outstanding++;
 	actions_run(&req, session_action_done, s);
+	db_partition_restore(outer);
 }
 
 /* BUSY and SLOW: the screen goes on with the action's outcome. A failure goes to the screen's

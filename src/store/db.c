@@ -2,12 +2,17 @@
  *
  * One connection is one PostgreSQL backend, i.e. at most one core of the server's. So there
  * are `database-connections` of them (doc/operator-guide.md), each with its own queues:
- * connection 0 carries what belongs to no customer (the outbox's batches,
- * the sweeps, the tills, LISTEN), and the others are shared out among customers by a hash of
- * the phone number (db_partition()), so that a customer's writes keep their order and never
- * queue behind the timeline or behind another partition's batch. A request queued from inside
- * a callback goes on its callback's connection: what a result sets off stays in order behind
- * it. With one connection everything is on connection 0, as before.
+ * connection 0 carries what belongs to no customer (the outbox's batches, the sweeps, the
+ * tills, LISTEN), connection 1 the customers' writes (db_partition_set(): every order takes
+ * stock, so they stay on one backend), and the ones after it the customers' payments, shared
+ * out by phone number (db_partition_money()). A customer's writes so keep their order and
+ * never queue behind the timeline or the outbox. A request queued from inside a callback goes
+ * on its callback's connection: what a result sets off stays in order behind it. With one
+ * connection everything is on connection 0, as before.
+ *
+ * The customers' connections send no NOTIFY for the SMS rows they queue (sql/033): a notifying
+ * commit holds a lock of the whole database until its flush, which would make their commits
+ * take turns. db_on_commit()'s callback wakes the outbox after each of their batches instead.
  *
  * One more connection, the lazy one (after the others), carries only db_write_lazy(): rows
  * that are not money (the timeline's batches). It runs with synchronous_commit = off, so its
@@ -115,6 +120,8 @@ struct db {
 	unsigned n_conns;			/* connection 0 and the customers' (not the lazy one) */
 	struct db_conn *lazy;			/* conns[n_conns]: db_write_lazy() only */
 	char *lazy_options;			/* the conninfo's (or PGOPTIONS') options + synchronous_commit */
+	char *quiet_options;			/* theirs + spaza.outbox_notify = off (customers' connections) */
+	void (*committed)(void);		/* db_on_commit() */
 	int partition;				/* connection for what is queued now; -1: none */
 	unsigned next_read;			/* reads of no partition go round */
 	struct llist_head free_reqs;
@@ -497,6 +504,7 @@ static bool db_group_done(struct db_conn *c)
 {
 	LLIST_HEAD(group);
 	struct db_req *first;
+	enum db_req_kind kind;
 	bool failed = c->group_failed;
 
 	c->group_failed = false;
@@ -504,7 +512,8 @@ static bool db_group_done(struct db_conn *c)
 	first = llist_first_entry_or_null(&group, struct db_req, entry);
 	if (!first)
 		return true;
-	switch (first->kind) {
+	kind = first->kind;
+	switch (kind) {
 	case DB_REQ_SETUP:
 		return db_setup_done(c, &group, failed);
 	case DB_REQ_READ:
@@ -523,6 +532,10 @@ static bool db_group_done(struct db_conn *c)
 		break;
 	}
 	db_complete(c, &group);
+	/* (first is recycled by now) a customers' batch may have queued SMS, and wakes no LISTEN */
+	if ((kind == DB_REQ_WRITE || kind == DB_REQ_RETRY) && !failed && c->idx > 0 && c != g_db->lazy &&
+	    g_db->committed)
+		g_db->committed();
 	return true;
 }
 
@@ -669,10 +682,10 @@ static void db_connect_start(struct db_conn *c)
 	const char *kw[5], *val[5];
 	unsigned n = 0;
 	db_conn_params(g_db->conninfo, NULL, kw, val);
-	if (c == g_db->lazy) {	/* later keywords override what the expanded conninfo said */
+	if (c->idx > 0) {	/* later keywords override what the expanded conninfo said */
 		while (kw[n])
 			n++;
-		kw[n] = "options", val[n++] = g_db->lazy_options;
+		kw[n] = "options", val[n++] = c == g_db->lazy ? g_db->lazy_options : g_db->quiet_options;
 		kw[n] = NULL, val[n] = NULL;
 	}
 	c->conn = PQconnectStartParams(kw, val, 1);
@@ -805,7 +818,8 @@ int db_init(void *ctx, const char *conninfo, unsigned n_conns)
 		if (!strcmp(o->keyword, "options") && o->val)
 			options = o->val;
 	g_db->lazy_options = talloc_asprintf(g_db, "%s -c synchronous_commit=off", options ? options : "");
-	OSMO_ASSERT(g_db->lazy_options);
+	g_db->quiet_options = talloc_asprintf(g_db, "%s -c spaza.outbox_notify=off", options ? options : "");
+	OSMO_ASSERT(g_db->lazy_options && g_db->quiet_options);
 	PQconninfoFree(opts);
 	g_db->conns = talloc_zero_array(g_db, struct db_conn, n_conns + 1);
 	OSMO_ASSERT(g_db->conns);
@@ -866,25 +880,43 @@ bool db_is_up(void)
 	return true;
 }
 
-/* FNV-1a: the key is a phone number the hop already passed through the rate limits and the
- * customer cache (keyed hashes); here it only spreads customers over the connections, and
- * stays the same for the same number for as long as the daemon runs. */
-int db_partition_set(const char *key)
+/* Customers' writes: connection 1 (0 when it is the only one). Every order takes its units from
+ * its product's stock row, and a batch holds that row until it commits: on two connections, two
+ * batches would wait for each other on a popular product, and deadlock when they take two
+ * products in opposite orders (doc/benchmark.md). So one backend carries every stock writer. */
+int db_partition_set(const char *msisdn)
+{
+	int outer;
+
+	(void)msisdn;
+	if (!g_db)
+		return -1;
+	outer = g_db->partition;
+	g_db->partition = g_db->n_conns > 1 ? 1 : 0;
+	return outer;
+}
+
+/* Payments take no stock: with 3 connections or more they leave connection 1 for the others,
+ * shared out by the number (FNV-1a), so one customer's payments keep their order. The number
+ * passed the rate limits and the customer cache (keyed hashes) already; here it only spreads. */
+int db_partition_money(const char *msisdn)
 {
 	int outer;
 	uint32_t h = 2166136261u;
 
-	if (!g_db)
-		return -1;
+	if (!g_db || g_db->n_conns < 3)
+		return db_partition_set(msisdn);
 	outer = g_db->partition;
-	if (g_db->n_conns == 1) {
-		g_db->partition = 0;
-		return outer;
-	}
-	while (*key)
-		h = (h ^ (uint8_t)*key++) * 16777619u;
-	g_db->partition = 1 + h % (g_db->n_conns - 1);
+	while (*msisdn)
+		h = (h ^ (uint8_t)*msisdn++) * 16777619u;
+	g_db->partition = 2 + h % (g_db->n_conns - 2);
 	return outer;
+}
+
+void db_on_commit(void (*cb)(void))
+{
+	OSMO_ASSERT(g_db);
+	g_db->committed = cb;
 }
 
 void db_partition_restore(int outer)

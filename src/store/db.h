@@ -1,8 +1,9 @@
 #pragma once
 /* Asynchronous PostgreSQL access for spazad: a few libpq connections in pipeline mode,
  * driven by the osmo_select loop. Every statement is prepared once per connection
- * (db_stmts.def). Connection 0 carries what belongs to no customer; the others are shared out
- * among customers (db_partition_set()), so one backend is not the whole gateway's ceiling.
+ * (db_stmts.def). Connection 0 carries what belongs to no customer, connection 1 customers'
+ * orders and everything else of theirs but payments, which the connections after it share out
+ * (db_partition_money()), so one backend is not the whole gateway's ceiling.
  *
  * Reads go out on the next loop turn, all of one turn together. Writes are batched: every write queued while the loop runs
  * is sent in one implicit transaction (statements + one Sync) on the next loop turn,
@@ -25,12 +26,23 @@ void db_close(void);
 bool db_is_up(void);	/* every connection */
 
 /* What is queued until db_partition_restore() belongs to the customer with this phone number:
- * it goes on that customer's connection, so a customer's writes commit in the order they were
+ * it goes on the customers' connection, so a customer's writes commit in the order they were
  * queued, whichever front or timer queued them. Returns what to restore. Inside a callback,
  * requests go on the callback's connection anyway (behind what set them off). Nothing set:
  * writes go on connection 0, reads on any. */
 int db_partition_set(const char *msisdn);
+/* The same for a customer's payment: on a connection of payments (with 3 connections or more;
+ * the customers' one otherwise), the same one for the same number. A payment is only ever
+ * queued after its order's write was answered, so it needs no order with the customer's other
+ * writes; the dialogue's row it may need is queued with it. */
+int db_partition_money(const char *msisdn);
 void db_partition_restore(int outer);
+
+/* cb runs after every batch of writes a customers' connection commits. Those connections set
+ * spaza.outbox_notify = off, so the SMS rows their orders and payments queue send no NOTIFY
+ * (sql/033: a NOTIFY makes every notifying commit wait for the one before it); cb wakes the
+ * outbox instead. */
+void db_on_commit(void (*cb)(void));
 
 /* params are copied; the callback is called exactly once, unless cancelled first; cb may be
  * NULL for a fire-and-forget write. A handle is dead once its callback ran (handles are
