@@ -109,23 +109,34 @@ static bool lazy_held;
 static void (*held_cb)(void *priv, int err);
 static void *held_priv;
 
-/* db.c's partitions: the phone number whose connection what is queued now goes on */
+/* db.c's partitions: the phone number whose connection what is queued now goes on ("$" and the
+ * number: its payments' connection); each call saves the one it replaces, as db.c's does */
 static char partition[17];
+static char partition_saved[16][17];
+static int partition_depth;
+
+static int partition_push(const char *prefix, const char *msisdn)
+{
+	OSMO_ASSERT(partition_depth < 16);
+	memcpy(partition_saved[partition_depth], partition, sizeof(partition));
+	snprintf(partition, sizeof(partition), "%s%s", prefix, msisdn);
+	return partition_depth++;
+}
 
 int db_partition_set(const char *msisdn)
 {
-	snprintf(partition, sizeof(partition), "%s", msisdn);
-	return 0;
+	return partition_push("", msisdn);
 }
 
 int db_partition_money(const char *msisdn)
 {
-	return db_partition_set(msisdn);
+	return partition_push("$", msisdn);
 }
 
 void db_partition_restore(int outer)
 {
-	partition[0] = '\0';
+	memcpy(partition, partition_saved[outer], sizeof(partition));
+	partition_depth = outer;
 }
 
 void dialogue_new_id(char *id)
@@ -641,6 +652,24 @@ static void test_recycled(void)
 	T_EQ_INT(n_dialogues, dlg0 + 3, "dialogue row: once the lazy row committed, an order stores none again");
 	act_answer(MENU_OUTCOME_OK, 1373, true);
 	advance_ms(LINGER_S * 1000);
+
+	/* a payment goes on a payments' connection: a dialogue that pays before its lazy row
+	 * committed stores it again there, in front of the payment, not on the customer's */
+	char money[20];
+	snprintf(money, sizeof(money), "$%s", p);
+	lazy_held = true;
+	hop("cyc-5", p, "");
+	hop("cyc-5", p, "3*1042");
+	act_answer(MENU_OUTCOME_OK, 1042, false);
+	unsigned dlg5 = n_dialogues;
+	hop("cyc-5", p, "3*1042*1*" PIN);
+	T_EQ_INT(act.action, MENU_ACTION_PAY_VOUCHER, "dialogue row: the PIN pays by voucher");
+	T_CHECK(n_dialogues == dlg5 + 1 && !strcmp(dialogues[dlg5 % 64].partition, money),
+		"dialogue row: paying before the lazy row committed stores it again on the payment's connection",
+		"%u rows, the last on \"%s\"", n_dialogues - dlg5, dialogues[(n_dialogues - 1) % 64].partition);
+	act_answer(MENU_OUTCOME_OK, 1042, true);
+	lazy_commit();
+	advance_ms(LINGER_S * 1000);
 }
 
 /* Every block of memory under ctx, searched for the PIN's digits. */
@@ -715,15 +744,17 @@ int main(void)
 	test_recycled();
 	test_pin_wiped(ctx);
 
-	/* a dialogue's row commits with or before its first order only on its customer's connection;
-	 * a new dialogue's first row goes on the lazy one */
+	/* a dialogue's row commits with or before its first order only on its customer's connection
+	 * (or its payment's, "$"); a new dialogue's first row goes on the lazy one */
 	unsigned elsewhere = 0, lazy = 0;
 	for (unsigned i = 0; i < n_dialogues && i < 64; i++) {
-		lazy += !strcmp(dialogues[i].partition, "lazy");
-		elsewhere += strcmp(dialogues[i].partition, "lazy") && strcmp(dialogues[i].partition, dialogues[i].msisdn);
+		const char *on = dialogues[i].partition;
+		lazy += !strcmp(on, "lazy");
+		elsewhere += strcmp(on, "lazy") && strcmp(on + (on[0] == '$'), dialogues[i].msisdn);
 	}
 	T_CHECK(lazy > 0 && !elsewhere, "every dialogue row is queued on the lazy connection or its own number's",
 		"%u were queued elsewhere (%u lazy)", elsewhere, lazy);
+	T_EQ_INT(partition_depth, 0, "every partition set was restored");
 	T_EQ_INT(session_count(), 0, "every session is gone once its linger passed");
 	session_release();
 	talloc_free(ctx);
