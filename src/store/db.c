@@ -135,6 +135,12 @@ static struct db *g_db;
 
 static void db_drop(struct db_conn *c);
 
+/* A customers' connection (1 .. n_conns - 1): its SMS rows send no NOTIFY (sql/033). */
+static bool db_quiet(const struct db_conn *c)
+{
+	return c->idx > 0 && c != g_db->lazy;
+}
+
 /* libpq's messages end with a newline and may add hint lines; a log line takes the first
  * line only: print with "%.*s", DB_MSG(m). */
 static int db_msglen(const char *m)
@@ -533,8 +539,7 @@ static bool db_group_done(struct db_conn *c)
 	}
 	db_complete(c, &group);
 	/* (first is recycled by now) a customers' batch may have queued SMS, and wakes no LISTEN */
-	if ((kind == DB_REQ_WRITE || kind == DB_REQ_RETRY) && !failed && c->idx > 0 && c != g_db->lazy &&
-	    g_db->committed)
+	if ((kind == DB_REQ_WRITE || kind == DB_REQ_RETRY) && !failed && db_quiet(c) && g_db->committed)
 		g_db->committed();
 	return true;
 }
@@ -682,10 +687,10 @@ static void db_connect_start(struct db_conn *c)
 	const char *kw[5], *val[5];
 	unsigned n = 0;
 	db_conn_params(g_db->conninfo, NULL, kw, val);
-	if (c->idx > 0) {	/* later keywords override what the expanded conninfo said */
+	if (c == g_db->lazy || db_quiet(c)) {	/* later keywords override what the expanded conninfo said */
 		while (kw[n])
 			n++;
-		kw[n] = "options", val[n++] = c == g_db->lazy ? g_db->lazy_options : g_db->quiet_options;
+		kw[n] = "options", val[n++] = db_quiet(c) ? g_db->quiet_options : g_db->lazy_options;
 		kw[n] = NULL, val[n] = NULL;
 	}
 	c->conn = PQconnectStartParams(kw, val, 1);
