@@ -401,10 +401,6 @@ static void test_quiet_outbox(void)
 	T_EQ_INT(commits, 0, "... and calls no db_on_commit() callback");
 }
 
-/* Several connections: customers' writes share connection 1 (the stock's one writer), and their
- * payments are shared out over the connections after it. A payment held up (here by another
- * transaction's row) holds up only its own connection: another customer's payment, a customer's
- * other write and the writes of no customer commit meanwhile. */
 /* The connection a number's requests go on (a partition call answers the one it replaces). */
 static int partition_of(int (*partition)(const char *msisdn), const char *msisdn)
 {
@@ -414,6 +410,10 @@ static int partition_of(int (*partition)(const char *msisdn), const char *msisdn
 	return mine;
 }
 
+/* Several connections: customers' writes share connection 1 (the stock's one writer), and their
+ * payments are shared out over the connections after it. A payment held up (here by another
+ * transaction's row) holds up only its own connection: another customer's payment, a customer's
+ * other write and the writes of no customer commit meanwhile. */
 static void test_partitions(void *db_ctx, const char *conninfo)
 {
 	PGconn *locker = PQconnectdb(conninfo);
